@@ -1,0 +1,292 @@
+"""A count query as CleverTap's Get Profile Count API takes it, and its validation.
+
+Models are plain frozen dataclasses that may hold an invalid query (an editor is mid-way through
+one); `Query.problems()` says everything that is wrong, and `Query.to_payload()` refuses to build a
+body from an invalid query, so nothing invalid is ever sent.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from cttui.api.errors import QueryError
+
+Scalar = str | int | float | bool
+Value = Scalar | tuple[Scalar, ...]
+
+
+class Operator(StrEnum):
+    """Exactly the operators CleverTap documents for `event_properties`."""
+
+    EQUALS = "equals"
+    NOT_EQUALS = "not_equals"
+    CONTAINS = "contains"
+    DOES_NOT_CONTAIN = "does_not_contain"
+    EXISTS = "exists"
+    DOES_NOT_EXIST = "does_not_exist"
+    GREATER_THAN = "greater_than"
+    GREATER_THAN_EQUALS = "greater_than_equals"
+    LESS_THAN = "less_than"
+    LESS_THAN_EQUALS = "less_than_equals"
+
+    @property
+    def takes_value(self) -> bool:
+        return self not in (Operator.EXISTS, Operator.DOES_NOT_EXIST)
+
+    @property
+    def needs_number(self) -> bool:
+        """True for the operators that only make sense on a number property."""
+        return self in NUMBER_OPERATORS and self not in STRING_OPERATORS
+
+    @property
+    def needs_text(self) -> bool:
+        return self in (Operator.CONTAINS, Operator.DOES_NOT_CONTAIN)
+
+
+STRING_OPERATORS: tuple[Operator, ...] = (
+    Operator.EQUALS,
+    Operator.NOT_EQUALS,
+    Operator.CONTAINS,
+    Operator.DOES_NOT_CONTAIN,
+    Operator.EXISTS,
+    Operator.DOES_NOT_EXIST,
+)
+NUMBER_OPERATORS: tuple[Operator, ...] = (
+    Operator.EQUALS,
+    Operator.GREATER_THAN,
+    Operator.GREATER_THAN_EQUALS,
+    Operator.LESS_THAN,
+    Operator.LESS_THAN_EQUALS,
+)
+
+
+def operator_names() -> str:
+    return ", ".join(operator.value for operator in Operator)
+
+
+def parse_operator(text: str, field: str = "operator") -> Operator:
+    try:
+        return Operator(text.strip().lower())
+    except ValueError:
+        raise QueryError(
+            f"unknown operator {text!r}; use one of: {operator_names()}", field
+        ) from None
+
+
+# A number written the way people write numbers; "007" stays text (an ID, a zip code).
+_NUMBER = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$")
+
+
+def _as_number(text: str) -> int | float | None:
+    text = text.strip()
+    if not _NUMBER.match(text):
+        return None
+    try:
+        return float(text) if "." in text else int(text)
+    except ValueError:
+        # Longer than Python converts (over 4,300 digits): not a number anyone means.
+        return None
+
+
+def parse_value(text: str, operator: Operator, field: str = "value", label: str = "") -> Scalar:
+    """The typed value for what a person typed after `operator`.
+
+    Number operators need a number. `equals` sends a number when the text is one, since CleverTap
+    compares number properties by value; `True`/`False` in any case become booleans, which the
+    payload spells "True"/"False" as CleverTap documents. Everything else stays text.
+    """
+    if operator.needs_number:
+        number = _as_number(text)
+        if number is None:
+            raise QueryError(f"{label or operator} needs a number, not {text!r}", field)
+        return number
+    if operator in (Operator.EQUALS, Operator.NOT_EQUALS) and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if operator is Operator.EQUALS:
+        number = _as_number(text)
+        if number is not None:
+            return number
+    return text
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class PropertyFilter:
+    name: str
+    operator: Operator
+    value: Value | None = None
+
+    @classmethod
+    def from_text(
+        cls, name: str, operator: str, value: str | None = None, *, index: int = 0
+    ) -> PropertyFilter:
+        """A filter from words a person typed; raises QueryError naming what to fix."""
+        where = f"filters[{index}]"
+        parsed = parse_operator(operator, f"{where}.operator")
+        if value is None or not parsed.takes_value:
+            return cls(name, parsed, value)
+        label = f"filter {index + 1} ({name} {parsed})"
+        return cls(name, parsed, parse_value(value, parsed, f"{where}.value", label))
+
+    def problems(self, index: int = 0) -> list[QueryError]:
+        where = f"filters[{index}]"
+        label = f"filter {index + 1} ({self.name or 'no name'} {self.operator})"
+        found: list[QueryError] = []
+        if not self.name.strip():
+            found.append(
+                QueryError(f"filter {index + 1} has no property name; type one", f"{where}.name")
+            )
+        if not isinstance(self.operator, Operator):
+            found.append(
+                QueryError(
+                    f"filter {index + 1}: unknown operator {self.operator!r}; "
+                    f"use one of: {operator_names()}",
+                    f"{where}.operator",
+                )
+            )
+            return found
+        if not self.operator.takes_value:
+            if self.value is not None:
+                found.append(QueryError(f"{label} takes no value; clear it", f"{where}.value"))
+            return found
+        values = self.value if isinstance(self.value, tuple) else (self.value,)
+        problem = _value_problem(self.operator, values)
+        if problem:
+            found.append(QueryError(f"{label} {problem}", f"{where}.value"))
+        return found
+
+    def to_payload(self) -> dict[str, object]:
+        body: dict[str, object] = {"name": self.name, "operator": str(self.operator)}
+        if self.value is not None:
+            body["value"] = _encode(self.value)
+        return body
+
+
+def _value_problem(operator: Operator, values: Sequence[object]) -> str:
+    if not values or values == (None,):
+        return "needs a value"
+    for value in values:
+        if value is None or (isinstance(value, str) and not value):
+            return "needs a value"
+        if not isinstance(value, str | int | float | bool):
+            return f"cannot take {value!r}; use text, a number or True/False"
+        if operator.needs_number and not _is_number(value):
+            return f"needs a number, not {value!r}"
+        if operator.needs_text and not isinstance(value, str):
+            return f"needs text, not {value!r}"
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"needs a finite number, not {value!r}"
+    return ""
+
+
+def _encode(value: Value) -> object:
+    if isinstance(value, tuple):
+        return [_encode(item) for item in value]
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    return value
+
+
+_DATE_FORMATS = (
+    re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$"),
+    re.compile(r"^([0-9]{4})([0-9]{2})([0-9]{2})$"),
+)
+
+
+def parse_date(text: str, field: str = "date") -> date:
+    """A date from `YYYY-MM-DD` or `YYYYMMDD`."""
+    for pattern in _DATE_FORMATS:
+        match = pattern.match(text.strip())
+        if match:
+            year, month, day = (int(part) for part in match.groups())
+            try:
+                return date(year, month, day)
+            except ValueError:
+                raise QueryError(
+                    f"{field} date {text.strip()!r} is not a real calendar date", field
+                ) from None
+    raise QueryError(f"{field} date {text!r} must be YYYY-MM-DD or YYYYMMDD", field)
+
+
+def date_to_int(day: date) -> int:
+    return day.year * 10_000 + day.month * 100 + day.day
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Inclusive at both ends, as CleverTap counts."""
+
+    start: date
+    end: date
+
+    @classmethod
+    def parse(cls, start: str, end: str) -> DateRange:
+        return cls(parse_date(start, "from"), parse_date(end, "to"))
+
+    def problems(self) -> list[QueryError]:
+        if self.start > self.end:
+            return [
+                QueryError(
+                    f"from {self.start.isoformat()} is after to {self.end.isoformat()}; swap them",
+                    "from",
+                )
+            ]
+        return []
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+@dataclass(frozen=True)
+class Query:
+    event_name: str
+    date_range: DateRange
+    filters: tuple[PropertyFilter, ...] = field(default=())
+
+    def problems(self) -> list[QueryError]:
+        """Everything wrong with this query, in the order a form shows its fields."""
+        found: list[QueryError] = []
+        if not self.event_name.strip():
+            found.append(QueryError("event name is empty; type the exact event name", "event_name"))
+        elif self.event_name != self.event_name.strip():
+            found.append(
+                QueryError(
+                    f"event name {self.event_name!r} has spaces at an end; CleverTap matches "
+                    "event names exactly, so remove them",
+                    "event_name",
+                )
+            )
+        for index, property_filter in enumerate(self.filters):
+            found.extend(property_filter.problems(index))
+        found.extend(self.date_range.problems())
+        return found
+
+    def validate(self) -> None:
+        """Raise the first problem, if any."""
+        problems = self.problems()
+        if problems:
+            raise problems[0]
+
+    def to_payload(self) -> dict[str, object]:
+        """The request body, keys in CleverTap's documented order; validates first."""
+        self.validate()
+        body: dict[str, object] = {"event_name": self.event_name}
+        if self.filters:
+            body["event_properties"] = [item.to_payload() for item in self.filters]
+        body["from"] = date_to_int(self.date_range.start)
+        body["to"] = date_to_int(self.date_range.end)
+        return body
+
+    def to_json(self) -> str:
+        """The body as sent: compact, as in CleverTap's own curl example."""
+        return json.dumps(self.to_payload(), separators=(",", ":"), ensure_ascii=False)

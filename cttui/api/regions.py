@@ -1,0 +1,115 @@
+"""CleverTap's regions, their API hosts, and where a base URL may point."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from urllib.parse import SplitResult, urlsplit
+
+from cttui.api.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str
+    host: str
+
+    @property
+    def base_url(self) -> str:
+        return f"https://{self.host}"
+
+
+REGIONS: tuple[Region, ...] = (
+    Region("eu1", "Europe", "api.clevertap.com"),
+    Region("in1", "India", "in1.api.clevertap.com"),
+    Region("sg1", "Singapore", "sg1.api.clevertap.com"),
+    Region("us1", "United States", "us1.api.clevertap.com"),
+    Region("aps3", "Indonesia", "aps3.api.clevertap.com"),
+    Region("mec1", "Middle East (UAE)", "mec1.api.clevertap.com"),
+    Region("sk1", "South Korea", "sk1.api.clevertap.com"),
+)
+DEFAULT_REGION = REGIONS[0]
+
+_BY_KEY = {key: region for region in REGIONS for key in (region.code, region.name.lower())}
+
+ACCOUNT_ID_SHAPE = re.compile(r"^[A-Z0-9]{3}-[A-Z0-9]{3}-[A-Z0-9]{4}$")
+
+
+def region_codes() -> str:
+    return ", ".join(region.code for region in REGIONS)
+
+
+def get_region(text: str) -> Region:
+    """The region named by its code (`in1`) or its name (`India`), in any case."""
+    region = _BY_KEY.get(text.strip().lower())
+    if region is None:
+        raise UsageError(f"unknown region {text!r}; use one of: {region_codes()}")
+    return region
+
+
+_DASHBOARD_HOST = "dashboard.clevertap.com"
+
+
+def _split(url: str) -> SplitResult | None:
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - reading it is what checks it
+    except ValueError:
+        return None
+    return parts
+
+
+def parse_dashboard_url(url: str) -> tuple[Region, str]:
+    """Region and account ID from a dashboard URL such as
+    `https://in1.dashboard.clevertap.com/ACCOUNT-ID/...`."""
+    parts = _split(url)
+    host = ((parts and parts.hostname) or "").lower()
+    if parts is None or not (host == _DASHBOARD_HOST or host.endswith("." + _DASHBOARD_HOST)):
+        raise UsageError(
+            f"{url!r} is not a CleverTap dashboard URL; copy it from the browser while logged in"
+        )
+    prefix = host.removesuffix(_DASHBOARD_HOST).rstrip(".")
+    region = get_region(prefix) if prefix else DEFAULT_REGION
+    segments = [segment for segment in parts.path.split("/") if segment]
+    if not segments:
+        raise UsageError(f"{url!r} has no account ID after the host; copy the full dashboard URL")
+    return region, segments[0]
+
+
+def is_clevertap_host(base_url: str) -> bool:
+    parts = _split(base_url)
+    host = ((parts and parts.hostname) or "").lower()
+    return host == "clevertap.com" or host.endswith(".clevertap.com")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(base_url: str) -> str:
+    """The base URL without a trailing slash, or a UsageError saying why it may not be used.
+
+    Plain http would send the passcode in clear, so it is refused unless the server is on this
+    machine (the emulator).
+    """
+    parts = _split(base_url)
+    host = ((parts and parts.hostname) or "").lower()
+    if parts is None or parts.scheme not in {"http", "https"} or not host:
+        raise UsageError(
+            f"base URL {base_url!r} must look like https://HOST or http://127.0.0.1:PORT"
+        )
+    if parts.scheme == "http" and not _is_loopback(host):
+        raise UsageError(
+            f"base URL {base_url!r} uses plain http to another machine, which would expose the "
+            "passcode; use https, or http only to 127.0.0.1 / localhost"
+        )
+    if parts.query or parts.fragment:
+        raise UsageError(f"base URL {base_url!r} must not carry a query or fragment")
+    return base_url.strip().rstrip("/")

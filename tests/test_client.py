@@ -1,0 +1,385 @@
+"""The HTTP client against httpx.MockTransport: the exact requests, and every answer's outcome."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Callable
+from typing import Literal
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cttui import __version__
+from cttui.api.client import CleverTapClient, Credentials, Done, Outcome, Pending
+from cttui.api.errors import (
+    ApiError,
+    AuthError,
+    BadRequestError,
+    InvalidResponseError,
+    NetworkError,
+    QueryError,
+    RateLimitedError,
+    ServerError,
+    UnknownRequestError,
+    UsageError,
+)
+from cttui.api.models import DateRange, PropertyFilter, Query
+
+ACCOUNT = "ABC-DEF-1234"
+PASSCODE = "PASS-zq8Xv3-never-shown"
+BASE_URL = "https://in1.api.clevertap.com"
+REQ_ID = "384649162721759"
+QUERY = Query(
+    "choseNewFavoriteFood",
+    DateRange.parse("2015-08-10", "2015-10-25"),
+    (PropertyFilter.from_text("value", "contains", "piz"),),
+)
+
+Kind = Literal["submit", "poll"]
+Answer = Callable[[httpx.Request], httpx.Response]
+
+
+class Server:
+    """A MockTransport handler that records what it was sent."""
+
+    def __init__(self, answer: Answer) -> None:
+        self.answer = answer
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.answer(request)
+
+
+def replying(status: int, body: object) -> Answer:
+    """An answer with `body` as raw bytes, or as JSON for anything else."""
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return lambda request: httpx.Response(status, content=content)
+
+
+def fail(error: str, code: int | None = None) -> dict[str, object]:
+    return {"status": "fail", "error": error} | ({} if code is None else {"code": code})
+
+
+def make_client(server: Answer, base_url: str = BASE_URL) -> CleverTapClient:
+    transport = httpx.MockTransport(server)
+    return CleverTapClient(Credentials(ACCOUNT, PASSCODE), base_url, transport=transport)
+
+
+async def call(kind: Kind, answer: Answer) -> Outcome:
+    async with make_client(answer) as client:
+        return await (client.submit(QUERY) if kind == "submit" else client.poll(REQ_ID))
+
+
+async def failure(kind: Kind, answer: Answer) -> ApiError:
+    with pytest.raises(ApiError) as excinfo:
+        await call(kind, answer)
+    error = excinfo.value
+    assert PASSCODE not in str(error)
+    assert PASSCODE not in repr(error)
+    return error
+
+
+BOTH: list[Kind] = ["submit", "poll"]
+
+
+# --- the requests -------------------------------------------------------------------------------
+
+
+async def test_submit_posts_the_documented_request() -> None:
+    server = Server(replying(200, {"status": "success", "count": 7138}))
+    async with make_client(server) as client:
+        assert await client.submit(QUERY) == Done(7138)
+    [request] = server.requests
+    assert request.method == "POST"
+    assert request.url.scheme == "https"
+    assert request.url.host == "in1.api.clevertap.com"
+    assert request.url.path == "/1/counts/profiles.json"
+    assert request.url.query == b""
+    assert request.content == QUERY.to_json().encode()
+    assert request.content == (
+        b'{"event_name":"choseNewFavoriteFood","event_properties":[{"name":"value",'
+        b'"operator":"contains","value":"piz"}],"from":20150810,"to":20151025}'
+    )
+    assert request.headers["X-CleverTap-Account-Id"] == ACCOUNT
+    assert request.headers["X-CleverTap-Passcode"] == PASSCODE
+    assert request.headers["Content-Type"] == "application/json"
+    assert f"cttui/{__version__}" in request.headers["User-Agent"]
+
+
+async def test_poll_gets_by_req_id_on_the_same_host_without_content_type() -> None:
+    answers = iter(
+        [{"status": "partial", "req_id": int(REQ_ID)}, {"status": "success", "count": 12}]
+    )
+    server = Server(lambda request: httpx.Response(200, json=next(answers)))
+    async with make_client(server) as client:
+        pending = await client.submit(QUERY)
+        assert pending == Pending(REQ_ID)
+        assert isinstance(pending, Pending)
+        assert await client.poll(pending.req_id) == Done(12)
+    submitted, polled = server.requests
+    assert polled.method == "GET"
+    assert polled.url.host == submitted.url.host
+    assert polled.url.path == "/1/counts/profiles.json"
+    assert polled.url.params.get("req_id") == REQ_ID
+    assert polled.content == b""
+    assert "Content-Type" not in polled.headers
+    assert polled.headers["X-CleverTap-Account-Id"] == ACCOUNT
+    assert polled.headers["X-CleverTap-Passcode"] == PASSCODE
+    assert f"cttui/{__version__}" in polled.headers["User-Agent"]
+
+
+async def test_local_http_base_url_is_used_as_given() -> None:
+    server = Server(replying(200, {"status": "success", "count": 1}))
+    async with make_client(server, "http://127.0.0.1:8765/") as client:
+        assert await client.poll(REQ_ID) == Done(1)
+    assert (
+        str(server.requests[0].url)
+        == f"http://127.0.0.1:8765/1/counts/profiles.json?req_id={REQ_ID}"
+    )
+
+
+@pytest.mark.parametrize("base_url", ["http://10.0.0.1:8080", "http://api.clevertap.com"])
+def test_plain_http_to_another_machine_is_refused_at_construction(base_url: str) -> None:
+    server = Server(replying(200, {}))
+    with pytest.raises(UsageError) as excinfo:
+        make_client(server, base_url)
+    assert "passcode" in str(excinfo.value)
+    assert PASSCODE not in str(excinfo.value)
+
+
+async def test_invalid_query_raises_and_sends_nothing() -> None:
+    server = Server(replying(200, {"status": "success", "count": 1}))
+    async with make_client(server) as client:
+        with pytest.raises(QueryError):
+            await client.submit(Query(" Charged", QUERY.date_range))
+    assert server.requests == []
+
+
+def test_credentials_repr_hides_the_passcode() -> None:
+    assert PASSCODE not in repr(Credentials(ACCOUNT, PASSCODE))
+
+
+# --- outcomes -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", BOTH)
+@pytest.mark.parametrize("count", [0, 7138, 2**40])
+async def test_success_is_done(kind: Kind, count: int) -> None:
+    assert await call(kind, replying(200, {"status": "success", "count": count})) == Done(count)
+
+
+@pytest.mark.parametrize("kind", BOTH)
+@pytest.mark.parametrize("req_id", [384649162721759, "384649162721759"])
+async def test_partial_is_pending_with_req_id_as_text(kind: Kind, req_id: int | str) -> None:
+    outcome = await call(kind, replying(200, {"status": "partial", "req_id": req_id}))
+    assert outcome == Pending("384649162721759")
+
+
+async def test_poll_still_in_progress_is_pending_with_the_same_req_id() -> None:
+    answer = replying(200, fail("Query still in progress", 2))
+    assert await call("poll", answer) == Pending(REQ_ID)
+
+
+async def test_poll_partial_without_req_id_keeps_the_polled_one() -> None:
+    assert await call("poll", replying(200, {"status": "partial"})) == Pending(REQ_ID)
+
+
+@pytest.mark.parametrize("status", [200, 400])
+async def test_poll_of_a_forgotten_req_id_is_unknown_request(status: int) -> None:
+    error = await failure("poll", replying(status, fail("Invalid req_id", 400)))
+    assert type(error) is UnknownRequestError
+    assert not error.retryable
+
+
+INVALID_EVENT = fail('["Invalid event : Uninstalled"]', 400)
+HTML_500 = b"<html><body><h1>500 Internal Server Error</h1></body></html>"
+HTML_503 = b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"
+ERROR_ANSWERS: list[tuple[str, int, object, type[ApiError]]] = [
+    ("200-fail-invalid-event", 200, INVALID_EVENT, BadRequestError),
+    ("400-message", 400, fail("Invalid date range", 400), BadRequestError),
+    ("401-json", 401, fail("Invalid Credentials", 401), AuthError),
+    ("401-empty", 401, b"", AuthError),
+    ("401-text", 401, b"Unauthorized", AuthError),
+    ("403-json", 403, fail("Forbidden"), AuthError),
+    ("403-empty", 403, b"", AuthError),
+    ("429-json", 429, fail("Too many concurrent requests", 429), RateLimitedError),
+    ("429-empty", 429, b"", RateLimitedError),
+    ("200-code-429", 200, fail("Too many concurrent requests", 429), RateLimitedError),
+    ("200-legacy-code-1", 200, fail("Throttled", 1), RateLimitedError),
+    ("500-json", 500, fail("Oops", 500), ServerError),
+    ("500-html", 500, HTML_500, ServerError),
+    ("503-json", 503, fail("Try again later"), ServerError),
+    ("503-html", 503, HTML_503, ServerError),
+    ("502-empty", 502, b"", ServerError),
+    ("empty", 200, b"", InvalidResponseError),
+    ("blank", 200, b" \n ", InvalidResponseError),
+    ("not-json", 200, b"<html>hello</html>", InvalidResponseError),
+    ("not-utf8", 200, b"\xff\xfe\x00garbage", InvalidResponseError),
+    ("json-array", 200, [{"status": "success", "count": 1}], InvalidResponseError),
+    ("json-string", 200, "success", InvalidResponseError),
+    ("no-count", 200, {"status": "success"}, InvalidResponseError),
+    ("negative-count", 200, {"status": "success", "count": -1}, InvalidResponseError),
+    ("bool-count", 200, {"status": "success", "count": True}, InvalidResponseError),
+    ("text-count", 200, {"status": "success", "count": "12"}, InvalidResponseError),
+    ("float-count", 200, {"status": "success", "count": 1.5}, InvalidResponseError),
+    ("unknown-status", 200, {"status": "done", "count": 1}, InvalidResponseError),
+    ("no-status", 200, {"count": 1}, InvalidResponseError),
+    ("404-text", 404, b"Not Found", InvalidResponseError),
+    ("deeply-nested-body", 200, b"[" * 100_000, InvalidResponseError),
+    ("deeply-nested-error", 200, fail("[" * 100_000, 400), BadRequestError),
+]
+
+
+@pytest.mark.parametrize("kind", BOTH)
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [row[1:] for row in ERROR_ANSWERS],
+    ids=[row[0] for row in ERROR_ANSWERS],
+)
+async def test_error_answers(
+    kind: Kind, status: int, body: object, expected: type[ApiError]
+) -> None:
+    error = await failure(kind, replying(status, body))
+    assert type(error) is expected
+    assert error.http_status == status
+    assert error.retryable is (expected in (RateLimitedError, ServerError))
+    assert error.message == str(error)
+
+
+@pytest.mark.parametrize("kind", BOTH)
+async def test_serialised_error_array_is_unwrapped(kind: Kind) -> None:
+    error = await failure(kind, replying(200, INVALID_EVENT))
+    assert "Invalid event : Uninstalled" in str(error)
+    assert not any(mark in str(error) for mark in '[]"\\')
+
+
+@pytest.mark.parametrize("kind", BOTH)
+async def test_bad_request_carries_the_servers_message(kind: Kind) -> None:
+    answer = replying(400, fail("Invalid date range", 400))
+    error = await failure(kind, answer)
+    assert type(error) is BadRequestError
+    assert "Invalid date range" in str(error)
+    assert error.http_status == 400
+
+
+@pytest.mark.parametrize("body", [fail("Invalid Credentials", 401), b""], ids=["json", "empty"])
+async def test_401_points_at_passcode_and_region(body: object) -> None:
+    error = await failure("submit", replying(401, body))
+    assert type(error) is AuthError
+    assert "passcode" in str(error).lower()
+    assert "region" in str(error).lower()
+
+
+@pytest.mark.parametrize("kind", BOTH)
+async def test_invalid_credentials_in_an_http_200_body_is_auth_error(kind: Kind) -> None:
+    error = await failure(kind, replying(200, fail("Invalid Credentials")))
+    assert type(error) is AuthError
+    assert "Invalid Credentials" in str(error)
+
+
+async def test_partial_without_req_id_on_submit_is_invalid() -> None:
+    error = await failure("submit", replying(200, {"status": "partial"}))
+    assert type(error) is InvalidResponseError
+
+
+@pytest.mark.parametrize("req_id", [None, -5, True, "abc", ""], ids=repr)
+async def test_partial_with_a_bad_req_id_on_submit_is_invalid(req_id: object) -> None:
+    error = await failure("submit", replying(200, {"status": "partial", "req_id": req_id}))
+    assert type(error) is InvalidResponseError
+
+
+@pytest.mark.parametrize("kind", BOTH)
+async def test_control_characters_are_removed_from_server_text(kind: Kind) -> None:
+    text = "bad\x1b[2J\x1b]0;pwned\x07 event\r\nsecond line\x00\x7f\x9b end"
+    error = await failure(kind, replying(400, fail(text)))
+    assert "bad" in str(error)
+    assert "end" in str(error)
+    assert not [char for char in str(error) if unicodedata.category(char) == "Cc"]
+
+
+@pytest.mark.parametrize("kind", BOTH)
+async def test_long_server_text_is_truncated(kind: Kind) -> None:
+    error = await failure(kind, replying(400, fail("x" * 10_000)))
+    assert "x" * 100 in str(error)
+    assert len(str(error)) < 500
+
+
+@pytest.mark.parametrize("kind", BOTH)
+@pytest.mark.parametrize(
+    ("exception", "text"),
+    [
+        (httpx.ConnectError, "[Errno 111] Connection refused"),
+        (httpx.ReadTimeout, "timed out"),
+        (httpx.ConnectTimeout, "timed out"),
+        (httpx.RemoteProtocolError, "Server disconnected without sending a response."),
+    ],
+)
+async def test_network_failures_are_retryable_network_errors(
+    kind: Kind, exception: type[httpx.TransportError], text: str
+) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        raise exception(text, request=request)
+
+    error = await failure(kind, answer)
+    assert type(error) is NetworkError
+    assert error.retryable
+    assert error.http_status is None
+    assert "in1.api.clevertap.com" in str(error)
+
+
+# --- property: whatever the server says, the outcome is an Outcome or an ApiError ---------------
+
+JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+SHAPED = st.fixed_dictionaries(
+    {"status": st.sampled_from(["success", "partial", "fail"]) | st.text(max_size=10)},
+    optional={
+        "count": st.integers(min_value=0) | JSON_VALUES,
+        "req_id": st.integers() | st.from_regex(r"\A[0-9]{1,18}\Z") | JSON_VALUES,
+        "error": st.sampled_from(["Invalid req_id", "Invalid Credentials"])
+        | st.lists(st.text(max_size=20)).map(json.dumps)
+        | JSON_VALUES,
+        "code": st.sampled_from([1, 2, 400, 401, 403, 429, 500, 503]) | JSON_VALUES,
+    },
+)
+BODIES = st.one_of(
+    st.binary(max_size=64),
+    JSON_VALUES.map(lambda value: json.dumps(value).encode()),
+    SHAPED.map(lambda value: json.dumps(value).encode()),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kind=st.sampled_from(BOTH),
+    status=st.sampled_from([200, 400, 401, 403, 429, 500, 503]) | st.integers(200, 599),
+    body=BODIES,
+)
+async def test_any_answer_is_an_outcome_or_an_api_error(
+    kind: Kind, status: int, body: bytes
+) -> None:
+    outcome: Outcome | ApiError
+    try:
+        outcome = await call(kind, lambda request: httpx.Response(status, content=body))
+    except ApiError as error:
+        outcome = error
+    if isinstance(outcome, ApiError):
+        assert PASSCODE not in str(outcome)
+        assert not [char for char in str(outcome) if unicodedata.category(char) == "Cc"]
+    elif isinstance(outcome, Done):
+        assert type(outcome.count) is int
+        assert outcome.count >= 0
+    else:
+        assert isinstance(outcome, Pending)
+        assert type(outcome.req_id) is str
+        assert outcome.req_id
