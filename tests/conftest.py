@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from cttui.emulator import Emulator, EmulatorConfig
+
+# Variables that would point a test at a real account or a user's files.
+_LEAKY = (
+    "CLEVERTAP_ACCOUNT_ID",
+    "CLEVERTAP_PASSCODE",
+    "CLEVERTAP_REGION",
+    "CTTUI_BASE_URL",
+    "CTTUI_POLL_INTERVAL",
+)
+DEFAULTS = EmulatorConfig()
+BIN = Path(sys.executable).parent
+CTTUI = str(BIN / "cttui")
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own HOME and XDG dirs, and no credentials from the outside."""
+    home = tmp_path / "home"
+    for name, sub in (
+        ("HOME", ""),
+        ("XDG_CONFIG_HOME", ".config"),
+        ("XDG_STATE_HOME", ".local/state"),
+        ("XDG_CACHE_HOME", ".cache"),
+        ("XDG_DATA_HOME", ".local/share"),
+    ):
+        path = home / sub
+        path.mkdir(parents=True, exist_ok=True)
+        monkeypatch.setenv(name, str(path))
+    for name in _LEAKY:
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    """One emulator for the session, over a store small enough to build in a moment."""
+    config = EmulatorConfig(
+        seed=3,
+        profiles=2_000,
+        events=60_000,
+        today=date.today(),
+        compute_seconds=0.3,
+        cache_dir=tmp_path_factory.mktemp("emulator-cache"),
+    )
+    with Emulator(config) as running:
+        yield running
+
+
+@pytest.fixture
+def emulator_env(emulator: Emulator) -> dict[str, str]:
+    emulator.reset_log()
+    return {
+        "CLEVERTAP_ACCOUNT_ID": DEFAULTS.account_id,
+        "CLEVERTAP_PASSCODE": DEFAULTS.passcode,
+        "CTTUI_BASE_URL": emulator.base_url,
+        "CTTUI_POLL_INTERVAL": "0.1",
+    }
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+def run_cttui(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Run:
+    """The installed `cttui` as a user runs it: its own process, this test's environment."""
+    result = subprocess.run(
+        [CTTUI, *args],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    return Run(result.returncode, result.stdout, result.stderr)
+
+
+def require(binary: str, variable: str) -> str:
+    """The path of `binary`; skips when it is missing, unless CI set `variable` to require it."""
+    import shutil
+
+    path = shutil.which(binary)
+    if path is None:
+        if os.environ.get(variable):
+            pytest.fail(f"{binary} is required ({variable} is set) but not installed")
+        pytest.skip(f"{binary} is not installed (set {variable}=1 to make this a failure)")
+    return path

@@ -1,0 +1,370 @@
+"""`cttui count`, `cttui poll` and `cttui emulator` as a user runs them, over loopback HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import pytest
+
+from cttui import __version__
+from cttui.cli import main
+from cttui.emulator import Emulator
+from tests.conftest import CTTUI, DEFAULTS, run_cttui
+
+EXAMPLE = [
+    "count",
+    "choseNewFavoriteFood",
+    "--where",
+    "value",
+    "contains",
+    "piz",
+    "--from",
+    "2015-08-10",
+    "--to",
+    "2015-10-25",
+]
+EXAMPLE_BODY = (
+    '{"event_name":"choseNewFavoriteFood","event_properties":[{"name":"value",'
+    '"operator":"contains","value":"piz"}],"from":20150810,"to":20151025}'
+)
+TODAY = date.today()
+RECENT = ["--from", (TODAY - timedelta(days=20)).isoformat(), "--to", TODAY.isoformat()]
+HEAVY = ["--from", (TODAY - timedelta(days=120)).isoformat(), "--to", TODAY.isoformat()]
+
+
+def as_int(day: str) -> int:
+    return int(day.replace("-", ""))
+
+
+def wait_for(condition: Callable[[], bool], what: str, limit: float = 20.0) -> None:
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def test_documented_example_sends_the_documented_request_polls_and_prints_the_count(
+    emulator: Emulator, emulator_env: dict[str, str]
+) -> None:
+    result = run_cttui(*EXAMPLE, env=emulator_env)
+    assert result.code == 0, result.err
+    expected = emulator.count(
+        "choseNewFavoriteFood",
+        20150810,
+        20151025,
+        [{"name": "value", "operator": "contains", "value": "piz"}],
+    )
+    assert result.out == f"{expected}\n"
+    log = emulator.requests
+    post, *polls = log
+    assert (post.method, post.path, post.body) == ("POST", "/1/counts/profiles.json", EXAMPLE_BODY)
+    headers = {name.lower(): value for name, value in post.headers.items()}
+    assert headers["x-clevertap-account-id"] == DEFAULTS.account_id
+    assert headers["x-clevertap-passcode"] == "<redacted>"
+    assert headers["content-type"] == "application/json"
+    assert headers["user-agent"].startswith(f"cttui/{__version__}")
+    assert post.auth_ok
+    assert post.response["status"] == "partial"  # type: ignore[index]
+    req_id = str(post.response["req_id"])  # type: ignore[index]
+    assert polls, "the partial answer was never polled"
+    for poll in polls:
+        assert (poll.method, poll.query) == ("GET", {"req_id": req_id})
+        assert "content-type" not in {name.lower() for name in poll.headers}
+    assert polls[-1].response == {"status": "success", "count": expected}
+
+
+def test_count_with_filters_matches_the_emulators_own_count(
+    emulator: Emulator, emulator_env: dict[str, str]
+) -> None:
+    result = run_cttui(
+        "count", "Charged", "--where", "Amount", "greater_than", "100",
+        "--where", "Coupon", "exists", *RECENT, "--json", env=emulator_env,
+    )  # fmt: skip
+    expected = emulator.count(
+        "Charged",
+        as_int(RECENT[1]),
+        as_int(RECENT[3]),
+        [
+            {"name": "Amount", "operator": "greater_than", "value": 100},
+            {"name": "Coupon", "operator": "exists"},
+        ],
+    )
+    assert result.code == 0, result.err
+    assert json.loads(result.out) == {"status": "success", "count": expected}
+    assert expected > 0
+    assert [request.method for request in emulator.requests] == ["POST"]
+
+
+def test_no_wait_exits_3_with_the_req_id_and_poll_resumes_without_a_second_post(
+    emulator: Emulator, emulator_env: dict[str, str]
+) -> None:
+    pending = run_cttui("count", "App Launched", *HEAVY, "--no-wait", env=emulator_env)
+    assert pending.code == 3, pending.err
+    req_id = pending.out.strip()
+    assert req_id.isdigit()
+    assert f"cttui poll {req_id}" in pending.err
+    assert [request.method for request in emulator.requests] == ["POST"]
+
+    done = run_cttui("poll", req_id, "--json", env=emulator_env)
+    assert done.code == 0, done.err
+    expected = emulator.count("App Launched", as_int(HEAVY[1]), as_int(HEAVY[3]))
+    assert json.loads(done.out) == {"status": "success", "count": expected}
+    assert [request.method for request in emulator.requests].count("POST") == 1
+
+
+def test_no_wait_json_prints_the_pending_req_id_as_a_number(
+    emulator_env: dict[str, str],
+) -> None:
+    result = run_cttui("count", "Charged", *HEAVY, "--no-wait", "--json", env=emulator_env)
+    assert result.code == 3
+    body = json.loads(result.out)
+    assert body["status"] == "partial"
+    assert isinstance(body["req_id"], int)
+
+
+def test_timeout_while_pending_exits_3_with_the_req_id(emulator_env: dict[str, str]) -> None:
+    result = run_cttui(
+        "count", "Charged", *HEAVY, "--poll-interval", "30", "--timeout", "0.5",
+        env=emulator_env,
+    )  # fmt: skip
+    assert result.code == 3
+    assert result.out.strip().isdigit()
+    assert "still pending" in result.err
+
+
+def test_poll_asks_at_once_rather_than_after_an_interval(
+    emulator: Emulator, emulator_env: dict[str, str]
+) -> None:
+    pending = run_cttui("count", "Product Viewed", *HEAVY, "--no-wait", env=emulator_env)
+    req_id = pending.out.strip()
+
+    def ready() -> bool:
+        request = urllib.request.Request(
+            f"{emulator.base_url}/1/counts/profiles.json?req_id={req_id}",
+            headers={
+                "X-CleverTap-Account-Id": DEFAULTS.account_id,
+                "X-CleverTap-Passcode": DEFAULTS.passcode,
+            },
+        )
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return bool(json.load(answer)["status"] == "success")
+
+    wait_for(ready, "the emulator to finish the count")
+    emulator.reset_log()
+    # With a 600 s interval, only a poll made at once can answer within the 30 s timeout.
+    done = run_cttui("poll", req_id, "--poll-interval", "600", "--timeout", "30",
+                     env=emulator_env)  # fmt: skip
+    assert done.code == 0, done.err
+    assert int(done.out) == emulator.count("Product Viewed", as_int(HEAVY[1]), as_int(HEAVY[3]))
+    assert [request.method for request in emulator.requests] == ["GET"]
+
+
+def test_wrong_passcode_exits_1_naming_passcode_and_region(
+    emulator_env: dict[str, str],
+) -> None:
+    result = run_cttui(*EXAMPLE, env={**emulator_env, "CLEVERTAP_PASSCODE": "not-the-one-4242"})
+    assert result.code == 1
+    assert result.out == ""
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1, result.err
+    assert "passcode" in lines[0]
+    assert "region" in lines[0]
+    assert "not-the-one-4242" not in result.err
+
+
+def test_unknown_event_exits_1_with_clevertaps_message(emulator_env: dict[str, str]) -> None:
+    result = run_cttui("count", "Uninstalled", *RECENT, env=emulator_env)
+    assert result.code == 1
+    assert result.err.strip() == "cttui: CleverTap refused the query: Invalid event : Uninstalled"
+
+
+def test_unknown_req_id_exits_1_saying_to_send_again(emulator_env: dict[str, str]) -> None:
+    result = run_cttui("poll", "123456789012345", env=emulator_env)
+    assert result.code == 1
+    assert "send the query again" in result.err
+
+
+def test_nothing_listening_exits_1_with_a_network_error(emulator_env: dict[str, str]) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**emulator_env, "CTTUI_BASE_URL": f"http://127.0.0.1:{port}"}
+    # Connection errors are retried with backoff; the timeout ends the wait with the last error.
+    result = run_cttui(*EXAMPLE, "--timeout", "4", env=env)
+    assert result.code == 1
+    assert "gave up before the server answered (last try: cannot connect to 127.0.0.1" in (
+        result.err
+    )
+    assert "nothing is pending" in result.err
+    assert "Traceback" not in result.err
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["count", "X", "--from", "2015-02-30", "--to", "2015-03-01"], {},
+         "from date '2015-02-30' is not a real calendar date"),
+        (["count", "X", "--from", "2015/02/01", "--to", "2015-03-01"], {},
+         "must be YYYY-MM-DD or YYYYMMDD"),
+        (["count", "X", "--from", "20150301", "--to", "20150201"], {},
+         "from 2015-03-01 is after to 2015-02-01; swap them"),
+        (["count", "", "--from", "20150101", "--to", "20150201"], {}, "event name is empty"),
+        (["count", "X", "--where", "a", "containz", "b", "--from", "20150101", "--to",
+          "20150201"], {}, "unknown operator 'containz'"),
+        (["count", "X", "--where", "Amount", "less_than", "ten", "--from", "20150101", "--to",
+          "20150201"], {}, "filter 1 (Amount less_than) needs a number, not 'ten'"),
+        (["count", "X", "--where", "a", "contains", "--from", "20150101", "--to", "20150201"],
+         {}, "filter 1 (a contains) needs a value"),
+        (["count", "X", "--where", "a", "exists", "b", "--from", "20150101", "--to", "20150201"],
+         {}, "takes no value"),
+        (["count", "X", "--where", "a", "b", "c", "d", "--from", "20150101", "--to", "20150201"],
+         {}, "--where takes NAME OPERATOR [VALUE], got 4 words"),
+        (["count", "X", "--from", "20150101"], {}, "required: --to"),
+        (["count", "X", "--from", "20150101", "--to", "20150101", "--timeout", "-1"], {},
+         "must be a positive number of seconds"),
+        (["frobnicate"], {}, "invalid choice: 'frobnicate'"),
+        (["poll", "abc"], {}, "req_id 'abc' must be digits"),
+        (["count", "X", "--from", "20150101", "--to", "20150101"],
+         {"CLEVERTAP_ACCOUNT_ID": ""}, "no credentials: set CLEVERTAP_ACCOUNT_ID (and"),
+        (["count", "X", "--from", "20150101", "--to", "20150101"],
+         {"CLEVERTAP_PASSCODE": ""}, "set CLEVERTAP_PASSCODE"),
+        (["count", "X", "--from", "20150101", "--to", "20150101"],
+         {"CLEVERTAP_REGION": "mars"}, "unknown region 'mars'; use one of: eu1, in1"),
+        (["count", "X", "--from", "20150101", "--to", "20150101"],
+         {"CTTUI_BASE_URL": "http://example.com"}, "would expose the passcode"),
+        (["count", "X", "--from", "20150101", "--to", "20150101"],
+         {"CTTUI_BASE_URL": "", "CTTUI_POLL_INTERVAL": "5"}, "below CleverTap's 30 s rule"),
+        (["count", "X", "--from", "20150101", "--to", "20150101"],
+         {"CTTUI_POLL_INTERVAL": "soon"}, "CTTUI_POLL_INTERVAL: 'soon' is not a number"),
+        (["emulator", "--port", "70000"], {}, "70000 is outside 0..65535"),
+        ([], {}, "use a command"),
+    ],
+)  # fmt: skip
+def test_bad_input_is_one_line_and_exit_2(
+    args: list[str],
+    env: dict[str, str],
+    message: str,
+    emulator_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in {**emulator_env, **env}.items():
+        monkeypatch.setenv(name, value)
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("cttui: ")
+    assert message in lines[0]
+
+
+def test_bad_input_from_the_real_binary_has_no_traceback(emulator_env: dict[str, str]) -> None:
+    result = run_cttui("count", "X", "--from", "2015-02-30", "--to", "x", env=emulator_env)
+    assert result.code == 2
+    assert result.err == "cttui: from date '2015-02-30' is not a real calendar date\n"
+
+
+def test_version_and_help() -> None:
+    version = run_cttui("--version")
+    assert (version.code, version.out) == (0, f"cttui {__version__}\n")
+    usage = run_cttui("count", "--help")
+    assert usage.code == 0
+    for word in ("--where", "--from", "--no-wait", "--timeout", "greater_than_equals"):
+        assert word in usage.out
+
+
+IMPORT_PROBE = """
+import sys
+from cttui.cli import main
+code = 0
+try:
+    code = main(sys.argv[1:])
+except SystemExit as exit:
+    code = exit.code
+heavy = sorted({m.split(".")[0] for m in sys.modules} & {"textual", "rich", "keyring"})
+print("HEAVY=" + ",".join(heavy), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["--version"], EXAMPLE, ["poll", "1"], ["count", "--help"]]
+)
+def test_headless_commands_never_import_textual(
+    args: list[str], emulator_env: dict[str, str]
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_PROBE, *args],
+        env={**os.environ, **emulator_env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "HEAVY=\n" in result.stderr, result.stderr
+
+
+def test_interrupt_while_pending_says_how_to_resume(
+    emulator: Emulator, emulator_env: dict[str, str]
+) -> None:
+    process = subprocess.Popen(
+        [CTTUI, "count", "Charged", *HEAVY, "--poll-interval", "60"],
+        env={**os.environ, **emulator_env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: any(r.method == "POST" for r in emulator.requests), "the POST")
+        req_id = str(emulator.requests[0].response["req_id"])  # type: ignore[index]
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert err == f"cttui: interrupted while pending; resume with: cttui poll {req_id}\n"
+
+
+def test_emulator_command_serves_until_interrupted(tmp_path: object) -> None:
+    process = subprocess.Popen(
+        [CTTUI, "emulator", "--port", "0", "--profiles", "50", "--events", "2000",
+         "--compute-seconds", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        match = re.fullmatch(r"listening on (http://127\.0\.0\.1:\d+)\n", first)
+        assert match, first
+        exports = process.stdout.readline()
+        assert f"CTTUI_BASE_URL={match.group(1)}" in exports
+        env = {
+            "CTTUI_BASE_URL": match.group(1),
+            "CLEVERTAP_ACCOUNT_ID": DEFAULTS.account_id,
+            "CLEVERTAP_PASSCODE": DEFAULTS.passcode,
+            "CTTUI_POLL_INTERVAL": "0.1",
+        }
+        result = run_cttui("count", "App Launched", *HEAVY, env=env)
+        assert result.code == 0, result.err
+        assert int(result.out) > 0
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+    assert "Traceback" not in err

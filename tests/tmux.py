@@ -1,0 +1,62 @@
+"""Drive a real terminal: a program in a private tmux server, read back from the screen."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+
+
+class Terminal:
+    def __init__(self, tmux: str, socket: Path, width: int = 120, height: int = 40) -> None:
+        self._tmux = tmux
+        self._socket = str(socket)
+        self._size = (width, height)
+
+    def _run(self, *args: str) -> str:
+        result = subprocess.run(
+            [self._tmux, "-S", self._socket, *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        )
+        return result.stdout
+
+    def start(self, command: list[str], env: dict[str, str]) -> None:
+        width, height = self._size
+        exports = [f"-e{name}={value}" for name, value in env.items()]
+        # The shell outlives the program, so its last screen and exit status stay readable.
+        shell = f"{shlex.join(command)}; echo EXIT=$?; sleep 3600"
+        self._run(
+            "new-session", "-d", "-x", str(width), "-y", str(height),
+            "-eTERM=xterm-256color", *exports, "sh", "-c", shell,
+        )  # fmt: skip
+
+    def screen(self) -> str:
+        return self._run("capture-pane", "-p", "-J")
+
+    def wait_for(self, text: str, limit: float = 30.0) -> str:
+        deadline = time.monotonic() + limit
+        while True:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} never appeared; the screen:\n{screen}")
+            time.sleep(0.05)
+
+    def __enter__(self) -> Terminal:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        subprocess.run(
+            [self._tmux, "-S", self._socket, "kill-server"], capture_output=True, check=False
+        )
