@@ -1,0 +1,61 @@
+"""How fast the headless commands start, as ratios to a bare Python start in the same run.
+
+`cttui --help` and `--version` must not pay for Textual, httpx or keyring; `cttui count` pays for
+httpx only. Run with `make bench`.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from cttui.emulator import Emulator, EmulatorConfig
+
+RUNS = 15
+BIN = Path(sys.executable).parent
+
+
+def median_seconds(command: list[str], env: dict[str, str]) -> float:
+    times = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        subprocess.run(command, env=env, capture_output=True, check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    env = dict(os.environ)
+    emulator_defaults = EmulatorConfig()
+    today = date.today()
+    with Emulator(EmulatorConfig(profiles=2_000, events=50_000, today=today)) as emulator:
+        env |= {
+            "CTTUI_BASE_URL": emulator.base_url,
+            "CLEVERTAP_ACCOUNT_ID": emulator_defaults.account_id,
+            "CLEVERTAP_PASSCODE": emulator_defaults.passcode,
+        }
+        count = [
+            str(BIN / "cttui"), "count", "Charged",
+            "--from", (today - timedelta(days=7)).isoformat(), "--to", today.isoformat(),
+        ]  # fmt: skip
+        baseline = median_seconds([sys.executable, "-c", "pass"], env)
+        rows = [
+            ("python -c pass (baseline)", baseline),
+            ("python -c 'import textual.app'", median_seconds(
+                [sys.executable, "-c", "import textual.app"], env)),
+            ("cttui --version", median_seconds([str(BIN / "cttui"), "--version"], env)),
+            ("cttui --help", median_seconds([str(BIN / "cttui"), "--help"], env)),
+            ("cttui count (7 days, emulator)", median_seconds(count, env)),
+        ]  # fmt: skip
+    print(f"median of {RUNS} runs each; ratio = time / baseline")
+    for name, seconds in rows:
+        print(f"  {name:<36} {seconds * 1000:7.1f} ms  x{seconds / baseline:5.2f}")
+
+
+if __name__ == "__main__":
+    main()
