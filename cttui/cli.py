@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from cttui.api.models import Query
-    from cttui.emulator import EmulatorConfig
+    from cttui.emulator import Emulator, EmulatorConfig
     from cttui.jobs import Job
     from cttui.store.credentials import Connection
 
@@ -32,6 +32,7 @@ EXIT_PENDING = 3
 EXIT_INTERRUPTED = 130
 
 ENV_POLL_INTERVAL = "CTTUI_POLL_INTERVAL"
+ENV_DEBUG = "CTTUI_DEBUG"
 DEMO_POLL_INTERVAL = 1.0
 MIN_CLEVERTAP_POLL_INTERVAL = 30.0
 
@@ -226,6 +227,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say("interrupted")
         return EXIT_INTERRUPTED
+    except Exception as error:
+        # A bug of ours: still one line for the user, with the way to the full story.
+        if os.environ.get(ENV_DEBUG):
+            raise
+        _say(
+            f"unexpected error ({type(error).__name__}: {error}); please report it, with the "
+            f"traceback that {ENV_DEBUG}=1 shows"
+        )
+        return EXIT_API
 
 
 def _say(message: str) -> None:
@@ -275,12 +285,10 @@ def _connection(demo: bool) -> Iterator[Connection]:
     if not demo:
         yield from_environment(os.environ)
         return
-    from cttui.emulator import Emulator
-
     config = demo_emulator_config()
     if sys.stderr.isatty():
         _say("demo: starting the built-in emulator (the first start builds its data)")
-    with Emulator(config) as emulator:
+    with _started(config) as emulator:
         yield from_environment(
             {
                 "CLEVERTAP_ACCOUNT_ID": config.account_id,
@@ -288,6 +296,21 @@ def _connection(demo: bool) -> Iterator[Connection]:
                 "CTTUI_BASE_URL": emulator.base_url,
             }
         )
+
+
+@contextmanager
+def _started(config: EmulatorConfig) -> Iterator[Emulator]:
+    from cttui.api.errors import UsageError
+    from cttui.emulator import Emulator, EmulatorError
+
+    try:
+        emulator = Emulator(config).start()
+    except EmulatorError as error:
+        raise UsageError(str(error)) from None
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
 
 
 def _count(args: argparse.Namespace) -> int:
@@ -399,8 +422,6 @@ def _progress(job: Job, interval: float) -> None:
     from cttui.jobs import JobState
 
     if job.state is JobState.PENDING and job.next_poll_at is not None:
-        if job.error:
-            return
         _say(
             f"pending as req_id {job.req_id}; polling every {interval:g} s "
             f"({job.polls} poll{'s' if job.polls != 1 else ''} so far)"
@@ -419,17 +440,15 @@ def _report(job: Job, as_json: bool, out: TextIO) -> int:
             file=out,
         )
         return EXIT_OK
-    if job.state is JobState.FAILED:
+    if job.state is JobState.FAILED or job.req_id is None:
+        if job.state is JobState.FAILED:
+            error = job.error or "the request failed"
+        else:
+            last = f" (last try: {job.error})" if job.error else ""
+            error = f"gave up before the server answered{last}; nothing is pending, run it again"
         if as_json:
-            print(
-                json.dumps({"status": "fail", "error": job.error, "code": job.http_status}),
-                file=out,
-            )
-        _say(job.error or "the request failed")
-        return EXIT_API
-    if job.req_id is None:
-        last = f" (last try: {job.error})" if job.error else ""
-        _say(f"gave up before the server answered{last}; nothing is pending, run it again")
+            print(json.dumps({"status": "fail", "error": error, "code": job.http_status}), file=out)
+        _say(error)
         return EXIT_API
     req_id: int | str = int(job.req_id) if job.req_id.isdigit() else job.req_id
     print(json.dumps({"status": "partial", "req_id": req_id}) if as_json else job.req_id, file=out)
@@ -438,7 +457,8 @@ def _report(job: Job, as_json: bool, out: TextIO) -> int:
 
 
 def _emulator(args: argparse.Namespace) -> int:
-    from cttui.emulator import EmulatorConfig, serve
+    from cttui.api.errors import UsageError
+    from cttui.emulator import EmulatorConfig, EmulatorError, serve
 
     config = EmulatorConfig(
         host=args.host,
@@ -456,4 +476,7 @@ def _emulator(args: argparse.Namespace) -> int:
         cache_dir=_emulator_cache_dir(),
         quiet=not args.verbose,
     )
-    return serve(config, sys.stdout)
+    try:
+        return serve(config, sys.stdout)
+    except EmulatorError as error:
+        raise UsageError(str(error)) from None

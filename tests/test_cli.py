@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -202,8 +203,9 @@ def test_nothing_listening_exits_1_with_a_network_error(emulator_env: dict[str, 
         port = probe.getsockname()[1]
     env = {**emulator_env, "CTTUI_BASE_URL": f"http://127.0.0.1:{port}"}
     # Connection errors are retried with backoff; the timeout ends the wait with the last error.
-    result = run_cttui(*EXAMPLE, "--timeout", "4", env=env)
+    result = run_cttui(*EXAMPLE, "--timeout", "4", "--json", env=env)
     assert result.code == 1
+    assert json.loads(result.out)["status"] == "fail"
     assert "gave up before the server answered (last try: cannot connect to 127.0.0.1" in (
         result.err
     )
@@ -368,3 +370,52 @@ def test_emulator_command_serves_until_interrupted(tmp_path: object) -> None:
         process.kill()
     assert process.returncode == 0
     assert "Traceback" not in err
+
+
+def test_emulator_on_a_busy_port_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = main(["emulator", "--port", str(port), "--profiles", "20", "--events", "100"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"cttui: cannot listen on 127.0.0.1:{port} (Address already in use); pick another "
+        "--host or --port (--port 0 picks a free one)\n"
+    )
+
+
+def test_demo_with_an_unusable_cache_folder_is_one_line_and_exit_2(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = isolated_home / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    assert main(["--demo", "count", "Charged", *RECENT]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cttui: cannot build the emulator's data in ")
+    assert err.count("\n") == 1
+
+
+def test_a_bug_is_one_line_unless_debugging(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(_: object) -> int:
+        raise RuntimeError("wires crossed")
+
+    monkeypatch.setattr("cttui.cli._poll", broken)
+    parser_args = ["poll", "1"]
+    assert main(parser_args) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "cttui: unexpected error (RuntimeError: wires crossed); please report it, with the "
+        "traceback that CTTUI_DEBUG=1 shows\n"
+    )
+    monkeypatch.setenv("CTTUI_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="wires crossed"):
+        main(parser_args)

@@ -383,6 +383,21 @@ def test_a_damaged_cache_is_regenerated(tmp_path: pathlib.Path) -> None:
     assert list(cache.iterdir()) == [path]
 
 
+def test_a_new_days_store_replaces_the_same_shape_from_other_days(
+    tmp_path: pathlib.Path,
+) -> None:
+    cache = tmp_path / "cache"
+    config = EmulatorConfig(profiles=200, events=5_000, today=TODAY, cache_dir=cache)
+    probe_counts(config)
+    probe_counts(dataclasses.replace(config, seed=9))
+    yesterday_path, other_seed_path = sorted(cache.iterdir(), key=lambda p: "-s9-" in p.name)
+    probe_counts(dataclasses.replace(config, today=TODAY + datetime.timedelta(days=1)))
+    names = {path.name for path in cache.iterdir()}
+    assert yesterday_path.name not in names
+    assert other_seed_path.name in names
+    assert len(names) == 2
+
+
 def test_the_default_store_has_a_year_of_rich_data(tmp_path: pathlib.Path) -> None:
     with Emulator(EmulatorConfig(today=TODAY, cache_dir=tmp_path / "cache")) as running:
         (path,) = (tmp_path / "cache").glob("*.sqlite3")

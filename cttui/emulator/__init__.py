@@ -7,6 +7,6 @@ did not define.
 from __future__ import annotations
 
 from cttui.emulator.config import EmulatorConfig
-from cttui.emulator.server import Emulator, RecordedRequest, serve
+from cttui.emulator.server import Emulator, EmulatorError, RecordedRequest, serve
 
-__all__ = ["Emulator", "EmulatorConfig", "RecordedRequest", "serve"]
+__all__ = ["Emulator", "EmulatorConfig", "EmulatorError", "RecordedRequest", "serve"]

@@ -91,6 +91,11 @@ def store_file_name(seed: int, profiles: int, events: int, today: datetime.date)
     return f"events-v{SCHEMA_VERSION}-s{seed}-p{profiles}-e{events}-{today:%Y%m%d}.sqlite3"
 
 
+def superseded_store_files(seed: int, profiles: int, events: int) -> str:
+    """A glob for every store of this seed and size, whatever its day and schema version."""
+    return f"events-v*-s{seed}-p{profiles}-e{events}-*.sqlite3"
+
+
 def generate(
     connection: sqlite3.Connection, seed: int, profiles: int, events: int, today: datetime.date
 ) -> None:

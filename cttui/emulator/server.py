@@ -17,6 +17,7 @@ import random
 import re
 import shlex
 import socket
+import sqlite3
 import sys
 import tempfile
 import threading
@@ -372,6 +373,14 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"not JSON: {name}")
 
 
+class EmulatorError(Exception):
+    """The emulator could not start; the message says what to change."""
+
+
+def _reason(error: BaseException) -> str:
+    return (error.strerror if isinstance(error, OSError) else None) or str(error)
+
+
 class Emulator:
     """The emulator server, run in a daemon thread of this process.
 
@@ -397,16 +406,28 @@ class Emulator:
         else:
             self._temporary = tempfile.TemporaryDirectory(prefix="cttui-emulator-")
             cache_dir = pathlib.Path(self._temporary.name)
-        store = EventStore.open_or_generate(
-            cache_dir, config.seed, config.profiles, config.events, config.resolved_today()
-        )
+        try:
+            store = EventStore.open_or_generate(
+                cache_dir, config.seed, config.profiles, config.events, config.resolved_today()
+            )
+        except (OSError, sqlite3.Error) as error:
+            self._cleanup_temporary()
+            raise EmulatorError(
+                f"cannot build the emulator's data in {cache_dir} ({_reason(error)}); "
+                "check that the folder is writable and the disk has space"
+            ) from error
         state = _State(config, store)
         try:
             server = _Server(state)
-        except BaseException:
+        except BaseException as error:
             state.close()
             store.close()
             self._cleanup_temporary()
+            if isinstance(error, OSError):
+                raise EmulatorError(
+                    f"cannot listen on {config.host}:{config.port} ({_reason(error)}); "
+                    "pick another --host or --port (--port 0 picks a free one)"
+                ) from error
             raise
         self._state, self._server = state, server
         # A short poll interval keeps stop() quick; the loop costs next to nothing.
