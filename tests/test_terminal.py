@@ -19,7 +19,7 @@ def test_count_in_a_terminal_shows_progress_then_the_count(
     expected = emulator.count("Charged", int(start.replace("-", "")), int(end.replace("-", "")))
     with Terminal(tmux, tmp_path / "tmux.sock") as terminal:
         terminal.start([CTTUI, "count", "Charged", "--from", start, "--to", end], emulator_env)
-        screen = terminal.wait_for("EXIT=")
+        screen = terminal.wait_for(r"^EXIT=\d+$")
     lines = [line.strip() for line in screen.splitlines() if line.strip()]
     assert any(
         line.startswith("cttui: pending as req_id ") and "polling every 0.1 s" in line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import subprocess
 import time
@@ -38,14 +39,17 @@ class Terminal:
     def screen(self) -> str:
         return self._run("capture-pane", "-p", "-J")
 
-    def wait_for(self, text: str, limit: float = 30.0) -> str:
+    def wait_for(self, pattern: str, limit: float = 30.0) -> str:
+        """The screen once a line matches `pattern` (a regex from the line's start: a typed
+        command such as `...; echo EXIT=$?` must not count as its own output)."""
+        wanted = re.compile(pattern, re.MULTILINE)
         deadline = time.monotonic() + limit
         while True:
             screen = self.screen()
-            if text in screen:
+            if wanted.search(screen):
                 return screen
             if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} never appeared; the screen:\n{screen}")
+                raise AssertionError(f"{pattern!r} never appeared; the screen:\n{screen}")
             time.sleep(0.05)
 
     def __enter__(self) -> Terminal:
