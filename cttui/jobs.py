@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from cttui.api.client import CleverTapClient, Done, Outcome, Pending
+from cttui.api.client import CleverTapClient, Outcome, Pending
 from cttui.api.errors import ApiError, UnknownRequestError
 from cttui.api.models import Query
 
@@ -222,7 +222,7 @@ class JobManager:
 
     async def _request(
         self, job: Job, call: Callable[[], Awaitable[Outcome]], sending_state: JobState
-    ) -> Done | Pending:
+    ) -> Outcome:
         gate = self.gate(job.client)
         retry = 0
         while True:

@@ -109,7 +109,7 @@ def interpret(response: httpx.Response, req_id: str | None = None) -> Outcome:
     except (ValueError, RecursionError):
         data = None
     if not isinstance(data, dict):
-        return _from_http_status(http_status, "", data is None and not response.content.strip())
+        return _from_http_status(http_status, empty=not response.content.strip())
 
     status = data.get("status")
     if status == "success" and http_status < 400:
@@ -163,10 +163,10 @@ def interpret(response: httpx.Response, req_id: str | None = None) -> Outcome:
     )
 
 
-def _from_http_status(http_status: int, detail: str, empty: bool) -> Outcome:
+def _from_http_status(http_status: int, *, empty: bool) -> Outcome:
     """For answers whose body is not a JSON object: the HTTP code is all there is."""
     if http_status in (401, 403):
-        raise _auth_error(http_status, detail, forbidden=http_status == 403)
+        raise _auth_error(http_status, "", forbidden=http_status == 403)
     if http_status == 429:
         raise RateLimitedError("CleverTap is throttling this account (HTTP 429)", http_status)
     if http_status >= 500:
