@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import re
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
@@ -34,8 +33,6 @@ DEFAULT_REGION = REGIONS[0]
 
 _BY_KEY = {key: region for region in REGIONS for key in (region.code, region.name.lower())}
 
-ACCOUNT_ID_SHAPE = re.compile(r"^[A-Z0-9]{3}-[A-Z0-9]{3}-[A-Z0-9]{4}$")
-
 
 def region_codes() -> str:
     return ", ".join(region.code for region in REGIONS)
@@ -52,20 +49,20 @@ def get_region(text: str) -> Region:
 _DASHBOARD_HOST = "dashboard.clevertap.com"
 
 
-def _split(url: str) -> SplitResult | None:
+def _split(url: str) -> tuple[SplitResult | None, str]:
+    """The URL's parts and lower-case host, or (None, "") for a URL that does not parse."""
     try:
         parts = urlsplit(url.strip())
         parts.port  # noqa: B018 - reading it is what checks it
     except ValueError:
-        return None
-    return parts
+        return None, ""
+    return parts, (parts.hostname or "").lower()
 
 
 def parse_dashboard_url(url: str) -> tuple[Region, str]:
     """Region and account ID from a dashboard URL such as
     `https://in1.dashboard.clevertap.com/ACCOUNT-ID/...`."""
-    parts = _split(url)
-    host = ((parts and parts.hostname) or "").lower()
+    parts, host = _split(url)
     if parts is None or not (host == _DASHBOARD_HOST or host.endswith("." + _DASHBOARD_HOST)):
         raise UsageError(
             f"{url!r} is not a CleverTap dashboard URL; copy it from the browser while logged in"
@@ -79,8 +76,7 @@ def parse_dashboard_url(url: str) -> tuple[Region, str]:
 
 
 def is_clevertap_host(base_url: str) -> bool:
-    parts = _split(base_url)
-    host = ((parts and parts.hostname) or "").lower()
+    _, host = _split(base_url)
     return host == "clevertap.com" or host.endswith(".clevertap.com")
 
 
@@ -99,8 +95,7 @@ def check_base_url(base_url: str) -> str:
     Plain http would send the passcode in clear, so it is refused unless the server is on this
     machine (the emulator).
     """
-    parts = _split(base_url)
-    host = ((parts and parts.hostname) or "").lower()
+    parts, host = _split(base_url)
     if parts is None or parts.scheme not in {"http", "https"} or not host:
         raise UsageError(
             f"base URL {base_url!r} must look like https://HOST or http://127.0.0.1:PORT"
