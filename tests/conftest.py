@@ -3,7 +3,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -101,3 +102,12 @@ def require(binary: str, variable: str) -> str:
             pytest.fail(f"{binary} is required ({variable} is set) but not installed")
         pytest.skip(f"{binary} is not installed (set {variable}=1 to make this a failure)")
     return path
+
+
+def wait_for(condition: Callable[[], bool], what: str, limit: float = 20.0) -> None:
+    """Poll `condition` until it holds; fail after `limit` seconds, never wait blindly."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)

@@ -8,9 +8,7 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -19,7 +17,7 @@ import pytest
 from cttui import __version__
 from cttui.cli import main
 from cttui.emulator import Emulator
-from tests.conftest import CTTUI, DEFAULTS, run_cttui
+from tests.conftest import CTTUI, DEFAULTS, run_cttui, wait_for
 
 EXAMPLE = [
     "count",
@@ -44,14 +42,6 @@ HEAVY = ["--from", (TODAY - timedelta(days=120)).isoformat(), "--to", TODAY.isof
 
 def as_int(day: str) -> int:
     return int(day.replace("-", ""))
-
-
-def wait_for(condition: Callable[[], bool], what: str, limit: float = 20.0) -> None:
-    deadline = time.monotonic() + limit
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def test_documented_example_sends_the_documented_request_polls_and_prints_the_count(

@@ -30,6 +30,7 @@ import pytest
 
 from cttui.emulator import Emulator, EmulatorConfig, RecordedRequest, serve
 from cttui.emulator.store import EventStore
+from tests.conftest import wait_for
 
 TODAY = datetime.date(2026, 5, 1)
 FIRST_DAY = TODAY - datetime.timedelta(days=364)
@@ -86,14 +87,6 @@ def call(
 
 def post(base_url: str, body: object, headers: dict[str, str] | None = None) -> Answer:
     return call(base_url, "POST", API, body, headers)
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 # --- brute force --------------------------------------------------------------------------------
@@ -454,7 +447,7 @@ def test_partial_then_polls_then_success(make_emulator: Callable[..., Emulator])
         return call(emulator.base_url, "GET", f"{API}?req_id={req_id}")
 
     assert poll().body == {"status": "partial", "req_id": req_id}
-    wait_for(lambda: poll().body["status"] == "success", "the partial count")
+    wait_for(lambda: poll().body["status"] == "success", "the partial count", DEADLINE_SECONDS)
     assert time.monotonic() - posted >= 1.0
     done = {"status": "success", "count": emulator.count("Charged", start, YEAR[1])}
     for _ in range(3):
@@ -806,7 +799,7 @@ def test_stop_does_not_wait_out_the_latency(make_emulator: Callable[..., Emulato
 
     client = threading.Thread(target=wait_for_an_answer, daemon=True)
     client.start()
-    wait_for(lambda: sleepy.max_in_flight == 1, "the request to be in flight")
+    wait_for(lambda: sleepy.max_in_flight == 1, "the request to be in flight", DEADLINE_SECONDS)
     stopper = threading.Thread(target=sleepy.stop)
     stopper.start()
     stopper.join(DEADLINE_SECONDS)
@@ -824,7 +817,7 @@ def test_serve_prints_where_it_listens_and_stops(cache_dir: pathlib.Path) -> Non
     thread = threading.Thread(target=lambda: result.append(serve(config, out, stop)))
     thread.start()
     try:
-        wait_for(lambda: out.getvalue().count("\n") >= 2, "serve's two lines")
+        wait_for(lambda: out.getvalue().count("\n") >= 2, "serve's two lines", DEADLINE_SECONDS)
     finally:
         stop.set()
         thread.join(DEADLINE_SECONDS)
