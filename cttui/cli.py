@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from cttui import __version__
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from cttui.api.models import Query
     from cttui.emulator import Emulator, EmulatorConfig
     from cttui.jobs import Job
-    from cttui.store.credentials import Connection
+    from cttui.store.config import Config
+    from cttui.store.credentials import Connection, CredentialStore
+    from cttui.tui.app import CttuiApp
 
 EXIT_OK = 0
 EXIT_API = 1
@@ -32,7 +32,6 @@ EXIT_PENDING = 3
 EXIT_INTERRUPTED = 130
 
 ENV_POLL_INTERVAL = "CTTUI_POLL_INTERVAL"
-ENV_DEBUG = "CTTUI_DEBUG"
 DEMO_POLL_INTERVAL = 1.0
 MIN_CLEVERTAP_POLL_INTERVAL = 30.0
 
@@ -74,9 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cttui",
         description="CleverTap profile counts from the terminal. Run with no command for the app.",
         epilog=(
-            "Credentials come from CLEVERTAP_ACCOUNT_ID, CLEVERTAP_PASSCODE and CLEVERTAP_REGION; "
-            "CTTUI_BASE_URL points at another CleverTap-compatible server. Exit codes: 0 done, "
-            "1 API or network failure, 2 bad input, 3 still pending."
+            "Credentials come from the active profile ('cttui credentials'), its passcode from the "
+            "OS keyring; CLEVERTAP_ACCOUNT_ID, CLEVERTAP_PASSCODE and CLEVERTAP_REGION override "
+            "them for one run. CTTUI_BASE_URL points at another CleverTap-compatible server. "
+            "Exit codes: 0 done, 1 API or network failure, 2 bad input, 3 still pending."
         ),
     )
     parser.add_argument("--version", action="version", version=f"cttui {__version__}")
@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run against a built-in CleverTap emulator with demo data (no account needed)",
     )
+    _add_profile_option(parser, default=None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     count = commands.add_parser(
@@ -129,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     poll.add_argument("req_id", metavar="REQ_ID")
     _add_wait_options(poll)
     poll.set_defaults(handler=_poll)
+
+    _add_credentials_commands(commands)
 
     emulator = commands.add_parser(
         "emulator",
@@ -187,7 +190,61 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_profile_option(command: argparse.ArgumentParser, default: object) -> None:
+    # Accepted before or after the command; a subcommand's default must not undo the global one.
+    command.add_argument(
+        "--profile",
+        metavar="NAME",
+        default=default,
+        help="use this saved profile instead of the active one",
+    )
+
+
+def _add_credentials_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    credentials = commands.add_parser(
+        "credentials",
+        help="save, list, show, delete or switch profiles",
+        description="Profiles: a name, an account ID and a region in config.toml, with the "
+        "passcode in the OS keyring (service 'cttui', username the account ID).",
+    )
+    actions = credentials.add_subparsers(
+        dest="action", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    save = actions.add_parser(
+        "set",
+        help="add or change a profile; asks for the passcode without echoing it",
+        description="Add or change a profile. The passcode is asked for without echo, or read "
+        "from standard input with --passcode-stdin; it is never taken as an argument.",
+    )
+    _add_profile_option(save, default=argparse.SUPPRESS)
+    save.add_argument(
+        "--account-id",
+        metavar="ID",
+        help="the account ID (XXX-XXX-XXXX), or a dashboard URL to take it and the region from",
+    )
+    save.add_argument("--region", metavar="R", help="eu1 (default), in1, sg1, us1, aps3, mec1, sk1")
+    save.add_argument(
+        "--passcode-stdin",
+        action="store_true",
+        help="read the passcode from standard input (one line) instead of asking",
+    )
+    save.set_defaults(handler=_credentials_set)
+    listing = actions.add_parser("list", help="list the saved profiles; * marks the active one")
+    listing.set_defaults(handler=_credentials_list)
+    show = actions.add_parser("show", help="show a profile (the passcode stays masked)")
+    _add_profile_option(show, default=argparse.SUPPRESS)
+    show.set_defaults(handler=_credentials_show)
+    delete = actions.add_parser("delete", help="delete a profile and its passcode in the keyring")
+    _add_profile_option(delete, default=argparse.SUPPRESS)
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    delete.set_defaults(handler=_credentials_delete)
+    use = actions.add_parser("use", help="make a profile the active one")
+    use.add_argument("name", metavar="NAME")
+    use.set_defaults(handler=_credentials_use)
+
+
 def _add_wait_options(command: argparse.ArgumentParser) -> None:
+    _add_profile_option(command, default=argparse.SUPPRESS)
     command.add_argument("--json", action="store_true", help="print the outcome as JSON")
     command.add_argument(
         "--no-wait",
@@ -210,16 +267,12 @@ def _add_wait_options(command: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from cttui.api.errors import UsageError
+    from cttui.api.errors import DEBUG_VARIABLE, UsageError, unexpected
 
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        if args.command is None:
-            raise UsageError(
-                "the app arrives with the next release; for now use a command (see 'cttui --help')"
-            )
-        handler: Callable[[argparse.Namespace], int] = args.handler
+        handler: Callable[[argparse.Namespace], int] = getattr(args, "handler", _app)
         return handler(args)
     except (_Usage, UsageError) as error:
         _say(str(error))
@@ -229,12 +282,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except Exception as error:
         # A bug of ours: still one line for the user, with the way to the full story.
-        if os.environ.get(ENV_DEBUG):
+        if os.environ.get(DEBUG_VARIABLE):
             raise
-        _say(
-            f"unexpected error ({type(error).__name__}: {error}); please report it, with the "
-            f"traceback that {ENV_DEBUG}=1 shows"
-        )
+        _say(unexpected(error))
         return EXIT_API
 
 
@@ -243,12 +293,12 @@ def _say(message: str) -> None:
 
 
 def _poll_interval(
-    args: argparse.Namespace, environ: Mapping[str, str], base_url: str, demo: bool
+    requested: float | None, environ: Mapping[str, str], base_url: str, demo: bool
 ) -> float:
     from cttui.api.errors import UsageError
     from cttui.api.regions import is_clevertap_host
 
-    interval: float | None = args.poll_interval
+    interval = requested
     if interval is None and environ.get(ENV_POLL_INTERVAL, "").strip():
         try:
             interval = _positive_float(environ[ENV_POLL_INTERVAL].strip())
@@ -264,31 +314,31 @@ def _poll_interval(
     return interval
 
 
-def _emulator_cache_dir() -> Path:
-    """Generated emulator data is kept, so that only the first start pays for building it."""
-    from platformdirs import user_cache_path
-
-    return user_cache_path("cttui") / "emulator"
-
-
 def demo_emulator_config() -> EmulatorConfig:
     from cttui.emulator import EmulatorConfig
+    from cttui.store.paths import emulator_cache_dir
 
-    return EmulatorConfig(compute_seconds=3.0, cache_dir=_emulator_cache_dir())
+    return EmulatorConfig(compute_seconds=3.0, cache_dir=emulator_cache_dir())
 
 
 @contextmanager
-def _connection(demo: bool) -> Iterator[Connection]:
-    """The account to talk to: the environment's, or a freshly started demo emulator's."""
-    from cttui.store.credentials import from_environment
-
-    if not demo:
-        yield from_environment(os.environ)
-        return
-    config = demo_emulator_config()
+def _demo_emulator() -> Iterator[Emulator]:
     if sys.stderr.isatty():
         _say("demo: starting the built-in emulator (the first start builds its data)")
-    with _started(config) as emulator:
+    with _started(demo_emulator_config()) as emulator:
+        yield emulator
+
+
+@contextmanager
+def _connection(args: argparse.Namespace) -> Iterator[Connection]:
+    """The account to talk to: the stored profile or the environment, or the demo emulator's."""
+    from cttui.store.credentials import from_environment
+
+    if not args.demo:
+        yield _stored_connection(os.environ, args.profile)
+        return
+    with _demo_emulator() as emulator:
+        config = emulator.config
         yield from_environment(
             {
                 "CLEVERTAP_ACCOUNT_ID": config.account_id,
@@ -296,6 +346,16 @@ def _connection(demo: bool) -> Iterator[Connection]:
                 "CTTUI_BASE_URL": emulator.base_url,
             }
         )
+
+
+def _stored_connection(environ: Mapping[str, str], profile: str | None) -> Connection:
+    from cttui.store.config import Config, load_config
+    from cttui.store.credentials import OsKeyring, connect, needs_config, select
+    from cttui.store.paths import config_file
+
+    # The environment alone can say everything; then config.toml and the keyring stay unread.
+    config = load_config(config_file()) if needs_config(environ, profile) else Config()
+    return connect(select(environ, config, profile), OsKeyring())
 
 
 @contextmanager
@@ -356,8 +416,10 @@ def _run_job(args: argparse.Namespace, *, query: Query | None, req_id: str | Non
 
     watch = _Watch()
     try:
-        with _connection(args.demo) as connection:
-            interval = _poll_interval(args, os.environ, connection.base_url, args.demo)
+        with _connection(args) as connection:
+            interval = _poll_interval(
+                args.poll_interval, os.environ, connection.base_url, args.demo
+            )
             asyncio.run(
                 _wait_for_job(args, connection, interval, query=query, req_id=req_id, watch=watch)
             )
@@ -456,9 +518,224 @@ def _report(job: Job, as_json: bool, out: TextIO) -> int:
     return EXIT_PENDING
 
 
+def _credential_store() -> CredentialStore:
+    from cttui.store.credentials import CredentialStore, OsKeyring
+    from cttui.store.paths import config_file
+
+    return CredentialStore(config_file(), OsKeyring())
+
+
+def _target_profile(args: argparse.Namespace, config: Config) -> str:
+    """The profile a credentials action is about: --profile, else the active one."""
+    from cttui.api.errors import UsageError
+
+    name: str | None = args.profile or config.active
+    if name is None:
+        raise UsageError("no profiles yet: add one with 'cttui credentials set --account-id ID'")
+    return name
+
+
+def _credentials_set(args: argparse.Namespace) -> int:
+    from cttui.api.errors import UsageError
+    from cttui.api.regions import DEFAULT_REGION, Region, get_region, parse_dashboard_url
+    from cttui.store.config import Profile, account_id_warning, check_account_id
+    from cttui.store.config import check_profile_name as checked_name
+    from cttui.store.credentials import KeyringUnavailable
+
+    store = _credential_store()
+    config = store.load()
+    name = checked_name(args.profile or config.active or "default")
+    existing = config.profile(name)
+    region: Region | None = get_region(args.region) if args.region else None
+    account_text: str | None = args.account_id
+    if account_text is not None and "dashboard.clevertap.com" in account_text.lower():
+        url_region, account_text = parse_dashboard_url(account_text)
+        if region is not None and region != url_region:
+            raise UsageError(
+                f"the dashboard URL is in region {url_region.code} but --region says "
+                f"{region.code}; drop --region or use the matching URL"
+            )
+        region = url_region
+    if account_text is None:
+        if existing is None:
+            raise UsageError(f"a new profile needs --account-id (for profile {name!r})")
+        account_text = existing.account_id
+    account_id = check_account_id(account_text)
+    if region is None:
+        same_account = existing is not None and existing.account_id == account_id
+        region = existing.region if existing is not None and same_account else DEFAULT_REGION
+    warning = account_id_warning(account_id)
+    if warning:
+        _say(f"warning: {warning}")
+    profile = Profile(name, account_id, region)
+    try:
+        passcode = _read_passcode(args, account_id, store)
+        store.save_profile(profile, passcode, replacing=name if existing else None)
+    except KeyringUnavailable as error:
+        raise UsageError(
+            f"{error}; nothing was saved. Install and unlock a keyring (such as gnome-keyring), "
+            "or save nothing and set CLEVERTAP_ACCOUNT_ID and CLEVERTAP_PASSCODE for each run"
+        ) from None
+    print(
+        f"saved profile {name}: account {account_id}, region {region.code} "
+        f"({region.name}, {region.host}); passcode in the OS keyring"
+    )
+    return EXIT_OK
+
+
+def _read_passcode(args: argparse.Namespace, account_id: str, store: CredentialStore) -> str | None:
+    """The passcode from stdin or a hidden prompt (never argv). None keeps the saved one."""
+    import getpass
+
+    from cttui.api.errors import UsageError
+
+    if args.passcode_stdin:
+        text = sys.stdin.read()
+        passcode = text.removesuffix("\n").removesuffix("\r")
+        if not passcode:
+            raise UsageError("no passcode on standard input; pipe it in, e.g. from a secrets tool")
+        if "\n" in passcode or "\r" in passcode:
+            raise UsageError("the passcode on standard input must be a single line")
+        return passcode
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "no terminal to ask for the passcode on; pipe it in and add --passcode-stdin"
+        )
+    saved = store.passcodes.get(account_id) is not None
+    keep = " (enter keeps the saved one)" if saved else ""
+    passcode = getpass.getpass(f"Passcode for {account_id}{keep}: ")
+    if passcode:
+        return passcode
+    if saved:
+        return None
+    raise UsageError("no passcode entered; nothing was saved")
+
+
+def _credentials_list(args: argparse.Namespace) -> int:
+    from cttui.store.credentials import ENV_ACCOUNT_ID
+
+    config = _credential_store().load()
+    if not config.profiles:
+        _say("no profiles yet: add one with 'cttui credentials set --account-id ID --region R'")
+        return EXIT_OK
+    width = max(len(profile.name) for profile in config.profiles)
+    for profile in config.profiles:
+        mark = "*" if profile.name == config.active else " "
+        print(
+            f"{mark} {profile.name:<{width}}  {profile.account_id:<14}  "
+            f"{profile.region.code} ({profile.region.name})"
+        )
+    if os.environ.get(ENV_ACCOUNT_ID, "").strip():
+        _say(f"{ENV_ACCOUNT_ID} is set: it overrides the active profile in this shell")
+    return EXIT_OK
+
+
+def _credentials_show(args: argparse.Namespace) -> int:
+    from cttui.store.config import unknown_profile
+    from cttui.store.credentials import KeyringUnavailable
+
+    store = _credential_store()
+    config = store.load()
+    name = _target_profile(args, config)
+    profile = config.profile(name)
+    if profile is None:
+        raise unknown_profile(name, config)
+    try:
+        saved = store.passcodes.get(profile.account_id) is not None
+        passcode = (
+            "******** in the OS keyring" if saved else "not saved: run 'cttui credentials set'"
+        )
+    except KeyringUnavailable as error:
+        passcode = f"unknown: {error}"
+    active = " (active)" if name == config.active else ""
+    rows = [
+        ("profile", f"{name}{active}"),
+        ("account ID", profile.account_id),
+        ("region", f"{profile.region.code} ({profile.region.name}, {profile.region.host})"),
+        ("passcode", passcode),
+    ]
+    for label, value in rows:
+        print(f"{label:<11} {value}")
+    return EXIT_OK
+
+
+def _credentials_delete(args: argparse.Namespace) -> int:
+    from cttui.api.errors import UsageError
+    from cttui.store.config import unknown_profile
+
+    store = _credential_store()
+    config = store.load()
+    name = _target_profile(args, config)
+    profile = config.profile(name)
+    if profile is None:
+        raise unknown_profile(name, config)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError("add --yes to delete a profile without being asked")
+        answer = input(f"Delete profile {name} ({profile.account_id}) and its passcode? [y/N] ")
+        if answer.strip().lower() not in {"y", "yes"}:
+            _say("nothing deleted")
+            return EXIT_OK
+    config, outcome = store.delete_profile(name)
+    if outcome.error:
+        _say(
+            f"deleted profile {name}, but its passcode could not be removed: the OS keyring is "
+            f"not usable ({outcome.error}); remove the 'cttui' entry for {profile.account_id} "
+            "with your keyring tool"
+        )
+        return EXIT_API
+    if outcome.shared:
+        kept = "its passcode stays in the keyring for another profile with the same account"
+    elif outcome.passcode_removed:
+        kept = "its passcode was removed from the OS keyring"
+    else:
+        kept = "no passcode was saved for it"
+    print(f"deleted profile {name}; {kept}")
+    if config.active:
+        print(f"active profile: {config.active}")
+    return EXIT_OK
+
+
+def _credentials_use(args: argparse.Namespace) -> int:
+    store = _credential_store()
+    config = store.use(args.name.strip())
+    print(f"active profile: {config.active}")
+    return EXIT_OK
+
+
+def _app(args: argparse.Namespace) -> int:
+    """No command: the Textual app, on the stored profiles or on the demo emulator."""
+    from cttui.api.errors import UsageError
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(
+            "the app needs a terminal; in scripts use a command such as 'cttui count' "
+            "(see 'cttui --help')"
+        )
+    from cttui.tui.app import AppSetup, CttuiApp
+
+    if not args.demo:
+        setup = AppSetup(
+            store=_credential_store(),
+            environ=dict(os.environ),
+            profile=args.profile,
+            poll_interval=_poll_interval(None, os.environ, "", demo=False),
+        )
+        return _run_app(CttuiApp(setup))
+    with _demo_emulator() as emulator:
+        setup = AppSetup.for_demo(emulator.config, emulator.base_url, DEMO_POLL_INTERVAL)
+        return _run_app(CttuiApp(setup))
+
+
+def _run_app(app: CttuiApp) -> int:
+    app.run()
+    return app.return_code or EXIT_OK
+
+
 def _emulator(args: argparse.Namespace) -> int:
     from cttui.api.errors import UsageError
     from cttui.emulator import EmulatorConfig, EmulatorError, serve
+    from cttui.store.paths import emulator_cache_dir
 
     config = EmulatorConfig(
         host=args.host,
@@ -473,7 +750,7 @@ def _emulator(args: argparse.Namespace) -> int:
         max_concurrent=args.max_concurrent,
         partial_after_days=args.partial_after_days,
         compute_seconds=args.compute_seconds,
-        cache_dir=_emulator_cache_dir(),
+        cache_dir=emulator_cache_dir(),
         quiet=not args.verbose,
     )
     try:

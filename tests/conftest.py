@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from cttui.emulator import Emulator, EmulatorConfig
+from tests.memory_keyring import MemoryKeyring
 
 # Variables that would point a test at a real account or a user's files.
 _LEAKY = (
@@ -42,7 +43,23 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.setenv(name, str(path))
     for name in _LEAKY:
         monkeypatch.delenv(name, raising=False)
+    # A subprocess never reaches the developer's own keyring: it finds none unless a test hands
+    # it the private Secret Service.
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     return home
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """In this process, the keyring is a dict: tests see what was stored without a real one."""
+    import keyring
+
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
 
 
 @pytest.fixture(scope="session")

@@ -73,3 +73,14 @@ class InvalidResponseError(ApiError):
 
 class UnknownRequestError(ApiError):
     """The server no longer knows a `req_id`: the query has to be sent again."""
+
+
+DEBUG_VARIABLE = "CTTUI_DEBUG"
+
+
+def unexpected(error: BaseException) -> str:
+    """The one line a user sees for a bug of ours, with the way to the full story."""
+    return (
+        f"unexpected error ({type(error).__name__}: {error}); please report it, with the "
+        f"traceback that {DEBUG_VARIABLE}=1 shows"
+    )

@@ -1,0 +1,27 @@
+"""Where cttui keeps things on disk: platformdirs locations, resolved when asked (tests and users
+move them with the XDG variables)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from platformdirs import user_cache_path, user_config_path, user_state_path
+
+APP_NAME = "cttui"
+
+
+def config_dir() -> Path:
+    return user_config_path(APP_NAME)
+
+
+def config_file() -> Path:
+    return config_dir() / "config.toml"
+
+
+def state_dir() -> Path:
+    return user_state_path(APP_NAME)
+
+
+def emulator_cache_dir() -> Path:
+    """Generated emulator data is kept, so that only the first start pays for building it."""
+    return user_cache_path(APP_NAME) / "emulator"

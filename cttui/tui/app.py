@@ -1,0 +1,218 @@
+"""The Textual app: header with the active profile, screens, the command palette, themes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from rich.traceback import Traceback
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from cttui.api.errors import DEBUG_VARIABLE, CttuiError, unexpected
+from cttui.api.regions import DEFAULT_REGION
+from cttui.store.config import Config, Profile
+from cttui.store.credentials import (
+    ENV_BASE_URL,
+    CredentialStore,
+    Selection,
+    SessionPasscodes,
+    select,
+)
+from cttui.tui.failures import ShowsFailedWorkers
+from cttui.tui.screens.credentials import CredentialsScreen
+from cttui.tui.screens.help import HelpScreen
+from cttui.tui.screens.main import MainScreen
+
+if TYPE_CHECKING:
+    from cttui.emulator import EmulatorConfig
+
+DEMO_PROFILE = "demo"
+
+
+class ProfileSwitched(Message):
+    def __init__(self, config: Config | None, name: str, error: str | None = None) -> None:
+        super().__init__()
+        self.config = config
+        self.name = name
+        self.error = error
+
+
+@dataclass
+class AppSetup:
+    """What the app runs on: where profiles and passcodes live, and the run's environment."""
+
+    store: CredentialStore
+    environ: Mapping[str, str]
+    profile: str | None = None
+    poll_interval: float = 30.0
+    demo: bool = False
+    today: Callable[[], date] = field(default=date.today)
+
+    @classmethod
+    def for_demo(cls, config: EmulatorConfig, base_url: str, poll_interval: float) -> AppSetup:
+        """A demo profile held in memory only: nothing reaches the keyring or config.toml."""
+        passcodes = SessionPasscodes()
+        passcodes.set(config.account_id, config.passcode)
+        profile = Profile(DEMO_PROFILE, config.account_id, DEFAULT_REGION)
+        store = CredentialStore(None, passcodes, Config((profile,), DEMO_PROFILE))
+        return cls(store, {ENV_BASE_URL: base_url}, None, poll_interval, demo=True)
+
+
+class CttuiApp(ShowsFailedWorkers, App[int]):
+    """The active profile is `selection` (None with `selection_error` saying why), which
+    screens watch; `config` is config.toml as last read or written."""
+
+    CSS_PATH = "cttui.tcss"
+    TITLE = "cttui"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help", id="help"),
+        Binding("f2", "credentials", "Credentials", id="credentials"),
+    ]
+
+    selection: reactive[Selection | None] = reactive(None, always_update=True, init=False)
+
+    def __init__(self, setup: AppSetup) -> None:
+        super().__init__()
+        self.setup = setup
+        self.config = setup.store.load()
+        self.selection_error: str | None = None
+        self._profile_override = setup.profile
+        if setup.demo:
+            self.title = "cttui DEMO"
+
+    @property
+    def store(self) -> CredentialStore:
+        return self.setup.store
+
+    def get_default_screen(self) -> Screen[None]:
+        return MainScreen()
+
+    def on_mount(self) -> None:
+        if self.setup.demo:
+            self.add_class("-demo")
+        self._apply_saved_theme()
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        self.apply_config(self.config)
+        if self.selection is None and not self.config.profiles:
+            self.call_after_refresh(self.push_screen, CredentialsScreen(first_run=True))
+
+    def apply_config(self, config: Config) -> None:
+        """Take a changed config.toml: the active profile, and so the header."""
+        self.config = config
+        if self._profile_override and config.profile(self._profile_override) is None:
+            self._profile_override = None
+        try:
+            selection = select(self.setup.environ, config, self._profile_override)
+            self.selection_error = None
+        except CttuiError as error:
+            selection, self.selection_error = None, error.message
+        self.selection = selection
+        self.sub_title = self._identity()
+
+    def _identity(self) -> str:
+        selection = self.selection
+        if selection is None:
+            return "no profile: press F2 to add one"
+        region = f"{selection.region.code} {selection.region.name}"
+        where = " · from environment" if selection.overrides else ""
+        if self.setup.demo:
+            return f"demo profile · built-in emulator · {region}"
+        return f"{selection.label} · {region}{where}"
+
+    def use_session_passcodes(self) -> None:
+        """No usable keyring: passcodes typed from now on are kept in memory until quit."""
+        self.store.passcodes = SessionPasscodes()
+
+    @property
+    def session_only(self) -> bool:
+        return isinstance(self.store.passcodes, SessionPasscodes)
+
+    def _fatal_error(self) -> None:
+        # Textual's report is a traceback with local variables, and a local may be a passcode:
+        # one line instead, and the traceback (without locals) only when asked for.
+        error = sys.exc_info()[1] or self._exception or Exception("no details")
+        self.bell()
+        self._exit_renderables.append(Text(f"cttui: {unexpected(error)}"))
+        if os.environ.get(DEBUG_VARIABLE):
+            self._exit_renderables.append(
+                Traceback.from_exception(type(error), error, error.__traceback__)
+            )
+        self._close_messages_no_wait()
+
+    def _apply_saved_theme(self) -> None:
+        theme = self.config.theme
+        if theme is None:
+            return
+        if theme in self.available_themes:
+            self.theme = theme
+        else:
+            self.notify(
+                f"config.toml names theme {theme!r}, which this version lacks; "
+                "pick one with ctrl+p > Theme",
+                severity="warning",
+            )
+
+    def _remember_theme(self, theme: object) -> None:
+        if self.setup.demo or self.theme == self.config.theme:
+            return
+        self.run_worker(
+            lambda: self.store.set_theme(self.theme),
+            name="Saving the theme",
+            thread=True,
+            exit_on_error=False,
+        )
+        self.config = self.config.with_theme(self.theme)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_credentials(self) -> None:
+        if not isinstance(self.screen, CredentialsScreen):
+            self.push_screen(CredentialsScreen())
+
+    def switch_profile(self, name: str) -> None:
+        def use() -> None:
+            try:
+                config = self.store.use(name)
+            except CttuiError as error:
+                self.post_message(ProfileSwitched(None, name, error.message))
+            else:
+                self.post_message(ProfileSwitched(config, name))
+
+        self.run_worker(use, name=f"Switching to profile {name}", thread=True, exit_on_error=False)
+
+    def on_profile_switched(self, message: ProfileSwitched) -> None:
+        if message.config is None:
+            self.notify(message.error or "", title="Profile not switched", severity="error")
+            return
+        self._profile_override = None
+        self.apply_config(message.config)
+        self.notify(f"Active profile: {message.name}")
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield SystemCommand(
+            "Credentials",
+            "Profiles: account ID, region and passcode (F2)",
+            self.action_credentials,
+        )
+        for profile in self.config.profiles:
+            if self.selection is None or profile.name != self.selection.label:
+                yield SystemCommand(
+                    f"Switch profile: {profile.name}",
+                    f"Make {profile.name} ({profile.account_id}, {profile.region.code}) active",
+                    lambda name=profile.name: self.switch_profile(name),
+                )
+        yield SystemCommand("Help", "Keys and what they do here (F1)", self.action_help)
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":
+                yield command

@@ -1,0 +1,28 @@
+"""The one catch-all for failed workers: a toast, and the app lives on.
+
+Textual tells only the node that started a worker when it fails, so the app and every screen
+take this mixin; a test checks that none is left out.
+"""
+
+from __future__ import annotations
+
+from textual.worker import Worker, WorkerState
+
+
+class ShowsFailedWorkers:
+    """Turns a worker that raised into an error toast instead of a silent or fatal failure."""
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is not WorkerState.ERROR:
+            return
+        worker = event.worker
+        error = worker.error
+        what = worker.description or worker.name or "a background task"
+        detail = f"{type(error).__name__}: {error}" if error is not None else "unknown error"
+        worker.node.app.log.error(f"worker {what!r} failed", error)
+        worker.node.app.notify(
+            f"{what} failed ({detail}). The app carries on; please report this.",
+            title="Unexpected error",
+            severity="error",
+            timeout=10,
+        )

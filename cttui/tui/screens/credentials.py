@@ -1,0 +1,540 @@
+"""Profiles: name, account ID and region in config.toml; the passcode in the OS keyring.
+
+Blocking keyring and file work runs in thread workers, the connection test in an async one;
+each posts a message and the handlers here own what the screen shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from cttui.api.errors import AuthError, CttuiError, NetworkError, UsageError
+from cttui.api.regions import DEFAULT_REGION, REGIONS, Region, check_base_url, get_region
+from cttui.api.regions import parse_dashboard_url as dashboard_url
+from cttui.store.config import (
+    Config,
+    Profile,
+    account_id_warning,
+    check_account_id,
+    check_profile_name,
+)
+from cttui.store.credentials import (
+    ENV_BASE_URL,
+    ENV_PASSCODE,
+    KeyringUnavailable,
+    PasscodeMissing,
+)
+from cttui.tui.failures import ShowsFailedWorkers
+from cttui.tui.screens.confirm import ConfirmScreen
+
+if TYPE_CHECKING:
+    from cttui.tui.app import CttuiApp
+
+NEW_PROFILE = "\x00new"
+# The connection test's query: one event on one day, the cheapest real count there is.
+TEST_EVENT = "App Launched"
+
+
+class PasscodeChecked(Message):
+    def __init__(self, account_id: str, saved: bool | None, error: str | None) -> None:
+        super().__init__()
+        self.account_id = account_id
+        self.saved = saved
+        self.error = error
+
+
+class ProfileSaved(Message):
+    def __init__(self, config: Config, name: str, account_id: str) -> None:
+        super().__init__()
+        self.config = config
+        self.name = name
+        self.account_id = account_id
+
+
+class ProfileDeleted(Message):
+    def __init__(self, config: Config, name: str, note: str) -> None:
+        super().__init__()
+        self.config = config
+        self.name = name
+        self.note = note
+
+
+class StoreFailed(Message):
+    """Saving or deleting was refused; `keyring` says whether the keyring was the cause."""
+
+    def __init__(self, text: str, field: str, keyring: bool) -> None:
+        super().__init__()
+        self.text = text
+        self.field = field
+        self.keyring = keyring
+
+
+class ConnectionTested(Message):
+    def __init__(self, ok: bool, text: str) -> None:
+        super().__init__()
+        self.ok = ok
+        self.text = text
+
+
+def _region_label(region: Region) -> str:
+    return f"{region.code:<5} {region.name} ({region.host})"
+
+
+class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
+    app: CttuiApp  # narrows Textual's App to this app's API
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", id="save-profile"),
+        Binding("ctrl+t", "test", "Test connection", id="test-connection"),
+        Binding("ctrl+n", "new", "New profile", id="new-profile"),
+        Binding("f8", "delete", "Delete", id="delete-profile"),
+        Binding("escape", "back", "Back", id="back"),
+    ]
+
+    def __init__(self, first_run: bool = False) -> None:
+        super().__init__()
+        self._first_run = first_run
+        self._editing: str | None = None
+        self._loaded: tuple[str, str, str] = ("", "", DEFAULT_REGION.code)
+        self._saved_passcode: bool | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="credentials"):
+            with Vertical(id="profile-pane"):
+                yield OptionList(id="profiles")
+                yield Button("New profile", id="new")
+            with VerticalScroll(id="profile-form"):
+                if self._first_run:
+                    yield Static(
+                        "Welcome to cttui. Add the CleverTap account to count on: its account "
+                        "ID and region are on the dashboard (Settings > Project), and its "
+                        "passcode goes to the OS keyring.",
+                        id="welcome",
+                    )
+                with Vertical(id="keyring-banner", classes="banner"):
+                    yield Static(id="keyring-text", markup=False)
+                    yield Button("Keep passcodes for this session only", id="session-only")
+                yield Static(id="env-banner", classes="banner", markup=False)
+                yield Label("Profile name", classes="field-label")
+                yield Input(placeholder="work, staging, ...", id="name", max_length=40)
+                yield Label("Account ID", classes="field-label")
+                yield Input(placeholder="XXX-XXX-XXXX, or paste a dashboard URL", id="account-id")
+                yield Static(id="account-note", classes="note", markup=False)
+                yield Label("Region", classes="field-label")
+                yield Select[str](
+                    [(_region_label(region), region.code) for region in REGIONS],
+                    allow_blank=False,
+                    value=DEFAULT_REGION.code,
+                    id="region",
+                )
+                yield Label("Passcode", classes="field-label")
+                yield Input(password=True, id="passcode")
+                yield Static(id="passcode-note", classes="note", markup=False)
+                with Horizontal(id="form-buttons"):
+                    yield Button("Save", id="save", variant="primary")
+                    yield Button("Test connection", id="test")
+                    yield Button("Use this profile", id="use")
+                    yield Button("Delete", id="delete", variant="error")
+                yield Static(id="status", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#profile-pane").border_title = "Profiles"
+        self.query_one("#profile-form").border_title = "Profile"
+        self._show_banners(keyring_error=None)
+        config = self.app.config
+        selection = self.app.selection
+        current = selection.profile.name if selection and selection.profile else config.active
+        self._fill_list(config, current)
+        profile = config.profile(current) if current else None
+        self._load(profile)
+
+    # The form
+
+    def _fill_list(self, config: Config, highlight: str | None) -> None:
+        options = self.query_one("#profiles", OptionList)
+        options.clear_options()
+        for profile in config.profiles:
+            mark = "* " if profile.name == config.active else "  "
+            options.add_option(
+                Option(f"{mark}{profile.name}  {profile.region.code}", id=profile.name)
+            )
+        options.add_option(Option("+ new profile", id=NEW_PROFILE))
+        target = highlight if highlight and config.profile(highlight) else NEW_PROFILE
+        options.highlighted = options.get_option_index(target)
+
+    def _load(self, profile: Profile | None) -> None:
+        self._editing = profile.name if profile else None
+        name, account_id, region = (
+            (profile.name, profile.account_id, profile.region.code)
+            if profile
+            else ("", "", DEFAULT_REGION.code)
+        )
+        self._loaded = (name, account_id, region)
+        self.query_one("#name", Input).value = name
+        self.query_one("#account-id", Input).value = account_id
+        self.query_one("#region", Select).value = region
+        self.query_one("#passcode", Input).value = ""
+        self._saved_passcode = None
+        self._show_passcode_note()
+        self._say("")
+        self.query_one("#delete", Button).disabled = profile is None
+        self.query_one("#use", Button).disabled = profile is None
+        self.query_one("#profile-form").border_title = (
+            f"Profile {profile.name}" if profile else "New profile"
+        )
+        if profile is not None:
+            self._check_passcode(profile.account_id)
+        self.query_one("#name" if profile is None else "#account-id", Input).focus()
+
+    def _values(self) -> tuple[str, str, str]:
+        region = self.query_one("#region", Select).value
+        return (
+            self.query_one("#name", Input).value.strip(),
+            self.query_one("#account-id", Input).value.strip(),
+            region if isinstance(region, str) else DEFAULT_REGION.code,
+        )
+
+    @property
+    def dirty(self) -> bool:
+        return self._values() != self._loaded or bool(self.query_one("#passcode", Input).value)
+
+    def _say(self, text: str, kind: str = "") -> None:
+        status = self.query_one("#status", Static)
+        status.update(text)
+        for name in ("-error", "-ok", "-busy"):
+            status.set_class(name == f"-{kind}", name)
+
+    def _problem(self, field: str, text: str) -> None:
+        self._say(text, "error")
+        if field:
+            self.query_one(f"#{field}").focus()
+
+    def _show_passcode_note(self) -> None:
+        note = self.query_one("#passcode-note", Static)
+        passcode = self.query_one("#passcode", Input)
+        where = "for this session only" if self.app.session_only else "in the OS keyring"
+        if self.app.setup.demo:
+            where = "in memory (demo)"
+        if self._saved_passcode:
+            passcode.placeholder = "saved: type a new one to replace it"
+            note.update(f"A passcode is saved {where}. It is never shown again.")
+        else:
+            passcode.placeholder = "the account's passcode (hidden as you type)"
+            note.update(f"It will be kept {where}, and nowhere else.")
+
+    def _show_banners(self, keyring_error: str | None) -> None:
+        banner = self.query_one("#keyring-banner")
+        text = self.query_one("#keyring-text", Static)
+        button = self.query_one("#session-only", Button)
+        if self.app.session_only and not self.app.setup.demo:
+            text.update(
+                "Passcodes are kept for this session only and forgotten when cttui quits. "
+                f"For scripts, set {ENV_PASSCODE} instead."
+            )
+            banner.display, button.display = True, False
+        elif keyring_error:
+            text.update(
+                f"No usable OS keyring: {keyring_error}. cttui keeps passcodes nowhere else. "
+                f"Keep this one for this session only, or quit and set {ENV_PASSCODE}."
+            )
+            banner.display, button.display = True, True
+        else:
+            banner.display = False
+        env = self.query_one("#env-banner", Static)
+        selection = self.app.selection
+        overrides = selection.overrides if selection else ()
+        env.display = bool(overrides)
+        if overrides:
+            env.update(
+                f"{', '.join(overrides)} from the environment override the active profile for "
+                "this run; they are never saved."
+            )
+
+    # Reacting to the user
+
+    @on(OptionList.OptionSelected, "#profiles")
+    def _pick(self, event: OptionList.OptionSelected) -> None:
+        name = event.option.id
+        if name == self._editing or (name == NEW_PROFILE and self._editing is None):
+            return
+        profile = self.app.config.profile(name) if name and name != NEW_PROFILE else None
+        self._leave_form(lambda: self._load(profile))
+
+    @on(Input.Changed, "#account-id")
+    def _account_changed(self, event: Input.Changed) -> None:
+        note = self.query_one("#account-note", Static)
+        text = event.value.strip()
+        if "dashboard.clevertap.com" in text.lower():
+            try:
+                region, account_id = dashboard_url(text)
+            except UsageError as error:
+                note.update(error.message)
+                note.set_class(True, "-warning")
+                return
+            event.input.value = account_id
+            self.query_one("#region", Select).value = region.code
+            note.update(f"Filled from the dashboard URL: {account_id} in {region.name}.")
+            note.set_class(False, "-warning")
+            return
+        warning = account_id_warning(text) if text else None
+        note.update(warning or "")
+        note.set_class(bool(warning), "-warning")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        actions = {
+            "save": self.action_save,
+            "test": self.action_test,
+            "use": self.action_use,
+            "delete": self.action_delete,
+            "new": self.action_new,
+            "session-only": self._session_only,
+        }
+        action = actions.get(event.button.id or "")
+        if action is not None:
+            action()
+
+    def _session_only(self) -> None:
+        self.app.use_session_passcodes()
+        self._show_banners(keyring_error=None)
+        self._saved_passcode = False
+        self._show_passcode_note()
+        self._say("Passcodes are now kept in memory until you quit. Save again to keep this one.")
+
+    def _leave_form(self, then: Callable[[], object]) -> None:
+        """Run `then` once unsaved edits are saved or knowingly dropped: never lose them."""
+        if not self.dirty:
+            then()
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                then()
+            else:
+                self._fill_list(self.app.config, self._editing)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "This profile has unsaved changes. Discard them?", "Discard", "Keep editing"
+            ),
+            answered,
+        )
+
+    def action_new(self) -> None:
+        if self._editing is not None or self.dirty:
+            self._leave_form(lambda: self._load(None))
+
+    def action_back(self) -> None:
+        self._leave_form(self.app.pop_screen)
+
+    def _form_profile(self) -> tuple[Profile, str]:
+        name_text, account_text, region_code = self._values()
+        try:
+            name = check_profile_name(name_text)
+        except UsageError as error:
+            raise _FieldError("name", error.message) from None
+        try:
+            account_id = check_account_id(account_text)
+        except UsageError as error:
+            raise _FieldError("account-id", error.message) from None
+        passcode = self.query_one("#passcode", Input).value
+        if passcode != passcode.strip():
+            raise _FieldError("passcode", "the passcode starts or ends with a space; check it")
+        return Profile(name, account_id, get_region(region_code)), passcode
+
+    def action_save(self) -> None:
+        try:
+            profile, passcode = self._form_profile()
+        except _FieldError as error:
+            self._problem(error.field, error.text)
+            return
+        replacing = self._editing
+        store = self.app.store
+
+        def save() -> None:
+            try:
+                config = store.save_profile(profile, passcode or None, replacing)
+            except KeyringUnavailable as error:
+                self.post_message(StoreFailed(error.reason, "passcode", keyring=True))
+            except PasscodeMissing as error:
+                self.post_message(StoreFailed(error.message, "passcode", keyring=False))
+            except CttuiError as error:
+                self.post_message(StoreFailed(error.message, "name", keyring=False))
+            else:
+                self.post_message(ProfileSaved(config, profile.name, profile.account_id))
+
+        self._say("Saving...", "busy")
+        self.run_worker(save, name="Saving the profile", thread=True, exit_on_error=False)
+
+    def action_delete(self) -> None:
+        name = self._editing
+        if name is None:
+            self._problem("", "This profile is not saved yet: there is nothing to delete.")
+            return
+        store = self.app.store
+
+        def delete() -> None:
+            try:
+                config, outcome = store.delete_profile(name)
+            except CttuiError as error:
+                self.post_message(StoreFailed(error.message, "", keyring=False))
+                return
+            if outcome.error:
+                note = (
+                    f"its passcode could not be removed ({outcome.error}); remove the 'cttui' "
+                    "entry with your keyring tool"
+                )
+            elif outcome.shared:
+                note = "its passcode stays: another profile uses the same account"
+            else:
+                note = "its passcode is gone from the keyring"
+            self.post_message(ProfileDeleted(config, name, note))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(
+                    delete, name="Deleting the profile", thread=True, exit_on_error=False
+                )
+
+        account_id = self._loaded[1]
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Delete profile {name} ({account_id})? Its passcode is removed from the "
+                "OS keyring too.",
+                "Delete",
+            ),
+            answered,
+        )
+
+    def action_use(self) -> None:
+        if self._editing is None or self.dirty:
+            self._problem("", "Save this profile first, then make it the active one.")
+            return
+        self.app.switch_profile(self._editing)
+
+    def action_test(self) -> None:
+        try:
+            profile, passcode = self._form_profile()
+        except _FieldError as error:
+            self._problem(error.field, error.text)
+            return
+        self._say(f"Testing {profile.account_id} in {profile.region.name}...", "busy")
+        self.run_worker(
+            self._test(profile, passcode),
+            name="Testing the connection",
+            group="test-connection",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    async def _test(self, profile: Profile, typed: str) -> None:
+        from cttui.api.client import CleverTapClient, Credentials
+        from cttui.api.models import DateRange, Query
+
+        passcode: str | None = typed or None
+        if passcode is None:
+            try:
+                passcode = await asyncio.to_thread(self.app.store.passcodes.get, profile.account_id)
+            except KeyringUnavailable as error:
+                self.post_message(ConnectionTested(False, f"No passcode to test: {error}."))
+                return
+        if not passcode:
+            self.post_message(ConnectionTested(False, "Enter the passcode to test it."))
+            return
+        override = self.app.setup.environ.get(ENV_BASE_URL, "").strip()
+        today = self.app.setup.today()
+        try:
+            base_url = check_base_url(override) if override else profile.region.base_url
+            query = Query(TEST_EVENT, DateRange(today, today))
+            credentials = Credentials(profile.account_id, passcode)
+            async with CleverTapClient(credentials, base_url, timeout=20) as client:
+                await client.submit(query)
+        except AuthError as error:
+            self.post_message(ConnectionTested(False, f"Bad credentials. {error.message}."))
+        except NetworkError as error:
+            self.post_message(ConnectionTested(False, f"Network error: {error.message}."))
+        except CttuiError as error:
+            self.post_message(ConnectionTested(False, error.message))
+        else:
+            self.post_message(
+                ConnectionTested(
+                    True,
+                    f"OK: CleverTap accepted these credentials for {profile.account_id} in "
+                    f"{profile.region.name}.",
+                )
+            )
+
+    # What the workers report
+
+    def _check_passcode(self, account_id: str) -> None:
+        passcodes = self.app.store.passcodes
+
+        def check() -> None:
+            try:
+                saved = passcodes.get(account_id) is not None
+            except KeyringUnavailable as error:
+                self.post_message(PasscodeChecked(account_id, None, error.reason))
+            else:
+                self.post_message(PasscodeChecked(account_id, saved, None))
+
+        self.run_worker(
+            check,
+            name="Reading the keyring",
+            group="passcode-check",
+            exclusive=True,
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def on_passcode_checked(self, message: PasscodeChecked) -> None:
+        self._show_banners(message.error)
+        if message.account_id == self._loaded[1]:
+            self._saved_passcode = message.saved
+            self._show_passcode_note()
+
+    def on_profile_saved(self, message: ProfileSaved) -> None:
+        self.app.apply_config(message.config)
+        self._fill_list(message.config, message.name)
+        self._load(message.config.profile(message.name))
+        self._saved_passcode = True
+        self._show_passcode_note()
+        active = " It is the active profile." if message.config.active == message.name else ""
+        self._say(f"Saved profile {message.name}.{active}", "ok")
+        self.notify(f"Saved profile {message.name}", title="Credentials")
+
+    def on_profile_deleted(self, message: ProfileDeleted) -> None:
+        self.app.apply_config(message.config)
+        active = message.config.active_profile
+        self._fill_list(message.config, active.name if active else None)
+        self._load(active)
+        self._say(f"Deleted profile {message.name}; {message.note}.", "ok")
+        self.notify(f"Deleted profile {message.name}", title="Credentials")
+
+    def on_store_failed(self, message: StoreFailed) -> None:
+        if message.keyring:
+            self._show_banners(message.text)
+            self._problem("passcode", f"Not saved: the OS keyring is not usable ({message.text}).")
+        else:
+            self._problem(message.field, message.text)
+
+    def on_connection_tested(self, message: ConnectionTested) -> None:
+        self._say(message.text, "ok" if message.ok else "error")
+
+
+class _FieldError(Exception):
+    def __init__(self, field: str, text: str) -> None:
+        super().__init__(text)
+        self.field = field
+        self.text = text

@@ -1,0 +1,54 @@
+"""F1: the keys that work on the screen below, and where everything else is."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Static
+
+from cttui.tui.failures import ShowsFailedWorkers
+
+INTRO = (
+    "cttui counts the CleverTap profiles that did an event in a date range. "
+    "ctrl+p opens the command palette: every screen and action by name."
+)
+
+
+class HelpScreen(ShowsFailedWorkers, ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,f1,q", "dismiss", "Close", id="close-help"),
+    ]
+
+    def __init__(self, beneath: Screen[object]) -> None:
+        super().__init__()
+        self._beneath = beneath
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help"):
+            yield Static("Help", id="help-title")
+            yield Static(INTRO, id="help-intro")
+            yield DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
+            yield Static("escape closes this help", id="help-close")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Key", "Action")
+        seen: set[tuple[str, str]] = set()
+        # The footer's keys first: they are the ones that matter here; editing keys after.
+        bindings = sorted(
+            self._beneath.active_bindings.items(), key=lambda item: not item[1].binding.show
+        )
+        for key, active in bindings:
+            binding = active.binding
+            if not binding.description or binding.system:
+                continue
+            row = (self.app.get_key_display(binding), binding.description)
+            if row not in seen:
+                seen.add(row)
+                table.add_row(*row, key=key)
+        table.add_row("ctrl+p", "Command palette: screens, profiles, theme, quit")
+        table.add_row("ctrl+q", "Quit")
