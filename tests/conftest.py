@@ -13,6 +13,7 @@ import pytest
 
 from cttui.emulator import Emulator, EmulatorConfig
 from tests.memory_keyring import MemoryKeyring
+from tests.secret_service import secret_service  # noqa: F401 - a session fixture for all tests
 
 # Variables that would point a test at a real account or a user's files.
 _LEAKY = (

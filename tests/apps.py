@@ -1,0 +1,38 @@
+"""Apps for Pilot tests, snapshots and screenshots: isolated config, a keyring of the test's
+choosing, a fixed today, and never the developer's own files."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+
+from cttui.api.regions import get_region
+from cttui.store.config import Config, Profile, save_config
+from cttui.store.credentials import CredentialStore, OsKeyring, Passcodes
+from cttui.store.paths import config_file
+from cttui.tui.app import AppSetup, CttuiApp
+
+TODAY = date(2026, 11, 23)
+WORK = Profile("work", "W9R-486-4W5Z", get_region("in1"))
+STAGING = Profile("staging", "TEST-8R6-5Z4Z", get_region("eu1"))
+
+
+def build_app(
+    *,
+    profiles: tuple[Profile, ...] = (),
+    active: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    passcodes: Passcodes | None = None,
+    profile: str | None = None,
+    theme: str | None = None,
+    config_path: Path | None = None,
+) -> CttuiApp:
+    """The app over config.toml at `config_path` (the isolated HOME's by default), written
+    first with `profiles`; passcodes through the `keyring` package unless given."""
+    path = config_path or config_file()
+    if profiles or theme:
+        save_config(Config(profiles, active or profiles[0].name, theme), path)
+    store = CredentialStore(path, passcodes or OsKeyring())
+    setup = AppSetup(store, dict(environ or {}), profile, today=lambda: TODAY)
+    return CttuiApp(setup)
