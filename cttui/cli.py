@@ -41,6 +41,11 @@ class _Usage(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # No abbreviations: `--passcode` must never quietly mean `--passcode-stdin`.
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
         raise _Usage(f"{message} (see '{self.prog} --help')")
 
@@ -270,8 +275,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from cttui.api.errors import DEBUG_VARIABLE, UsageError, unexpected
 
     parser = build_parser()
+    arguments = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = parser.parse_args(argv)
+        _refuse_passcode_argument(arguments)
+        args = parser.parse_args(arguments)
         handler: Callable[[argparse.Namespace], int] = getattr(args, "handler", _app)
         return handler(args)
     except (_Usage, UsageError) as error:
@@ -286,6 +293,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         _say(unexpected(error))
         return EXIT_API
+
+
+def _refuse_passcode_argument(arguments: list[str]) -> None:
+    """A passcode on the command line shows in `ps` and shell history: refuse it before argparse
+    could echo it back in an error. The emulator's own --passcode is a test value, not a secret."""
+    from cttui.api.errors import UsageError
+
+    command = next((word for word in arguments if not word.startswith("-")), None)
+    if command == "emulator":
+        return
+    if any(word == "--passcode" or word.startswith("--passcode=") for word in arguments):
+        raise UsageError(
+            "cttui never takes a passcode as an argument (ps and shell history would show it); "
+            "type it at the hidden prompt, or pipe it in with --passcode-stdin"
+        )
 
 
 def _say(message: str) -> None:
@@ -642,9 +664,7 @@ def _credentials_show(args: argparse.Namespace) -> int:
         raise unknown_profile(name, config)
     try:
         saved = store.passcodes.get(profile.account_id) is not None
-        passcode = (
-            "******** in the OS keyring" if saved else "not saved: run 'cttui credentials set'"
-        )
+        passcode = "******** (in the OS keyring)" if saved else "not saved yet"
     except KeyringUnavailable as error:
         passcode = f"unknown: {error}"
     active = " (active)" if name == config.active else ""

@@ -7,11 +7,16 @@ from keyring.backend import KeyringBackend
 from keyring.errors import KeyringLocked, PasswordDeleteError
 
 
-class MemoryKeyring(KeyringBackend):
+class _Backend(KeyringBackend):
     priority = 1
 
     def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring's own is untyped
+
+
+class MemoryKeyring(_Backend):
+    def __init__(self) -> None:
+        super().__init__()
         self.items: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:
@@ -25,10 +30,8 @@ class MemoryKeyring(KeyringBackend):
             raise PasswordDeleteError("no such password")
 
 
-class NoBusKeyring(KeyringBackend):
+class NoBusKeyring(_Backend):
     """What SecretService does when forced on a machine without a D-Bus session."""
-
-    priority = 1
 
     def get_password(self, service: str, username: str) -> str | None:
         raise RuntimeError("No D-Bus session bus address")

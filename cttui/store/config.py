@@ -168,8 +168,8 @@ def _parse(raw: dict[str, Any], path: Path) -> Config:
         theme,
         MappingProxyType({k: v for k, v in raw.items() if k not in _KNOWN_KEYS}),
     )
-    if active is not None and config.profile(active) is None:
-        # A hand edit that left the active name dangling: fall back rather than refuse to start.
+    if active is None or config.profile(active) is None:
+        # None named, or a hand edit left the name dangling: the first, rather than refuse to start.
         config = replace(config, active=profiles[0].name if profiles else None)
     return config
 

@@ -1,0 +1,282 @@
+"""`cttui credentials ...`, and `count` on a saved profile instead of the environment."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import keyring
+import pytest
+
+from cttui.api.regions import get_region
+from cttui.cli import main
+from cttui.emulator import Emulator
+from cttui.store.config import Config, Profile, load_config, save_config
+from cttui.store.paths import config_file
+from tests.conftest import DEFAULTS, run_cttui
+from tests.memory_keyring import MemoryKeyring, NoBusKeyring
+
+PASSCODE = "pc-7Hq!x92-unique"
+TODAY = date.today()
+RECENT = ["--from", (TODAY - timedelta(days=5)).isoformat(), "--to", TODAY.isoformat()]
+
+
+def cttui(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    *args: str,
+    stdin: str = "",
+) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_set_reads_the_passcode_from_stdin_into_the_keyring_only(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    memory_keyring: MemoryKeyring,
+) -> None:
+    code, out, err = cttui(
+        capsys,
+        monkeypatch,
+        "credentials", "set", "--profile", "work", "--account-id", "W9R-486-4W5Z",
+        "--region", "in1", "--passcode-stdin",
+        stdin=PASSCODE + "\n",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    assert out == (
+        "saved profile work: account W9R-486-4W5Z, region in1 (India, in1.api.clevertap.com); "
+        "passcode in the OS keyring\n"
+    )
+    assert memory_keyring.items == {("cttui", "W9R-486-4W5Z"): PASSCODE}
+    assert load_config(config_file()) == Config(
+        (Profile("work", "W9R-486-4W5Z", get_region("in1")),), "work"
+    )
+    assert PASSCODE not in config_file().read_text()
+
+
+def test_set_takes_account_and_region_from_a_dashboard_url(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = "https://sg1.dashboard.clevertap.com/ABC-DEF-1234/main/overview"
+    code, _, _ = cttui(
+        capsys, monkeypatch, "credentials", "set", "--account-id", url, "--passcode-stdin",
+        stdin="x",
+    )  # fmt: skip
+    assert code == 0
+    assert load_config(config_file()).profiles == (
+        Profile("default", "ABC-DEF-1234", get_region("sg1")),
+    )
+    code, _, err = cttui(
+        capsys, monkeypatch, "credentials", "set", "--account-id", url, "--region", "eu1",
+        "--passcode-stdin", stdin="x",
+    )  # fmt: skip
+    assert code == 2
+    assert "the dashboard URL is in region sg1 but --region says eu1" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["--account-id", "A", "--passcode", PASSCODE], "", "never takes a passcode as an arg"),
+        (["--account-id", "A", f"--passcode={PASSCODE}"], "", "never takes a passcode as an arg"),
+        (["--account-id", "A", "--passcode-std"], "", "unrecognized arguments: --passcode-std"),
+        (["--account-id", "W9R-486-4W5Z"], "", "no terminal to ask for the passcode on; pipe it "
+         "in and add --passcode-stdin"),
+        (["--account-id", "W9R-486-4W5Z", "--passcode-stdin"], "", "no passcode on standard input"),
+        (["--account-id", "W9R-486-4W5Z", "--passcode-stdin"], "a\nb\n", "must be a single line"),
+        (["--passcode-stdin"], "x", "a new profile needs --account-id"),
+        (["--account-id", "A", "--region", "mars", "--passcode-stdin"], "x", "unknown region"),
+        (["--profile", "a/b", "--account-id", "A", "--passcode-stdin"], "x", "may use letters"),
+    ],
+)  # fmt: skip
+def test_set_refuses_bad_input_in_one_line_and_saves_nothing(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    memory_keyring: MemoryKeyring,
+    args: list[str],
+    stdin: str,
+    message: str,
+) -> None:
+    code, out, err = cttui(capsys, monkeypatch, "credentials", "set", *args, stdin=stdin)
+    assert code == 2
+    assert message in err
+    assert len(err.splitlines()) == 1
+    assert PASSCODE not in out + err
+    assert not config_file().exists()
+    assert memory_keyring.items == {}
+
+
+def test_an_unusual_account_id_is_saved_with_a_warning(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _, err = cttui(
+        capsys, monkeypatch, "credentials", "set", "--account-id", "acct42", "--passcode-stdin",
+        stdin="x",
+    )  # fmt: skip
+    assert code == 0
+    assert "warning: account IDs usually look like XXX-XXX-XXXX" in err
+
+
+def _two_profiles(memory_keyring: MemoryKeyring) -> None:
+    save_config(
+        Config(
+            (
+                Profile("work", "W9R-486-4W5Z", get_region("in1")),
+                Profile("staging", "TEST-8R6-5Z4Z", get_region("eu1")),
+            ),
+            "work",
+        ),
+        config_file(),
+    )
+    memory_keyring.items[("cttui", "W9R-486-4W5Z")] = PASSCODE
+
+
+def test_list_show_use_and_delete(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    memory_keyring: MemoryKeyring,
+) -> None:
+    _two_profiles(memory_keyring)
+    assert cttui(capsys, monkeypatch, "credentials", "list") == (
+        0,
+        "* work     W9R-486-4W5Z    in1 (India)\n  staging  TEST-8R6-5Z4Z   eu1 (Europe)\n",
+        "",
+    )
+    code, out, _ = cttui(capsys, monkeypatch, "credentials", "show")
+    assert code == 0
+    assert out.splitlines() == [
+        "profile     work (active)",
+        "account ID  W9R-486-4W5Z",
+        "region      in1 (India, in1.api.clevertap.com)",
+        "passcode    ******** (in the OS keyring)",
+    ]
+    code, out, _ = cttui(capsys, monkeypatch, "credentials", "show", "--profile", "staging")
+    assert "passcode    not saved yet" in out
+    assert cttui(capsys, monkeypatch, "credentials", "use", "staging")[:2] == (
+        0,
+        "active profile: staging\n",
+    )
+    code, _, err = cttui(capsys, monkeypatch, "credentials", "use", "prod")
+    assert (code, err) == (2, "cttui: no profile named 'prod' (known: work, staging)\n")
+    code, _, err = cttui(capsys, monkeypatch, "credentials", "delete", "--profile", "work")
+    assert (code, err) == (2, "cttui: add --yes to delete a profile without being asked\n")
+    code, out, _ = cttui(capsys, monkeypatch, "credentials", "delete", "--profile", "work", "--yes")
+    assert code == 0
+    assert out == (
+        "deleted profile work; its passcode was removed from the OS keyring\n"
+        "active profile: staging\n"
+    )
+    assert memory_keyring.items == {}
+    assert load_config(config_file()).names() == ["staging"]
+
+
+def test_delete_with_no_keyring_deletes_the_profile_and_says_what_is_left(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    memory_keyring: MemoryKeyring,
+) -> None:
+    _two_profiles(memory_keyring)
+    keyring.set_keyring(NoBusKeyring())
+    code, _, err = cttui(capsys, monkeypatch, "credentials", "delete", "--yes")
+    assert code == 1
+    assert "deleted profile work, but its passcode could not be removed" in err
+    assert load_config(config_file()).names() == ["staging"]
+
+
+def test_count_uses_the_active_profile_without_environment_variables(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    memory_keyring: MemoryKeyring,
+    emulator: Emulator,
+) -> None:
+    save_config(
+        Config(
+            (
+                Profile("emu", DEFAULTS.account_id, get_region("eu1")),
+                Profile("wrong", "WRO-NGA-CCNT", get_region("eu1")),
+            ),
+            "emu",
+        ),
+        config_file(),
+    )
+    memory_keyring.items[("cttui", DEFAULTS.account_id)] = DEFAULTS.passcode
+    memory_keyring.items[("cttui", "WRO-NGA-CCNT")] = "nope"
+    monkeypatch.setenv("CTTUI_BASE_URL", emulator.base_url)
+    start, end = (int(day.replace("-", "")) for day in RECENT[1::2])
+    expected = emulator.count("Charged", start, end)
+    assert cttui(capsys, monkeypatch, "count", "Charged", *RECENT) == (0, f"{expected}\n", "")
+    code, _, err = cttui(capsys, monkeypatch, "count", "Charged", *RECENT, "--profile", "wrong")
+    assert code == 1
+    assert "rejected the credentials" in err
+    assert "region" in err
+    # The environment still wins, for one run.
+    monkeypatch.setenv("CLEVERTAP_PASSCODE", "bad-from-env")
+    assert cttui(capsys, monkeypatch, "count", "Charged", *RECENT)[0] == 1
+
+
+def test_count_with_no_keyring_exits_2_naming_the_fix(emulator: Emulator) -> None:
+    """The real binary, whose keyring (the fail backend this suite sets) finds no backend."""
+    save_config(Config((Profile("emu", DEFAULTS.account_id, get_region("eu1")),)), config_file())
+    result = run_cttui("count", "Charged", *RECENT, env={"CTTUI_BASE_URL": emulator.base_url})
+    assert result.code == 2
+    assert result.err == (
+        "cttui: cannot read the passcode for emu: the OS keyring is not usable (no keyring "
+        "backend found; install and unlock one such as gnome-keyring or KWallet); set "
+        "CLEVERTAP_PASSCODE for this run, or install and unlock a keyring such as gnome-keyring\n"
+    )
+    with_env = run_cttui(
+        "count",
+        "Charged",
+        *RECENT,
+        env={"CTTUI_BASE_URL": emulator.base_url, "CLEVERTAP_PASSCODE": DEFAULTS.passcode},
+    )
+    assert with_env.code == 0, with_env.err
+
+
+def test_headless_count_on_a_profile_imports_keyring_but_never_textual(
+    emulator: Emulator, memory_keyring: MemoryKeyring
+) -> None:
+    probe = (
+        "import sys\nfrom cttui.cli import main\ncode = main(sys.argv[1:])\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'keyring'}))\n"
+        "sys.exit(code)"
+    )
+    save_config(Config((Profile("emu", DEFAULTS.account_id, get_region("eu1")),)), config_file())
+    result = subprocess.run(
+        [sys.executable, "-c", probe, "count", "Charged", *RECENT],
+        env={**os.environ, "CTTUI_BASE_URL": emulator.base_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.stdout.strip() == "['keyring']", result.stderr
+
+
+def test_the_app_module_does_not_import_keyring_until_credentials_are_needed() -> None:
+    probe = "import sys, cttui.tui.app; print('keyring' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
+def test_nothing_below_the_tui_imports_textual() -> None:
+    root = Path(__file__).parent.parent / "cttui"
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if "tui" not in path.relative_to(root).parts
+        and any(
+            line.lstrip().startswith(("import textual", "from textual"))
+            for line in path.read_text().splitlines()
+        )
+    ]
+    assert offenders == []
