@@ -17,9 +17,10 @@ class ShowsFailedWorkers:
             return
         worker = event.worker
         error = worker.error
-        what = worker.description or worker.name or "a background task"
+        # Workers here are named for the user ("Saving the profile"); the description is code.
+        what = worker.name or "A background task"
         detail = f"{type(error).__name__}: {error}" if error is not None else "unknown error"
-        worker.node.app.log.error(f"worker {what!r} failed", error)
+        worker.node.app.log.error(f"worker {worker.description} failed", error)
         worker.node.app.notify(
             f"{what} failed ({detail}). The app carries on; please report this.",
             title="Unexpected error",

@@ -108,6 +108,7 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
         self._editing: str | None = None
         self._loaded: tuple[str, str, str] = ("", "", DEFAULT_REGION.code)
         self._saved_passcode: bool | None = None
+        self._from_url: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -284,11 +285,15 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
                 note.update(error.message)
                 note.set_class(True, "-warning")
                 return
+            self._from_url = account_id
             event.input.value = account_id
             self.query_one("#region", Select).value = region.code
             note.update(f"Filled from the dashboard URL: {account_id} in {region.name}.")
             note.set_class(False, "-warning")
             return
+        if text == self._from_url:
+            return  # The value just filled in from a URL: keep saying where it came from.
+        self._from_url = None
         warning = account_id_warning(text) if text else None
         note.update(warning or "")
         note.set_class(bool(warning), "-warning")
@@ -339,10 +344,12 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
     def action_back(self) -> None:
         self._leave_form(self.app.pop_screen)
 
-    def _form_profile(self) -> tuple[Profile, str]:
+    def _form_profile(self, named: bool = True) -> tuple[Profile, str]:
+        """The form as a profile and the typed passcode; `named=False` for a test, which
+        needs no name."""
         name_text, account_text, region_code = self._values()
         try:
-            name = check_profile_name(name_text)
+            name = check_profile_name(name_text) if named else name_text
         except UsageError as error:
             raise _FieldError("name", error.message) from None
         try:
@@ -426,7 +433,7 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
 
     def action_test(self) -> None:
         try:
-            profile, passcode = self._form_profile()
+            profile, passcode = self._form_profile(named=False)
         except _FieldError as error:
             self._problem(error.field, error.text)
             return

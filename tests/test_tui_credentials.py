@@ -1,0 +1,370 @@
+"""The app shell and the credentials screen, driven with Pilot over an in-memory keyring (and the
+emulator over loopback for the connection test)."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from pathlib import Path
+
+import keyring
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import Input, Select, Static
+
+from cttui.emulator import Emulator
+from cttui.store.config import Config, load_config
+from cttui.store.credentials import SessionPasscodes
+from cttui.store.paths import config_file
+from cttui.tui import screens
+from cttui.tui.app import CttuiApp
+from cttui.tui.failures import ShowsFailedWorkers
+from cttui.tui.screens.confirm import ConfirmScreen
+from cttui.tui.screens.credentials import CredentialsScreen
+from cttui.tui.screens.help import HelpScreen
+from cttui.tui.screens.main import MainScreen
+from tests.apps import STAGING, WORK, build_app
+from tests.conftest import DEFAULTS
+from tests.memory_keyring import MemoryKeyring, NoBusKeyring
+
+PASSCODE = "tui-pc-Zr81!unique"
+SIZE = (120, 40)
+
+
+async def settle(pilot: Pilot[int]) -> None:
+    """Let messages, workers and screen switches finish."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.1)
+
+
+def text_of(app: CttuiApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+async def fill(pilot: Pilot[int], selector: str, value: str) -> None:
+    field = pilot.app.screen.query_one(selector, Input)
+    field.value = ""
+    field.focus()
+    await pilot.press(*value)
+    await pilot.pause()
+
+
+async def test_first_run_opens_the_credentials_screen_and_saves_to_the_keyring(
+    memory_keyring: MemoryKeyring,
+) -> None:
+    app = build_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, CredentialsScreen)
+        assert "Welcome to cttui" in text_of(app, "#welcome")
+        assert app.sub_title == "no profile: press F2 to add one"
+        await fill(pilot, "#name", "work")
+        await fill(pilot, "#account-id", WORK.account_id)
+        app.screen.query_one("#region", Select).value = "in1"
+        await fill(pilot, "#passcode", PASSCODE)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert memory_keyring.items == {("cttui", WORK.account_id): PASSCODE}
+        assert load_config(config_file()) == Config((WORK,), "work")
+        assert app.screen.query_one("#passcode", Input).value == ""
+        assert "A passcode is saved in the OS keyring" in text_of(app, "#passcode-note")
+        assert "Saved profile work. It is the active profile." in text_of(app, "#status")
+        assert app.sub_title == "work · in1 India"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert "W9R-486-4W5Z" in text_of(app, "#connection")
+
+
+async def test_a_saved_profile_reopens_masked(memory_keyring: MemoryKeyring) -> None:
+    memory_keyring.items[("cttui", WORK.account_id)] = PASSCODE
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("f2")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CredentialsScreen)
+        assert screen.query_one("#account-id", Input).value == WORK.account_id
+        passcode = screen.query_one("#passcode", Input)
+        assert (passcode.value, passcode.password) == ("", True)
+        assert passcode.placeholder == "saved: type a new one to replace it"
+        assert PASSCODE not in app.export_screenshot()
+
+
+async def test_pasting_a_dashboard_url_fills_account_and_region() -> None:
+    app = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        account = app.screen.query_one("#account-id", Input)
+        account.value = "https://aps3.dashboard.clevertap.com/ABC-DEF-1234/main/overview"
+        await pilot.pause()
+        assert account.value == "ABC-DEF-1234"
+        assert app.screen.query_one("#region", Select).value == "aps3"
+        assert "Filled from the dashboard URL" in text_of(app, "#account-note")
+        account.value = "abc123"
+        await pilot.pause()
+        assert "usually look like XXX-XXX-XXXX" in text_of(app, "#account-note")
+
+
+async def test_saving_with_bad_fields_says_what_to_fix_and_stores_nothing(
+    memory_keyring: MemoryKeyring,
+) -> None:
+    app = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "a profile needs a name" in text_of(app, "#status")
+        assert app.focused is app.screen.query_one("#name")
+        await fill(pilot, "#name", "work")
+        await fill(pilot, "#account-id", WORK.account_id)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "enter the passcode for W9R-486-4W5Z" in text_of(app, "#status")
+        assert app.focused is app.screen.query_one("#passcode")
+        assert memory_keyring.items == {}
+        assert not config_file().exists()
+
+
+async def test_connection_test_against_the_emulator(emulator: Emulator) -> None:
+    app = build_app(environ={"CTTUI_BASE_URL": emulator.base_url})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await fill(pilot, "#name", "emu")
+        await fill(pilot, "#account-id", DEFAULTS.account_id)
+        await fill(pilot, "#passcode", DEFAULTS.passcode)
+        emulator.reset_log()
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert text_of(app, "#status") == (
+            "OK: CleverTap accepted these credentials for EMU-LAT-0001 in Europe."
+        )
+        assert [r.method for r in emulator.requests] == ["POST"]
+        await fill(pilot, "#passcode", "wrong-passcode")
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        status = text_of(app, "#status")
+        assert status.startswith("Bad credentials.")
+        assert "region" in status
+        assert "wrong-passcode" not in status
+        assert app.screen.query_one("#status").has_class("-error")
+
+
+async def test_connection_test_with_nothing_listening_is_a_network_error() -> None:
+    app = build_app(environ={"CTTUI_BASE_URL": "http://127.0.0.1:9"})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await fill(pilot, "#account-id", DEFAULTS.account_id)
+        await fill(pilot, "#passcode", "x")
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert text_of(app, "#status").startswith("Network error:")
+
+
+async def test_delete_asks_first_then_removes_the_keyring_entry(
+    memory_keyring: MemoryKeyring,
+) -> None:
+    memory_keyring.items[("cttui", WORK.account_id)] = PASSCODE
+    app = build_app(profiles=(WORK, STAGING))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("f8")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert memory_keyring.items != {}
+        await pilot.press("f8")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert memory_keyring.items == {}
+        assert load_config(config_file()) == Config((STAGING,), "staging")
+        assert app.sub_title == "staging · eu1 Europe"
+        assert "Deleted profile work" in text_of(app, "#status")
+
+
+async def test_switching_profile_from_the_palette(memory_keyring: MemoryKeyring) -> None:
+    app = build_app(profiles=(WORK, STAGING))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.sub_title == "work · in1 India"
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"Switch profile: staging")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.sub_title == "staging · eu1 Europe"
+        assert load_config(config_file()).active == "staging"
+        assert "TEST-8R6-5Z4Z" in text_of(app, "#connection")
+
+
+async def test_profile_option_and_environment_override_are_shown(
+    memory_keyring: MemoryKeyring,
+) -> None:
+    app = build_app(profiles=(WORK, STAGING), profile="staging")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.sub_title == "staging · eu1 Europe"
+    app = build_app(profiles=(WORK,), environ={"CLEVERTAP_PASSCODE": "from-env"})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.sub_title == "work · in1 India · from environment"
+        await pilot.press("f2")
+        await settle(pilot)
+        banner = app.screen.query_one("#env-banner", Static)
+        assert banner.display
+        assert "CLEVERTAP_PASSCODE from the environment override" in str(banner.render())
+    assert load_config(config_file()).active == "work"  # nothing from the environment saved
+
+
+async def test_no_keyring_offers_this_session_only(memory_keyring: MemoryKeyring) -> None:
+    keyring.set_keyring(NoBusKeyring())
+    app = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await fill(pilot, "#name", "work")
+        await fill(pilot, "#account-id", WORK.account_id)
+        await fill(pilot, "#passcode", PASSCODE)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        banner = app.screen.query_one("#keyring-banner")
+        assert banner.display
+        assert "No usable OS keyring: RuntimeError" in text_of(app, "#keyring-text")
+        assert "Not saved: the OS keyring is not usable" in text_of(app, "#status")
+        assert not config_file().exists()
+        await pilot.click("#session-only")
+        await settle(pilot)
+        assert app.session_only
+        assert "for this session only" in text_of(app, "#keyring-text")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.store.passcodes, SessionPasscodes)
+        assert app.store.passcodes.get(WORK.account_id) == PASSCODE
+        assert load_config(config_file()).names() == ["work"]
+        assert PASSCODE not in config_file().read_text()
+
+
+async def test_unsaved_changes_are_never_dropped_without_asking() -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        await fill(pilot, "#account-id", "NEW-ACC-0001")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape")  # keep editing
+        await settle(pilot)
+        assert isinstance(app.screen, CredentialsScreen)
+        assert app.screen.query_one("#account-id", Input).value == "NEW-ACC-0001"
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_a_failing_worker_becomes_a_toast_and_the_app_lives_on() -> None:
+    app = build_app(profiles=(WORK,))
+
+    def boom() -> None:
+        raise ValueError("disk on fire")
+
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        app.screen.run_worker(boom, name="Burning", thread=True, exit_on_error=False)
+        app.run_worker(boom, name="Burning twice", thread=True, exit_on_error=False)
+        await settle(pilot)
+        messages = [n.message for n in app._notifications]
+        assert any("Burning failed (ValueError: disk on fire)" in m for m in messages)
+        assert any("Burning twice failed" in m for m in messages)
+        assert app.is_running
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, CredentialsScreen)
+
+
+def test_every_screen_reports_failed_workers() -> None:
+    """Textual tells only a worker's own node that it failed: every screen needs the mixin."""
+    found = [
+        cls
+        for path in Path(screens.__file__).parent.glob("*.py")
+        for _, cls in inspect.getmembers(
+            importlib.import_module(f"cttui.tui.screens.{path.stem}"), inspect.isclass
+        )
+        if issubclass(cls, Screen) and cls.__module__.startswith("cttui.")
+    ]
+    assert {cls.__name__ for cls in found} >= {"MainScreen", "CredentialsScreen", "HelpScreen"}
+    assert [cls.__name__ for cls in found if not issubclass(cls, ShowsFailedWorkers)] == []
+    assert issubclass(CttuiApp, ShowsFailedWorkers)
+
+
+async def test_theme_is_remembered_in_config(memory_keyring: MemoryKeyring) -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.theme = "nord"
+        await settle(pilot)
+    assert load_config(config_file()).theme == "nord"
+    assert load_config(config_file()).profiles == (WORK,)
+    again = build_app()
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert again.theme == "nord"
+
+
+async def test_an_unknown_theme_in_config_is_a_warning(memory_keyring: MemoryKeyring) -> None:
+    app = build_app(profiles=(WORK,), theme="no-such-theme")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert any("no-such-theme" in n.message for n in app._notifications)
+        assert app.theme == "textual-dark"
+
+
+async def test_f1_help_lists_the_keys_of_the_screen_beneath() -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one("DataTable")
+        rows = [str(cell) for row in range(table.row_count) for cell in table.get_row_at(row)]  # type: ignore[attr-defined]
+        for wanted in (
+            "Save",
+            "Test connection",
+            "Delete",
+            "Command palette: screens, profiles, theme, quit",
+        ):
+            assert wanted in rows
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, CredentialsScreen)
+
+
+async def test_demo_profile_lives_in_memory_only(emulator: Emulator) -> None:
+    from cttui.tui.app import AppSetup
+
+    app = CttuiApp(AppSetup.for_demo(emulator.config, emulator.base_url, 1.0))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.title == "cttui DEMO"
+        assert app.has_class("-demo")
+        app.theme = "nord"
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert text_of(app, "#status").startswith("OK:")
+    assert not config_file().exists()
+    assert keyring.get_password("cttui", emulator.config.account_id) is None
