@@ -96,7 +96,9 @@ class Run:
     err: str
 
 
-def run_cttui(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Run:
+def run_cttui(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60, stdin: str | None = None
+) -> Run:
     """The installed `cttui` as a user runs it: its own process, this test's environment."""
     result = subprocess.run(
         [CTTUI, *args],
@@ -105,7 +107,8 @@ def run_cttui(*args: str, env: dict[str, str] | None = None, timeout: float = 60
         text=True,
         timeout=timeout,
         check=False,
-        stdin=subprocess.DEVNULL,
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
     )
     return Run(result.returncode, result.stdout, result.stderr)
 
