@@ -4,12 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-# The demo asks about the last 90 days: long enough that the emulator answers "partial" and the
-# count arrives by polling, as it does from CleverTap for heavy queries.
-DEMO_FROM = $(shell $(PYTHON) -c 'import datetime as d; print(d.date.today() - d.timedelta(days=89))')
-DEMO_TO = $(shell $(PYTHON) -c 'import datetime as d; print(d.date.today())')
-
-.PHONY: install test lint demo bench clean
+.PHONY: install test lint demo bench screenshots clean
 
 install: $(STAMP)
 
@@ -29,11 +24,15 @@ test: lint
 	$(BIN)/pytest
 
 demo: $(STAMP)
-	$(BIN)/cttui --demo count choseNewFavoriteFood --where value contains piz \
-		--from $(DEMO_FROM) --to $(DEMO_TO)
+	$(BIN)/cttui --demo
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.startup
+
+# Every screen as SVG in screenshots/, byte-identical from run to run (a temporary HOME, an
+# in-memory keyring, a seeded emulator).
+screenshots: $(STAMP)
+	$(BIN)/python screenshots/render.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

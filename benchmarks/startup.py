@@ -1,7 +1,7 @@
 """How fast the headless commands start, as ratios to a bare Python start in the same run.
 
 `cttui --help` and `--version` must not pay for Textual, httpx or keyring; `cttui count` pays for
-httpx only. Run with `make bench`.
+httpx only; `cttui credentials list` reads config.toml without the keyring. Run with `make bench`.
 """
 
 from __future__ import annotations
@@ -10,11 +10,14 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from cttui.api.regions import get_region
 from cttui.emulator import Emulator, EmulatorConfig
+from cttui.store.config import Config, Profile, save_config
 
 RUNS = 15
 BIN = Path(sys.executable).parent
@@ -33,8 +36,16 @@ def main() -> None:
     env = dict(os.environ)
     emulator_defaults = EmulatorConfig()
     today = date.today()
-    with Emulator(EmulatorConfig(profiles=2_000, events=50_000, today=today)) as emulator:
+    with (
+        Emulator(EmulatorConfig(profiles=2_000, events=50_000, today=today)) as emulator,
+        tempfile.TemporaryDirectory() as config_home,
+    ):
+        save_config(
+            Config((Profile("work", "W9R-486-4W5Z", get_region("in1")),)),
+            Path(config_home) / "cttui" / "config.toml",
+        )
         env |= {
+            "XDG_CONFIG_HOME": config_home,
             "CTTUI_BASE_URL": emulator.base_url,
             "CLEVERTAP_ACCOUNT_ID": emulator_defaults.account_id,
             "CLEVERTAP_PASSCODE": emulator_defaults.passcode,
@@ -51,6 +62,10 @@ def main() -> None:
             ("cttui --version", median_seconds([str(BIN / "cttui"), "--version"], env)),
             ("cttui --help", median_seconds([str(BIN / "cttui"), "--help"], env)),
             ("cttui count (7 days, emulator)", median_seconds(count, env)),
+            ("cttui credentials list", median_seconds(
+                [str(BIN / "cttui"), "credentials", "list"], env)),
+            ("python -c 'import cttui.tui.app'", median_seconds(
+                [sys.executable, "-c", "import cttui.tui.app"], env)),
         ]  # fmt: skip
     print(f"median of {RUNS} runs each; ratio = time / baseline")
     for name, seconds in rows:

@@ -3,9 +3,14 @@ choosing, a fixed today, and never the developer's own files."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import Input
 
 from cttui.api.regions import get_region
 from cttui.store.config import Config, Profile, save_config
@@ -36,3 +41,23 @@ def build_app(
     store = CredentialStore(path, passcodes or OsKeyring())
     setup = AppSetup(store, dict(environ or {}), profile, today=lambda: TODAY)
     return CttuiApp(setup)
+
+
+async def settle(
+    pilot: Pilot[int], screen: type[Screen[None]], ready: Callable[[], bool] = lambda: True
+) -> None:
+    """Wait, bounded, until `screen` is on top, its workers are done and `ready` holds; then
+    stop the cursor blinking so it is always drawn."""
+    app = pilot.app
+    deadline = time.monotonic() + 10
+    while not (isinstance(app.screen, screen) and ready()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{screen.__name__} never became ready; on {app.screen!r}")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    await app.workers.wait_for_complete()
+    for field in app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()

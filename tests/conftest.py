@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from cttui.emulator import Emulator, EmulatorConfig
+from tests.home import home_variables
 from tests.memory_keyring import MemoryKeyring
 from tests.secret_service import secret_service  # noqa: F401 - a session fixture for all tests
 
@@ -32,16 +33,8 @@ CTTUI = str(BIN / "cttui")
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own HOME and XDG dirs, and no credentials from the outside."""
     home = tmp_path / "home"
-    for name, sub in (
-        ("HOME", ""),
-        ("XDG_CONFIG_HOME", ".config"),
-        ("XDG_STATE_HOME", ".local/state"),
-        ("XDG_CACHE_HOME", ".cache"),
-        ("XDG_DATA_HOME", ".local/share"),
-    ):
-        path = home / sub
-        path.mkdir(parents=True, exist_ok=True)
-        monkeypatch.setenv(name, str(path))
+    for name, value in home_variables(home).items():
+        monkeypatch.setenv(name, value)
     for name in _LEAKY:
         monkeypatch.delenv(name, raising=False)
     # A subprocess never reaches the developer's own keyring: it finds none unless a test hands

@@ -28,13 +28,21 @@ class Terminal:
 
     def start(self, command: list[str], env: dict[str, str]) -> None:
         width, height = self._size
-        exports = [f"-e{name}={value}" for name, value in env.items()]
+        # pytest loads readline, which exports COLUMNS=80 and LINES=24 behind os.environ's back;
+        # the tmux server would inherit them, and Textual believe them over the window's size.
+        sized = {**env, "COLUMNS": str(width), "LINES": str(height)}
+        exports = [f"-e{name}={value}" for name, value in sized.items()]
         # The shell outlives the program, so its last screen and exit status stay readable.
         shell = f"{shlex.join(command)}; echo EXIT=$?; sleep 3600"
         self._run(
             "new-session", "-d", "-x", str(width), "-y", str(height),
             "-eTERM=xterm-256color", *exports, "sh", "-c", shell,
         )  # fmt: skip
+
+    def send_keys(self, *keys: str, literal: bool = False) -> None:
+        """Keys to the program, as tmux names them ("C-p", "Enter", "Escape", "F2"); with
+        `literal`, each string is typed as it is, even one that looks like a key name."""
+        self._run("send-keys", *(["-l"] if literal else []), *keys)
 
     def screen(self) -> str:
         return self._run("capture-pane", "-p", "-J")

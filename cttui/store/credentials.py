@@ -12,9 +12,8 @@ from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from cttui.api.client import Credentials
 from cttui.api.errors import UsageError
 from cttui.api.regions import DEFAULT_REGION, Region, check_base_url, get_region
 from cttui.store.config import (
@@ -31,6 +30,9 @@ ENV_PASSCODE = "CLEVERTAP_PASSCODE"
 ENV_REGION = "CLEVERTAP_REGION"
 ENV_BASE_URL = "CTTUI_BASE_URL"
 KEYRING_SERVICE = "cttui"
+
+if TYPE_CHECKING:
+    from cttui.api.client import Credentials
 
 NO_CREDENTIALS = (
     "no credentials: save a profile with 'cttui credentials set --account-id ID --region R', "
@@ -217,6 +219,8 @@ def select(environ: Mapping[str, str], config: Config, profile_name: str | None)
 
 def connect(selection: Selection, passcodes: Passcodes) -> Connection:
     """The selection with its passcode: from the environment, else from the keyring."""
+    from cttui.api.client import Credentials  # Brings httpx: only for a run that connects.
+
     passcode = selection.env_passcode
     if passcode is None:
         try:

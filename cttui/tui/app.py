@@ -121,7 +121,7 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
     def _identity(self) -> str:
         selection = self.selection
         if selection is None:
-            return "no profile: press F2 to add one"
+            return "no profile yet"
         region = f"{selection.region.code} {selection.region.name}"
         where = " · from environment" if selection.overrides else ""
         if self.setup.demo:
@@ -171,6 +171,11 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
             exit_on_error=False,
         )
         self.config = self.config.with_theme(self.theme)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Keys for the screen already showing would do nothing: keep them out of the footer.
+        showing = {"credentials": CredentialsScreen, "help": HelpScreen}.get(action)
+        return showing is None or not isinstance(self.screen, showing)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -109,13 +109,13 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
         self._loaded: tuple[str, str, str] = ("", "", DEFAULT_REGION.code)
         self._saved_passcode: bool | None = None
         self._from_url: str | None = None
+        self._keyring_error: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="credentials"):
             with Vertical(id="profile-pane"):
                 yield OptionList(id="profiles")
-                yield Button("New profile", id="new")
             with VerticalScroll(id="profile-form"):
                 if self._first_run:
                     yield Static(
@@ -128,20 +128,33 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
                     yield Static(id="keyring-text", markup=False)
                     yield Button("Keep passcodes for this session only", id="session-only")
                 yield Static(id="env-banner", classes="banner", markup=False)
-                yield Label("Profile name", classes="field-label")
-                yield Input(placeholder="work, staging, ...", id="name", max_length=40)
-                yield Label("Account ID", classes="field-label")
-                yield Input(placeholder="XXX-XXX-XXXX, or paste a dashboard URL", id="account-id")
+                with Horizontal(classes="field"):
+                    yield Label("Profile name")
+                    yield Input(
+                        placeholder="work, staging, ...",
+                        id="name",
+                        max_length=40,
+                        select_on_focus=False,
+                    )
+                with Horizontal(classes="field"):
+                    yield Label("Account ID")
+                    yield Input(
+                        placeholder="XXX-XXX-XXXX, or paste a dashboard URL",
+                        id="account-id",
+                        select_on_focus=False,
+                    )
                 yield Static(id="account-note", classes="note", markup=False)
-                yield Label("Region", classes="field-label")
-                yield Select[str](
-                    [(_region_label(region), region.code) for region in REGIONS],
-                    allow_blank=False,
-                    value=DEFAULT_REGION.code,
-                    id="region",
-                )
-                yield Label("Passcode", classes="field-label")
-                yield Input(password=True, id="passcode")
+                with Horizontal(classes="field"):
+                    yield Label("Region")
+                    yield Select[str](
+                        [(_region_label(region), region.code) for region in REGIONS],
+                        allow_blank=False,
+                        value=DEFAULT_REGION.code,
+                        id="region",
+                    )
+                with Horizontal(classes="field"):
+                    yield Label("Passcode")
+                    yield Input(password=True, id="passcode", select_on_focus=False)
                 yield Static(id="passcode-note", classes="note", markup=False)
                 with Horizontal(id="form-buttons"):
                     yield Button("Save", id="save", variant="primary")
@@ -223,6 +236,13 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
         if field:
             self.query_one(f"#{field}").focus()
 
+    @staticmethod
+    def _note(note: Static, text: str, warning: bool = False) -> None:
+        """A line under a field, taking no room when there is nothing to say."""
+        note.update(text)
+        note.display = bool(text)
+        note.set_class(warning, "-warning")
+
     def _show_passcode_note(self) -> None:
         note = self.query_one("#passcode-note", Static)
         passcode = self.query_one("#passcode", Input)
@@ -231,12 +251,16 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
             where = "in memory (demo)"
         if self._saved_passcode:
             passcode.placeholder = "saved: type a new one to replace it"
-            note.update(f"A passcode is saved {where}. It is never shown again.")
+            self._note(note, f"A passcode is saved {where}. It is never shown again.")
+        elif self._keyring_error and not self.app.session_only:
+            passcode.placeholder = "the account's passcode (hidden as you type)"
+            self._note(note, "With no usable keyring it cannot be saved: see above.", True)
         else:
             passcode.placeholder = "the account's passcode (hidden as you type)"
-            note.update(f"It will be kept {where}, and nowhere else.")
+            self._note(note, f"It will be kept {where}, and nowhere else.")
 
     def _show_banners(self, keyring_error: str | None) -> None:
+        self._keyring_error = keyring_error
         banner = self.query_one("#keyring-banner")
         text = self.query_one("#keyring-text", Static)
         button = self.query_one("#session-only", Button)
@@ -282,21 +306,18 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
             try:
                 region, account_id = dashboard_url(text)
             except UsageError as error:
-                note.update(error.message)
-                note.set_class(True, "-warning")
+                self._note(note, error.message, warning=True)
                 return
             self._from_url = account_id
             event.input.value = account_id
             self.query_one("#region", Select).value = region.code
-            note.update(f"Filled from the dashboard URL: {account_id} in {region.name}.")
-            note.set_class(False, "-warning")
+            self._note(note, f"Filled from the dashboard URL: {account_id} in {region.name}.")
             return
         if text == self._from_url:
             return  # The value just filled in from a URL: keep saying where it came from.
         self._from_url = None
         warning = account_id_warning(text) if text else None
-        note.update(warning or "")
-        note.set_class(bool(warning), "-warning")
+        self._note(note, warning or "", warning=True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         actions = {
@@ -304,7 +325,6 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
             "test": self.action_test,
             "use": self.action_use,
             "delete": self.action_delete,
-            "new": self.action_new,
             "session-only": self._session_only,
         }
         action = actions.get(event.button.id or "")
@@ -509,7 +529,7 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
         self._show_banners(message.error)
         if message.account_id == self._loaded[1]:
             self._saved_passcode = message.saved
-            self._show_passcode_note()
+        self._show_passcode_note()
 
     def on_profile_saved(self, message: ProfileSaved) -> None:
         self.app.apply_config(message.config)
@@ -532,6 +552,7 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
     def on_store_failed(self, message: StoreFailed) -> None:
         if message.keyring:
             self._show_banners(message.text)
+            self._show_passcode_note()
             self._problem("passcode", f"Not saved: the OS keyring is not usable ({message.text}).")
         else:
             self._problem(message.field, message.text)

@@ -8,13 +8,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Footer, Static
 
 from cttui.tui.failures import ShowsFailedWorkers
 
 INTRO = (
     "cttui counts the CleverTap profiles that did an event in a date range. "
-    "ctrl+p opens the command palette: every screen and action by name."
+    "The command palette (ctrl+p) reaches every screen and action by name: credentials, "
+    "switching profile, theme, quit."
 )
 
 
@@ -31,8 +32,8 @@ class HelpScreen(ShowsFailedWorkers, ModalScreen[None]):
         with Vertical(id="help"):
             yield Static("Help", id="help-title")
             yield Static(INTRO, id="help-intro")
-            yield DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
-            yield Static("escape closes this help", id="help-close")
+            yield DataTable(id="help-keys", cursor_type="none", zebra_stripes=True)
+        yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -44,11 +45,14 @@ class HelpScreen(ShowsFailedWorkers, ModalScreen[None]):
         )
         for key, active in bindings:
             binding = active.binding
-            if not binding.description or binding.system:
+            # super+ keys are macOS's; Linux terminals never send them.
+            if not binding.description or binding.system or key.startswith("super+"):
                 continue
-            row = (self.app.get_key_display(binding), binding.description)
+            # Textual calls its own palette binding just "palette".
+            description = binding.description
+            if binding.action in {"command_palette", "app.command_palette"}:
+                description = "Command palette"
+            row = (self.app.get_key_display(binding), description)
             if row not in seen:
                 seen.add(row)
                 table.add_row(*row, key=key)
-        table.add_row("ctrl+p", "Command palette: screens, profiles, theme, quit")
-        table.add_row("ctrl+q", "Quit")

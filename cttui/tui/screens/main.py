@@ -24,9 +24,10 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         with Vertical(id="main"):
             yield Static(id="connection", markup=False)
             yield Static(
-                "F2 or ctrl+p > Credentials manages profiles.  F1 lists the keys.  "
-                "From a shell: cttui count EVENT --from DATE --to DATE",
+                "F2 (or ctrl+p, Credentials) manages profiles; F1 lists the keys.\n"
+                "From a shell, on the same profile: cttui count EVENT --from DATE --to DATE",
                 id="main-hint",
+                markup=False,
             )
         yield Footer()
 

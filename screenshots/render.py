@@ -1,0 +1,154 @@
+"""Render cttui's screens to SVG in this folder: `make screenshots`.
+
+Everything runs over a temporary HOME and XDG dirs and an in-memory keyring, so the user's
+config.toml and OS keyring are never read or written; the demo's emulator has a fixed seed, size
+and today. The SVGs are byte-identical from run to run: Rich names an SVG's CSS classes after a
+hash of its content, and the content here never changes unless a screen does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
+    from cttui.tui.app import CttuiApp
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SIZE = (120, 36)
+TODAY = date(2026, 11, 23)
+# Put in the keyring for the credentials screenshot; it must never appear in an SVG.
+PASSCODE = "render-passcode-Zq81"
+
+# Variables that change what Textual draws (read when textual is imported or an app starts)
+# or that would point the app at a real account.
+_SCRUBBED_PREFIXES = ("TEXTUAL_", "CLEVERTAP_", "CTTUI_")
+_SCRUBBED = ("NO_COLOR", "FORCE_COLOR", "COLORTERM", "ESCDELAY", "DBUS_SESSION_BUS_ADDRESS")
+
+Steps = Callable[["Pilot[int]"], Awaitable[None]]
+
+
+def isolate(home: Path) -> None:
+    """Point HOME and the XDG dirs at `home` and drop variables that would change the output.
+    Runs before textual or cttui is imported."""
+    for name in list(os.environ):
+        if name.startswith(_SCRUBBED_PREFIXES) or name in _SCRUBBED:
+            del os.environ[name]
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))  # for tests.home, tests.apps and tests.memory_keyring
+    from tests.home import home_variables
+
+    os.environ.update(home_variables(home))
+    # Should anything reach past the in-memory backend set below, it finds no keyring at all.
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+
+
+async def shoot(app: CttuiApp, steps: Steps) -> str:
+    async with app.run_test(size=SIZE) as pilot:
+        await steps(pilot)
+        return app.export_screenshot()
+
+
+def render_all(home: Path) -> dict[str, str]:
+    """Every screenshot by file name."""
+    import keyring
+    from textual.widgets import Static
+
+    from cttui.emulator import Emulator, EmulatorConfig
+    from cttui.tui.app import AppSetup, CttuiApp
+    from cttui.tui.screens.credentials import CredentialsScreen
+    from cttui.tui.screens.help import HelpScreen
+    from cttui.tui.screens.main import MainScreen
+    from tests.apps import STAGING, WORK, build_app, settle
+    from tests.memory_keyring import MemoryKeyring, NoBusKeyring
+
+    def says(pilot: Pilot[int], selector: str, text: str) -> bool:
+        found = pilot.app.screen.query(selector).results(Static)
+        return any(text in str(static.content) for static in found)
+
+    async def main_screen(pilot: Pilot[int]) -> None:
+        await settle(pilot, MainScreen, lambda: says(pilot, "#connection", "Account ID"))
+
+    async def help_screen(pilot: Pilot[int]) -> None:
+        await main_screen(pilot)
+        await pilot.press("f1")
+        await settle(pilot, HelpScreen)
+
+    async def credentials(pilot: Pilot[int]) -> None:
+        await main_screen(pilot)
+        await pilot.press("f2")
+        await settle(pilot, CredentialsScreen, lambda: says(pilot, "#passcode-note", "is saved"))
+
+    async def credentials_no_keyring(pilot: Pilot[int]) -> None:
+        await main_screen(pilot)
+        await pilot.press("f2")
+        await settle(
+            pilot,
+            CredentialsScreen,
+            lambda: bool(pilot.app.screen.query_one("#keyring-banner").display),
+        )
+
+    shots: dict[str, str] = {}
+    emulator_config = EmulatorConfig(
+        seed=7,
+        profiles=500,
+        events=5_000,
+        today=TODAY,
+        cache_dir=home / "emulator",
+    )
+    with Emulator(emulator_config) as emulator:
+
+        def demo() -> CttuiApp:
+            setup = AppSetup.for_demo(emulator.config, emulator.base_url, poll_interval=0.5)
+            return CttuiApp(replace(setup, today=lambda: TODAY))
+
+        shots["main.svg"] = asyncio.run(shoot(demo(), main_screen))
+        shots["help.svg"] = asyncio.run(shoot(demo(), help_screen))
+
+    memory = MemoryKeyring()
+    memory.items[("cttui", WORK.account_id)] = PASSCODE
+    keyring.set_keyring(memory)
+    config = home / "filled" / "config.toml"
+    app = build_app(profiles=(WORK, STAGING), active=WORK.name, config_path=config)
+    shots["credentials.svg"] = asyncio.run(shoot(app, credentials))
+
+    keyring.set_keyring(NoBusKeyring())
+    config = home / "no-keyring" / "config.toml"
+    app = build_app(profiles=(WORK,), active=WORK.name, config_path=config)
+    shots["credentials-no-keyring.svg"] = asyncio.run(shoot(app, credentials_no_keyring))
+    return shots
+
+
+def main() -> int:
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="cttui-screenshots-") as temporary:
+        home = Path(temporary)
+        isolate(home)
+        shots = render_all(home)
+    from cttui.emulator import EmulatorConfig
+
+    secrets = (PASSCODE, EmulatorConfig().passcode)
+    for name, svg in sorted(shots.items()):
+        leaked = [secret for secret in secrets if secret in svg]
+        if leaked:
+            print(f"screenshots: {name} shows a passcode; not written", file=sys.stderr)
+            return 1
+        (HERE / name).write_text(svg, encoding="utf-8", newline="\n")
+        print(f"wrote screenshots/{name}")
+    print(f"{len(shots)} screenshots in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

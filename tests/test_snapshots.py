@@ -1,0 +1,135 @@
+"""SVG snapshots of each screen at 120x36: any change to what a screen shows fails here.
+
+Baselines live in tests/__snapshots__/test_snapshots/; after an intended change, look at the
+report pytest writes, then accept with `pytest tests/test_snapshots.py --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+import keyring
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+
+from cttui.tui.app import CttuiApp
+from cttui.tui.screens.credentials import CredentialsScreen
+from cttui.tui.screens.help import HelpScreen
+from cttui.tui.screens.main import MainScreen
+from tests.apps import STAGING, WORK, build_app, settle
+from tests.memory_keyring import MemoryKeyring, NoBusKeyring
+
+SIZE = (120, 36)
+PASSCODE = "SNAP-passcode-7Qx"
+
+RunBefore = Callable[[Pilot[int]], Awaitable[None]]
+
+
+class SnapCompare(Protocol):
+    def __call__(
+        self,
+        app: CttuiApp,
+        press: tuple[str, ...] = (),
+        terminal_size: tuple[int, int] = (80, 24),
+        run_before: RunBefore | None = None,
+    ) -> bool: ...
+
+
+@pytest.fixture(autouse=True)
+def _colour(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NO_COLOR in the developer's shell would drain every snapshot of colour."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+def text_of(pilot: Pilot[int], selector: str) -> str:
+    """What a Static on the top screen says; empty until the screen has composed it."""
+    found = pilot.app.screen.query(selector).results(Static)
+    return "".join(str(static.content) for static in found)
+
+
+def test_main_screen_with_an_active_profile(snap_compare: SnapCompare) -> None:
+    app = build_app(profiles=(WORK, STAGING), active=WORK.name)
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        await settle(pilot, MainScreen, lambda: WORK.account_id in text_of(pilot, "#connection"))
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_credentials_first_run_is_an_empty_form(snap_compare: SnapCompare) -> None:
+    """No profiles: the app opens the credentials screen by itself, with the welcome text."""
+    app = build_app()
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        await settle(pilot, CredentialsScreen)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_credentials_filled_profile_says_its_passcode_is_saved(
+    snap_compare: SnapCompare, memory_keyring: MemoryKeyring
+) -> None:
+    memory_keyring.items[("cttui", WORK.account_id)] = PASSCODE
+    app = build_app(profiles=(WORK, STAGING), active=WORK.name)
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        await settle(pilot, MainScreen)
+        await pilot.press("f2")
+        await settle(
+            pilot, CredentialsScreen, lambda: "is saved" in text_of(pilot, "#passcode-note")
+        )
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_credentials_typed_passcode_is_masked(
+    snap_compare: SnapCompare, memory_keyring: MemoryKeyring
+) -> None:
+    memory_keyring.items[("cttui", WORK.account_id)] = PASSCODE
+    app = build_app(profiles=(WORK,), active=WORK.name)
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        await settle(pilot, MainScreen)
+        await pilot.press("f2")
+        await settle(
+            pilot, CredentialsScreen, lambda: "is saved" in text_of(pilot, "#passcode-note")
+        )
+        pilot.app.screen.query_one("#passcode", Input).focus()
+        await pilot.press(*PASSCODE)
+        await settle(pilot, CredentialsScreen)
+        assert pilot.app.screen.query_one("#passcode", Input).value == PASSCODE
+        shown = pilot.app.export_screenshot()
+        assert "\u2022" * 5 in shown
+        assert PASSCODE not in shown
+        assert PASSCODE[:4] not in shown
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_credentials_without_a_usable_keyring_shows_the_banner(
+    snap_compare: SnapCompare,
+) -> None:
+    keyring.set_keyring(NoBusKeyring())  # the memory_keyring fixture puts the old one back
+    app = build_app(profiles=(WORK,), active=WORK.name)
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        await settle(pilot, MainScreen)
+        await pilot.press("f2")
+        await settle(
+            pilot, CredentialsScreen, lambda: pilot.app.screen.query_one("#keyring-banner").display
+        )
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_help_over_the_main_screen(snap_compare: SnapCompare) -> None:
+    app = build_app(profiles=(WORK,), active=WORK.name)
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        await settle(pilot, MainScreen)
+        await pilot.press("f1")
+        await settle(pilot, HelpScreen)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
