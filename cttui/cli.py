@@ -726,7 +726,14 @@ def _credentials_use(args: argparse.Namespace) -> int:
 def _app(args: argparse.Namespace) -> int:
     """No command: the Textual app, on the stored profiles or on the demo emulator."""
     from cttui.api.errors import UsageError
+    from cttui.store.config import unknown_profile
 
+    store = _credential_store()
+    if not args.demo:
+        # A broken config.toml or an unknown --profile is one line here, not a screen later.
+        config = store.load()
+        if args.profile is not None and config.profile(args.profile) is None:
+            raise unknown_profile(args.profile, config)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError(
             "the app needs a terminal; in scripts use a command such as 'cttui count' "
@@ -736,7 +743,7 @@ def _app(args: argparse.Namespace) -> int:
 
     if not args.demo:
         setup = AppSetup(
-            store=_credential_store(),
+            store=store,
             environ=dict(os.environ),
             profile=args.profile,
             poll_interval=_poll_interval(None, os.environ, "", demo=False),

@@ -280,3 +280,19 @@ def test_nothing_below_the_tui_imports_textual() -> None:
         )
     ]
     assert offenders == []
+
+
+def test_the_app_refuses_an_unknown_profile_or_a_broken_config_before_it_starts(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    save_config(Config((Profile("work", "W9R-486-4W5Z", get_region("in1")),)), config_file())
+    assert cttui(capsys, monkeypatch, "--profile", "nope") == (
+        2,
+        "",
+        "cttui: no profile named 'nope' (known: work)\n",
+    )
+    config_file().write_text("active_profile = [")
+    code, _, err = cttui(capsys, monkeypatch)
+    assert code == 2
+    assert "config.toml is not valid TOML" in err
+    assert "fix it or move it aside" in err

@@ -55,11 +55,10 @@ class PasscodeChecked(Message):
 
 
 class ProfileSaved(Message):
-    def __init__(self, config: Config, name: str, account_id: str) -> None:
+    def __init__(self, config: Config, name: str) -> None:
         super().__init__()
         self.config = config
         self.name = name
-        self.account_id = account_id
 
 
 class ProfileDeleted(Message):
@@ -400,7 +399,7 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
             except CttuiError as error:
                 self.post_message(StoreFailed(error.message, "name", keyring=False))
             else:
-                self.post_message(ProfileSaved(config, profile.name, profile.account_id))
+                self.post_message(ProfileSaved(config, profile.name))
 
         self._say("Saving...", "busy")
         self.run_worker(save, name="Saving the profile", thread=True, exit_on_error=False)
