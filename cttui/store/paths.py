@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from platformdirs import user_cache_path, user_config_path, user_state_path
+from platformdirs import user_cache_path, user_config_path
 
 APP_NAME = "cttui"
 
@@ -16,10 +16,6 @@ def config_dir() -> Path:
 
 def config_file() -> Path:
     return config_dir() / "config.toml"
-
-
-def state_dir() -> Path:
-    return user_state_path(APP_NAME)
 
 
 def emulator_cache_dir() -> Path:
