@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from cttui.api.models import Query
     from cttui.emulator import Emulator, EmulatorConfig
     from cttui.jobs import Job
-    from cttui.store.config import Config
+    from cttui.store.config import Config, Profile
     from cttui.store.credentials import Connection, CredentialStore
     from cttui.tui.app import CttuiApp
 
@@ -547,14 +547,18 @@ def _credential_store() -> CredentialStore:
     return CredentialStore(config_file(), OsKeyring())
 
 
-def _target_profile(args: argparse.Namespace, config: Config) -> str:
+def _target_profile(args: argparse.Namespace, config: Config) -> Profile:
     """The profile a credentials action is about: --profile, else the active one."""
     from cttui.api.errors import UsageError
+    from cttui.store.config import unknown_profile
 
     name: str | None = args.profile or config.active
     if name is None:
         raise UsageError("no profiles yet: add one with 'cttui credentials set --account-id ID'")
-    return name
+    profile = config.profile(name)
+    if profile is None:
+        raise unknown_profile(name, config)
+    return profile
 
 
 def _credentials_set(args: argparse.Namespace) -> int:
@@ -653,15 +657,12 @@ def _credentials_list(args: argparse.Namespace) -> int:
 
 
 def _credentials_show(args: argparse.Namespace) -> int:
-    from cttui.store.config import unknown_profile
     from cttui.store.credentials import KeyringUnavailable
 
     store = _credential_store()
     config = store.load()
-    name = _target_profile(args, config)
-    profile = config.profile(name)
-    if profile is None:
-        raise unknown_profile(name, config)
+    profile = _target_profile(args, config)
+    name = profile.name
     try:
         saved = store.passcodes.get(profile.account_id) is not None
         passcode = "******** (in the OS keyring)" if saved else "not saved yet"
@@ -681,14 +682,11 @@ def _credentials_show(args: argparse.Namespace) -> int:
 
 def _credentials_delete(args: argparse.Namespace) -> int:
     from cttui.api.errors import UsageError
-    from cttui.store.config import unknown_profile
 
     store = _credential_store()
     config = store.load()
-    name = _target_profile(args, config)
-    profile = config.profile(name)
-    if profile is None:
-        raise unknown_profile(name, config)
+    profile = _target_profile(args, config)
+    name = profile.name
     if not args.yes:
         if not sys.stdin.isatty():
             raise UsageError("add --yes to delete a profile without being asked")

@@ -162,7 +162,8 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
             )
 
     def _remember_theme(self, theme: object) -> None:
-        if self.setup.demo or self.theme == self.config.theme:
+        # The demo's store is in memory, so its theme is never written anywhere.
+        if self.theme == self.config.theme:
             return
         self.run_worker(
             lambda: self.store.set_theme(self.theme),
