@@ -32,6 +32,7 @@ def build_app(
     profile: str | None = None,
     theme: str | None = None,
     config_path: Path | None = None,
+    poll_interval: float = 30.0,
 ) -> CttuiApp:
     """The app over config.toml at `config_path` (the isolated HOME's by default), written
     first with `profiles`; passcodes through the `keyring` package unless given."""
@@ -39,7 +40,7 @@ def build_app(
     if profiles or theme:
         save_config(Config(profiles, active or profiles[0].name, theme), path)
     store = CredentialStore(path, passcodes or OsKeyring())
-    setup = AppSetup(store, dict(environ or {}), profile, today=lambda: TODAY)
+    setup = AppSetup(store, dict(environ or {}), profile, poll_interval, today=lambda: TODAY)
     return CttuiApp(setup)
 
 
@@ -61,3 +62,14 @@ async def settle(
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()
+
+
+async def until(
+    pilot: Pilot[int], condition: Callable[[], bool], what: str, limit: float = 10
+) -> None:
+    """Let the app run until `condition` holds; fail after `limit` seconds."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)

@@ -23,6 +23,7 @@ from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.credentials import CredentialsScreen
 from cttui.tui.screens.help import HelpScreen
 from cttui.tui.screens.main import MainScreen
+from cttui.tui.widgets.preview import QueryPreview
 from tests.apps import STAGING, WORK, build_app
 from tests.conftest import DEFAULTS
 from tests.memory_keyring import MemoryKeyring, NoBusKeyring
@@ -40,6 +41,14 @@ async def settle(pilot: Pilot[int]) -> None:
 
 def text_of(app: CttuiApp, selector: str) -> str:
     return str(app.screen.query_one(selector, Static).render())
+
+
+async def curl_preview(pilot: Pilot[int]) -> str:
+    """The curl the main screen offers for a query: it names the account counts go to."""
+    assert not pilot.app.screen.query_one("#connection").display
+    pilot.app.screen.query_one("#event", Input).value = "App Launched"
+    await pilot.pause()
+    return pilot.app.screen.query_one(QueryPreview).curl or ""
 
 
 async def fill(pilot: Pilot[int], selector: str, value: str) -> None:
@@ -74,7 +83,7 @@ async def test_first_run_opens_the_credentials_screen_and_saves_to_the_keyring(
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, MainScreen)
-        assert "W9R-486-4W5Z" in text_of(app, "#connection")
+        assert "X-CleverTap-Account-Id: W9R-486-4W5Z" in await curl_preview(pilot)
 
 
 async def test_a_saved_profile_reopens_masked(memory_keyring: MemoryKeyring) -> None:
@@ -202,7 +211,7 @@ async def test_switching_profile_from_the_palette(memory_keyring: MemoryKeyring)
         await settle(pilot)
         assert app.sub_title == "staging · eu1 Europe"
         assert load_config(config_file()).active == "staging"
-        assert "TEST-8R6-5Z4Z" in text_of(app, "#connection")
+        assert "X-CleverTap-Account-Id: TEST-8R6-5Z4Z" in await curl_preview(pilot)
 
 
 async def test_profile_option_and_environment_override_are_shown(

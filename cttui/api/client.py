@@ -21,9 +21,8 @@ from cttui.api.errors import (
     UnknownRequestError,
 )
 from cttui.api.models import Query
-from cttui.api.regions import check_base_url
+from cttui.api.regions import COUNT_PATH, check_base_url
 
-COUNT_PATH = "/1/counts/profiles.json"
 USER_AGENT = f"cttui/{__version__}"
 DEFAULT_TIMEOUT = 30.0
 

@@ -94,21 +94,60 @@ def _as_number(text: str) -> int | float | None:
         return None
 
 
-def parse_value(text: str, operator: Operator, field: str = "value", label: str = "") -> Scalar:
+class ValueKind(StrEnum):
+    """What a filter compares: CleverTap groups its operators by the property's type."""
+
+    STRING = "string"
+    NUMBER = "number"
+
+
+@dataclass(frozen=True)
+class OperatorChoice:
+    """An operator as the editor offers it: `equals` is both a string and a number operator,
+    and which one a person picked decides whether "42" is sent as text or as a number."""
+
+    kind: ValueKind
+    operator: Operator
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.operator}"
+
+    @classmethod
+    def for_filter(cls, property_filter: PropertyFilter) -> OperatorChoice:
+        """The choice that reads `property_filter` back as it was built."""
+        operator = property_filter.operator
+        numeric = _is_number(property_filter.value) or operator.needs_number
+        return cls(ValueKind.NUMBER if numeric else ValueKind.STRING, operator)
+
+
+OPERATOR_CHOICES: tuple[OperatorChoice, ...] = tuple(
+    OperatorChoice(ValueKind.STRING, operator) for operator in STRING_OPERATORS
+) + tuple(OperatorChoice(ValueKind.NUMBER, operator) for operator in NUMBER_OPERATORS)
+
+
+def parse_value(
+    text: str,
+    operator: Operator,
+    field: str = "value",
+    label: str = "",
+    kind: ValueKind | None = None,
+) -> Scalar:
     """The typed value for what a person typed after `operator`.
 
-    Number operators need a number. `equals` sends a number when the text is one, since CleverTap
-    compares number properties by value; `True`/`False` in any case become booleans, which the
-    payload spells "True"/"False" as CleverTap documents. Everything else stays text.
+    Number operators (and any operator of `kind` NUMBER) need a number. `True`/`False` in any
+    case become booleans, which the payload spells "True"/"False" as CleverTap documents. With no
+    `kind`, `equals` sends a number when the text is one, since CleverTap compares number
+    properties by value; with `kind` STRING the text stays text. Everything else stays text.
     """
-    if operator.needs_number:
+    if operator.needs_number or kind is ValueKind.NUMBER:
         number = _as_number(text)
         if number is None:
             raise QueryError(f"{label or operator} needs a number, not {text!r}", field)
         return number
     if operator in (Operator.EQUALS, Operator.NOT_EQUALS) and text.lower() in ("true", "false"):
         return text.lower() == "true"
-    if operator is Operator.EQUALS:
+    if operator is Operator.EQUALS and kind is None:
         number = _as_number(text)
         if number is not None:
             return number
@@ -247,6 +286,20 @@ class DateRange:
         return (self.end - self.start).days + 1
 
 
+def event_name_problems(event_name: str) -> list[QueryError]:
+    if not event_name.strip():
+        return [QueryError("event name is empty; type the exact event name", "event_name")]
+    if event_name != event_name.strip():
+        return [
+            QueryError(
+                f"event name {event_name!r} has spaces at an end; CleverTap matches event "
+                "names exactly, so remove them",
+                "event_name",
+            )
+        ]
+    return []
+
+
 @dataclass(frozen=True)
 class Query:
     event_name: str
@@ -255,17 +308,7 @@ class Query:
 
     def problems(self) -> list[QueryError]:
         """Everything wrong with this query, in the order a form shows its fields."""
-        found: list[QueryError] = []
-        if not self.event_name.strip():
-            found.append(QueryError("event name is empty; type the exact event name", "event_name"))
-        elif self.event_name != self.event_name.strip():
-            found.append(
-                QueryError(
-                    f"event name {self.event_name!r} has spaces at an end; CleverTap matches "
-                    "event names exactly, so remove them",
-                    "event_name",
-                )
-            )
+        found = event_name_problems(self.event_name)
         for index, property_filter in enumerate(self.filters):
             found.extend(property_filter.problems(index))
         found.extend(self.date_range.problems())

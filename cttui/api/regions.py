@@ -8,6 +8,8 @@ from urllib.parse import SplitResult, urlsplit
 
 from cttui.api.errors import UsageError
 
+COUNT_PATH = "/1/counts/profiles.json"
+
 
 @dataclass(frozen=True)
 class Region:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, ClassVar
@@ -18,13 +19,16 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from cttui.api.errors import DEBUG_VARIABLE, CttuiError, unexpected
+from cttui.api.models import Query
 from cttui.api.regions import DEFAULT_REGION
+from cttui.jobs import JobManager
 from cttui.store.config import Config, Profile
 from cttui.store.credentials import (
     ENV_BASE_URL,
     CredentialStore,
     Selection,
     SessionPasscodes,
+    connect,
     select,
 )
 from cttui.tui.failures import ShowsFailedWorkers
@@ -33,6 +37,7 @@ from cttui.tui.screens.help import HelpScreen
 from cttui.tui.screens.main import MainScreen
 
 if TYPE_CHECKING:
+    from cttui.api.client import CleverTapClient
     from cttui.emulator import EmulatorConfig
 
 DEMO_PROFILE = "demo"
@@ -56,15 +61,30 @@ class AppSetup:
     poll_interval: float = 30.0
     demo: bool = False
     today: Callable[[], date] = field(default=date.today)
+    # Names to suggest before any job has used them: the demo's emulator knows its own.
+    events: tuple[str, ...] = ()
+    properties: tuple[str, ...] = ()
 
     @classmethod
     def for_demo(cls, config: EmulatorConfig, base_url: str, poll_interval: float) -> AppSetup:
         """A demo profile held in memory only: nothing reaches the keyring or config.toml."""
+        from cttui.emulator.dataset import EVENT_SCHEMA
+
         passcodes = SessionPasscodes()
         passcodes.set(config.account_id, config.passcode)
         profile = Profile(DEMO_PROFILE, config.account_id, DEFAULT_REGION)
         store = CredentialStore(None, passcodes, Config((profile,), DEMO_PROFILE))
-        return cls(store, {ENV_BASE_URL: base_url}, None, poll_interval, demo=True)
+        properties = dict.fromkeys(name for schema in EVENT_SCHEMA.values() for name in schema)
+        return cls(
+            store,
+            {ENV_BASE_URL: base_url},
+            None,
+            poll_interval,
+            demo=True,
+            today=config.resolved_today,
+            events=tuple(EVENT_SCHEMA),
+            properties=tuple(properties),
+        )
 
 
 class CttuiApp(ShowsFailedWorkers, App[int]):
@@ -86,6 +106,12 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
         self.config = setup.store.load()
         self.selection_error: str | None = None
         self._profile_override = setup.profile
+        self.jobs = JobManager(poll_interval=setup.poll_interval)
+        # One client per account and host, made on first use; a profile edit starts afresh, but
+        # jobs already running keep theirs until the app closes them all on exit.
+        self._clients: dict[tuple[str, str], CleverTapClient] = {}
+        self._all_clients: list[CleverTapClient] = []
+        self._connecting = asyncio.Lock()
         if setup.demo:
             self.title = "cttui DEMO"
 
@@ -115,6 +141,7 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
             self.selection_error = None
         except CttuiError as error:
             selection, self.selection_error = None, error.message
+        self._clients.clear()
         self.selection = selection
         self.sub_title = self._identity()
 
@@ -127,6 +154,52 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
         if self.setup.demo:
             return f"demo profile · built-in emulator · {region}"
         return f"{selection.label} · {region}{where}"
+
+    def known_events(self) -> Iterator[str]:
+        """Event names used before, the latest first, for suggestions."""
+        names = [job.query.event_name for job in reversed(self.jobs.jobs) if job.query]
+        yield from dict.fromkeys([*names, *self.setup.events])
+
+    def known_properties(self) -> Iterator[str]:
+        names = [
+            item.name for job in reversed(self.jobs.jobs) if job.query for item in job.query.filters
+        ]
+        yield from dict.fromkeys([*names, *self.setup.properties])
+
+    def send(self, query: Query, selection: Selection) -> None:
+        """Run `query` as a job on `selection`'s account; it shows in the job panel at once."""
+        self.run_worker(
+            self._run_job(query, selection),
+            name=f"Running {query.event_name}",
+            group="jobs",
+            exit_on_error=False,
+        )
+
+    async def _run_job(self, query: Query, selection: Selection) -> None:
+        try:
+            client = await self._client(selection)
+        except CttuiError as error:
+            self.notify(f"{error.message}; or press F2", title="Not sent", severity="error")
+            return
+        await self.jobs.start(self.jobs.add(client, query))
+
+    async def _client(self, selection: Selection) -> CleverTapClient:
+        from cttui.api.client import CleverTapClient
+
+        key = (selection.account_id, selection.base_url)
+        async with self._connecting:
+            client = self._clients.get(key)
+            if client is None:
+                # The keyring may block (a locked collection): never on the UI's loop.
+                connection = await asyncio.to_thread(connect, selection, self.store.passcodes)
+                client = CleverTapClient(connection.credentials, connection.base_url)
+                self._clients[key] = client
+                self._all_clients.append(client)
+        return client
+
+    async def on_unmount(self) -> None:
+        for client in self._all_clients:
+            await client.aclose()
 
     def use_session_passcodes(self) -> None:
         """No usable keyring: passcodes typed from now on are kept in memory until quit."""

@@ -1,0 +1,152 @@
+"""The query's dates: a preset, from and to fields to type into, and a calendar for each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label, Select, Static
+
+from cttui.api.errors import QueryError
+from cttui.api.models import DateRange, parse_date
+from cttui.api.ranges import DEFAULT_PRESET, RangePreset, matching_preset
+from cttui.tui.screens.calendar import CalendarScreen
+
+CUSTOM = "custom"
+PRESET_OPTIONS = [(preset.label, preset.value) for preset in RangePreset] + [("Custom", CUSTOM)]
+TITLES = {"from": "From date", "to": "To date"}
+
+
+class DateRangeField(Vertical):
+    """Picking a preset fills the dates; typing dates shows the preset they match, or Custom."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+o", "calendar", "Calendar", id="open-calendar"),
+    ]
+
+    def __init__(self, today: Callable[[], date], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._today = today
+        self._problem: str | None = None
+
+    def compose(self) -> ComposeResult:
+        initial = DEFAULT_PRESET.resolve(self._today())
+        yield Select(
+            PRESET_OPTIONS, value=DEFAULT_PRESET.value, allow_blank=False, id="preset", compact=True
+        )
+        with Horizontal(classes="date-fields"):
+            yield Label("from", classes="date-label")
+            yield Input(
+                initial.start.isoformat(),
+                placeholder="YYYY-MM-DD",
+                max_length=10,
+                id="from",
+                classes="date-input",
+                compact=True,
+            )
+            yield Button("▦", id="from-calendar", compact=True, tooltip="Pick on a calendar")
+            yield Label("to", classes="date-label -to")
+            yield Input(
+                initial.end.isoformat(),
+                placeholder="YYYY-MM-DD",
+                max_length=10,
+                id="to",
+                classes="date-input",
+                compact=True,
+            )
+            yield Button("▦", id="to-calendar", compact=True, tooltip="Pick on a calendar")
+        yield Static(id="dates-note", markup=False)
+
+    def on_mount(self) -> None:
+        self._show_note()
+
+    @property
+    def texts(self) -> tuple[str, str]:
+        return self.input("from").value, self.input("to").value
+
+    @property
+    def preset(self) -> RangePreset | None:
+        """The preset chosen, or None for custom dates."""
+        value = self.query_one("#preset", Select).value
+        return None if value == CUSTOM else RangePreset(str(value))
+
+    def input(self, which: str) -> Input:
+        return self.query_one(f"#{which}", Input)
+
+    def set_texts(self, start: str, end: str) -> None:
+        self.input("from").value = start
+        self.input("to").value = end
+
+    def apply_preset(self, preset: RangePreset) -> None:
+        dates = preset.resolve(self._today())
+        self.set_texts(dates.start.isoformat(), dates.end.isoformat())
+        self.query_one("#preset", Select).value = preset.value
+
+    def show_problem(self, problem: str | None) -> None:
+        self._problem = problem
+        self._show_note()
+
+    @on(Select.Changed, "#preset")
+    def _preset_chosen(self, event: Select.Changed) -> None:
+        if event.value != CUSTOM:
+            dates = RangePreset(str(event.value)).resolve(self._today())
+            self.set_texts(dates.start.isoformat(), dates.end.isoformat())
+
+    @on(Input.Changed, ".date-input")
+    def _date_typed(self) -> None:
+        dates = self._dates()
+        preset = matching_preset(dates, self._today()) if dates else None
+        self.query_one("#preset", Select).value = preset.value if preset else CUSTOM
+        self._show_note()
+
+    @on(Button.Pressed, "#from-calendar")
+    def _from_calendar(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.open_calendar("from")
+
+    @on(Button.Pressed, "#to-calendar")
+    def _to_calendar(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.open_calendar("to")
+
+    def action_calendar(self) -> None:
+        self.open_calendar("to" if self.input("to").has_focus else "from")
+
+    def open_calendar(self, which: str) -> None:
+        field = self.input(which)
+        today = self._today()
+        try:
+            initial = parse_date(field.value, which)
+        except QueryError:
+            initial = today
+
+        def picked(day: date | None) -> None:
+            if day is not None:
+                field.value = day.isoformat()
+            field.focus()
+
+        self.app.push_screen(CalendarScreen(initial, today, TITLES[which]), picked)
+
+    def _dates(self) -> DateRange | None:
+        try:
+            return DateRange.parse(*self.texts)
+        except QueryError:
+            return None
+
+    def _show_note(self) -> None:
+        note = self.query_one("#dates-note", Static)
+        dates = self._dates()
+        if self._problem:
+            text = self._problem
+        elif dates is not None and not dates.problems():
+            days = "1 day" if dates.days == 1 else f"{dates.days:,} days"
+            text = f"{days}, both ends included"
+        else:
+            text = ""
+        note.update(text)
+        note.set_class(bool(self._problem), "-error")

@@ -1,0 +1,137 @@
+"""One property filter in the query editor: property name, operator, value, and its problem."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.suggester import SuggestFromList
+from textual.widget import Widget
+from textual.widgets import Button, Input, Select, Static
+
+from cttui.api.draft import FilterDraft, is_boolean_text, takes_booleans
+from cttui.api.models import OPERATOR_CHOICES, OperatorChoice, ValueKind
+from cttui.tui.widgets.suggestions import NameSuggester
+
+CHOICES = {choice.key: choice for choice in OPERATOR_CHOICES}
+DEFAULT_CHOICE = OPERATOR_CHOICES[0]
+# Grouped as CleverTap documents them: the group in a dim first column.
+OPERATOR_OPTIONS = [
+    (Text.assemble((f"{choice.kind:<7}", "dim"), str(choice.operator)), choice.key)
+    for choice in OPERATOR_CHOICES
+]
+BOOLEANS = SuggestFromList(["True", "False"], case_sensitive=False)
+
+
+def _placeholder(choice: OperatorChoice) -> str:
+    if choice.kind is ValueKind.NUMBER:
+        return "a number, e.g. 42"
+    return "text, or True / False" if takes_booleans(choice) else "text"
+
+
+class FilterRow(Vertical):
+    """A row of the editor. `draft` reads what it holds; `show_problem` writes beneath it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f8", "remove", "Remove filter", id="remove-filter"),
+    ]
+
+    class RemoveRequested(Message):
+        def __init__(self, row: FilterRow) -> None:
+            super().__init__()
+            self.row = row
+
+    def __init__(
+        self, draft: FilterDraft | None = None, properties: Callable[[], Iterable[str]] = tuple
+    ) -> None:
+        super().__init__(classes="filter-row")
+        self._initial = draft or FilterDraft("", DEFAULT_CHOICE)
+        self._properties = properties
+        self._problem: str | None = None
+
+    def compose(self) -> ComposeResult:
+        initial = self._initial
+        with Horizontal(classes="filter-fields"):
+            yield Input(
+                initial.name,
+                placeholder="property",
+                classes="filter-name",
+                compact=True,
+                suggester=NameSuggester(self._properties),
+            )
+            yield Select(
+                OPERATOR_OPTIONS,
+                value=initial.choice.key,
+                allow_blank=False,
+                classes="filter-operator",
+                compact=True,
+            )
+            yield Input(initial.value, classes="filter-value", compact=True)
+            yield Button(
+                "✕", classes="filter-remove", compact=True, tooltip="Remove this filter (F8)"
+            )
+        yield Static(classes="filter-note", markup=False)
+
+    def on_mount(self) -> None:
+        self._show_choice(self._initial.choice)
+
+    @property
+    def choice(self) -> OperatorChoice:
+        key = self.query_one(".filter-operator", Select).value
+        return CHOICES.get(str(key), DEFAULT_CHOICE)
+
+    @property
+    def draft(self) -> FilterDraft:
+        name = self.query_one(".filter-name", Input).value
+        value = self.query_one(".filter-value", Input).value
+        choice = self.choice
+        return FilterDraft(name, choice, value if choice.operator.takes_value else "")
+
+    def field(self, part: str) -> Widget:
+        """The widget for `name`, `operator` or `value`."""
+        return self.query_one(f".filter-{part}")
+
+    def show_problem(self, problem: str | None) -> None:
+        self._problem = problem
+        self._show_note()
+
+    @on(Select.Changed, ".filter-operator")
+    def _operator_changed(self) -> None:
+        self._show_choice(self.choice)
+
+    @on(Input.Changed, ".filter-value")
+    def _value_changed(self) -> None:
+        self._show_note()
+
+    @on(Button.Pressed, ".filter-remove")
+    def _remove_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(self.RemoveRequested(self))
+
+    def action_remove(self) -> None:
+        self.post_message(self.RemoveRequested(self))
+
+    def _show_choice(self, choice: OperatorChoice) -> None:
+        value = self.query_one(".filter-value", Input)
+        value.display = choice.operator.takes_value
+        value.placeholder = _placeholder(choice)
+        value.suggester = BOOLEANS if takes_booleans(choice) else None
+        self._show_note()
+
+    def _show_note(self) -> None:
+        note = self.query_one(".filter-note", Static)
+        text = self._problem or ""
+        if not text:
+            draft = self.draft
+            if draft.value and is_boolean_text(draft.value, draft.choice):
+                spelled = draft.value.strip().capitalize()
+                text = f'sent as "{spelled}": CleverTap spells booleans True / False'
+        note.update(text)
+        note.display = bool(text)
+        note.set_class(bool(self._problem), "-error")

@@ -1,0 +1,56 @@
+"""What a query will send: the JSON body, and a curl command for the same request."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.highlight import highlight
+from textual.widgets import Static
+
+from cttui.api.curl import curl_command
+from cttui.api.errors import QueryError
+from cttui.api.models import Query
+
+
+def body_text(query: Query) -> str:
+    """The body as the preview shows it: the payload that is sent, indented for reading."""
+    return json.dumps(query.to_payload(), indent=2, ensure_ascii=False)
+
+
+class QueryPreview(Vertical):
+    """Shows the body and curl for a valid query, or what stands in the way of sending one."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.body: str | None = None
+        self.curl: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="preview-body", markup=False)
+        yield Static(id="preview-curl", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#preview-body").border_title = "Body to send"
+        self.query_one("#preview-curl").border_title = "curl (passcode from $CLEVERTAP_PASSCODE)"
+
+    def show(
+        self, query: Query | None, problems: Sequence[QueryError], base_url: str, account_id: str
+    ) -> None:
+        body = self.query_one("#preview-body", Static)
+        curl = self.query_one("#preview-curl", Static)
+        if query is None:
+            self.body = self.curl = None
+            lines = [f"• {problem.message}" for problem in problems]
+            body.update("Nothing to send yet:\n" + "\n".join(lines))
+            body.set_class(True, "-waiting")
+            curl.display = False
+            return
+        self.body = body_text(query)
+        self.curl = curl_command(query, base_url, account_id)
+        body.update(highlight(self.body, language="json"))
+        body.set_class(False, "-waiting")
+        curl.update(highlight(self.curl, language="bash"))
+        curl.display = True

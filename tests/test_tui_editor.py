@@ -1,0 +1,483 @@
+"""The query editor on the main screen, driven with Pilot: rows, operators, dates, the calendar,
+presets, the preview, and runs against the emulator over loopback."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Select, Static
+
+from cttui.api.draft import QueryDraft
+from cttui.api.models import DateRange, Operator, PropertyFilter, Query
+from cttui.api.ranges import RangePreset
+from cttui.emulator import Emulator
+from cttui.tui.app import CttuiApp
+from cttui.tui.screens.calendar import CalendarScreen
+from cttui.tui.screens.confirm import ConfirmScreen
+from cttui.tui.screens.main import MainScreen
+from cttui.tui.widgets.job_panel import JobPanel
+from cttui.tui.widgets.preview import QueryPreview
+from cttui.tui.widgets.query_editor import QueryEditor
+from tests.apps import TODAY, WORK, build_app, until
+from tests.conftest import DEFAULTS
+
+SIZE = (120, 40)
+# Operator options, in the order the select lists them.
+STRING_EQUALS, STRING_CONTAINS, STRING_EXISTS = 0, 2, 4
+NUMBER_EQUALS, NUMBER_GREATER_THAN = 6, 7
+
+
+def emulator_app(emulator: Emulator, **options: object) -> CttuiApp:
+    environ = {
+        "CLEVERTAP_ACCOUNT_ID": DEFAULTS.account_id,
+        "CLEVERTAP_PASSCODE": DEFAULTS.passcode,
+        "CTTUI_BASE_URL": emulator.base_url,
+    }
+    emulator.reset_log()
+    return build_app(environ=environ, **options)  # type: ignore[arg-type]
+
+
+async def opened(pilot: Pilot[int]) -> QueryEditor:
+    await until(pilot, lambda: isinstance(pilot.app.screen, MainScreen), "the main screen")
+    await pilot.pause()
+    return pilot.app.screen.query_one(QueryEditor)
+
+
+def field(pilot: Pilot[int], selector: str) -> Input:
+    return pilot.app.screen.query_one(selector, Input)
+
+
+async def type_into(pilot: Pilot[int], selector: str, text: str) -> None:
+    """Focus the field, clear it with keys, and type `text` as a person would."""
+    widget = field(pilot, selector)
+    widget.focus()
+    await pilot.press("end", "ctrl+u", *text)
+    await pilot.pause()
+
+
+async def choose(pilot: Pilot[int], select: Select[str], index: int) -> None:
+    """Open `select` with enter and pick option `index` with the arrow keys."""
+    select.focus()
+    await pilot.press("enter", "home", *["down"] * index, "enter")
+    await pilot.pause()
+
+
+def note(pilot: Pilot[int], selector: str) -> str:
+    widget = pilot.app.screen.query_one(selector, Static)
+    return str(widget.render()) if widget.display else ""
+
+
+def preview(pilot: Pilot[int]) -> QueryPreview:
+    return pilot.app.screen.query_one(QueryPreview)
+
+
+def payload(pilot: Pilot[int]) -> object:
+    body = preview(pilot).body
+    assert body is not None, "the preview shows no body"
+    return json.loads(body)
+
+
+async def build_example(pilot: Pilot[int]) -> None:
+    """The documented example, with keys alone: choseNewFavoriteFood, value contains piz."""
+    await pilot.press(*"choseNewFavoriteFood", "ctrl+n", *"value", "tab")
+    await pilot.press("enter", "home", *["down"] * STRING_CONTAINS, "enter", "tab", *"piz")
+    await pilot.pause()
+
+
+async def test_the_editor_opens_on_the_event_name_with_the_last_30_days() -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await opened(pilot)
+        assert app.focused is field(pilot, "#event")
+        assert editor.dates.texts == ("2026-10-25", "2026-11-23")
+        assert editor.dates.preset is RangePreset.LAST_30_DAYS
+        assert "30 days" in note(pilot, "#dates-note")
+
+
+async def test_ctrl_n_and_the_button_add_rows_f8_and_the_cross_remove_them() -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await opened(pilot)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert len(editor.rows) == 1
+        assert app.focused is editor.rows[0].field("name")
+        await pilot.press(*"first")
+        await pilot.click("#add-filter")
+        await pilot.pause()
+        assert len(editor.rows) == 2
+        await pilot.press(*"second")
+        await pilot.press("ctrl+n", *"third")
+        await pilot.pause()
+        assert [row.draft.name for row in editor.rows] == ["first", "second", "third"]
+
+        editor.rows[1].field("name").focus()
+        await pilot.press("f8")
+        await pilot.pause()
+        assert [row.draft.name for row in editor.rows] == ["first", "third"]
+        # The focus stays in the list, on the row that took the removed one's place.
+        assert app.focused is editor.rows[1].field("name")
+
+        await pilot.click(editor.rows[0].query_one(".filter-remove"))
+        await pilot.pause()
+        assert [row.draft.name for row in editor.rows] == ["third"]
+
+
+async def test_exists_hides_the_value_and_sends_none() -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await opened(pilot)
+        await pilot.press(*"Charged", "ctrl+n", *"Coupon", "tab", "tab", *"SAVE10")
+        await pilot.pause()
+        value = editor.rows[0].field("value")
+        assert value.display
+        await choose(pilot, editor.rows[0].query_one(Select), STRING_EXISTS)
+        assert not value.display
+        assert payload(pilot) == {
+            "event_name": "Charged",
+            "event_properties": [{"name": "Coupon", "operator": "exists"}],
+            "from": 20261025,
+            "to": 20261123,
+        }
+        await choose(pilot, editor.rows[0].query_one(Select), STRING_EQUALS)
+        assert value.display
+        assert isinstance(value, Input)
+        assert value.value == "SAVE10"
+
+
+async def test_number_operators_need_a_number_and_say_so_inline() -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await opened(pilot)
+        await pilot.press(*"Charged", "ctrl+n", *"Amount")
+        await choose(pilot, editor.rows[0].query_one(Select), NUMBER_GREATER_THAN)
+        await pilot.press("tab", *"lots")
+        await pilot.pause()
+        problem = note(pilot, ".filter-note")
+        assert problem == "filter 1 (Amount greater_than) needs a number, not 'lots'"
+        assert editor.rows[0].query_one(".filter-note").has_class("-error")
+        assert preview(pilot).body is None
+        await pilot.press("ctrl+u", *"49.5")
+        await pilot.pause()
+        assert note(pilot, ".filter-note") == ""
+        props = payload(pilot)["event_properties"]  # type: ignore[index]
+        assert props == [{"name": "Amount", "operator": "greater_than", "value": 49.5}]
+
+
+async def test_string_equals_keeps_digits_as_text_and_number_equals_sends_a_number() -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await opened(pilot)
+        await pilot.press(*"Signed Up", "ctrl+n", *"zip", "tab", "tab", *"007")
+        await pilot.pause()
+        props = payload(pilot)["event_properties"]  # type: ignore[index]
+        assert props == [{"name": "zip", "operator": "equals", "value": "007"}]
+        await choose(pilot, editor.rows[0].query_one(Select), NUMBER_EQUALS)
+        assert "needs a number, not '007'" in note(pilot, ".filter-note")
+        await type_into(pilot, ".filter-value", "7")
+        props = payload(pilot)["event_properties"]  # type: ignore[index]
+        assert props == [{"name": "zip", "operator": "equals", "value": 7}]
+
+
+async def test_true_and_false_are_hinted_and_sent_as_clevertap_spells_them() -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await opened(pilot)
+        await pilot.press(*"Charged", "ctrl+n", *"First Purchase", "tab", "tab")
+        await pilot.pause()
+        value = editor.rows[0].field("value")
+        assert isinstance(value, Input)
+        assert "True / False" in value.placeholder
+        await pilot.press("t", "right")  # takes the suggestion
+        await pilot.pause()
+        assert value.value == "True"
+        await type_into(pilot, ".filter-value", "false")
+        assert 'sent as "False"' in note(pilot, ".filter-note")
+        props = payload(pilot)["event_properties"]  # type: ignore[index]
+        assert props == [{"name": "First Purchase", "operator": "equals", "value": "False"}]
+
+
+async def test_typed_dates_become_custom_and_a_bad_date_is_named_when_left() -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await opened(pilot)
+        await pilot.press(*"Charged")
+        await type_into(pilot, "#from", "2026-11-02")
+        assert editor.dates.preset is None
+        assert note(pilot, "#dates-note") == "22 days, both ends included"
+        assert payload(pilot) == {"event_name": "Charged", "from": 20261102, "to": 20261123}
+
+        await type_into(pilot, "#from", "2026-02-3")
+        assert not editor.query_one("#dates-note").has_class("-error")  # still typing
+        await pilot.press("0", "tab")
+        await pilot.pause()
+        assert note(pilot, "#dates-note") == "from date '2026-02-30' is not a real calendar date"
+
+        await type_into(pilot, "#from", "2026-11-17")
+        assert editor.dates.preset is RangePreset.LAST_7_DAYS  # typed dates that match a preset
+
+
+async def test_from_after_to_is_an_error_and_nothing_is_sent(emulator: Emulator) -> None:
+    app = emulator_app(emulator)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        editor = await opened(pilot)
+        await pilot.press(*"Charged")
+        await type_into(pilot, "#from", "2026-11-20")
+        await type_into(pilot, "#to", "2026-11-10")
+        assert note(pilot, "#dates-note") == "from 2026-11-20 is after to 2026-11-10; swap them"
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert app.focused is field(pilot, "#from")
+        assert editor.dates.input("from").has_focus
+        assert emulator.requests == []
+        assert not app.jobs.jobs
+
+
+@pytest.mark.parametrize(
+    ("preset", "index", "expected"),
+    [
+        (RangePreset.TODAY, 0, ("2026-11-23", "2026-11-23")),
+        (RangePreset.YESTERDAY, 1, ("2026-11-22", "2026-11-22")),
+        (RangePreset.LAST_7_DAYS, 2, ("2026-11-17", "2026-11-23")),
+        (RangePreset.LAST_30_DAYS, 3, ("2026-10-25", "2026-11-23")),
+        (RangePreset.THIS_MONTH, 4, ("2026-11-01", "2026-11-23")),
+        (RangePreset.LAST_MONTH, 5, ("2026-10-01", "2026-10-31")),
+    ],
+)
+async def test_presets_fill_the_dates_against_the_injected_today(
+    preset: RangePreset, index: int, expected: tuple[str, str]
+) -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await opened(pilot)
+        await type_into(pilot, "#from", "2025-01-01")
+        assert editor.dates.preset is None
+        await choose(pilot, editor.query_one("#preset", Select), index)
+        assert editor.dates.texts == expected
+        assert editor.dates.preset is preset
+
+
+async def test_the_calendar_opens_from_a_date_field_and_picks_or_cancels() -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await opened(pilot)
+        field(pilot, "#to").focus()
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, CalendarScreen), "the calendar")
+        assert app.screen.cursor == TODAY  # type: ignore[attr-defined]
+        await pilot.press("left", "up", "enter")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "the editor again")
+        assert editor.dates.texts == ("2026-10-25", "2026-11-15")
+        assert app.focused is field(pilot, "#to")
+
+        await pilot.click("#from-calendar")
+        await until(pilot, lambda: isinstance(app.screen, CalendarScreen), "the calendar")
+        assert app.screen.cursor == date(2026, 10, 25)  # type: ignore[attr-defined]
+        await pilot.press("pagedown", "escape")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "the editor again")
+        assert editor.dates.texts == ("2026-10-25", "2026-11-15")
+
+
+async def test_the_preview_is_the_payload_and_the_curl_hides_the_passcode() -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        editor = await opened(pilot)
+        await build_example(pilot)
+        query, problems = editor.draft.build()
+        assert problems == []
+        expected = Query(
+            "choseNewFavoriteFood",
+            DateRange(date(2026, 10, 25), TODAY),
+            (PropertyFilter("value", Operator.CONTAINS, "piz"),),
+        )
+        assert query == expected
+        assert payload(pilot) == expected.to_payload()
+        shown = str(app.screen.query_one("#preview-body", Static).render())
+        assert json.loads(shown) == expected.to_payload()
+        curl = preview(pilot).curl
+        assert curl is not None
+        assert f"'{expected.to_json()}'" in curl
+        assert f"https://{WORK.region.host}/1/counts/profiles.json" in curl
+        assert f"X-CleverTap-Account-Id: {WORK.account_id}" in curl
+        assert '"X-CleverTap-Passcode: $CLEVERTAP_PASSCODE"' in curl
+
+        await pilot.press("ctrl+y")
+        await pilot.pause()
+        assert app.clipboard == curl
+        assert any("copied" in n.message for n in app._notifications)
+
+
+async def test_an_unfinished_query_shows_what_is_missing_instead_of_a_body() -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await opened(pilot)
+        assert preview(pilot).body is None
+        shown = str(app.screen.query_one("#preview-body", Static).render())
+        assert "event name is empty" in shown
+        # Nothing is marked wrong before the user has had a chance to type.
+        assert note(pilot, "#event-note") == ""
+        await pilot.press("ctrl+y")
+        await pilot.pause()
+        assert app.clipboard == ""
+        assert note(pilot, "#event-note") == "event name is empty; type the exact event name"
+
+
+async def test_ctrl_r_with_an_invalid_field_sends_nothing_and_focuses_it(
+    emulator: Emulator,
+) -> None:
+    app = emulator_app(emulator)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        editor = await opened(pilot)
+        await pilot.press(*"Charged", "ctrl+n", *"Amount")
+        await choose(pilot, editor.rows[0].query_one(Select), NUMBER_GREATER_THAN)
+        field(pilot, "#event").focus()
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert app.focused is editor.rows[0].field("value")
+        assert note(pilot, ".filter-note") == "filter 1 (Amount greater_than) needs a value"
+        assert any(n.title == "Not sent" for n in app._notifications)
+        assert emulator.requests == []
+        assert not app.jobs.jobs
+        assert app.screen.query_one(DataTable).row_count == 0
+
+
+async def test_ctrl_r_runs_the_query_and_the_job_finishes_with_the_count(
+    emulator: Emulator,
+) -> None:
+    app = emulator_app(emulator)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await opened(pilot)
+        await build_example(pilot)
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        await until(pilot, lambda: table.row_count == 1, "the job's row")
+        await until(pilot, lambda: app.jobs.jobs[0].state == "done", "the job to finish")
+        await pilot.pause()
+        expected = emulator.count(
+            "choseNewFavoriteFood",
+            20261025,
+            20261123,
+            [{"name": "value", "operator": "contains", "value": "piz"}],
+        )
+        assert app.jobs.jobs[0].count == expected
+        row = [str(cell) for cell in table.get_row_at(0)]
+        assert row[1] == "choseNewFavoriteFood (+1 filter)"
+        assert row[3] == "done"
+        assert row[4] == f"{expected:,}"
+        assert [r.method for r in emulator.requests] == ["POST"]
+
+
+async def test_a_long_range_goes_pending_and_is_polled_to_its_count(emulator: Emulator) -> None:
+    app = emulator_app(emulator, poll_interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press(*"App Launched")
+        await type_into(pilot, "#from", "2026-06-01")
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: bool(app.jobs.jobs) and app.jobs.jobs[0].polls > 0, "a poll")
+        await until(pilot, lambda: app.jobs.jobs[0].state == "done", "the job to finish")
+        assert app.jobs.jobs[0].count == emulator.count("App Launched", 20260601, 20261123)
+        methods = [r.method for r in emulator.requests]
+        assert methods[0] == "POST"
+        assert set(methods[1:]) == {"GET"}
+
+
+async def test_without_a_profile_ctrl_r_says_what_to_do(emulator: Emulator) -> None:
+    app = build_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("escape")  # the first-run credentials screen
+        await opened(pilot)
+        assert "F2" in note(pilot, "#connection")
+        await pilot.press(*"Charged", "ctrl+r")
+        await pilot.pause()
+        assert any("F2" in n.message for n in app._notifications if n.severity == "error")
+        assert not app.jobs.jobs
+        assert "$CLEVERTAP_ACCOUNT_ID" in (preview(pilot).curl or "")
+
+
+async def test_a_job_loads_back_and_new_query_clears(emulator: Emulator) -> None:
+    app = emulator_app(emulator)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await opened(pilot)
+        await build_example(pilot)
+        sent = editor.draft
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: bool(app.jobs.jobs), "the job")
+
+        # Sent work is kept in its job, so clearing asks nothing.
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: not editor.rows, "the editor to clear")
+        assert editor.draft == editor.blank()
+        assert app.focused is field(pilot, "#event")
+
+        app.screen.query_one(DataTable).focus()
+        await pilot.press("l")
+        await until(pilot, lambda: editor.draft == sent, "the job in the editor")
+        assert editor.dates.preset is RangePreset.LAST_30_DAYS
+
+
+async def test_replacing_a_query_never_run_asks_first() -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await opened(pilot)
+        await pilot.press(*"Half typed")
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "the editor")
+        assert editor.draft.event_name == "Half typed"
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.press("y")
+        await until(pilot, lambda: editor.draft.event_name == "", "the editor to clear")
+
+
+async def test_event_names_are_suggested_from_jobs_and_case_slips_are_flagged(
+    emulator: Emulator,
+) -> None:
+    app = emulator_app(emulator)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await opened(pilot)
+        await pilot.press(*"Charged", "ctrl+r")
+        await until(pilot, lambda: bool(app.jobs.jobs), "the job")
+        await type_into(pilot, "#event", "Ch")
+        await pilot.press("right")
+        await pilot.pause()
+        assert field(pilot, "#event").value == "Charged"
+        await type_into(pilot, "#event", "charged")
+        assert "did you mean 'Charged'?" in note(pilot, "#event-note")
+        assert editor.query_one("#event-note").has_class("-warning")
+
+
+async def test_a_narrow_terminal_stacks_the_job_panel_under_the_editor() -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=(90, 40)) as pilot:
+        await opened(pilot)
+        assert app.screen.has_class("-narrow")
+        editor = app.screen.query_one("#editor-pane")
+        jobs = app.screen.query_one(JobPanel)
+        assert jobs.region.y >= editor.region.bottom
+        assert jobs.region.width == editor.region.width
+
+
+def test_a_draft_reads_back_a_query_it_built() -> None:
+    draft = QueryDraft.from_query(
+        Query(
+            "Charged",
+            DateRange(date(2026, 1, 1), date(2026, 1, 31)),
+            (
+                PropertyFilter.from_text("Amount", "greater_than", "10"),
+                PropertyFilter.from_text("First Purchase", "equals", "true"),
+                PropertyFilter.from_text("Coupon", "exists"),
+            ),
+        )
+    )
+    built, problems = draft.build()
+    assert problems == []
+    assert built is not None
+    assert QueryDraft.from_query(built) == draft
