@@ -28,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SIZE = (120, 36)
 TODAY = date(2026, 11, 23)
+DEMO_PORT = 48123
 # Put in the keyring for the credentials screenshot; it must never appear in an SVG.
 PASSCODE = "render-passcode-Zq81"
 
@@ -62,28 +63,104 @@ async def shoot(app: CttuiApp, steps: Steps) -> str:
 
 def render_all(home: Path) -> dict[str, str]:
     """Every screenshot by file name."""
+    return {**render_demo(home), **render_credentials(home)}
+
+
+async def main_screen(pilot: Pilot[int]) -> None:
+    from cttui.tui.screens.main import MainScreen
+    from tests.apps import settle
+
+    await settle(pilot, MainScreen, lambda: pilot.app.sub_title != "")
+
+
+def render_demo(home: Path) -> dict[str, str]:
+    """The demo, as `cttui --demo` opens it, over a small emulator with a fixed today."""
+    from textual.widgets import Input
+
+    from cttui.api.draft import FilterDraft, QueryDraft
+    from cttui.api.models import Operator, OperatorChoice, ValueKind
+    from cttui.emulator import Emulator, EmulatorConfig
+    from cttui.tui.app import AppSetup, CttuiApp
+    from cttui.tui.screens.calendar import CalendarScreen
+    from cttui.tui.screens.help import HelpScreen
+    from cttui.tui.screens.main import MainScreen
+    from cttui.tui.widgets.query_editor import QueryEditor
+    from tests.apps import settle
+
+    # CleverTap's documented example: who chose a new favourite food containing "piz".
+    contains = OperatorChoice(ValueKind.STRING, Operator.CONTAINS)
+    example = QueryDraft(
+        "choseNewFavoriteFood", (FilterDraft("value", contains, "piz"),), "2026-10-25", "2026-11-23"
+    )
+
+    async def run(pilot: Pilot[int], draft: QueryDraft) -> None:
+        app = pilot.app
+        assert isinstance(app, CttuiApp)
+        await app.screen.query_one(QueryEditor).load(draft)
+        await pilot.pause()
+        sent = len(app.jobs.jobs) + 1
+        await pilot.press("ctrl+r")
+        await settle(
+            pilot,
+            MainScreen,
+            lambda: len(app.jobs.jobs) == sent and app.jobs.jobs[-1].state.finished,
+        )
+
+    async def editor_with_jobs(pilot: Pilot[int]) -> None:
+        await main_screen(pilot)
+        await run(pilot, QueryDraft("Charged", (), "2026-10-25", "2026-11-23"))
+        await run(pilot, example)
+        pilot.app.screen.query_one(QueryEditor).rows[0].field("value").focus()
+        await settle(pilot, MainScreen)
+
+    async def calendar(pilot: Pilot[int]) -> None:
+        await main_screen(pilot)
+        await pilot.app.screen.query_one(QueryEditor).load(example)
+        pilot.app.screen.query_one("#from", Input).focus()
+        await pilot.press("ctrl+o")
+        await settle(pilot, CalendarScreen)
+        await pilot.press("down", "right")
+        await settle(pilot, CalendarScreen)
+
+    async def help_screen(pilot: Pilot[int]) -> None:
+        await main_screen(pilot)
+        await pilot.press("f1")
+        await settle(pilot, HelpScreen)
+
+    emulator_config = EmulatorConfig(
+        seed=7,
+        profiles=5_000,
+        events=100_000,
+        today=TODAY,
+        cache_dir=home / "emulator",
+        # The curl preview shows the demo's URL: a fixed port keeps the SVGs byte-identical.
+        port=DEMO_PORT,
+    )
+    with Emulator(emulator_config) as emulator:
+
+        def demo() -> CttuiApp:
+            setup = AppSetup.for_demo(emulator.config, emulator.base_url, poll_interval=0.5)
+            return CttuiApp(replace(setup, today=lambda: TODAY))
+
+        return {
+            "main.svg": asyncio.run(shoot(demo(), editor_with_jobs)),
+            "calendar.svg": asyncio.run(shoot(demo(), calendar)),
+            "help.svg": asyncio.run(shoot(demo(), help_screen)),
+        }
+
+
+def render_credentials(home: Path) -> dict[str, str]:
+    """The credentials screen with a saved passcode, and without a usable keyring."""
     import keyring
     from textual.widgets import Static
 
-    from cttui.emulator import Emulator, EmulatorConfig
-    from cttui.tui.app import AppSetup, CttuiApp
     from cttui.tui.screens.credentials import CredentialsScreen
-    from cttui.tui.screens.help import HelpScreen
-    from cttui.tui.screens.main import MainScreen
     from tests.apps import STAGING, WORK, build_app, settle
     from tests.memory_keyring import MemoryKeyring, NoBusKeyring
 
     def says(pilot: Pilot[int], selector: str, text: str) -> bool:
         found = pilot.app.screen.query(selector).results(Static)
         return any(text in str(static.content) for static in found)
-
-    async def main_screen(pilot: Pilot[int]) -> None:
-        await settle(pilot, MainScreen, lambda: says(pilot, "#connection", "Account ID"))
-
-    async def help_screen(pilot: Pilot[int]) -> None:
-        await main_screen(pilot)
-        await pilot.press("f1")
-        await settle(pilot, HelpScreen)
 
     async def credentials(pilot: Pilot[int]) -> None:
         await main_screen(pilot)
@@ -100,22 +177,6 @@ def render_all(home: Path) -> dict[str, str]:
         )
 
     shots: dict[str, str] = {}
-    emulator_config = EmulatorConfig(
-        seed=7,
-        profiles=500,
-        events=5_000,
-        today=TODAY,
-        cache_dir=home / "emulator",
-    )
-    with Emulator(emulator_config) as emulator:
-
-        def demo() -> CttuiApp:
-            setup = AppSetup.for_demo(emulator.config, emulator.base_url, poll_interval=0.5)
-            return CttuiApp(replace(setup, today=lambda: TODAY))
-
-        shots["main.svg"] = asyncio.run(shoot(demo(), main_screen))
-        shots["help.svg"] = asyncio.run(shoot(demo(), help_screen))
-
     memory = MemoryKeyring()
     memory.items[("cttui", WORK.account_id)] = PASSCODE
     keyring.set_keyring(memory)

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -45,7 +46,7 @@ def build_app(
 
 
 async def settle(
-    pilot: Pilot[int], screen: type[Screen[None]], ready: Callable[[], bool] = lambda: True
+    pilot: Pilot[int], screen: type[Screen[Any]], ready: Callable[[], bool] = lambda: True
 ) -> None:
     """Wait, bounded, until `screen` is on top, its workers are done and `ready` holds; then
     stop the cursor blinking so it is always drawn."""

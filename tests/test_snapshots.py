@@ -14,10 +14,14 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
+from cttui.api.draft import FilterDraft, QueryDraft
+from cttui.api.models import Operator, OperatorChoice, ValueKind
 from cttui.tui.app import CttuiApp
+from cttui.tui.screens.calendar import CalendarScreen
 from cttui.tui.screens.credentials import CredentialsScreen
 from cttui.tui.screens.help import HelpScreen
 from cttui.tui.screens.main import MainScreen
+from cttui.tui.widgets.query_editor import QueryEditor
 from tests.apps import STAGING, WORK, build_app, settle
 from tests.memory_keyring import MemoryKeyring, NoBusKeyring
 
@@ -53,9 +57,62 @@ def test_main_screen_with_an_active_profile(snap_compare: SnapCompare) -> None:
     app = build_app(profiles=(WORK, STAGING), active=WORK.name)
 
     async def run_before(pilot: Pilot[int]) -> None:
-        await settle(pilot, MainScreen, lambda: WORK.account_id in text_of(pilot, "#connection"))
+        await settle(pilot, MainScreen, lambda: pilot.app.sub_title.startswith(WORK.name))
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+TWO_FILTERS = QueryDraft(
+    "Charged",
+    (
+        FilterDraft("Amount", OperatorChoice(ValueKind.NUMBER, Operator.GREATER_THAN), "49.5"),
+        FilterDraft("First Purchase", OperatorChoice(ValueKind.STRING, Operator.EQUALS), "true"),
+    ),
+    "2026-11-17",
+    "2026-11-23",
+)
+
+
+async def load_two_filters(pilot: Pilot[int]) -> None:
+    await settle(pilot, MainScreen)
+    editor = pilot.app.screen.query_one(QueryEditor)
+    await editor.load(TWO_FILTERS)
+    await settle(pilot, MainScreen, lambda: editor.draft == TWO_FILTERS)
+
+
+def test_editor_with_two_filters(snap_compare: SnapCompare) -> None:
+    """Grouped operators, a number and a boolean value, a preset's dates, body and curl."""
+    app = build_app(profiles=(WORK,), active=WORK.name)
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        await load_two_filters(pilot)
+        pilot.app.screen.query_one(QueryEditor).rows[1].field("value").focus()
+        await settle(pilot, MainScreen)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_calendar_open_on_the_to_date(snap_compare: SnapCompare) -> None:
+    app = build_app(profiles=(WORK,), active=WORK.name)
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        await load_two_filters(pilot)
+        pilot.app.screen.query_one("#to", Input).focus()
+        await pilot.press("ctrl+o")
+        await settle(pilot, CalendarScreen)
+        await pilot.press("left", "left")
+        await settle(pilot, CalendarScreen)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_narrow_terminal_stacks_the_jobs_under_the_editor(snap_compare: SnapCompare) -> None:
+    app = build_app(profiles=(WORK,), active=WORK.name)
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        await load_two_filters(pilot)
+
+    assert snap_compare(app, terminal_size=(90, 40), run_before=run_before)
 
 
 def test_credentials_first_run_is_an_empty_form(snap_compare: SnapCompare) -> None:

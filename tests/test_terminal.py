@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
+from cttui.api.models import date_to_int
+from cttui.cli import demo_emulator_config
 from cttui.emulator import Emulator
 from tests.conftest import CTTUI, require
 from tests.tmux import Terminal
@@ -29,15 +32,22 @@ def test_count_in_a_terminal_shows_progress_then_the_count(
     assert lines[-2:] == [str(expected), "EXIT=0"], screen
 
 
+def isolated_env() -> dict[str, str]:
+    """The isolated HOME and XDG dirs (and no keyring) from the autouse fixture, passed on."""
+    names = ("HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME")
+    return {name: os.environ[name] for name in (*names, "PYTHON_KEYRING_BACKEND")}
+
+
+# The editor's preview before anything is typed: the main screen is up and waiting.
+EDITOR_READY = r"Nothing to send yet"
+
+
 def test_demo_app_opens_credentials_from_the_palette_and_quits_cleanly(tmp_path: Path) -> None:
     tmux = require("tmux", "CTTUI_REQUIRE_TMUX")
-    # The isolated HOME and XDG dirs (and no keyring) from the autouse fixture, passed on.
-    names = ("HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME")
-    env = {name: os.environ[name] for name in (*names, "PYTHON_KEYRING_BACKEND")}
     with Terminal(tmux, tmp_path / "tmux.sock") as terminal:
-        terminal.start([CTTUI, "--demo"], env)
+        terminal.start([CTTUI, "--demo"], isolated_env())
         # The first start builds the emulator's data in XDG_CACHE_HOME: seconds, not minutes.
-        terminal.wait_for(r"Counting on", limit=90)
+        terminal.wait_for(EDITOR_READY, limit=90)
         terminal.send_keys("C-p")
         terminal.wait_for(r"Search for commands")
         terminal.send_keys("Credentials", literal=True)
@@ -45,8 +55,30 @@ def test_demo_app_opens_credentials_from_the_palette_and_quits_cleanly(tmp_path:
         terminal.send_keys("Enter")
         terminal.wait_for(r"Profile name")
         terminal.send_keys("Escape")
-        terminal.wait_for(r"Counting on")
+        terminal.wait_for(EDITOR_READY)
         terminal.send_keys("C-q")
         screen = terminal.wait_for(r"^EXIT=\d+$")
     assert "EXIT=0" in [line.strip() for line in screen.splitlines()], screen
     assert "Traceback" not in screen, screen
+
+
+def test_demo_runs_a_typed_query_to_its_count(tmp_path: Path) -> None:
+    """A new user's first query: type an event name in `cttui --demo`, ctrl+r, read the count."""
+    tmux = require("tmux", "CTTUI_REQUIRE_TMUX")
+    today = date.today()
+    with Terminal(tmux, tmp_path / "tmux.sock") as terminal:
+        terminal.start([CTTUI, "--demo"], isolated_env())
+        terminal.wait_for(EDITOR_READY, limit=90)
+        terminal.send_keys("Charged", literal=True)
+        terminal.wait_for(r'.*"event_name":"Charged"')
+        terminal.send_keys("C-r")
+        screen = terminal.wait_for(r".*Charged +done +[0-9,]+ ")
+        terminal.send_keys("C-q")
+        terminal.wait_for(r"^EXIT=0$")
+    found = re.search(r"Charged +done +([0-9,]+) ", screen)
+    assert found is not None, screen
+    # The demo's data, built by the app above into the shared cache, counted here directly.
+    with Emulator(demo_emulator_config()) as emulator:
+        start = today - timedelta(days=29)
+        expected = emulator.count("Charged", date_to_int(start), date_to_int(today))
+    assert int(found.group(1).replace(",", "")) == expected, screen

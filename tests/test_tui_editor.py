@@ -365,9 +365,9 @@ async def test_ctrl_r_runs_the_query_and_the_job_finishes_with_the_count(
         )
         assert app.jobs.jobs[0].count == expected
         row = [str(cell) for cell in table.get_row_at(0)]
-        assert row[1] == "choseNewFavoriteFood (+1 filter)"
-        assert row[3] == "done"
-        assert row[4] == f"{expected:,}"
+        assert row[1] == "choseNewFavoriteFood +1"
+        assert row[2] == "done"
+        assert row[3] == f"{expected:,}"
         assert [r.method for r in emulator.requests] == ["POST"]
 
 
@@ -481,3 +481,38 @@ def test_a_draft_reads_back_a_query_it_built() -> None:
     assert problems == []
     assert built is not None
     assert QueryDraft.from_query(built) == draft
+
+
+async def test_a_failed_job_says_why_under_the_job_list(emulator: Emulator) -> None:
+    app = emulator_app(emulator)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press(*"No Such Event", "ctrl+r")
+        await until(
+            pilot, lambda: bool(app.jobs.jobs) and app.jobs.jobs[0].state == "failed", "failure"
+        )
+        await pilot.pause()
+        detail = note(pilot, "#job-detail")
+        assert detail.startswith("Job 1, No Such Event, 2026-10-25 → 11-23: failed: ")
+        assert detail.endswith("Invalid event : No Such Event")
+        row = [str(cell) for cell in app.screen.query_one(DataTable).get_row_at(0)]
+        assert row[2] == "failed"
+
+
+async def test_the_palette_offers_the_editor_actions(emulator: Emulator) -> None:
+    app = emulator_app(emulator)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await opened(pilot)
+        await pilot.press("ctrl+p", *"Add filter")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: len(editor.rows) == 1, "a row from the palette")
+        await pilot.press(*"Category", "tab", "tab", *"Books")
+        field(pilot, "#event").focus()
+        await pilot.press(*"Charged", "ctrl+p", *"Run query")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(app.jobs.jobs), "a job from the palette")
+        query = app.jobs.jobs[0].query
+        assert query is not None
+        assert query.filters == (PropertyFilter("Category", Operator.EQUALS, "Books"),)

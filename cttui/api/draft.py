@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from cttui.api.errors import QueryError
 from cttui.api.models import (
@@ -113,6 +114,10 @@ def value_text(value: object) -> str:
         return ""
     if isinstance(value, bool):
         return "True" if value else "False"
+    if isinstance(value, float) and "e" in repr(value):
+        # 1e-07 is how Python writes it, not how a person types a number (nor what parses back).
+        text = format(Decimal(repr(value)), "f")
+        return text if "." in text else text + ".0"
     return str(value)
 
 

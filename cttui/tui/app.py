@@ -291,6 +291,8 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
                     f"Make {profile.name} ({profile.account_id}, {profile.region.code}) active",
                     lambda name=profile.name: self.switch_profile(name),
                 )
+        if isinstance(screen, MainScreen):
+            yield from screen.commands()
         yield SystemCommand("Help", "Keys and what they do here (F1)", self.action_help)
         for command in super().get_system_commands(screen):
             if command.title != "Keys":

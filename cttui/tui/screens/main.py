@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
@@ -65,6 +66,26 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
                 yield QueryPreview(id="preview")
             yield JobPanel(id="jobs")
         yield Footer()
+
+    def commands(self) -> Iterator[SystemCommand]:
+        """This screen's actions, for the command palette."""
+        yield SystemCommand("Run query", "Send the query in the editor (ctrl+r)", self.action_run)
+        yield SystemCommand(
+            "Add filter",
+            "A new property filter row (ctrl+n)",
+            lambda: self.call_later(self.editor.add_filter),
+        )
+        yield SystemCommand(
+            "Copy as curl", "The request as a curl command (ctrl+y)", self.action_copy_curl
+        )
+        yield SystemCommand("New query", "Clear the editor (ctrl+l)", self.action_new_query)
+        job = self.query_one(JobPanel).selected
+        if job is not None:
+            yield SystemCommand(
+                f"Load job {job.id} into the editor",
+                "The selected job's query, to change and run again (l in the job list)",
+                lambda: self.query_one(JobPanel).action_load(),
+            )
 
     @property
     def editor(self) -> QueryEditor:

@@ -15,9 +15,17 @@ from textual.widgets import Button, DataTable, Static
 
 from cttui.jobs import Job, JobState
 
-COLUMNS = (("#", "id"), ("Event", "event"), ("Dates", "dates"), ("State", "state"))
-COUNT_COLUMN = ("Count", "count")
+# The count comes before the dates: in a narrow panel, the last column is the one cut off.
+COLUMNS = (
+    ("#", "id"),
+    ("Event", "event"),
+    ("State", "state"),
+    ("Count", "count"),
+    ("Dates", "dates"),
+)
 STATE_STYLES = {JobState.DONE: "bold", JobState.FAILED: "italic"}
+# Long event names are cut in the list (the line under it has them whole).
+EVENT_WIDTH = 24
 
 
 def dates_text(start: date, end: date) -> str:
@@ -29,13 +37,38 @@ def dates_text(start: date, end: date) -> str:
 
 
 def state_text(job: Job) -> str:
-    if job.state is JobState.PENDING and job.polls:
-        return f"pending, {job.polls} poll{'s' if job.polls > 1 else ''}"
-    if job.state is JobState.FAILED and job.error:
-        return f"failed: {job.error}"
-    if job.retries and not job.state.finished:
-        return f"{job.state}, retry {job.retries}"
+    # One word, so that the count beside it stays in view in a narrow panel.
     return str(job.state)
+
+
+def detail_text(job: Job) -> str:
+    """One line on the highlighted job: what it asked, and how it ended or why it waits."""
+    if job.state is JobState.DONE and job.count is not None:
+        outcome = f"{job.count:,} profiles"
+    elif job.error:
+        # CleverTap refuses many queries with HTTP 200 and a "fail" body; that code says nothing.
+        status = f" (HTTP {job.http_status})" if job.http_status not in (None, 200) else ""
+        retry = f", retry {job.retries}" if job.retries and not job.state.finished else ""
+        outcome = f"{job.state}{retry}: {job.error}{status}"
+    elif job.req_id:
+        polls = f", {job.polls} poll{'s' if job.polls != 1 else ''}" if job.polls else ""
+        outcome = f"{job.state} as req_id {job.req_id}{polls}"
+    else:
+        outcome = str(job.state)
+    query = job.query
+    dates = f", {dates_text(query.date_range.start, query.date_range.end)}" if query else ""
+    return f"Job {job.id}, {event_text(job)}{dates}: {outcome}"
+
+
+def list_event_text(job: Job) -> str:
+    """The event for the list: cut to fit, with `+N` for its filters kept in view."""
+    if job.query is None:
+        return event_text(job)
+    filters = len(job.query.filters)
+    more = f" +{filters}" if filters else ""
+    name = job.query.event_name
+    room = EVENT_WIDTH - len(more)
+    return (name if len(name) <= room else name[: room - 1] + "…") + more
 
 
 def event_text(job: Job) -> str:
@@ -62,8 +95,9 @@ class JobPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="job-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="job-detail", markup=False)
         yield Static(
-            "No jobs yet. Build a query on the left and press ctrl+r: it shows here, "
+            "No jobs yet. Build a query and press ctrl+r: it shows here, "
             "pending jobs poll on their own, and l loads one back into the editor.",
             id="jobs-empty",
         )
@@ -74,7 +108,6 @@ class JobPanel(Vertical):
         table = self.query_one(DataTable)
         for label, key in COLUMNS:
             table.add_column(label, key=key)
-        table.add_column(COUNT_COLUMN[0], key=COUNT_COLUMN[1])
         self._show_empty()
 
     def show(self, job: Job) -> None:
@@ -84,13 +117,14 @@ class JobPanel(Vertical):
         key = str(job.id)
         self._jobs[job.id] = job
         if key in table.rows:
-            for (_, column), value in zip((*COLUMNS, COUNT_COLUMN), cells, strict=True):
+            for (_, column), value in zip(COLUMNS, cells, strict=True):
                 table.update_cell(key, column, value)
         else:
             table.add_row(*cells, key=key)
             table.sort("id", key=lambda job_id: -int(job_id), reverse=False)
             table.move_cursor(row=0)
         self._show_empty()
+        self._show_detail()
 
     @property
     def selected(self) -> Job | None:
@@ -105,6 +139,14 @@ class JobPanel(Vertical):
         if job is not None:
             self.post_message(self.LoadRequested(job))
 
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        job = self.selected
+        self.query_one("#job-detail", Static).update(detail_text(job) if job else "")
+
     @on(Button.Pressed, "#load-job")
     def _load_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -117,14 +159,15 @@ class JobPanel(Vertical):
         count = f"{job.count:,}" if job.count is not None else ""
         return (
             str(job.id),
-            Text(event_text(job)),
-            dates,
+            Text(list_event_text(job)),
             Text(state_text(job), style=STATE_STYLES.get(job.state, "")),
             Text(count, justify="right"),
+            dates,
         )
 
     def _show_empty(self) -> None:
         has_jobs = bool(self._jobs)
         self.query_one(DataTable).display = has_jobs
+        self.query_one("#job-detail").display = has_jobs
         self.query_one("#load-job").display = has_jobs
         self.query_one("#jobs-empty").display = not has_jobs

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from textual.app import ComposeResult
@@ -13,11 +12,6 @@ from textual.widgets import Static
 from cttui.api.curl import curl_command
 from cttui.api.errors import QueryError
 from cttui.api.models import Query
-
-
-def body_text(query: Query) -> str:
-    """The body as the preview shows it: the payload that is sent, indented for reading."""
-    return json.dumps(query.to_payload(), indent=2, ensure_ascii=False)
 
 
 class QueryPreview(Vertical):
@@ -33,7 +27,7 @@ class QueryPreview(Vertical):
         yield Static(id="preview-curl", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one("#preview-body").border_title = "Body to send"
+        self.query_one("#preview-body").border_title = "Body, exactly as sent"
         self.query_one("#preview-curl").border_title = "curl (passcode from $CLEVERTAP_PASSCODE)"
 
     def show(
@@ -48,7 +42,7 @@ class QueryPreview(Vertical):
             body.set_class(True, "-waiting")
             curl.display = False
             return
-        self.body = body_text(query)
+        self.body = query.to_json()
         self.curl = curl_command(query, base_url, account_id)
         body.update(highlight(self.body, language="json"))
         body.set_class(False, "-waiting")
