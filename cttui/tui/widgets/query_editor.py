@@ -52,7 +52,7 @@ class QueryEditor(Vertical):
         with Horizontal(classes="editor-line"):
             yield Label("Event", classes="editor-label")
             yield Input(
-                placeholder="exact event name, e.g. Charged (→ takes a suggestion)",
+                placeholder="the exact event name (→ takes a suggestion)",
                 id="event",
                 compact=True,
                 suggester=NameSuggester(self._events),
