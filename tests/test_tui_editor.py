@@ -516,3 +516,19 @@ async def test_the_palette_offers_the_editor_actions(emulator: Emulator) -> None
         query = app.jobs.jobs[0].query
         assert query is not None
         assert query.filters == (PropertyFilter("Category", Operator.EQUALS, "Books"),)
+
+
+async def test_markup_in_what_a_user_types_is_shown_as_typed() -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await opened(pilot)
+        await pilot.press(*"a[/]b ", "ctrl+r")  # the space at the end makes it invalid
+        await pilot.pause()
+        await pilot.press("backspace", "ctrl+y")
+        await pilot.pause()
+        assert app.is_running
+        messages = [n.message for n in app._notifications]
+        assert any("'a[/]b '" in message for message in messages)
+        assert any("curl for a[/]b copied" in message for message in messages)
+        screen = app.export_screenshot()
+        assert "a[/]b" in screen

@@ -15,6 +15,7 @@ from rich.traceback import Traceback
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
@@ -208,6 +209,19 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
     @property
     def session_only(self) -> bool:
         return isinstance(self.store.passcodes, SessionPasscodes)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        # Toasts carry what people typed and servers said, never markup: an event named "a[/]"
+        # would otherwise be parsed as markup, and crash the app.
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def _fatal_error(self) -> None:
         # Textual's report is a traceback with local variables, and a local may be a passcode:
