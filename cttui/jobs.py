@@ -14,11 +14,14 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from cttui.api.client import CleverTapClient, Outcome, Pending
 from cttui.api.errors import ApiError, UnknownRequestError
 from cttui.api.models import Query
+from cttui.api.outcomes import Outcome, Pending
+
+if TYPE_CHECKING:
+    from cttui.api.client import CleverTapClient
 
 DEFAULT_POLL_INTERVAL = 30.0
 DEFAULT_MAX_IN_FLIGHT = 3

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cttui import __version__
-from cttui.api.client import CleverTapClient, Credentials, Done, Outcome, Pending
+from cttui.api.client import CleverTapClient, Credentials
 from cttui.api.errors import (
     ApiError,
     AuthError,
@@ -27,6 +27,7 @@ from cttui.api.errors import (
     UsageError,
 )
 from cttui.api.models import DateRange, PropertyFilter, Query
+from cttui.api.outcomes import Done, Outcome, Pending
 
 ACCOUNT = "ABC-DEF-1234"
 PASSCODE = "PASS-zq8Xv3-never-shown"

@@ -21,6 +21,7 @@ from cttui.api.errors import (
     UnknownRequestError,
 )
 from cttui.api.models import Query
+from cttui.api.outcomes import Done, Outcome, Pending
 from cttui.api.regions import COUNT_PATH, check_base_url
 
 USER_AGENT = f"cttui/{__version__}"
@@ -32,18 +33,6 @@ class Credentials:
     account_id: str
     passcode: str = field(repr=False)
 
-
-@dataclass(frozen=True)
-class Done:
-    count: int
-
-
-@dataclass(frozen=True)
-class Pending:
-    req_id: str
-
-
-Outcome = Done | Pending
 
 # What a server may put in `error` is shown to a person: keep it one printable line of sane length.
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
