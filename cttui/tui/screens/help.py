@@ -14,8 +14,9 @@ from cttui.tui.failures import ShowsFailedWorkers
 
 INTRO = (
     "cttui counts the CleverTap profiles that did an event in a date range. "
-    "The command palette (ctrl+p) reaches every screen and action by name: credentials, "
-    "switching profile, theme, quit."
+    "The command palette (ctrl+p) reaches every screen and action by name. "
+    "Some keys work where the focus is: F8 removes the filter row you are in, ctrl+o opens "
+    "the calendar from a date field, l loads the job highlighted in the list into the editor."
 )
 
 
