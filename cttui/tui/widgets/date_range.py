@@ -40,26 +40,19 @@ class DateRangeField(Vertical):
             PRESET_OPTIONS, value=DEFAULT_PRESET.value, allow_blank=False, id="preset", compact=True
         )
         with Horizontal(classes="date-fields"):
-            yield Label("from", classes="date-label")
-            yield Input(
-                initial.start.isoformat(),
-                placeholder="YYYY-MM-DD",
-                max_length=10,
-                id="from",
-                classes="date-input",
-                compact=True,
-            )
-            yield Button("▦", id="from-calendar", compact=True, tooltip="Pick on a calendar")
-            yield Label("to", classes="date-label -to")
-            yield Input(
-                initial.end.isoformat(),
-                placeholder="YYYY-MM-DD",
-                max_length=10,
-                id="to",
-                classes="date-input",
-                compact=True,
-            )
-            yield Button("▦", id="to-calendar", compact=True, tooltip="Pick on a calendar")
+            for which, day in (("from", initial.start), ("to", initial.end)):
+                yield Label(which, classes=f"date-label -{which}")
+                yield Input(
+                    day.isoformat(),
+                    placeholder="YYYY-MM-DD",
+                    max_length=10,
+                    id=which,
+                    classes="date-input",
+                    compact=True,
+                )
+                yield Button(
+                    "▦", id=f"{which}-calendar", compact=True, tooltip="Pick on a calendar"
+                )
         yield Static(id="dates-note", markup=False)
 
     def on_mount(self) -> None:
@@ -104,15 +97,10 @@ class DateRangeField(Vertical):
         self.query_one("#preset", Select).value = preset.value if preset else CUSTOM
         self._show_note()
 
-    @on(Button.Pressed, "#from-calendar")
-    def _from_calendar(self, event: Button.Pressed) -> None:
+    @on(Button.Pressed, "#from-calendar, #to-calendar")
+    def _calendar_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self.open_calendar("from")
-
-    @on(Button.Pressed, "#to-calendar")
-    def _to_calendar(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.open_calendar("to")
+        self.open_calendar("to" if event.button.id == "to-calendar" else "from")
 
     def action_calendar(self) -> None:
         self.open_calendar("to" if self.input("to").has_focus else "from")
