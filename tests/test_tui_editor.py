@@ -532,3 +532,28 @@ async def test_markup_in_what_a_user_types_is_shown_as_typed() -> None:
         assert any("curl for a[/]b copied" in message for message in messages)
         screen = app.export_screenshot()
         assert "a[/]b" in screen
+
+
+async def test_quitting_asks_first_only_when_typing_would_be_lost(emulator: Emulator) -> None:
+    app = emulator_app(emulator)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press(*"Charged", "ctrl+q")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "the editor")
+        assert app.is_running
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: bool(app.jobs.jobs), "the job")
+        await pilot.press("ctrl+q")  # the query is in a job now: nothing to lose
+        await until(pilot, lambda: not app.is_running, "the app to quit")
+
+
+async def test_quitting_with_unsent_typing_quits_when_confirmed() -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press("x", "ctrl+q")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.press("y")
+        await until(pilot, lambda: not app.is_running, "the app to quit")

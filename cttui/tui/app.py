@@ -33,6 +33,7 @@ from cttui.store.credentials import (
     select,
 )
 from cttui.tui.failures import ShowsFailedWorkers
+from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.credentials import CredentialsScreen
 from cttui.tui.screens.help import HelpScreen
 from cttui.tui.screens.main import MainScreen
@@ -264,6 +265,25 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
         # Keys for the screen already showing would do nothing: keep them out of the footer.
         showing = {"credentials": CredentialsScreen, "help": HelpScreen}.get(action)
         return showing is None or not isinstance(self.screen, showing)
+
+    async def action_quit(self) -> None:
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if main is None or not main.holds_unsent_work:
+            self.exit()
+            return
+
+        def answered(quit_anyway: bool | None) -> None:
+            if quit_anyway:
+                self.exit()
+
+        self.push_screen(
+            ConfirmScreen(
+                "The editor holds a query that was never run; quitting drops it. Quit anyway?",
+                yes="Quit",
+                no="Keep editing",
+            ),
+            answered,
+        )
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

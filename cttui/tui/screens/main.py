@@ -179,10 +179,14 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
             return
         self._replace(draft)
 
+    @property
+    def holds_unsent_work(self) -> bool:
+        """True when the editor holds typing that no job (and no blank editor) keeps."""
+        return self.editor.draft not in (self._kept, self.editor.blank())
+
     def _replace(self, draft: QueryDraft) -> None:
         """Put `draft` in the editor; ask first if that would drop typing not kept anywhere."""
-        current = self.editor.draft
-        if current in (self._kept, self.editor.blank(), draft):
+        if not self.holds_unsent_work or self.editor.draft == draft:
             self.run_worker(self._load(draft), name="Loading the editor", exit_on_error=False)
             return
 
