@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import ClassVar
 
 from rich.text import Text
@@ -13,6 +12,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Button, DataTable, Static
 
+from cttui.api.models import DateRange
 from cttui.jobs import Job, JobState
 
 # The count comes before the dates: in a narrow panel, the last column is the one cut off.
@@ -28,17 +28,13 @@ STATE_STYLES = {JobState.DONE: "bold", JobState.FAILED: "italic"}
 EVENT_WIDTH = 24
 
 
-def dates_text(start: date, end: date) -> str:
+def dates_text(dates: DateRange) -> str:
+    start, end = dates.start, dates.end
     if start == end:
         return start.isoformat()
     if start.year == end.year:
         return f"{start.isoformat()} → {end:%m-%d}"
     return f"{start.isoformat()} → {end.isoformat()}"
-
-
-def state_text(job: Job) -> str:
-    # One word, so that the count beside it stays in view in a narrow panel.
-    return str(job.state)
 
 
 def detail_text(job: Job) -> str:
@@ -55,8 +51,7 @@ def detail_text(job: Job) -> str:
         outcome = f"{job.state} as req_id {job.req_id}{polls}"
     else:
         outcome = str(job.state)
-    query = job.query
-    dates = f", {dates_text(query.date_range.start, query.date_range.end)}" if query else ""
+    dates = f", {dates_text(job.query.date_range)}" if job.query else ""
     return f"Job {job.id}, {event_text(job)}{dates}: {outcome}"
 
 
@@ -155,12 +150,13 @@ class JobPanel(Vertical):
     def _cells(self, job: Job) -> tuple[str | Text, ...]:
         # Strings in a DataTable are markup; what a user typed (or a server said) is not.
         query = job.query
-        dates = dates_text(query.date_range.start, query.date_range.end) if query else ""
+        dates = dates_text(query.date_range) if query else ""
         count = f"{job.count:,}" if job.count is not None else ""
         return (
             str(job.id),
             Text(list_event_text(job)),
-            Text(state_text(job), style=STATE_STYLES.get(job.state, "")),
+            # One word, so that the count beside it stays in view in a narrow panel.
+            Text(str(job.state), style=STATE_STYLES.get(job.state, "")),
             Text(count, justify="right"),
             dates,
         )
