@@ -11,18 +11,21 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from cttui import __version__
 
 if TYPE_CHECKING:
+    from cttui.api.client import CleverTapClient
     from cttui.api.models import Query
     from cttui.emulator import Emulator, EmulatorConfig
     from cttui.jobs import Job
     from cttui.store.config import Config, Profile
-    from cttui.store.credentials import Connection, CredentialStore
+    from cttui.store.credentials import Connection, CredentialStore, SessionPasscodes
+    from cttui.store.journal import JournalWriter
     from cttui.tui.app import CttuiApp
 
 EXIT_OK = 0
@@ -137,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     poll.set_defaults(handler=_poll)
 
     _add_credentials_commands(commands)
+    _add_jobs_commands(commands)
 
     emulator = commands.add_parser(
         "emulator",
@@ -189,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_bounded(float, 0, 86_400),
         default=5.0,
         help="how long a partial query takes to finish (default 5)",
+    )
+    emulator.add_argument(
+        "--state-file",
+        type=Path,
+        metavar="FILE",
+        help="keep pending requests in FILE, so that a restarted emulator still answers them",
     )
     emulator.add_argument("--verbose", action="store_true", help="log each request on stderr")
     emulator.set_defaults(handler=_emulator)
@@ -248,6 +258,56 @@ def _add_credentials_commands(commands: argparse._SubParsersAction[_Parser]) -> 
     use.set_defaults(handler=_credentials_use)
 
 
+def _add_jobs_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    jobs = commands.add_parser(
+        "jobs",
+        help="list the jobs in the journal; show, resume or resubmit them",
+        description="Every count sent from cttui (the app, 'count', 'poll') is kept in the job "
+        "journal, pending ones included. With no action, list them, newest last.",
+    )
+    jobs.add_argument("--json", action="store_true", help="print the jobs as JSON")
+    jobs.set_defaults(handler=_jobs_list)
+    actions = jobs.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    show = actions.add_parser("show", help="everything about one job, with its every request")
+    show.add_argument("job_id", type=_job_id, metavar="ID")
+    show.add_argument("--json", action="store_true", help="print the job as JSON")
+    show.set_defaults(handler=_jobs_show)
+    resume = actions.add_parser(
+        "resume",
+        help="poll every pending job to the end and print the results",
+        description="Poll every pending job in the journal (that no other cttui is running) "
+        "until it ends, each on its own account, and print one line per job. Exit 0 when all "
+        "are done, 1 if any failed, 3 if --timeout left some pending.",
+    )
+    resume.add_argument("--timeout", type=_positive_float, metavar="S", help="stop after S s")
+    resume.add_argument(
+        "--poll-interval",
+        type=_positive_float,
+        metavar="S",
+        help=f"seconds between polls (default 30, or ${ENV_POLL_INTERVAL})",
+    )
+    resume.set_defaults(handler=_jobs_resume)
+    resubmit = actions.add_parser(
+        "resubmit",
+        help="send a failed, cancelled or interrupted job again and wait for it",
+    )
+    resubmit.add_argument("job_id", type=_job_id, metavar="ID")
+    resubmit.add_argument("--timeout", type=_positive_float, metavar="S", help="stop after S s")
+    resubmit.add_argument(
+        "--poll-interval",
+        type=_positive_float,
+        metavar="S",
+        help=f"seconds between polls (default 30, or ${ENV_POLL_INTERVAL})",
+    )
+    resubmit.set_defaults(handler=_jobs_resume)
+
+
+def _job_id(text: str) -> int:
+    if not (text.strip().isascii() and text.strip().isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a job number; 'cttui jobs' lists them")
+    return int(text)
+
+
 def _add_wait_options(command: argparse.ArgumentParser) -> None:
     _add_profile_option(command, default=argparse.SUPPRESS)
     command.add_argument("--json", action="store_true", help="print the outcome as JSON")
@@ -287,6 +347,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say("interrupted")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `cttui jobs | head`: the reader has gone, and so has anyone to tell.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_API
     except Exception as error:
         # A bug of ours: still one line for the user, with the way to the full story.
         if os.environ.get(DEBUG_VARIABLE):
@@ -338,9 +402,15 @@ def _poll_interval(
 
 def demo_emulator_config() -> EmulatorConfig:
     from cttui.emulator import EmulatorConfig
-    from cttui.store.paths import emulator_cache_dir
+    from cttui.store.paths import demo_state_dir, emulator_cache_dir
 
-    return EmulatorConfig(compute_seconds=3.0, cache_dir=emulator_cache_dir())
+    # Its pending requests outlive the process, as CleverTap's do: a demo closed with jobs
+    # pending finishes them when it is opened again.
+    return EmulatorConfig(
+        compute_seconds=3.0,
+        cache_dir=emulator_cache_dir(),
+        state_file=demo_state_dir() / "emulator-pending.json",
+    )
 
 
 @contextmanager
@@ -456,6 +526,14 @@ def _run_job(args: argparse.Namespace, *, query: Query | None, req_id: str | Non
     return _report(watch.job, args.json, sys.stdout)
 
 
+def _journal_writer(args: argparse.Namespace) -> JournalWriter:
+    from cttui.store.journal import JournalWriter
+    from cttui.store.paths import journal_file
+
+    # A journal that cannot be used costs the record, never the run.
+    return JournalWriter(journal_file(demo=args.demo), on_error=lambda m: _say(f"warning: {m}"))
+
+
 async def _wait_for_job(
     args: argparse.Namespace,
     connection: Connection,
@@ -467,39 +545,78 @@ async def _wait_for_job(
 ) -> None:
     """Run the job until it ends, or until --no-wait or --timeout says to stop watching.
 
-    On stopping early, `watch.job` keeps a copy of the job as it stood, since cancelling the
-    task marks the live one cancelled while the query itself is still pending on the server.
+    Pending jobs of the same account left in the journal by an earlier run resume alongside.
+    On stopping early, `watch.job` keeps a copy of the job as it stood: stopping leaves it
+    pending, in the journal too, for `cttui poll` or `cttui jobs resume`.
     """
     import asyncio
     import copy
 
     from cttui.api.client import CleverTapClient
-    from cttui.jobs import JobManager, JobState
+    from cttui.jobs import JobManager, JobState, Origin
 
-    async with CleverTapClient(connection.credentials, connection.base_url) as client:
-        manager = JobManager(poll_interval=interval)
-        answered = asyncio.Event()
+    account, base_url = connection.credentials.account_id, connection.base_url
+    writer = _journal_writer(args)
+    try:
+        async with CleverTapClient(connection.credentials, base_url) as client:
+            manager = JobManager(poll_interval=interval, recorder=writer)
+            # The demo's emulator moves to a new port each start; its own journal knows no other.
+            records, ours = await writer.load(
+                lambda origin: (
+                    origin.account_id == account and (args.demo or origin.base_url == base_url)
+                )
+            )
+            resumed = manager.adopt(records, ours)
+            # `cttui poll` of a req_id the journal knows: that job, finished or still ours.
+            job = next(
+                (
+                    known
+                    for known in manager.jobs
+                    if req_id is not None
+                    and known.req_id == req_id
+                    and known.origin.account_id == account
+                    and (known.state.finished or known.id in ours)
+                ),
+                None,
+            )
+            answered = asyncio.Event()
+            asked = len(job.attempts) if job else 0
 
-        def on_change(job: Job) -> None:
-            waiting = job.state is JobState.PENDING and job.next_poll_at is not None
-            if waiting or job.state.finished:
-                answered.set()
-            if sys.stderr.isatty():
-                _progress(job, interval)
+            def on_change(changed: Job) -> None:
+                if changed is not watch.job:
+                    return
+                waiting = changed.state is JobState.PENDING and changed.next_poll_at is not None
+                if (waiting and len(changed.attempts) > asked) or changed.state.finished:
+                    answered.set()
+                if sys.stderr.isatty():
+                    _progress(changed, interval)
 
-        manager.subscribe(on_change)
-        job = manager.add(client, query, req_id)
-        watch.job = job
-        task = manager.start(job)
-        waits: set[asyncio.Future[Any]] = {task}
-        if args.no_wait:
-            waits.add(asyncio.ensure_future(answered.wait()))
-        await asyncio.wait(waits, timeout=args.timeout, return_when=asyncio.FIRST_COMPLETED)
-        if not task.done():
-            watch.job = copy.copy(job)
-            for waiting in waits:
-                waiting.cancel()
-            await asyncio.gather(*waits, return_exceptions=True)
+            manager.subscribe(on_change)
+            if job is None:
+                origin = Origin(account, base_url, connection.profile)
+                job = await manager.add(origin, client, query, req_id)
+            watch.job = job
+            resumed = [other for other in resumed if other is not job]
+            for other in resumed:
+                other.client = client
+                manager.start(other)
+            if resumed and sys.stderr.isatty():
+                _say(f"also resuming {len(resumed)} pending job(s) from earlier ('cttui jobs')")
+            if job.state.finished:
+                return
+            job.client = client
+            task = manager.start(job)
+            waits: set[asyncio.Future[Any]] = {task}
+            if args.no_wait:
+                waits.add(asyncio.ensure_future(answered.wait()))
+            await asyncio.wait(waits, timeout=args.timeout, return_when=asyncio.FIRST_COMPLETED)
+            if not task.done():
+                watch.job = copy.copy(job)
+                for waiting in waits - {task}:
+                    waiting.cancel()
+            await manager.close()
+    finally:
+        writer.close()
 
 
 def _progress(job: Job, interval: float) -> None:
@@ -538,6 +655,224 @@ def _report(job: Job, as_json: bool, out: TextIO) -> int:
     print(json.dumps({"status": "partial", "req_id": req_id}) if as_json else job.req_id, file=out)
     _say(f"still pending; resume with: cttui poll {job.req_id}")
     return EXIT_PENDING
+
+
+def _journal_jobs(args: argparse.Namespace) -> list[Job]:
+    """The jobs in the journal, read without taking any over (a missing journal has none)."""
+    from cttui.jobs import JobManager
+    from cttui.store.journal import Journal
+    from cttui.store.paths import journal_file
+
+    path = journal_file(demo=args.demo)
+    if not path.exists():
+        return []
+    journal = Journal.open(path)
+    try:
+        records, _ = journal.load()
+        elsewhere = journal.elsewhere()
+    finally:
+        journal.close()
+    manager = JobManager()
+    manager.adopt(records, set(), elsewhere)
+    return manager.jobs
+
+
+def _jobs_list(args: argparse.Namespace) -> int:
+    from cttui.report import count_text, dates_text, job_json, state_text, summary_text
+
+    jobs = _journal_jobs(args)
+    if args.json:
+        print(json.dumps([job_json(job) for job in jobs], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not jobs:
+        _say("no jobs yet: run one with 'cttui count' or in the app")
+        return EXIT_OK
+    from datetime import datetime
+
+    rows = [
+        (
+            str(job.id),
+            state_text(job),
+            count_text(job),
+            summary_text(job.query, 40) or f"req_id {job.req_id}",
+            dates_text(job.query.date_range) if job.query else "",
+            job.origin.label,
+            datetime.fromtimestamp(job.created).strftime("%Y-%m-%d %H:%M"),
+        )
+        for job in jobs
+    ]
+    header = ("ID", "STATE", "COUNT", "QUERY", "DATES", "PROFILE", "STARTED")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        cells = [
+            cell.rjust(width) if i in (0, 2) else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        print("  ".join(cells).rstrip())
+    return EXIT_OK
+
+
+def _find_job(args: argparse.Namespace, jobs: list[Job]) -> Job:
+    from cttui.api.errors import UsageError
+
+    job = next((job for job in jobs if job.id == args.job_id), None)
+    if job is None:
+        raise UsageError(f"no job {args.job_id} in the journal; 'cttui jobs' lists them")
+    return job
+
+
+def _jobs_show(args: argparse.Namespace) -> int:
+    import time
+
+    from cttui.report import attempt_lines, job_curl, job_fields, job_json
+
+    job = _find_job(args, _journal_jobs(args))
+    if args.json:
+        print(json.dumps(job_json(job), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"job {job.id}")
+    for label, value in job_fields(job, time.time()):
+        print(f"  {label:<9} {value}")
+    print("  requests")
+    for line in attempt_lines(job) or ["none yet"]:
+        print(f"    {line}")
+    curl = job_curl(job)
+    if curl:
+        print("  curl")
+        for line in curl.splitlines():
+            print(f"    {line}")
+    return EXIT_OK
+
+
+def _jobs_resume(args: argparse.Namespace) -> int:
+    """`jobs resume` (every pending job) and `jobs resubmit ID` (one, sent again)."""
+    import asyncio
+
+    try:
+        return asyncio.run(_resume_jobs(args))
+    except KeyboardInterrupt:
+        _say("interrupted; the jobs stay pending: 'cttui jobs resume' picks them up again")
+        return EXIT_INTERRUPTED
+
+
+async def _resume_jobs(args: argparse.Namespace) -> int:
+    import contextlib
+
+    async with contextlib.AsyncExitStack() as stack:
+        code = await _resume_in(stack, args)
+    return code
+
+
+async def _resume_in(stack: AsyncExitStack, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from cttui.api.errors import CttuiError, UsageError
+    from cttui.jobs import JobManager, JobState
+    from cttui.report import detail_text
+
+    resubmit: int | None = getattr(args, "job_id", None)
+    emulator = stack.enter_context(_demo_emulator()) if args.demo else None
+    writer = _journal_writer(args)
+    stack.callback(writer.close)
+    records, ours = await writer.load(lambda _: True)
+    if writer.error:
+        raise UsageError(writer.error)
+    # No 30 s check here: the manager keeps every job on a CleverTap host 30 s apart.
+    interval = _poll_interval(args.poll_interval, os.environ, "", args.demo)
+    manager = JobManager(poll_interval=interval, recorder=writer)
+    runnable = manager.adopt(records, ours)
+    if resubmit is not None:
+        runnable = [_resubmittable(_find_job(args, manager.jobs))]
+    if not runnable:
+        _say("nothing pending in the journal")
+        return EXIT_OK
+    if sys.stderr.isatty():
+        manager.subscribe(lambda job: _progress(job, interval) if job in runnable else None)
+    connector = _JobConnector(emulator)
+    stack.push_async_callback(connector.aclose)
+    tasks: list[asyncio.Task[Job]] = []
+    stuck = False
+    for job in runnable:
+        try:
+            client = await connector.client(job)
+        except CttuiError as error:
+            _say(f"job {job.id} cannot run: {error.message}")
+            stuck = True
+            continue
+        if resubmit is not None:
+            tasks.append(await manager.resubmit(job, client))
+        else:
+            job.client = client
+            tasks.append(manager.start(job))
+    if tasks:
+        await asyncio.wait(tasks, timeout=args.timeout)
+    await manager.close()
+    for job in runnable:
+        print(detail_text(job))
+    states = {job.state for job in runnable}
+    if stuck or states & {JobState.FAILED, JobState.INTERRUPTED}:
+        return EXIT_API
+    return EXIT_OK if states <= {JobState.DONE} else EXIT_PENDING
+
+
+def _resubmittable(job: Job) -> Job:
+    from cttui.api.errors import UsageError
+
+    if job.elsewhere:
+        raise UsageError(f"job {job.id} is being run by another cttui; wait for it there")
+    if not job.state.resubmittable:
+        raise UsageError(
+            f"job {job.id} is {job.state}; only failed, cancelled or interrupted jobs can be "
+            "resubmitted"
+        )
+    if job.query is None:
+        raise UsageError(f"job {job.id} was started from a req_id alone; there is no query to send")
+    return job
+
+
+class _JobConnector:
+    """A client for each account and host that jobs from the journal run on."""
+
+    def __init__(self, emulator: Emulator | None) -> None:
+        self._emulator = emulator
+        self._clients: dict[tuple[str, str], CleverTapClient] = {}
+
+    async def client(self, job: Job) -> CleverTapClient:
+        import asyncio
+
+        from cttui.api.client import CleverTapClient
+        from cttui.store.config import Config, load_config
+        from cttui.store.credentials import OsKeyring, Passcodes, connect, for_job
+        from cttui.store.paths import config_file
+
+        origin = job.origin
+        passcodes: Passcodes
+        if self._emulator is not None:
+            # The demo's emulator listens on a new port at each start.
+            config = Config()
+            account, base_url = self._emulator.config.account_id, self._emulator.base_url
+            passcodes = _demo_passcodes(self._emulator)
+        else:
+            config = load_config(config_file())
+            account, base_url, passcodes = origin.account_id, origin.base_url, OsKeyring()
+        key = (account, base_url)
+        if key not in self._clients:
+            selection = for_job(os.environ, config, account, base_url, origin.profile)
+            connection = await asyncio.to_thread(connect, selection, passcodes)
+            self._clients[key] = CleverTapClient(connection.credentials, connection.base_url)
+        return self._clients[key]
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+
+
+def _demo_passcodes(emulator: Emulator) -> SessionPasscodes:
+    from cttui.store.credentials import SessionPasscodes
+
+    passcodes = SessionPasscodes()
+    passcodes.set(emulator.config.account_id, emulator.config.passcode)
+    return passcodes
 
 
 def _credential_store() -> CredentialStore:
@@ -737,6 +1072,7 @@ def _app(args: argparse.Namespace) -> int:
             "the app needs a terminal; in scripts use a command such as 'cttui count' "
             "(see 'cttui --help')"
         )
+    from cttui.store.paths import journal_file
     from cttui.tui.app import AppSetup, CttuiApp
 
     if not args.demo:
@@ -745,10 +1081,13 @@ def _app(args: argparse.Namespace) -> int:
             environ=dict(os.environ),
             profile=args.profile,
             poll_interval=_poll_interval(None, os.environ, "", demo=False),
+            journal=journal_file(),
         )
         return _run_app(CttuiApp(setup))
     with _demo_emulator() as emulator:
-        setup = AppSetup.for_demo(emulator.config, emulator.base_url, DEMO_POLL_INTERVAL)
+        setup = AppSetup.for_demo(
+            emulator.config, emulator.base_url, DEMO_POLL_INTERVAL, journal_file(demo=True)
+        )
         return _run_app(CttuiApp(setup))
 
 
@@ -776,6 +1115,7 @@ def _emulator(args: argparse.Namespace) -> int:
         partial_after_days=args.partial_after_days,
         compute_seconds=args.compute_seconds,
         cache_dir=emulator_cache_dir(),
+        state_file=args.state_file,
         quiet=not args.verbose,
     )
     try:

@@ -1,58 +1,78 @@
-"""Running count queries to completion: submit, poll, retry, cancel.
+"""Running count queries to completion: submit, poll, retry, cancel, resubmit, resume.
 
 A `JobManager` drives each job through its states in an asyncio task. Every request goes through
 one gate per account (CleverTap allows 3 count requests in flight); pending jobs sleep outside the
-gate between polls. Time and randomness are injected so that tests run on a fake clock.
+gate between polls. Every change is handed to the `Recorder` (the journal) and awaited before any
+listener hears of it, so what a screen shows is already on disk. Time and randomness are injected
+so that tests run on a fake clock.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from cttui.api.errors import ApiError, UnknownRequestError
 from cttui.api.models import Query
-from cttui.api.outcomes import Outcome, Pending
+from cttui.api.outcomes import Done, Outcome, Pending
+from cttui.api.regions import is_clevertap_host
+from cttui.store.journal import Attempt, JobRecord, JobState, Origin
 
 if TYPE_CHECKING:
     from cttui.api.client import CleverTapClient
 
+__all__ = ["Attempt", "Job", "JobManager", "JobState", "Origin", "RetryPolicy"]
+
 DEFAULT_POLL_INTERVAL = 30.0
 DEFAULT_MAX_IN_FLIGHT = 3
-
-
-class JobState(StrEnum):
-    QUEUED = "queued"
-    SENDING = "sending"
-    PENDING = "pending"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    INTERRUPTED = "interrupted"
-
-    @property
-    def finished(self) -> bool:
-        return self in (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
+# CleverTap's rule: a req_id is never polled sooner than this after the last request for it,
+# whatever the interval, a "poll now" or a retry asks.
+CLEVERTAP_MIN_SPACING = 30.0
 
 
 class Clock(Protocol):
-    def now(self) -> float: ...
+    def now(self) -> float:
+        """Seconds since the epoch: times are kept in the journal and outlive the process."""
 
     async def sleep(self, seconds: float) -> None: ...
 
 
 class SystemClock:
     def now(self) -> float:
-        return time.monotonic()
+        return time.time()
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+
+class Recorder(Protocol):
+    """Where jobs are kept: the journal, or nowhere (`MemoryRecorder`)."""
+
+    async def create(self, record: JobRecord) -> int:
+        """Keep a new job; returns its id."""
+
+    async def save(self, record: JobRecord, attempt: Attempt | None = None) -> None: ...
+
+    async def remove(self, ids: Sequence[int]) -> None: ...
+
+
+class MemoryRecorder:
+    def __init__(self) -> None:
+        self._last_id = 0
+
+    async def create(self, record: JobRecord) -> int:
+        self._last_id += 1
+        return self._last_id
+
+    async def save(self, record: JobRecord, attempt: Attempt | None = None) -> None:
+        return None
+
+    async def remove(self, ids: Sequence[int]) -> None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -73,21 +93,30 @@ class RetryPolicy:
         return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 
-@dataclass
-class Job:
-    """One query on its way to a count. Mutated only by its JobManager."""
+@dataclass(eq=False)
+class Job(JobRecord):
+    """One query on its way to a count. Mutated only by its JobManager.
 
-    id: int
-    client: CleverTapClient = field(repr=False)
-    query: Query | None
-    state: JobState = JobState.QUEUED
-    req_id: str | None = None
-    count: int | None = None
-    error: str | None = None
-    http_status: int | None = None
-    polls: int = 0
-    retries: int = 0
-    next_poll_at: float | None = None
+    `client` is None for a job that cannot run here: loaded from the journal and not (yet)
+    connected, or run by another cttui process (`elsewhere`).
+    """
+
+    client: CleverTapClient | None = field(default=None, repr=False)
+    elsewhere: bool = False
+
+    @property
+    def cancellable(self) -> bool:
+        return not self.state.finished and self.state is not JobState.INTERRUPTED
+
+    def elapsed(self, now: float) -> float:
+        end = self.finished if self.finished is not None else now
+        return max(0.0, end - self.created)
+
+    def countdown(self, now: float) -> float | None:
+        """Seconds to the next poll, for a job waiting to poll."""
+        if self.state is not JobState.PENDING or self.next_poll_at is None:
+            return None
+        return max(0.0, self.next_poll_at - now)
 
 
 Listener = Callable[[Job], None]
@@ -111,6 +140,12 @@ class Gate:
         self._semaphore.release()
 
 
+def _answer(outcome: Outcome) -> str:
+    if isinstance(outcome, Done):
+        return f"success: {outcome.count:,} profiles"
+    return f"partial: req_id {outcome.req_id}"
+
+
 class JobManager:
     def __init__(
         self,
@@ -120,6 +155,7 @@ class JobManager:
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
         if poll_interval <= 0:
             raise ValueError("poll_interval must be positive")
@@ -129,18 +165,19 @@ class JobManager:
         self.max_in_flight = max_in_flight
         self.retry = retry or RetryPolicy()
         self.clock: Clock = clock or SystemClock()
+        self.recorder: Recorder = recorder or MemoryRecorder()
         self._rng = rng or random.Random()
         self._gates: dict[tuple[str, str], Gate] = {}
-        self._ids = itertools.count(1)
         self._listeners: list[Listener] = []
         self._tasks: dict[int, asyncio.Task[Job]] = {}
+        self._wake: dict[int, asyncio.Event] = {}
+        # Jobs the user cancelled, as opposed to tasks stopped because the process is closing:
+        # those stay pending in the journal and resume on the next start.
+        self._cancelling: set[int] = set()
         self.jobs: list[Job] = []
 
     def subscribe(self, listener: Listener) -> None:
-        """Call `listener` after every state change, in the order listeners subscribed.
-
-        Subscribe the journal first so that a change is on disk before anything shows it.
-        """
+        """Call `listener` after every change has been recorded, in the order of subscribing."""
         self._listeners.append(listener)
 
     def gate(self, client: CleverTapClient) -> Gate:
@@ -149,34 +186,135 @@ class JobManager:
             self._gates[key] = Gate(self.max_in_flight)
         return self._gates[key]
 
-    def add(self, client: CleverTapClient, query: Query | None, req_id: str | None = None) -> Job:
-        """A new job: a query to send, or (with `req_id`) one already pending to poll."""
+    def find(self, job_id: int) -> Job | None:
+        return next((job for job in self.jobs if job.id == job_id), None)
+
+    def running(self, job: Job) -> bool:
+        task = self._tasks.get(job.id)
+        return task is not None and not task.done()
+
+    async def add(
+        self,
+        origin: Origin,
+        client: CleverTapClient | None,
+        query: Query | None,
+        req_id: str | None = None,
+    ) -> Job:
+        """A new job, recorded: a query to send, or (with `req_id`) one already pending."""
         if query is None and req_id is None:
             raise ValueError("a job needs a query or a req_id")
         if query is not None:
             query.validate()
-        job = Job(id=next(self._ids), client=client, query=query, req_id=req_id)
+        job = Job(
+            id=0, origin=origin, query=query, req_id=req_id, created=self.clock.now(), client=client
+        )
+        job.id = await self.recorder.create(job)
         self.jobs.append(job)
-        self._changed(job)
+        self._tell(job)
         return job
 
+    def adopt(
+        self, records: Iterable[JobRecord], ours: set[int], elsewhere: set[int] | None = None
+    ) -> list[Job]:
+        """Jobs read from the journal; returns those this process should run (`ours`).
+
+        `elsewhere` names the jobs another cttui runs; by default every unfinished one not ours.
+        """
+        adopted = []
+        for record in records:
+            job = Job(**{name: getattr(record, name) for name in JobRecord.__dataclass_fields__})
+            if elsewhere is None:
+                job.elsewhere = not job.state.finished and job.id not in ours
+            else:
+                job.elsewhere = job.id in elsewhere
+            self.jobs.append(job)
+            self._tell(job)
+            if job.id in ours and job.state is not JobState.INTERRUPTED:
+                adopted.append(job)
+        return adopted
+
+    async def hold(self, job: Job, reason: str) -> None:
+        """A job that cannot run here for now keeps its state, and says why."""
+        job.error = reason
+        await self._changed(job)
+
     def start(self, job: Job) -> asyncio.Task[Job]:
-        """Run `job` in a task of the running loop."""
+        """Run `job` in a task of the running loop; it needs a client."""
+        if job.client is None:
+            raise ValueError(f"job {job.id} has no client to run on")
+        job.elsewhere = False
+        job.error = None
         task = asyncio.get_running_loop().create_task(self.run(job), name=f"cttui-job-{job.id}")
         self._tasks[job.id] = task
         task.add_done_callback(lambda _: self._tasks.pop(job.id, None))
         return task
 
-    def cancel(self, job: Job) -> bool:
-        """Stop a queued or pending job; False when it had nothing left to stop."""
+    async def cancel(self, job: Job) -> bool:
+        """Stop a job the user no longer wants; False when there was nothing to stop."""
         task = self._tasks.get(job.id)
-        if task is None or task.done():
-            return False
-        task.cancel()
-        return True
+        if task is not None and not task.done():
+            self._cancelling.add(job.id)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            return True
+        if job.state in (JobState.QUEUED, JobState.PENDING) and not job.elsewhere:
+            # Loaded from the journal and never started here (no credentials yet).
+            job.finished = self.clock.now()
+            await self._set(job, JobState.CANCELLED)
+            return True
+        return False
+
+    async def resubmit(self, job: Job, client: CleverTapClient) -> asyncio.Task[Job]:
+        """Send a failed, cancelled or interrupted job's query again, as the same job."""
+        if not job.state.resubmittable or job.query is None:
+            raise ValueError(f"job {job.id} cannot be resubmitted ({job.state})")
+        job.client = client
+        job.req_id = job.count = job.error = job.http_status = None
+        job.finished = job.next_poll_at = None
+        job.polls = job.retries = 0
+        await self._set(job, JobState.QUEUED)
+        return self.start(job)
+
+    def poll_now(self, job: Job) -> float | None:
+        """Poll a pending job as soon as allowed; returns the seconds until then, or None if
+        it is not waiting to poll. On a CleverTap host that is never sooner than 30 s after the
+        last request for it."""
+        wake = self._wake.get(job.id)
+        if wake is None or job.state is not JobState.PENDING or job.next_poll_at is None:
+            return None
+        now = self.clock.now()
+        job.next_poll_at = max(now, self._earliest(job))
+        wake.set()
+        return job.next_poll_at - now
+
+    async def remove(self, jobs: Sequence[Job]) -> None:
+        """Forget jobs, here and in the journal; running ones are stopped first."""
+        for job in jobs:
+            task = self._tasks.get(job.id)
+            if task is not None:
+                self._cancelling.add(job.id)
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        await self.recorder.remove([job.id for job in jobs])
+        gone = {job.id for job in jobs}
+        self.jobs = [job for job in self.jobs if job.id not in gone]
+
+    async def clear_finished(self) -> list[Job]:
+        """Remove every done, failed and cancelled job; returns them."""
+        finished = [job for job in self.jobs if job.state.finished]
+        await self.remove(finished)
+        return finished
+
+    async def close(self) -> None:
+        """Stop every task without recording anything: pending jobs stay pending on disk."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def run(self, job: Job) -> Job:
-        """Drive `job` to done or failed; a cancelled run leaves it cancelled and re-raises."""
+        """Drive `job` to done or failed; a cancelled run re-raises (and records `cancelled`
+        only when the user asked for it)."""
         resubmitted = False
         try:
             while True:
@@ -193,64 +331,130 @@ class JobManager:
         except ApiError as error:
             job.error = error.message
             job.http_status = error.http_status
-            self._set(job, JobState.FAILED)
+            job.finished = self.clock.now()
+            await self._set(job, JobState.FAILED)
         except asyncio.CancelledError:
-            self._set(job, JobState.CANCELLED)
+            if job.id in self._cancelling:
+                self._cancelling.discard(job.id)
+                job.finished = self.clock.now()
+                job.next_poll_at = None
+                # Recording must finish even though this task is being cancelled.
+                await asyncio.shield(self._set(job, JobState.CANCELLED))
             raise
+        finally:
+            self._wake.pop(job.id, None)
         return job
+
+    def _earliest(self, job: Job) -> float:
+        if job.last_request_at is None or not is_clevertap_host(job.origin.base_url):
+            return self.clock.now()
+        return job.last_request_at + CLEVERTAP_MIN_SPACING
 
     async def _drive(self, job: Job) -> None:
         if job.req_id is None:
             assert job.query is not None
             query, client = job.query, job.client
-            outcome = await self._request(job, lambda: client.submit(query), JobState.SENDING)
+            assert client is not None
+            outcome = await self._request(job, "submit", lambda: client.submit(query))
         else:
-            # A req_id from elsewhere (a command line, a restart) is asked about at once.
+            # A req_id from a command line, or resumed from the journal, is asked about as soon
+            # as allowed: at once, or on a CleverTap host 30 s after its last request.
+            if job.last_request_at is not None:
+                job.next_poll_at = self._earliest(job)
+                await self._set(job, JobState.PENDING)
+                await self._wait_to_poll(job)
             outcome = await self._poll(job, job.req_id)
         while isinstance(outcome, Pending):
             job.req_id = outcome.req_id
             job.next_poll_at = self.clock.now() + self.poll_interval
-            self._set(job, JobState.PENDING)
-            await self.clock.sleep(self.poll_interval)
+            await self._set(job, JobState.PENDING)
+            await self._wait_to_poll(job)
             outcome = await self._poll(job, outcome.req_id)
         job.count = outcome.count
-        self._set(job, JobState.DONE)
+        job.finished = self.clock.now()
+        await self._set(job, JobState.DONE)
+
+    async def _wait_to_poll(self, job: Job) -> None:
+        """Sleep until `next_poll_at`, which `poll_now` may bring forward (waking us)."""
+        wake = self._wake.setdefault(job.id, asyncio.Event())
+        while job.next_poll_at is not None:
+            remaining = max(job.next_poll_at, self._earliest(job)) - self.clock.now()
+            if remaining <= 0:
+                return
+            wake.clear()
+            sleeper = asyncio.ensure_future(self.clock.sleep(remaining))
+            woken = asyncio.ensure_future(wake.wait())
+            try:
+                await asyncio.wait({sleeper, woken}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                sleeper.cancel()
+                woken.cancel()
+            if woken.done() and not woken.cancelled():
+                # Brought forward: show the new countdown before waiting out what is left of it.
+                await self._set(job, JobState.PENDING)
 
     async def _poll(self, job: Job, req_id: str) -> Outcome:
         job.next_poll_at = None
         client = job.client
-        outcome = await self._request(job, lambda: client.poll(req_id), JobState.PENDING)
+        assert client is not None
+        outcome = await self._request(job, "poll", lambda: client.poll(req_id))
         job.polls += 1
         return outcome
 
     async def _request(
-        self, job: Job, call: Callable[[], Awaitable[Outcome]], sending_state: JobState
+        self, job: Job, kind: str, call: Callable[[], Awaitable[Outcome]]
     ) -> Outcome:
+        assert job.client is not None
         gate = self.gate(job.client)
+        sending_state = JobState.SENDING if kind == "submit" else JobState.PENDING
         retry = 0
         while True:
+            if kind == "poll":
+                # A retried poll keeps CleverTap's spacing too.
+                delay = self._earliest(job) - self.clock.now()
+                if delay > 0:
+                    await self.clock.sleep(delay)
             async with gate:
                 if job.state is not sending_state:
-                    self._set(job, sending_state)
+                    # On disk before the request leaves: a kill mid-POST is then known as such.
+                    await self._set(job, sending_state)
+                started = job.last_request_at = self.clock.now()
                 try:
-                    return await call()
+                    outcome = await call()
                 except ApiError as error:
+                    status = f"HTTP {error.http_status}: " if error.http_status else ""
+                    await self._attempt(job, kind, started, f"{status}{error.message}", error)
                     if not error.retryable or retry + 1 >= self.retry.attempts:
                         raise
                     job.error = error.message
                     job.http_status = error.http_status
+                else:
+                    await self._attempt(job, kind, started, _answer(outcome))
+                    return outcome
             job.retries += 1
-            self._changed(job)
+            await self._changed(job)
             await self.clock.sleep(self.retry.delay(retry, self._rng))
             retry += 1
 
-    def _set(self, job: Job, state: JobState) -> None:
+    async def _attempt(
+        self, job: Job, kind: str, started: float, answer: str, error: ApiError | None = None
+    ) -> None:
+        status = error.http_status if error is not None else 200
+        attempt = Attempt(started, kind, answer, status, self.clock.now() - started)
+        job.attempts.append(attempt)
+        await self.recorder.save(job, attempt)
+
+    async def _set(self, job: Job, state: JobState) -> None:
         job.state = state
         if state in (JobState.DONE, JobState.PENDING):
             job.error = None
             job.http_status = None
-        self._changed(job)
+        await self._changed(job)
 
-    def _changed(self, job: Job) -> None:
+    async def _changed(self, job: Job) -> None:
+        await self.recorder.save(job)
+        self._tell(job)
+
+    def _tell(self, job: Job) -> None:
         for listener in self._listeners:
             listener(job)

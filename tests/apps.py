@@ -9,11 +9,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input
 
 from cttui.api.regions import get_region
+from cttui.jobs import Clock
 from cttui.store.config import Config, Profile, save_config
 from cttui.store.credentials import CredentialStore, OsKeyring, Passcodes
 from cttui.store.paths import config_file
@@ -34,6 +36,8 @@ def build_app(
     theme: str | None = None,
     config_path: Path | None = None,
     poll_interval: float = 30.0,
+    journal: Path | None = None,
+    clock: Clock | None = None,
 ) -> CttuiApp:
     """The app over config.toml at `config_path` (the isolated HOME's by default), written
     first with `profiles`; passcodes through the `keyring` package unless given."""
@@ -41,7 +45,15 @@ def build_app(
     if profiles or theme:
         save_config(Config(profiles, active or profiles[0].name, theme), path)
     store = CredentialStore(path, passcodes or OsKeyring())
-    setup = AppSetup(store, dict(environ or {}), profile, poll_interval, today=lambda: TODAY)
+    setup = AppSetup(
+        store,
+        dict(environ or {}),
+        profile,
+        poll_interval,
+        today=lambda: TODAY,
+        journal=journal,
+        clock=clock,
+    )
     return CttuiApp(setup)
 
 
@@ -55,9 +67,9 @@ async def settle(
     while not (isinstance(app.screen, screen) and ready()):
         if time.monotonic() > deadline:
             raise AssertionError(f"{screen.__name__} never became ready; on {app.screen!r}")
-        await app.workers.wait_for_complete()
+        await _wait_for_workers(app)
         await pilot.pause()
-    await app.workers.wait_for_complete()
+    await _wait_for_workers(app)
     for field in app.screen.query(Input):
         field.cursor_blink = False
     await pilot.pause()
@@ -74,3 +86,8 @@ async def until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await pilot.pause(0.02)
+
+
+async def _wait_for_workers(app: App[Any]) -> None:
+    # Jobs may poll for minutes: only the other workers are waited for.
+    await app.workers.wait_for_complete([w for w in app.workers if w.group != "jobs"])

@@ -20,9 +20,11 @@ from cttui.tui.app import CttuiApp
 from cttui.tui.screens.calendar import CalendarScreen
 from cttui.tui.screens.credentials import CredentialsScreen
 from cttui.tui.screens.help import HelpScreen
+from cttui.tui.screens.job_details import JobDetailsScreen
 from cttui.tui.screens.main import MainScreen
 from cttui.tui.widgets.query_editor import QueryEditor
 from tests.apps import STAGING, WORK, build_app, settle
+from tests.job_states import FrozenClock, show_every_state
 from tests.memory_keyring import MemoryKeyring, NoBusKeyring
 
 SIZE = (120, 36)
@@ -190,3 +192,19 @@ def test_help_over_the_main_screen(snap_compare: SnapCompare) -> None:
         await settle(pilot, HelpScreen)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_job_panel_with_a_job_in_each_state(snap_compare: SnapCompare) -> None:
+    app = build_app(profiles=(WORK,), clock=FrozenClock())
+    assert snap_compare(app, terminal_size=(120, 40), run_before=show_every_state)
+
+
+def test_job_details_of_a_pending_job(snap_compare: SnapCompare) -> None:
+    app = build_app(profiles=(WORK,), clock=FrozenClock())
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        await show_every_state(pilot)
+        await pilot.press("enter")
+        await settle(pilot, JobDetailsScreen)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)

@@ -72,10 +72,10 @@ def test_demo_runs_a_typed_query_to_its_count(tmp_path: Path) -> None:
         terminal.send_keys("Charged", literal=True)
         terminal.wait_for(r'.*"event_name":"Charged"')
         terminal.send_keys("C-r")
-        screen = terminal.wait_for(r".*Charged +done +[0-9,]+ ")
+        screen = terminal.wait_for(r".*Charged +\S+ → \S+ +done +[0-9,]+ ")
         terminal.send_keys("C-q")
         terminal.wait_for(r"^EXIT=0$")
-    found = re.search(r"Charged +done +([0-9,]+) ", screen)
+    found = re.search(r"Charged +\S+ → \S+ +done +([0-9,]+) ", screen)
     assert found is not None, screen
     # The demo's data, built by the app above into the shared cache, counted here directly.
     with Emulator(demo_emulator_config()) as emulator:

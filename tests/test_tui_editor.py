@@ -365,9 +365,9 @@ async def test_ctrl_r_runs_the_query_and_the_job_finishes_with_the_count(
         )
         assert app.jobs.jobs[0].count == expected
         row = [str(cell) for cell in table.get_row_at(0)]
-        assert row[1] == "choseNewFavoriteFood +1"
-        assert row[2] == "done"
-        assert row[3] == f"{expected:,}"
+        assert row[1] == "choseNewFavoriteFood · value co…"
+        assert row[3] == "done"
+        assert row[4] == f"{expected:,}"
         assert [r.method for r in emulator.requests] == ["POST"]
 
 
@@ -454,15 +454,19 @@ async def test_event_names_are_suggested_from_jobs_and_case_slips_are_flagged(
         assert editor.query_one("#event-note").has_class("-warning")
 
 
-async def test_a_narrow_terminal_stacks_the_job_panel_under_the_editor() -> None:
+@pytest.mark.parametrize(("width", "preview_shown"), [(120, True), (90, False)])
+async def test_the_job_panel_spans_the_width_under_the_editor(
+    width: int, preview_shown: bool
+) -> None:
     app = build_app(profiles=(WORK,))
-    async with app.run_test(size=(90, 40)) as pilot:
+    async with app.run_test(size=(width, 40)) as pilot:
         await opened(pilot)
-        assert app.screen.has_class("-narrow")
+        assert app.screen.has_class("-narrow") is not preview_shown
         editor = app.screen.query_one("#editor-pane")
         jobs = app.screen.query_one(JobPanel)
         assert jobs.region.y >= editor.region.bottom
-        assert jobs.region.width == editor.region.width
+        assert jobs.region.width == width
+        assert app.screen.query_one("#preview-pane").display is preview_shown
 
 
 def test_a_draft_reads_back_a_query_it_built() -> None:
@@ -496,7 +500,7 @@ async def test_a_failed_job_says_why_under_the_job_list(emulator: Emulator) -> N
         assert detail.startswith("Job 1, No Such Event, 2026-10-25 → 11-23: failed: ")
         assert detail.endswith("Invalid event : No Such Event")
         row = [str(cell) for cell in app.screen.query_one(DataTable).get_row_at(0)]
-        assert row[2] == "failed"
+        assert row[3] == "failed"
 
 
 async def test_the_palette_offers_the_editor_actions(emulator: Emulator) -> None:

@@ -44,6 +44,18 @@ class Terminal:
         `literal`, each string is typed as it is, even one that looks like a key name."""
         self._run("send-keys", *(["-l"] if literal else []), *keys)
 
+    def pane_child_pid(self) -> int:
+        """The program's process: the child of the shell that runs in the pane."""
+        shell = self._run("display-message", "-p", "#{pane_pid}").strip()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[1] == shell:
+                return int(stat.parent.name)
+        raise AssertionError(f"the shell {shell} in the pane has no child")
+
     def screen(self) -> str:
         return self._run("capture-pane", "-p", "-J")
 

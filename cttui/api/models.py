@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -333,3 +333,60 @@ class Query:
     def to_json(self) -> str:
         """The body as sent: compact, as in CleverTap's own curl example."""
         return json.dumps(self.to_payload(), separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def from_payload(cls, body: Mapping[str, object]) -> Query:
+        """The query a body (as `to_payload` built it) asks; raises QueryError if it is not one.
+
+        "True" and "False" after equals or not_equals read back as the booleans they were sent
+        for, so that `from_payload(q.to_payload()) == q`.
+        """
+        try:
+            event_name = body["event_name"]
+            start, end = body["from"], body["to"]
+            raw_filters = body.get("event_properties", [])
+            if not isinstance(event_name, str) or not isinstance(raw_filters, list):
+                raise TypeError
+            filters = tuple(_filter_from_payload(item) for item in raw_filters)
+            dates = DateRange(_date_from_int(start), _date_from_int(end))
+        except (KeyError, TypeError, ValueError):
+            raise QueryError(f"not a count query body: {_short(body)}") from None
+        query = cls(event_name, dates, filters)
+        query.validate()
+        return query
+
+
+def _short(body: object) -> str:
+    text = json.dumps(body, default=repr, ensure_ascii=False)
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def _date_from_int(value: object) -> date:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError
+    return date(value // 10_000, value // 100 % 100, value % 100)
+
+
+def _filter_from_payload(item: object) -> PropertyFilter:
+    if not isinstance(item, dict):
+        raise TypeError
+    name, operator = item["name"], Operator(item["operator"])
+    if not isinstance(name, str):
+        raise TypeError
+    if "value" not in item:
+        return PropertyFilter(name, operator)
+    raw = item["value"]
+    value: Value = (
+        tuple(_decode(operator, v) for v in raw)
+        if isinstance(raw, list)
+        else _decode(operator, raw)
+    )
+    return PropertyFilter(name, operator, value)
+
+
+def _decode(operator: Operator, value: object) -> Scalar:
+    if operator in (Operator.EQUALS, Operator.NOT_EQUALS) and value in ("True", "False"):
+        return value == "True"
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return value
+    raise TypeError

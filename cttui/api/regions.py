@@ -77,6 +77,12 @@ def parse_dashboard_url(url: str) -> tuple[Region, str]:
     return region, segments[0]
 
 
+def region_of(base_url: str) -> Region:
+    """The region whose API host `base_url` is; the default one for any other server."""
+    _, host = _split(base_url)
+    return next((region for region in REGIONS if region.host == host), DEFAULT_REGION)
+
+
 def is_clevertap_host(base_url: str) -> bool:
     _, host = _split(base_url)
     return host == "clevertap.com" or host.endswith(".clevertap.com")

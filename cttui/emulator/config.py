@@ -26,6 +26,10 @@ class EmulatorConfig:
     - ``cache_dir``: where generated stores are kept for reuse; None means a temporary directory
       removed by ``Emulator.stop()``.
     - ``quiet``: False writes one access line per request to stderr, never a header value.
+    - ``state_file``: where pending (``partial``) requests are kept, rewritten whenever one is
+      made, so that an emulator started again with the same file still answers their
+      ``req_id``s; None keeps pending requests in memory only. A file that cannot be used is
+      ignored (and said so on stderr unless ``quiet``).
     """
 
     host: str = "127.0.0.1"
@@ -43,6 +47,7 @@ class EmulatorConfig:
     compute_seconds: float = 2.0
     cache_dir: pathlib.Path | None = None
     quiet: bool = True
+    state_file: pathlib.Path | None = None
 
     def __post_init__(self) -> None:
         # Fail at construction rather than with a confusing answer half-way through a test.

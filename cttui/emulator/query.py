@@ -169,6 +169,31 @@ def parse_query(body: dict[str, object]) -> Query:
     return Query(event_name, date_from, date_to, filters)
 
 
+def query_body(query: Query) -> dict[str, object]:
+    """The smallest body that ``parse_query`` turns back into ``query``.
+
+    It keeps only what the server uses, so that saving a request never saves whatever else
+    (however large or deep) the client sent with it.
+    """
+    filters: list[dict[str, object]] = []
+    for property_filter in query.filters:
+        entry: dict[str, object] = {
+            "name": property_filter.name,
+            "operator": property_filter.operator.value,
+        }
+        if property_filter.operator in COMPARISONS:
+            entry["value"] = property_filter.values[0]
+        elif property_filter.values:
+            entry["value"] = list(property_filter.values)
+        filters.append(entry)
+    return {
+        "event_name": query.event_name,
+        "from": date_to_int(query.date_from),
+        "to": date_to_int(query.date_to),
+        "event_properties": filters,
+    }
+
+
 def _date_parameter(body: dict[str, object], key: str) -> int:
     value = body.get(key)
     if value is None:

@@ -2,7 +2,8 @@
 
 It answers ``/1/counts/profiles.json`` the way CleverTap does (see ``shared/reference``): the same
 bodies, HTTP codes, ``partial`` answers with a ``req_id`` to poll, and a per-account limit on
-requests in flight. Two unauthenticated, unlogged endpoints let tests that run it as a
+requests in flight. With ``EmulatorConfig.state_file`` set, pending requests outlive the process
+(see ``state_file``). Two unauthenticated, unlogged endpoints let tests that run it as a
 subprocess look inside: ``GET /_emulator/requests`` and ``GET /_emulator/stats``.
 """
 
@@ -22,7 +23,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,7 +30,8 @@ from typing import TextIO
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from cttui.emulator.config import EmulatorConfig
-from cttui.emulator.query import QueryError, parse_query
+from cttui.emulator.query import Query, QueryError, parse_query, query_body
+from cttui.emulator.state_file import SavedCount, StateFileError, read_pending, write_pending
 from cttui.emulator.store import EventStore
 
 API_PATH = "/1/counts/profiles.json"
@@ -66,8 +67,17 @@ class RecordedRequest:
 @dataclasses.dataclass(frozen=True)
 class _PendingCount:
     account: str
+    # Monotonic, for the ready check; ready_wall is the same moment in epoch seconds, for the file.
     ready_at: float
+    ready_wall: float
+    body: Payload
     result: Future[int]
+
+
+def _known_count(result: Future[int]) -> int | None:
+    if result.done() and not result.cancelled() and result.exception() is None:
+        return result.result()
+    return None
 
 
 def _fail_body(code: int, error: str) -> Payload:
@@ -90,6 +100,7 @@ class _State:
         self._in_flight: dict[str, int] = {}
         self._max_in_flight = 0
         self._pending: dict[int, _PendingCount] = {}
+        self._save_lock = threading.Lock()
         # Separate generators so that polling more or less often never shifts which requests
         # fail, and both sequences repeat from run to run.
         self._failure_rng = random.Random(f"failures-{config.seed}")
@@ -140,16 +151,84 @@ class _State:
             self._failures_injected += 1
         return _fail(status, error)
 
-    def start_count(self, account: str, run: Callable[[], int]) -> int:
-        """Compute a count in the background; returns the new ``req_id``."""
+    def start_count(self, account: str, query: Query) -> int:
+        """Count ``query`` in the background; returns the new ``req_id``."""
         ready_at = time.monotonic() + self.config.compute_seconds
-        result = self._executor.submit(run)
+        ready_wall = time.time() + self.config.compute_seconds
+        result = self._executor.submit(self.store.count, query)
+        pending = _PendingCount(account, ready_at, ready_wall, query_body(query), result)
         with self._lock:
             req_id = self._req_id_rng.randrange(10**14, 10**15)
+            # Also steps over req_ids restored from the state file, which the seeded generator
+            # hands out again after a restart.
             while req_id in self._pending:
                 req_id = self._req_id_rng.randrange(10**14, 10**15)
-            self._pending[req_id] = _PendingCount(account, ready_at, result)
+            self._pending[req_id] = pending
+        self._save()
         return req_id
+
+    def restore(self) -> None:
+        """Take back the pending requests kept in ``config.state_file``, if there is one.
+
+        A file that cannot be used is ignored, saying why unless quiet: it must never stop the
+        emulator. Entries this emulator cannot count (another account, a body it would reject,
+        an event its store lacks) are skipped, so their req_ids answer as unknown ones do.
+        """
+        path = self.config.state_file
+        if path is None:
+            return
+        try:
+            saved = read_pending(path)
+        except StateFileError as error:
+            if not self.config.quiet:
+                print(f"emulator: ignored the state file {path}: {error}", file=sys.stderr)
+            return
+        wall, now = time.time(), time.monotonic()
+        restored: dict[int, _PendingCount] = {}
+        for entry in saved:
+            if entry.account != self.config.account_id:
+                continue
+            try:
+                query = parse_query(entry.body)
+            except QueryError:
+                continue
+            if not self.store.has_event(query.event_name):
+                continue
+            if entry.count is None:
+                # In the background, as for a new request, so that start() does not wait.
+                result = self._executor.submit(self.store.count, query)
+            else:
+                result = Future()
+                result.set_result(entry.count)
+            ready_at = now + max(0.0, entry.ready_at - wall)
+            restored[entry.req_id] = _PendingCount(
+                entry.account, ready_at, entry.ready_at, query_body(query), result
+            )
+        with self._lock:
+            self._pending.update(restored)
+
+    def _save(self) -> None:
+        path = self.config.state_file
+        if path is None:
+            return
+        # Snapshot and write under one lock: a writer that snapshots later also writes later, so
+        # an older snapshot never replaces a newer file.
+        with self._save_lock:
+            with self._lock:
+                pending = list(self._pending.items())
+            entries = [
+                SavedCount(req_id, p.account, p.body, p.ready_wall, _known_count(p.result))
+                for req_id, p in pending
+            ]
+            try:
+                write_pending(path, entries)
+            except OSError as error:
+                # The request still has its answer; only a restart would lose it.
+                if not self.config.quiet:
+                    print(
+                        f"emulator: cannot write the state file {path} ({_reason(error)})",
+                        file=sys.stderr,
+                    )
 
     def pending(self, account: str, req_id: int) -> _PendingCount | None:
         with self._lock:
@@ -341,7 +420,7 @@ class _Handler(BaseHTTPRequestHandler):
             return HTTPStatus.OK, _fail_body(HTTPStatus.BAD_REQUEST, errors)
         if query.span_days <= state.config.partial_after_days:
             return HTTPStatus.OK, {"status": "success", "count": state.store.count(query)}
-        req_id = state.start_count(account, lambda: state.store.count(query))
+        req_id = state.start_count(account, query)
         return HTTPStatus.OK, {"status": "partial", "req_id": req_id}
 
     def _poll(self, account: str, query_string: str) -> tuple[int, Payload]:
@@ -418,6 +497,7 @@ class Emulator:
             ) from error
         state = _State(config, store)
         try:
+            state.restore()
             server = _Server(state)
         except BaseException as error:
             state.close()

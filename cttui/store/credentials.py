@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from cttui.api.errors import UsageError
-from cttui.api.regions import DEFAULT_REGION, Region, check_base_url, get_region
+from cttui.api.regions import DEFAULT_REGION, Region, check_base_url, get_region, region_of
 from cttui.store.config import (
     Config,
     Profile,
@@ -140,6 +140,7 @@ class Connection:
     region: Region
     base_url: str
     source: str
+    profile: str | None = None
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,23 @@ def select(environ: Mapping[str, str], config: Config, profile_name: str | None)
     return Selection(account_id, region, base_url, profile, tuple(overrides), env_passcode)
 
 
+def for_job(
+    environ: Mapping[str, str], config: Config, account_id: str, base_url: str, profile: str | None
+) -> Selection:
+    """The account a job from the journal runs on: its own account and host, whatever is
+    active now. The passcode comes from the environment when that names the same account,
+    else from the keyring, as for any run."""
+    env_passcode = None
+    if environ.get(ENV_ACCOUNT_ID, "").strip() == account_id:
+        env_passcode = environ.get(ENV_PASSCODE) or None
+    stored = config.profile(profile) if profile else None
+    if stored is not None and stored.account_id != account_id:
+        stored = None
+    url = check_base_url(base_url)
+    region = stored.region if stored else region_of(url)
+    return Selection(account_id, region, url, stored, (), env_passcode)
+
+
 def connect(selection: Selection, passcodes: Passcodes) -> Connection:
     """The selection with its passcode: from the environment, else from the keyring."""
     from cttui.api.client import Credentials  # Brings httpx: only for a run that connects.
@@ -241,7 +259,8 @@ def connect(selection: Selection, passcodes: Passcodes) -> Connection:
                 f"'cttui credentials set {how}' or set {ENV_PASSCODE}"
             )
     credentials = Credentials(selection.account_id, passcode)
-    return Connection(credentials, selection.region, selection.base_url, selection.source)
+    profile = selection.profile.name if selection.profile else None
+    return Connection(credentials, selection.region, selection.base_url, selection.source, profile)
 
 
 def from_environment(environ: Mapping[str, str]) -> Connection:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from platformdirs import user_cache_path, user_config_path
+from platformdirs import user_cache_path, user_config_path, user_state_path
 
 APP_NAME = "cttui"
 
@@ -21,3 +21,16 @@ def config_file() -> Path:
 def emulator_cache_dir() -> Path:
     """Generated emulator data is kept, so that only the first start pays for building it."""
     return user_cache_path(APP_NAME) / "emulator"
+
+
+def state_dir() -> Path:
+    return user_state_path(APP_NAME)
+
+
+def journal_file(*, demo: bool = False) -> Path:
+    """The job journal; the demo keeps its own, beside its emulator's pending requests."""
+    return (demo_state_dir() if demo else state_dir()) / "journal.sqlite3"
+
+
+def demo_state_dir() -> Path:
+    return state_dir() / "demo"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -22,7 +23,7 @@ from textual.screen import Screen
 from cttui.api.errors import DEBUG_VARIABLE, CttuiError, unexpected
 from cttui.api.models import Query
 from cttui.api.regions import DEFAULT_REGION
-from cttui.jobs import JobManager
+from cttui.jobs import Clock, Job, JobManager, JobState, Origin
 from cttui.store.config import Config, Profile
 from cttui.store.credentials import (
     ENV_BASE_URL,
@@ -30,8 +31,10 @@ from cttui.store.credentials import (
     Selection,
     SessionPasscodes,
     connect,
+    for_job,
     select,
 )
+from cttui.store.journal import JournalWriter
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.credentials import CredentialsScreen
@@ -66,9 +69,18 @@ class AppSetup:
     # Names to suggest before any job has used them: the demo's emulator knows its own.
     events: tuple[str, ...] = ()
     properties: tuple[str, ...] = ()
+    # The job journal; None keeps jobs in memory only (tests, snapshots).
+    journal: Path | None = None
+    clock: Clock | None = None
 
     @classmethod
-    def for_demo(cls, config: EmulatorConfig, base_url: str, poll_interval: float) -> AppSetup:
+    def for_demo(
+        cls,
+        config: EmulatorConfig,
+        base_url: str,
+        poll_interval: float,
+        journal: Path | None = None,
+    ) -> AppSetup:
         """A demo profile held in memory only: nothing reaches the keyring or config.toml."""
         from cttui.emulator.dataset import EVENT_SCHEMA
 
@@ -86,6 +98,7 @@ class AppSetup:
             today=config.resolved_today,
             events=tuple(EVENT_SCHEMA),
             properties=tuple(properties),
+            journal=journal,
         )
 
 
@@ -108,7 +121,10 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
         self.config = setup.store.load()
         self.selection_error: str | None = None
         self._profile_override = setup.profile
-        self.jobs = JobManager(poll_interval=setup.poll_interval)
+        self.journal = JournalWriter(setup.journal, on_error=self._journal_failed)
+        self.jobs = JobManager(
+            poll_interval=setup.poll_interval, recorder=self.journal, clock=setup.clock
+        )
         # One client per account and host, made on first use; a profile edit starts afresh, but
         # jobs already running keep theirs until the app closes them all on exit.
         self._clients: dict[tuple[str, str], CleverTapClient] = {}
@@ -130,6 +146,7 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
         self._apply_saved_theme()
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.apply_config(self.config)
+        self.run_worker(self._load_journal(), name="Reading the job journal", exit_on_error=False)
         if self.selection is None and not self.config.profiles:
             self.call_after_refresh(self.push_screen, CredentialsScreen(first_run=True))
 
@@ -170,12 +187,10 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
 
     def send(self, query: Query, selection: Selection) -> None:
         """Run `query` as a job on `selection`'s account; it shows in the job panel at once."""
-        self.run_worker(
-            self._run_job(query, selection),
-            name=f"Running {query.event_name}",
-            group="jobs",
-            exit_on_error=False,
-        )
+        self._in_worker(self._run_job(query, selection), f"Running {query.event_name}")
+
+    def _in_worker(self, work: Awaitable[object], name: str) -> None:
+        self.run_worker(work, name=name, group="jobs", exit_on_error=False)
 
     async def _run_job(self, query: Query, selection: Selection) -> None:
         try:
@@ -183,7 +198,58 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
         except CttuiError as error:
             self.notify(f"{error.message}; or press F2", title="Not sent", severity="error")
             return
-        await self.jobs.start(self.jobs.add(client, query))
+        profile = selection.profile.name if selection.profile else None
+        origin = Origin(selection.account_id, selection.base_url, profile)
+        await self.jobs.start(await self.jobs.add(origin, client, query))
+
+    async def _load_journal(self) -> None:
+        """Show every job the journal holds, and resume the pending ones no other cttui runs."""
+        records, ours = await self.journal.load(lambda _: True)
+        for job in self.jobs.adopt(records, ours):
+            self._in_worker(self._resume(job), f"Resuming job {job.id}")
+
+    async def _resume(self, job: Job) -> None:
+        try:
+            job.client = await self._client(self._job_selection(job))
+        except CttuiError as error:
+            await self.jobs.hold(job, f"cannot resume: {error.message}; then press p")
+            return
+        await self.jobs.start(job)
+
+    def _job_selection(self, job: Job) -> Selection:
+        origin = self.jobs_origin(job)
+        return for_job(
+            self.setup.environ, self.config, origin.account_id, origin.base_url, origin.profile
+        )
+
+    def jobs_origin(self, job: Job) -> Origin:
+        """Where `job` runs now: the demo's emulator moves to a new port at each start."""
+        if self.setup.demo:
+            return Origin(job.origin.account_id, self.setup.environ[ENV_BASE_URL], DEMO_PROFILE)
+        return job.origin
+
+    def poll_job_now(self, job: Job) -> float | None:
+        """Poll now (as soon as allowed); a job waiting for credentials tries to resume."""
+        if self.jobs.running(job):
+            return self.jobs.poll_now(job)
+        if job.elsewhere or job.state not in (JobState.PENDING, JobState.QUEUED):
+            return None
+        self._in_worker(self._resume(job), f"Resuming job {job.id}")
+        return 0.0
+
+    def resubmit(self, job: Job) -> None:
+        self._in_worker(self._resubmit(job), f"Resubmitting job {job.id}")
+
+    async def _resubmit(self, job: Job) -> None:
+        try:
+            client = await self._client(self._job_selection(job))
+        except CttuiError as error:
+            self.notify(f"{error.message}; or press F2", title="Not resubmitted", severity="error")
+            return
+        await (await self.jobs.resubmit(job, client))
+
+    def _journal_failed(self, message: str) -> None:
+        self.notify(message, title="Job journal", severity="error", timeout=30)
 
     async def _client(self, selection: Selection) -> CleverTapClient:
         from cttui.api.client import CleverTapClient
@@ -200,8 +266,11 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
         return client
 
     async def on_unmount(self) -> None:
+        # Stopped, not cancelled: pending jobs stay pending in the journal and resume next time.
+        await self.jobs.close()
         for client in self._all_clients:
             await client.aclose()
+        await asyncio.to_thread(self.journal.close)
 
     def use_session_passcodes(self) -> None:
         """No usable keyring: passcodes typed from now on are kept in memory until quit."""

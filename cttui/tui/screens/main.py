@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Static
@@ -16,10 +16,12 @@ from textual.widgets import Button, Footer, Header, Static
 from cttui.api.draft import QueryDraft
 from cttui.api.errors import QueryError
 from cttui.api.regions import DEFAULT_REGION
-from cttui.jobs import Job
+from cttui.jobs import Job, JobState
+from cttui.report import detail_text, job_curl
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.confirm import ConfirmScreen
-from cttui.tui.widgets.job_panel import JobPanel
+from cttui.tui.screens.job_details import JobDetailsScreen
+from cttui.tui.widgets.job_panel import ACTIONS, JobPanel
 from cttui.tui.widgets.preview import QueryPreview
 from cttui.tui.widgets.query_editor import QueryEditor
 
@@ -28,6 +30,16 @@ if TYPE_CHECKING:
     from cttui.tui.app import CttuiApp
 
 NO_ACCOUNT = "$CLEVERTAP_ACCOUNT_ID"
+JOB_COMMANDS = {
+    "details": ("Job {id}: details", "Body, req_id, every request and its answer (enter)"),
+    "poll_now": ("Job {id}: poll now", "Ask now; CleverTap allows one poll per 30 s (p)"),
+    "cancel": ("Job {id}: cancel", "Stop waiting for this count (x)"),
+    "resubmit": ("Job {id}: resubmit", "Send the query again as the same job (r)"),
+    "copy_count": ("Job {id}: copy the count", "To the clipboard (c)"),
+    "copy_curl": ("Job {id}: copy as curl", "The request as a curl command (y)"),
+    "load": ("Job {id}: load into the editor", "To change and run again (l)"),
+    "remove": ("Job {id}: remove", "From the list and the journal (d)"),
+}
 
 
 class JobChanged(Message):
@@ -53,18 +65,22 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         super().__init__()
         # The draft last sent, loaded or cleared: replacing it loses nothing.
         self._kept: QueryDraft | None = None
+        # Each job's state as last shown, to tell a job that just ended from one loaded ended.
+        self._states: dict[int, JobState] = {}
 
     def compose(self) -> ComposeResult:
         app = self.app
         yield Header()
         yield Static(id="connection", markup=False)
-        with Horizontal(id="workspace"):
-            with VerticalScroll(id="editor-pane"):
-                yield QueryEditor(
-                    app.setup.today, app.known_events, app.known_properties, id="editor"
-                )
-                yield QueryPreview(id="preview")
-            yield JobPanel(id="jobs")
+        with Vertical(id="workspace"):
+            with Horizontal(id="top"):
+                with VerticalScroll(id="editor-pane"):
+                    yield QueryEditor(
+                        app.setup.today, app.known_events, app.known_properties, id="editor"
+                    )
+                with VerticalScroll(id="preview-pane"):
+                    yield QueryPreview(id="preview")
+            yield JobPanel(app.jobs.clock.now, id="jobs")
         yield Footer()
 
     def commands(self) -> Iterator[SystemCommand]:
@@ -79,12 +95,21 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
             "Copy as curl", "The request as a curl command (ctrl+y)", self.action_copy_curl
         )
         yield SystemCommand("New query", "Clear the editor (ctrl+l)", self.action_new_query)
-        job = self.query_one(JobPanel).selected
+        panel = self.query_one(JobPanel)
+        job = panel.selected
         if job is not None:
+            for action, (title, help_text) in JOB_COMMANDS.items():
+                if ACTIONS[action](job):
+                    yield SystemCommand(
+                        title.format(id=job.id),
+                        help_text,
+                        lambda action=action, job=job: self.perform(action, job),
+                    )
+        if panel.check_action("clear_finished", ()):
             yield SystemCommand(
-                f"Load job {job.id} into the editor",
-                "The selected job's query, to change and run again (l in the job list)",
-                lambda: self.query_one(JobPanel).action_load(),
+                "Clear finished jobs",
+                "Remove every done, failed and cancelled job from the list (D)",
+                self._clear_finished,
             )
 
     @property
@@ -163,12 +188,88 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
     def action_new_query(self) -> None:
         self._replace(self.editor.blank())
 
-    @on(JobPanel.LoadRequested)
-    def _load_job(self, event: JobPanel.LoadRequested) -> None:
-        query = event.job.query
+    @on(JobPanel.ActionRequested)
+    def _job_action(self, event: JobPanel.ActionRequested) -> None:
+        self.perform(event.action, event.job)
+
+    @on(JobPanel.ClearFinishedRequested)
+    def _clear_requested(self) -> None:
+        self._clear_finished()
+
+    def perform(self, action: str, job: Job) -> None:
+        """Carry out one of the job panel's ACTIONS on `job`."""
+        app = self.app
+        if action == "details":
+            app.push_screen(JobDetailsScreen(job, app.jobs.clock.now, self.perform))
+        elif action == "poll_now":
+            wait = app.poll_job_now(job)
+            if wait is None:
+                self.notify(f"job {job.id} is not waiting to poll", severity="warning")
+            elif wait >= 1:
+                self.notify(
+                    f"job {job.id} polls in {wait:.0f} s: CleverTap allows one poll per 30 s",
+                    title="Poll now",
+                )
+        elif action == "cancel":
+            self.run_worker(app.jobs.cancel(job), name=f"Cancelling job {job.id}")
+        elif action == "resubmit":
+            app.resubmit(job)
+        elif action == "copy_count" and job.count is not None:
+            app.copy_to_clipboard(str(job.count))
+            self.notify(f"{job.count:,} (job {job.id}) copied", title="Copied")
+        elif action == "copy_curl":
+            curl = job_curl(job)
+            if curl is not None:
+                app.copy_to_clipboard(curl)
+                self.notify(
+                    f"curl for job {job.id} copied; it reads the passcode from $CLEVERTAP_PASSCODE",
+                    title="Copied",
+                )
+        elif action == "load":
+            self._load_job(job)
+        elif action == "remove":
+            self._remove([job])
+
+    def _remove(self, jobs: list[Job]) -> None:
+        async def remove() -> None:
+            await self.app.jobs.remove(jobs)
+            self.query_one(JobPanel).forget(jobs)
+
+        running = [
+            job for job in jobs if not job.state.finished and job.state is not JobState.INTERRUPTED
+        ]
+        if not running:
+            self.run_worker(remove(), name="Removing jobs", exit_on_error=False)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(remove(), name="Removing jobs", exit_on_error=False)
+
+        job = running[0]
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Job {job.id} is still {job.state}; removing it stops it, and its count is lost. "
+                "Remove it?",
+                yes="Remove",
+                no="Keep it",
+            ),
+            answered,
+        )
+
+    def _clear_finished(self) -> None:
+        async def clear() -> None:
+            cleared = await self.app.jobs.clear_finished()
+            self.query_one(JobPanel).forget(cleared)
+            self.notify(f"{len(cleared)} finished job(s) cleared", title="Jobs")
+
+        self.run_worker(clear(), name="Clearing finished jobs", exit_on_error=False)
+
+    def _load_job(self, job: Job) -> None:
+        query = job.query
         if query is None:
             self.notify(
-                f"job {event.job.id} was started from its req_id alone; there is no query to load",
+                f"job {job.id} was started from its req_id alone; there is no query to load",
                 severity="warning",
             )
             return
@@ -211,7 +312,25 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         self.post_message(JobChanged(job))
 
     def on_job_changed(self, message: JobChanged) -> None:
-        self.query_one(JobPanel).show(message.job)
+        job = message.job
+        panel = self.query_one(JobPanel)
+        was = self._states.get(job.id)
+        self._states[job.id] = job.state
+        panel.show(job)
+        ended = job.state in (JobState.DONE, JobState.FAILED)
+        if ended and was is not None and not was.finished and not self._watching(job):
+            if job.state is JobState.DONE:
+                self.notify(detail_text(job), title=f"Job {job.id} done")
+            else:
+                self.notify(detail_text(job), title=f"Job {job.id} failed", severity="error")
+
+    def _watching(self, job: Job) -> bool:
+        """Whether the user has `job` in front of them: no need to tell them it ended."""
+        screen = self.app.screen
+        if isinstance(screen, JobDetailsScreen):
+            return screen.job is job
+        panel = self.query_one(JobPanel)
+        return screen is self and panel.table.has_focus and panel.selected is job
 
     @on(Button.Pressed, "#run")
     def _run_pressed(self) -> None:

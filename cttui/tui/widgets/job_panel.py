@@ -1,7 +1,12 @@
-"""The jobs sent from this app: one row each, newest first, kept current as they change."""
+"""Every job, newest first, kept current as it changes, with the actions on the selected one.
+
+The countdown and elapsed columns tick each second, for the rows in view only: a list of
+hundreds of jobs costs no more than the dozen a user can see.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
@@ -10,93 +15,86 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Button, DataTable, Static
+from textual.widgets import DataTable, Static
 
-from cttui.api.models import DateRange
 from cttui.jobs import Job, JobState
+from cttui.report import (
+    count_text,
+    dates_text,
+    detail_text,
+    duration_text,
+    state_text,
+    summary_text,
+)
 
-# The count comes before the dates: in a narrow panel, the last column is the one cut off.
 COLUMNS = (
     ("#", "id"),
-    ("Event", "event"),
+    ("Query", "query"),
+    ("Dates", "dates"),
     ("State", "state"),
     ("Count", "count"),
-    ("Dates", "dates"),
+    ("Polls", "polls"),
+    ("Next", "next"),
+    ("Elapsed", "elapsed"),
 )
-STATE_STYLES = {JobState.DONE: "bold", JobState.FAILED: "italic"}
-# Long event names are cut in the list (the line under it has them whole).
-EVENT_WIDTH = 24
+TICKING = ("next", "elapsed")
+QUERY_WIDTH = 32
+STATE_STYLES = {
+    JobState.DONE: "bold",
+    JobState.FAILED: "bold italic",
+    JobState.INTERRUPTED: "italic",
+    JobState.CANCELLED: "dim",
+}
 
-
-def dates_text(dates: DateRange) -> str:
-    start, end = dates.start, dates.end
-    if start == end:
-        return start.isoformat()
-    if start.year == end.year:
-        return f"{start.isoformat()} → {end:%m-%d}"
-    return f"{start.isoformat()} → {end.isoformat()}"
-
-
-def detail_text(job: Job) -> str:
-    """One line on the highlighted job: what it asked, and how it ended or why it waits."""
-    if job.state is JobState.DONE and job.count is not None:
-        outcome = f"{job.count:,} profiles"
-    elif job.error:
-        # CleverTap refuses many queries with HTTP 200 and a "fail" body; that code says nothing.
-        status = f" (HTTP {job.http_status})" if job.http_status not in (None, 200) else ""
-        retry = f", retry {job.retries}" if job.retries and not job.state.finished else ""
-        outcome = f"{job.state}{retry}: {job.error}{status}"
-    elif job.req_id:
-        polls = f", {job.polls} poll{'s' if job.polls != 1 else ''}" if job.polls else ""
-        outcome = f"{job.state} as req_id {job.req_id}{polls}"
-    else:
-        outcome = str(job.state)
-    dates = f", {dates_text(job.query.date_range)}" if job.query else ""
-    return f"Job {job.id}, {event_text(job)}{dates}: {outcome}"
-
-
-def list_event_text(job: Job) -> str:
-    """The event for the list: cut to fit, with `+N` for its filters kept in view."""
-    if job.query is None:
-        return event_text(job)
-    filters = len(job.query.filters)
-    more = f" +{filters}" if filters else ""
-    name = job.query.event_name
-    room = EVENT_WIDTH - len(more)
-    return (name if len(name) <= room else name[: room - 1] + "…") + more
-
-
-def event_text(job: Job) -> str:
-    if job.query is None:
-        return f"req_id {job.req_id}"
-    filters = len(job.query.filters)
-    more = f" (+{filters} filter{'s' if filters > 1 else ''})" if filters else ""
-    return job.query.event_name + more
+# Which action applies to a job in which state; the footer shows only those that do.
+ACTIONS: dict[str, Callable[[Job], bool]] = {
+    "details": lambda job: True,
+    "poll_now": lambda job: job.state in (JobState.PENDING, JobState.QUEUED) and not job.elsewhere,
+    "cancel": lambda job: job.cancellable and not job.elsewhere,
+    "resubmit": lambda job: job.state.resubmittable and job.query is not None,
+    "copy_count": lambda job: job.count is not None,
+    "copy_curl": lambda job: job.query is not None,
+    "load": lambda job: job.query is not None,
+    "remove": lambda job: not job.elsewhere,
+}
 
 
 class JobPanel(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("l", "load", "Load into editor", id="load-job"),
+        Binding("p", "act('poll_now')", "Poll now", id="poll-now"),
+        Binding("x", "act('cancel')", "Cancel job", id="cancel-job"),
+        Binding("r", "act('resubmit')", "Resubmit", id="resubmit-job"),
+        Binding("c", "act('copy_count')", "Copy count", id="copy-count"),
+        Binding("y", "act('copy_curl')", "Copy curl", id="copy-job-curl"),
+        Binding("l", "act('load')", "Load", id="load-job"),
+        Binding("delete,d", "act('remove')", "Remove", id="remove-job"),
+        Binding("D", "clear_finished", "Clear finished", id="clear-finished"),
     ]
 
-    class LoadRequested(Message):
-        def __init__(self, job: Job) -> None:
+    class ActionRequested(Message):
+        """`action` (a key of ACTIONS) on `job`, for the screen to carry out."""
+
+        def __init__(self, action: str, job: Job) -> None:
             super().__init__()
+            self.action = action
             self.job = job
 
-    def __init__(self, *, id: str | None = None) -> None:
+    class ClearFinishedRequested(Message):
+        pass
+
+    def __init__(self, now: Callable[[], float], *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self._now = now
         self._jobs: dict[int, Job] = {}
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="job-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="job-detail", markup=False)
         yield Static(
-            "No jobs yet. Build a query and press ctrl+r: it shows here, "
-            "pending jobs poll on their own, and l loads one back into the editor.",
+            "No jobs yet. Build a query and press ctrl+r: it shows here, and pending jobs poll "
+            "on their own, even across restarts. Enter on a job shows everything about it.",
             id="jobs-empty",
         )
-        yield Button("Load into editor  l", id="load-job", compact=True)
 
     def on_mount(self) -> None:
         self.border_title = "Jobs"
@@ -104,10 +102,15 @@ class JobPanel(Vertical):
         for label, key in COLUMNS:
             table.add_column(label, key=key)
         self._show_empty()
+        self.set_interval(1, self.tick)
+
+    @property
+    def table(self) -> DataTable[str | Text]:
+        return self.query_one(DataTable)
 
     def show(self, job: Job) -> None:
         """Add `job`'s row, or bring it up to date."""
-        table = self.query_one(DataTable)
+        table = self.table
         cells = self._cells(job)
         key = str(job.id)
         self._jobs[job.id] = job
@@ -116,54 +119,105 @@ class JobPanel(Vertical):
                 table.update_cell(key, column, value)
         else:
             table.add_row(*cells, key=key)
-            table.sort("id", key=lambda job_id: -int(job_id), reverse=False)
+            table.sort("id", key=lambda job_id: -int(job_id))
             table.move_cursor(row=0)
         self._show_empty()
         self._show_detail()
+        self.screen.refresh_bindings()
+
+    def forget(self, jobs: list[Job]) -> None:
+        table = self.table
+        for job in jobs:
+            self._jobs.pop(job.id, None)
+            if str(job.id) in table.rows:
+                table.remove_row(str(job.id))
+        self._show_empty()
+        self._show_detail()
+        self.screen.refresh_bindings()
+
+    def tick(self) -> int:
+        """Redraw the countdown and elapsed time of the rows in view; returns how many."""
+        table = self.table
+        if not table.row_count or not table.display:
+            return 0
+        first = int(table.scroll_y)
+        in_view = max(0, table.scrollable_content_region.height - table.header_height)
+        now = self._now()
+        drawn = 0
+        for row in table.ordered_rows[first : first + in_view]:
+            job = self._jobs.get(int(str(row.key.value)))
+            if job is None:
+                continue
+            for column, value in zip(TICKING, self._ticking(job, now), strict=True):
+                table.update_cell(row.key, column, value)
+            drawn += 1
+        return drawn
 
     @property
     def selected(self) -> Job | None:
-        table = self.query_one(DataTable)
+        table = self.table
         if not table.row_count:
             return None
         row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
         return self._jobs.get(int(str(row_key.value)))
 
-    def action_load(self) -> None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "act":
+            job = self.selected
+            return job is not None and ACTIONS[str(parameters[0])](job)
+        if action == "clear_finished":
+            return any(job.state.finished for job in self._jobs.values())
+        return True
+
+    def action_act(self, action: str) -> None:
         job = self.selected
-        if job is not None:
-            self.post_message(self.LoadRequested(job))
+        if job is not None and ACTIONS[action](job):
+            self.post_message(self.ActionRequested(action, job))
+
+    def action_clear_finished(self) -> None:
+        self.post_message(self.ClearFinishedRequested())
+
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_act("details")
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
         self._show_detail()
+        self.screen.refresh_bindings()
 
     def _show_detail(self) -> None:
         job = self.selected
         self.query_one("#job-detail", Static).update(detail_text(job) if job else "")
 
-    @on(Button.Pressed, "#load-job")
-    def _load_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_load()
+    def _ticking(self, job: Job, now: float) -> tuple[Text, Text]:
+        countdown = job.countdown(now) if self.app_runs(job) else None
+        return (
+            Text(duration_text(countdown) if countdown is not None else "", justify="right"),
+            Text(duration_text(job.elapsed(now)), justify="right"),
+        )
+
+    @staticmethod
+    def app_runs(job: Job) -> bool:
+        return job.client is not None or job.elsewhere
 
     def _cells(self, job: Job) -> tuple[str | Text, ...]:
         # Strings in a DataTable are markup; what a user typed (or a server said) is not.
         query = job.query
-        dates = dates_text(query.date_range) if query else ""
-        count = f"{job.count:,}" if job.count is not None else ""
+        summary = summary_text(query, QUERY_WIDTH) if query else f"req_id {job.req_id}"
         return (
             str(job.id),
-            Text(list_event_text(job)),
-            # One word, so that the count beside it stays in view in a narrow panel.
-            Text(str(job.state), style=STATE_STYLES.get(job.state, "")),
-            Text(count, justify="right"),
-            dates,
+            Text(summary),
+            Text(dates_text(query.date_range) if query else ""),
+            Text(state_text(job), style=STATE_STYLES.get(job.state, "")),
+            Text(count_text(job), justify="right"),
+            Text(str(job.polls), justify="right"),
+            *self._ticking(job, self._now()),
         )
 
     def _show_empty(self) -> None:
         has_jobs = bool(self._jobs)
-        self.query_one(DataTable).display = has_jobs
+        self.table.display = has_jobs
         self.query_one("#job-detail").display = has_jobs
-        self.query_one("#load-job").display = has_jobs
         self.query_one("#jobs-empty").display = not has_jobs

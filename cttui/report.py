@@ -1,0 +1,183 @@
+"""How a job reads to a person, in the words both faces use: the job panel and `cttui jobs`."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from cttui.api.curl import curl_command
+from cttui.api.models import DateRange, PropertyFilter, Query
+from cttui.jobs import Job, JobState
+
+
+def dates_text(dates: DateRange) -> str:
+    start, end = dates.start, dates.end
+    if start == end:
+        return start.isoformat()
+    if start.year == end.year:
+        return f"{start.isoformat()} → {end:%m-%d}"
+    return f"{start.isoformat()} → {end.isoformat()}"
+
+
+def duration_text(seconds: float) -> str:
+    """A short duration: 9s, 2m05s, 1h02m, 3d04h."""
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
+
+
+def clock_text(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def filter_text(item: PropertyFilter) -> str:
+    body = item.to_payload()
+    if "value" not in body:
+        return f"{item.name} {item.operator}"
+    return f"{item.name} {item.operator} {json.dumps(body['value'], ensure_ascii=False)}"
+
+
+def event_text(job: Job) -> str:
+    if job.query is None:
+        return f"req_id {job.req_id}"
+    filters = len(job.query.filters)
+    more = f" (+{filters} filter{'s' if filters > 1 else ''})" if filters else ""
+    return job.query.event_name + more
+
+
+def summary_text(query: Query | None, width: int) -> str:
+    """The event with a short filter summary, cut to `width`: `Charged · amount > 100 +1`."""
+    if query is None:
+        return ""
+    text = query.event_name
+    if query.filters:
+        first = filter_text(query.filters[0])
+        more = f" +{len(query.filters) - 1}" if len(query.filters) > 1 else ""
+        text = f"{text} · {first}{more}"
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def count_text(job: Job) -> str:
+    return f"{job.count:,}" if job.count is not None else ""
+
+
+def state_text(job: Job) -> str:
+    if job.elsewhere:
+        return f"{job.state} (another cttui)"
+    if job.error and not job.state.finished and job.retries:
+        return f"{job.state}, retry {job.retries}"
+    return str(job.state)
+
+
+def outcome_text(job: Job) -> str:
+    """How the job ended, or why it waits."""
+    if job.state is JobState.DONE and job.count is not None:
+        return f"{job.count:,} profiles"
+    if job.error:
+        # CleverTap refuses many queries with HTTP 200 and a "fail" body; that code says nothing.
+        status = f" (HTTP {job.http_status})" if job.http_status not in (None, 200) else ""
+        return f"{state_text(job)}: {job.error}{status}"
+    if job.state is JobState.INTERRUPTED:
+        return "interrupted before the server answered; resubmit to send it again"
+    if job.req_id:
+        polls = f", {job.polls} poll{'s' if job.polls != 1 else ''}" if job.polls else ""
+        return f"{state_text(job)} as req_id {job.req_id}{polls}"
+    return state_text(job)
+
+
+def detail_text(job: Job) -> str:
+    """One line on the job: what it asked, and how it ended or why it waits."""
+    dates = f", {dates_text(job.query.date_range)}" if job.query else ""
+    return f"Job {job.id}, {event_text(job)}{dates}: {outcome_text(job)}"
+
+
+def job_curl(job: Job) -> str | None:
+    if job.query is None:
+        return None
+    return curl_command(job.query, job.origin.base_url, job.origin.account_id)
+
+
+def job_fields(job: Job, now: float) -> list[tuple[str, str]]:
+    """Everything about a job as label and value, for a details view."""
+    query = job.query
+    fields = [("state", outcome_text(job))]
+    if query is not None:
+        fields.append(("event", query.event_name))
+        fields.extend(("filter", filter_text(item)) for item in query.filters)
+        days = query.date_range.days
+        fields.append(
+            (
+                "dates",
+                f"{query.date_range.start} to {query.date_range.end} "
+                f"({days} day{'s' if days != 1 else ''})",
+            )
+        )
+    origin = job.origin
+    fields.append(("account", f"{origin.label} ({origin.account_id} on {origin.base_url})"))
+    fields.append(("req_id", job.req_id or "none yet"))
+    # A countdown only means something while some process runs the job.
+    countdown = job.countdown(now) if job.client is not None or job.elsewhere else None
+    next_poll = f", next in {duration_text(countdown)}" if countdown is not None else ""
+    fields.append(("polls", f"{job.polls}{next_poll}"))
+    if job.retries:
+        fields.append(("retries", str(job.retries)))
+    if job.error:
+        fields.append(("error", job.error))
+    if job.http_status is not None:
+        fields.append(("HTTP", str(job.http_status)))
+    fields.append(("started", clock_text(job.created)))
+    ended = f", finished {clock_text(job.finished)}" if job.finished is not None else ""
+    fields.append(("elapsed", f"{duration_text(job.elapsed(now))}{ended}"))
+    if query is not None:
+        fields.append(("body", query.to_json()))
+    return fields
+
+
+def attempt_lines(job: Job) -> list[str]:
+    return [
+        f"{clock_text(attempt.at)}  {attempt.kind:<6}  {attempt.answer}  ({attempt.seconds:.2f} s)"
+        for attempt in job.attempts
+    ]
+
+
+def job_json(job: Job) -> dict[str, object]:
+    """A job for scripts: stable keys, times as ISO 8601 local time."""
+    query = job.query
+    return {
+        "id": job.id,
+        "state": job.state.value,
+        "count": job.count,
+        "req_id": job.req_id,
+        "error": job.error,
+        "http_status": job.http_status,
+        "polls": job.polls,
+        "retries": job.retries,
+        "profile": job.origin.profile,
+        "account_id": job.origin.account_id,
+        "base_url": job.origin.base_url,
+        "body": query.to_payload() if query is not None else None,
+        "created": datetime.fromtimestamp(job.created).isoformat(timespec="seconds"),
+        "finished": (
+            datetime.fromtimestamp(job.finished).isoformat(timespec="seconds")
+            if job.finished is not None
+            else None
+        ),
+        "attempts": [
+            {
+                "at": datetime.fromtimestamp(attempt.at).isoformat(timespec="seconds"),
+                "kind": attempt.kind,
+                "answer": attempt.answer,
+                "http_status": attempt.http_status,
+                "seconds": round(attempt.seconds, 3),
+            }
+            for attempt in job.attempts
+        ],
+    }

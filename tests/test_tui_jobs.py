@@ -1,0 +1,352 @@
+"""The job panel and the journal behind it, driven with Pilot against emulators over loopback:
+cancel, resubmit, poll now, details, remove, clear finished, toasts, resume after a restart, and a
+journal that cannot be used."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable
+
+from cttui.api.models import DateRange, PropertyFilter, Query
+from cttui.emulator import Emulator, EmulatorConfig
+from cttui.jobs import Job, JobState
+from cttui.store.journal import JobRecord, Journal, Origin
+from cttui.tui.app import CttuiApp
+from cttui.tui.screens.confirm import ConfirmScreen
+from cttui.tui.screens.job_details import JobDetailsScreen
+from cttui.tui.screens.main import MainScreen
+from cttui.tui.widgets.job_panel import JobPanel
+from tests.apps import build_app, until
+from tests.conftest import DEFAULTS
+
+SIZE = (120, 40)
+TODAY = date.today()
+SHORT = Query("Charged", DateRange(TODAY, TODAY))
+LONG = Query(
+    "App Launched",
+    DateRange(date.fromordinal(TODAY.toordinal() - 60), TODAY),
+    (PropertyFilter.from_text("platform", "equals", "iOS"),),
+)
+
+
+@pytest.fixture(scope="module")
+def slow_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    """Every count is partial and takes ten minutes: jobs stay pending as long as a test needs."""
+    config = EmulatorConfig(
+        seed=5,
+        profiles=300,
+        events=3_000,
+        today=TODAY,
+        partial_after_days=0,
+        compute_seconds=600,
+        cache_dir=tmp_path_factory.mktemp("slow-emulator"),
+    )
+    with Emulator(config) as running:
+        yield running
+
+
+def app_on(emulator: Emulator, journal: Path | None = None, poll_interval: float = 0.1) -> CttuiApp:
+    emulator.reset_log()
+    environ = {
+        "CLEVERTAP_ACCOUNT_ID": DEFAULTS.account_id,
+        "CLEVERTAP_PASSCODE": DEFAULTS.passcode,
+        "CTTUI_BASE_URL": emulator.base_url,
+    }
+    return build_app(environ=environ, poll_interval=poll_interval, journal=journal)
+
+
+async def opened(pilot: Pilot[int]) -> JobPanel:
+    await until(pilot, lambda: isinstance(pilot.app.screen, MainScreen), "the main screen")
+    await pilot.pause()
+    return pilot.app.screen.query_one(JobPanel)
+
+
+async def sent(pilot: Pilot[int], query: Query, state: JobState | None = None) -> Job:
+    """Send `query` as the editor would, and wait for its job (in `state`, if given)."""
+    app = pilot.app
+    assert isinstance(app, CttuiApp)
+    assert app.selection is not None
+    before = len(app.jobs.jobs)
+    app.send(query, app.selection)
+    await until(pilot, lambda: len(app.jobs.jobs) > before, "the new job")
+    job = app.jobs.jobs[-1]
+    if state is not None:
+        await until(pilot, lambda: job.state is state, f"job {job.id} to be {state}")
+    return job
+
+
+async def select_job(pilot: Pilot[int], job: Job) -> None:
+    panel = pilot.app.screen.query_one(JobPanel)
+    panel.table.focus()
+    panel.table.move_cursor(row=panel.table.get_row_index(str(job.id)))
+    await pilot.pause()
+    assert panel.selected is job
+
+
+def methods(emulator: Emulator) -> list[str]:
+    return [request.method for request in emulator.requests]
+
+
+def row(pilot: Pilot[int], job: Job) -> list[str]:
+    table = pilot.app.screen.query_one(DataTable)
+    return [str(cell) for cell in table.get_row(str(job.id))]
+
+
+def journal_states(path: Path) -> dict[int, str]:
+    with sqlite3.connect(path) as db:
+        return dict(db.execute("SELECT id, state FROM jobs").fetchall())
+
+
+async def test_a_pending_job_shows_polls_countdown_and_elapsed_and_cancel_stops_it(
+    slow_emulator: Emulator, tmp_path: Path
+) -> None:
+    journal = tmp_path / "journal.sqlite3"
+    app = app_on(slow_emulator, journal, poll_interval=30)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        job = await sent(pilot, LONG, JobState.PENDING)
+        await until(pilot, lambda: row(pilot, job)[6].endswith("s"), "the countdown")
+        cells = row(pilot, job)
+        assert cells[1] == 'App Launched · platform equals "iOS"'[:31] + "…"
+        assert (cells[3], cells[5]) == ("pending", "0")
+        assert 25 <= int(cells[6].removesuffix("s")) <= 30
+        assert journal_states(journal) == {job.id: "pending"}
+
+        await select_job(pilot, job)
+        await pilot.press("x")
+        await until(pilot, lambda: job.state is JobState.CANCELLED, "the cancel")
+        assert row(pilot, job)[3] == "cancelled"
+        assert journal_states(journal) == {job.id: "cancelled"}
+        sent_before = len(slow_emulator.requests)
+        assert methods(slow_emulator) == ["POST"]
+        assert not app.jobs.running(job)
+    assert len(slow_emulator.requests) == sent_before
+
+
+async def test_poll_now_asks_at_once_off_clevertap(slow_emulator: Emulator) -> None:
+    app = app_on(slow_emulator, poll_interval=600)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await opened(pilot)
+        job = await sent(pilot, LONG, JobState.PENDING)
+        await until(pilot, lambda: job.next_poll_at is not None, "the wait for the next poll")
+        await select_job(pilot, job)
+        await pilot.press("p")
+        await until(pilot, lambda: job.polls == 1, "the poll")
+        assert methods(slow_emulator) == ["POST", "GET"]
+        assert row(pilot, job)[5] == "1"
+        # Still pending, the next poll is an interval away again.
+        assert job.countdown(time.time()) == pytest.approx(600, abs=5)
+
+
+async def test_details_show_the_body_req_id_every_request_and_the_curl(
+    slow_emulator: Emulator,
+) -> None:
+    app = app_on(slow_emulator, poll_interval=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        job = await sent(pilot, LONG, JobState.PENDING)
+        await until(pilot, lambda: job.polls >= 2, "two polls")
+        await select_job(pilot, job)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, JobDetailsScreen), "the details")
+        screen = app.screen
+        assert isinstance(screen, JobDetailsScreen)
+        fields = str(screen.query_one("#job-fields").render())
+        assert f"req_id   {job.req_id}" in fields
+        assert LONG.to_json() in fields
+        assert 'platform equals "iOS"' in fields
+        attempts = screen.query_one("#job-attempts", DataTable)
+        await until(pilot, lambda: attempts.row_count == len(job.attempts), "every request")
+        first = [str(cell) for cell in attempts.get_row_at(0)]
+        assert first[1:4] == ["submit", f"partial: req_id {job.req_id}", "200"]
+        assert [str(attempts.get_row_at(1)[1])] == ["poll"]
+        curl = str(screen.query_one("#job-curl").render())
+        assert slow_emulator.base_url in curl
+        assert "$CLEVERTAP_PASSCODE" in curl
+        assert DEFAULTS.passcode not in curl + fields
+        # Later polls appear while the screen is open.
+        seen = attempts.row_count
+        await until(pilot, lambda: attempts.row_count > seen, "a later poll in the list")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+
+
+async def test_copy_count_and_curl_and_a_toast_only_when_looking_elsewhere(
+    emulator: Emulator,
+) -> None:
+    app = app_on(emulator)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await opened(pilot)
+        # The focus is in the editor: the user is not looking at the job.
+        first = await sent(pilot, SHORT, JobState.DONE)
+        await until(pilot, lambda: bool(app._notifications), "a toast")
+        toast = list(app._notifications)[-1]
+        assert toast.title == f"Job {first.id} done"
+        assert f"{first.count:,} profiles" in toast.message
+        app.clear_notifications()
+
+        await select_job(pilot, first)
+        await pilot.press("c")
+        assert app.clipboard == str(first.count)
+        await pilot.press("y")
+        assert app.clipboard.startswith(f"curl -X POST {emulator.base_url}")
+        assert DEFAULTS.passcode not in app.clipboard
+        app.clear_notifications()
+
+        # Watching the job list, with the next job selected as it finishes: no toast.
+        app.send(SHORT, app.selection)  # type: ignore[arg-type]
+        await until(pilot, lambda: len(app.jobs.jobs) == 2, "the second job")
+        second = app.jobs.jobs[-1]
+        await select_job(pilot, second)
+        await until(pilot, lambda: second.state is JobState.DONE, "the second job to finish")
+        await pilot.pause()
+        assert not [n for n in app._notifications if n.title.startswith("Job ")]
+
+
+async def test_clear_finished_keeps_pending_jobs_here_and_in_the_journal(
+    emulator: Emulator, slow_emulator: Emulator, tmp_path: Path
+) -> None:
+    journal = tmp_path / "journal.sqlite3"
+    app = app_on(slow_emulator, journal, poll_interval=30)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = await opened(pilot)
+        pending = await sent(pilot, LONG, JobState.PENDING)
+        failed = await sent(pilot, Query("No Such Event", SHORT.date_range), JobState.FAILED)
+        panel.table.focus()
+        await pilot.press("D")
+        await until(pilot, lambda: panel.table.row_count == 1, "the finished job to go")
+        assert app.jobs.jobs == [pending]
+        assert journal_states(journal) == {pending.id: "pending"}
+        assert str(failed.id) not in panel.table.rows
+
+
+async def test_removing_a_pending_job_asks_first(slow_emulator: Emulator, tmp_path: Path) -> None:
+    journal = tmp_path / "journal.sqlite3"
+    app = app_on(slow_emulator, journal, poll_interval=30)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = await opened(pilot)
+        job = await sent(pilot, LONG, JobState.PENDING)
+        await select_job(pilot, job)
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+        assert app.jobs.jobs == [job]
+        assert app.jobs.running(job)
+        await select_job(pilot, job)
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.press("y")
+        await until(pilot, lambda: not app.jobs.jobs, "the job to go")
+        assert panel.table.row_count == 0
+        assert journal_states(journal) == {}
+
+
+def dead_owner_journal(path: Path, *records: JobRecord) -> None:
+    """A journal left by a cttui that was killed: rows owned by a process that is gone."""
+    journal = Journal.open(path)
+    try:
+        for record in records:
+            record.id = journal.create(record)
+    finally:
+        journal.close()
+
+
+async def test_an_interrupted_job_resubmits_with_one_key(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    journal = tmp_path / "journal.sqlite3"
+    origin = Origin(DEFAULTS.account_id, emulator.base_url)
+    dead_owner_journal(journal, JobRecord(0, origin, SHORT, JobState.SENDING, created=1.0))
+    app = app_on(emulator, journal)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = await opened(pilot)
+        await until(pilot, lambda: bool(app.jobs.jobs), "the job from the journal")
+        job = app.jobs.jobs[0]
+        assert job.state is JobState.INTERRUPTED
+        await until(pilot, lambda: panel.table.row_count == 1, "its row")
+        assert row(pilot, job)[3] == "interrupted"
+        assert emulator.requests == []
+        await select_job(pilot, job)
+        await pilot.press("r")
+        await until(pilot, lambda: job.state is JobState.DONE, "the resubmitted job")
+        assert job.count == emulator.count("Charged", *(int(f"{TODAY:%Y%m%d}"),) * 2)
+        assert methods(emulator) == ["POST"]
+        assert journal_states(journal) == {job.id: "done"}
+
+
+async def test_a_pending_job_resumes_on_start_without_a_second_post(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    # A real pending request on the emulator, as a killed cttui would have left it.
+    app = app_on(emulator, tmp_path / "first.sqlite3", poll_interval=600)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        first = await sent(pilot, LONG, JobState.PENDING)
+    req_id = first.req_id
+    assert req_id is not None
+    journal = tmp_path / "journal.sqlite3"
+    origin = Origin(DEFAULTS.account_id, emulator.base_url)
+    record = JobRecord(0, origin, LONG, JobState.PENDING, req_id=req_id, created=1.0)
+    record.last_request_at = time.time()
+    dead_owner_journal(journal, record)
+
+    app = app_on(emulator, journal, poll_interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        await until(pilot, lambda: bool(app.jobs.jobs), "the job from the journal")
+        job = app.jobs.jobs[0]
+        await until(pilot, lambda: job.state is JobState.DONE, "the resumed job", limit=20)
+        assert methods(emulator) == ["GET"] * len(emulator.requests)
+        assert {r.query["req_id"] for r in emulator.requests} == {req_id}
+        assert job.count == emulator.count(
+            "App Launched",
+            int(f"{LONG.date_range.start:%Y%m%d}"),
+            int(f"{TODAY:%Y%m%d}"),
+            [{"name": "platform", "operator": "equals", "value": "iOS"}],
+        )
+        assert journal_states(journal) == {job.id: "done"}
+
+
+async def test_a_corrupt_journal_is_named_left_alone_and_jobs_run_in_memory(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    journal = state / "journal.sqlite3"
+    garbage = b"this is not a database\n" * 100
+    journal.write_bytes(garbage)
+    app = app_on(emulator, journal)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await opened(pilot)
+        await until(
+            pilot, lambda: any(n.title == "Job journal" for n in app._notifications), "the error"
+        )
+        message = next(n.message for n in app._notifications if n.title == "Job journal")
+        assert str(journal) in message
+        assert "memory" in message
+        job = await sent(pilot, SHORT, JobState.DONE)
+        assert job.id == 1
+        assert job.count is not None
+    assert journal.read_bytes() == garbage
+    assert [p.name for p in state.iterdir()] == ["journal.sqlite3"]
+
+
+async def test_only_rows_in_view_are_redrawn_each_second(emulator: Emulator) -> None:
+    app = app_on(emulator)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = await opened(pilot)
+        for _ in range(30):
+            app.send(SHORT, app.selection)  # type: ignore[arg-type]
+        await until(pilot, lambda: len(app.jobs.jobs) == 30, "30 jobs")
+        await until(pilot, lambda: all(j.state is JobState.DONE for j in app.jobs.jobs), "done")
+        in_view = panel.table.scrollable_content_region.height - panel.table.header_height
+        assert 3 <= in_view < 30
+        assert panel.tick() == in_view
