@@ -63,7 +63,7 @@ async def shoot(app: CttuiApp, steps: Steps) -> str:
 
 def render_all(home: Path) -> dict[str, str]:
     """Every screenshot by file name."""
-    return {**render_demo(home), **render_credentials(home)}
+    return {**render_demo(home), **render_credentials(home), **render_jobs(home)}
 
 
 async def main_screen(pilot: Pilot[int]) -> None:
@@ -86,6 +86,7 @@ def render_demo(home: Path) -> dict[str, str]:
     from cttui.tui.screens.main import MainScreen
     from cttui.tui.widgets.query_editor import QueryEditor
     from tests.apps import settle
+    from tests.job_states import StillClock
 
     # CleverTap's documented example: who chose a new favourite food containing "piz".
     contains = OperatorChoice(ValueKind.STRING, Operator.CONTAINS)
@@ -140,7 +141,8 @@ def render_demo(home: Path) -> dict[str, str]:
 
         def demo() -> CttuiApp:
             setup = AppSetup.for_demo(emulator.config, emulator.base_url, poll_interval=0.5)
-            return CttuiApp(replace(setup, today=lambda: TODAY))
+            # Elapsed times would otherwise read 0s or 1s depending on the machine's speed.
+            return CttuiApp(replace(setup, today=lambda: TODAY, clock=StillClock()))
 
         return {
             "main.svg": asyncio.run(shoot(demo(), editor_with_jobs)),
@@ -189,6 +191,33 @@ def render_credentials(home: Path) -> dict[str, str]:
     app = build_app(profiles=(WORK,), active=WORK.name, config_path=config)
     shots["credentials-no-keyring.svg"] = asyncio.run(shoot(app, credentials_no_keyring))
     return shots
+
+
+def render_jobs(home: Path) -> dict[str, str]:
+    """The job panel with a job in each state, and one job's details, on a clock that never
+    moves (tests/job_states.py, which the snapshot tests share)."""
+    import keyring
+
+    from cttui.tui.screens.job_details import JobDetailsScreen
+    from tests.apps import WORK, build_app, settle
+    from tests.job_states import FrozenClock, show_every_state
+    from tests.memory_keyring import MemoryKeyring
+
+    async def details(pilot: Pilot[int]) -> None:
+        await show_every_state(pilot)
+        await pilot.press("enter")
+        await settle(pilot, JobDetailsScreen)
+
+    keyring.set_keyring(MemoryKeyring())
+    config = home / "jobs" / "config.toml"
+
+    def app() -> CttuiApp:
+        return build_app(profiles=(WORK,), config_path=config, clock=FrozenClock())
+
+    return {
+        "jobs.svg": asyncio.run(shoot(app(), show_every_state)),
+        "job-details.svg": asyncio.run(shoot(app(), details)),
+    }
 
 
 def main() -> int:

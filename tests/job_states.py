@@ -3,6 +3,7 @@ job panel, which must come out the same every time."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -28,6 +29,14 @@ class FrozenClock:
 
     async def sleep(self, seconds: float) -> None:
         raise AssertionError("nothing runs on a frozen clock")
+
+
+class StillClock(FrozenClock):
+    """Time stands still for what is shown, while sleeps are real: for screenshots of jobs that
+    answer at once (a pending one would wait for ever)."""
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
 
 
 def every_state() -> list[JobRecord]:

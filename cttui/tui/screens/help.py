@@ -16,7 +16,10 @@ INTRO = (
     "cttui counts the CleverTap profiles that did an event in a date range. "
     "The command palette (ctrl+p) reaches every screen and action by name. "
     "Some keys work where the focus is: F8 removes the filter row you are in, ctrl+o opens "
-    "the calendar from a date field, l loads the job highlighted in the list into the editor."
+    "the calendar from a date field. In the job list (tab to it): enter shows a job's details, "
+    "p polls now, x cancels, r resubmits, c and y copy the count and the curl, l loads the job "
+    "into the editor, d removes it, D clears the finished ones. Jobs are kept in the journal: "
+    "pending ones carry on after a restart."
 )
 
 
