@@ -593,7 +593,10 @@ async def _wait_for_job(
 
             manager.subscribe(on_change)
             if job is None:
-                origin = Origin(account, base_url, connection.profile)
+                from cttui.store.credentials import DEMO_PROFILE
+
+                profile = DEMO_PROFILE if args.demo else connection.profile
+                origin = Origin(account, base_url, profile)
                 job = await manager.add(origin, client, query, req_id)
             watch.job = job
             resumed = [other for other in resumed if other is not job]

@@ -30,6 +30,8 @@ ENV_PASSCODE = "CLEVERTAP_PASSCODE"
 ENV_REGION = "CLEVERTAP_REGION"
 ENV_BASE_URL = "CTTUI_BASE_URL"
 KEYRING_SERVICE = "cttui"
+# The demo's profile, held in memory only; its jobs carry this name in the demo's journal.
+DEMO_PROFILE = "demo"
 
 if TYPE_CHECKING:
     from cttui.api.client import Credentials

@@ -26,6 +26,7 @@ from cttui.api.regions import DEFAULT_REGION
 from cttui.jobs import Clock, Job, JobManager, JobState, Origin
 from cttui.store.config import Config, Profile
 from cttui.store.credentials import (
+    DEMO_PROFILE,
     ENV_BASE_URL,
     CredentialStore,
     Selection,
@@ -44,8 +45,6 @@ from cttui.tui.screens.main import MainScreen
 if TYPE_CHECKING:
     from cttui.api.client import CleverTapClient
     from cttui.emulator import EmulatorConfig
-
-DEMO_PROFILE = "demo"
 
 
 class ProfileSwitched(Message):
