@@ -264,6 +264,13 @@ class Journal:
                 f"{path} is an SQLite file but not a cttui job journal; move it aside and "
                 "restart cttui (until then, jobs are kept in memory only)"
             )
+        if version > 0:
+            names = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+            if not {"jobs", "attempts"} <= names:
+                raise JournalError(
+                    f"{path} is an SQLite file but not a cttui job journal; move it aside and "
+                    "restart cttui (until then, jobs are kept in memory only)"
+                )
         if version > SCHEMA_VERSION:
             raise JournalError(
                 f"the job journal {path} was written by a newer cttui (schema {version}, this "
@@ -291,6 +298,13 @@ class Journal:
     def load(
         self, claim: Callable[[Origin], bool] | None = None
     ) -> tuple[list[JobRecord], set[int]]:
+        """See `_load`; a locked or broken file is a JournalError naming it."""
+        try:
+            return self._load(claim)
+        except sqlite3.Error as error:
+            raise _problem(self.path, error) from None
+
+    def _load(self, claim: Callable[[Origin], bool] | None) -> tuple[list[JobRecord], set[int]]:
         """Every job, oldest first, and the ids of the unfinished ones this process now runs.
 
         Unfinished jobs whose owner died, and whose origin `claim` accepts, are taken over; a job
@@ -300,7 +314,7 @@ class Journal:
         """
         db = self._db
         me = self.owners.token
-        with _transaction(db):
+        with _transaction(db, write=claim is not None):
             unfinished = db.execute(
                 "SELECT id, owner, account_id, base_url, profile FROM jobs "
                 "WHERE state NOT IN ('done', 'failed', 'cancelled')"
@@ -363,11 +377,14 @@ class Journal:
 
     def elsewhere(self) -> set[int]:
         """The unfinished jobs another live cttui process is running."""
-        rows = self._db.execute(
-            "SELECT id, owner FROM jobs WHERE state NOT IN ('done', 'failed', 'cancelled') "
-            "AND owner IS NOT NULL AND owner != ?",
-            (self.owners.token,),
-        ).fetchall()
+        try:
+            rows = self._db.execute(
+                "SELECT id, owner FROM jobs WHERE state NOT IN ('done', 'failed', 'cancelled') "
+                "AND owner IS NOT NULL AND owner != ?",
+                (self.owners.token,),
+            ).fetchall()
+        except sqlite3.Error as error:
+            raise _problem(self.path, error) from None
         return {job_id for job_id, owner in rows if self.owners.alive(owner)}
 
     def create(self, record: JobRecord) -> int:
@@ -421,9 +438,10 @@ class Journal:
 
 
 @contextlib.contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
-    # IMMEDIATE takes the write lock up front, so two processes never both read then write.
-    db.execute("BEGIN IMMEDIATE")
+def _transaction(db: sqlite3.Connection, *, write: bool = True) -> Iterator[None]:
+    # IMMEDIATE takes the write lock up front, so two processes never both read then write; a
+    # read alone never waits for a writer (WAL).
+    db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
     try:
         yield
     except BaseException:
