@@ -279,27 +279,20 @@ def _add_jobs_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
         "until it ends, each on its own account, and print one line per job. Exit 0 when all "
         "are done, 1 if any failed, 3 if --timeout left some pending.",
     )
-    resume.add_argument("--timeout", type=_positive_float, metavar="S", help="stop after S s")
-    resume.add_argument(
-        "--poll-interval",
-        type=_positive_float,
-        metavar="S",
-        help=f"seconds between polls (default 30, or ${ENV_POLL_INTERVAL})",
-    )
-    resume.set_defaults(handler=_jobs_resume)
     resubmit = actions.add_parser(
         "resubmit",
         help="send a failed, cancelled or interrupted job again and wait for it",
     )
     resubmit.add_argument("job_id", type=_job_id, metavar="ID")
-    resubmit.add_argument("--timeout", type=_positive_float, metavar="S", help="stop after S s")
-    resubmit.add_argument(
-        "--poll-interval",
-        type=_positive_float,
-        metavar="S",
-        help=f"seconds between polls (default 30, or ${ENV_POLL_INTERVAL})",
-    )
-    resubmit.set_defaults(handler=_jobs_resume)
+    for command in (resume, resubmit):
+        command.add_argument("--timeout", type=_positive_float, metavar="S", help="stop after S s")
+        command.add_argument(
+            "--poll-interval",
+            type=_positive_float,
+            metavar="S",
+            help=f"seconds between polls (default 30, or ${ENV_POLL_INTERVAL})",
+        )
+        command.set_defaults(handler=_jobs_resume)
 
 
 def _job_id(text: str) -> int:

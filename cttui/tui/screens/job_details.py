@@ -16,18 +16,13 @@ from textual.widgets import DataTable, Footer, Static
 from cttui.jobs import Job
 from cttui.report import clock_text, job_curl, job_fields
 from cttui.tui.failures import ShowsFailedWorkers
-from cttui.tui.widgets.job_panel import ACTIONS
+from cttui.tui.widgets.job_panel import ACTIONS, JOB_BINDINGS
 
 
 class JobDetailsScreen(ShowsFailedWorkers, ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "dismiss", "Close", id="close-details"),
-        Binding("p", "act('poll_now')", "Poll now", id="poll-now"),
-        Binding("x", "act('cancel')", "Cancel job", id="cancel-job"),
-        Binding("r", "act('resubmit')", "Resubmit", id="resubmit-job"),
-        Binding("c", "act('copy_count')", "Copy count", id="copy-count"),
-        Binding("y", "act('copy_curl')", "Copy curl", id="copy-job-curl"),
-        Binding("l", "act('load')", "Load", id="load-job"),
+        *JOB_BINDINGS,
     ]
 
     def __init__(

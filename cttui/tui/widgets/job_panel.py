@@ -59,14 +59,20 @@ ACTIONS: dict[str, Callable[[Job], bool]] = {
 }
 
 
+# The keys for one job, in the panel and on its details screen alike.
+JOB_BINDINGS: list[BindingType] = [
+    Binding("p", "act('poll_now')", "Poll now", id="poll-now"),
+    Binding("x", "act('cancel')", "Cancel job", id="cancel-job"),
+    Binding("r", "act('resubmit')", "Resubmit", id="resubmit-job"),
+    Binding("c", "act('copy_count')", "Copy count", id="copy-count"),
+    Binding("y", "act('copy_curl')", "Copy curl", id="copy-job-curl"),
+    Binding("l", "act('load')", "Load", id="load-job"),
+]
+
+
 class JobPanel(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("p", "act('poll_now')", "Poll now", id="poll-now"),
-        Binding("x", "act('cancel')", "Cancel job", id="cancel-job"),
-        Binding("r", "act('resubmit')", "Resubmit", id="resubmit-job"),
-        Binding("c", "act('copy_count')", "Copy count", id="copy-count"),
-        Binding("y", "act('copy_curl')", "Copy curl", id="copy-job-curl"),
-        Binding("l", "act('load')", "Load", id="load-job"),
+        *JOB_BINDINGS,
         Binding("delete,d", "act('remove')", "Remove", id="remove-job"),
         Binding("D", "clear_finished", "Clear finished", id="clear-finished"),
     ]
