@@ -3,6 +3,7 @@ job that had a req_id is POSTed twice. The real binary, SIGKILL, and the journal
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -113,6 +114,22 @@ def test_killed_count_commands_resume_with_their_req_ids(slow_emulator: Emulator
     assert {r.method for r in slow_emulator.requests} == {"GET"}
     polled = {r.query["req_id"] for r in slow_emulator.requests}
     assert polled == {req_id for _, _, req_id, _, _ in before}
+
+    # What the journal now says, as scripts and people read it.
+    listed = run_cttui("jobs", "--json")
+    assert listed.code == 0, listed.err
+    assert [(job["id"], job["state"], job["count"]) for job in json.loads(listed.out)] == [
+        (job_id, state, count) for job_id, state, _, count, _ in after
+    ]
+    first_id, _, first_req_id, first_count, _ = after[0]
+    shown = run_cttui("jobs", "show", str(first_id))
+    assert shown.code == 0, shown.err
+    assert f"req_id    {first_req_id}" in shown.out
+    assert f"{first_count:,} profiles" in shown.out
+    assert "submit  partial: req_id" in shown.out
+    assert f"curl -X POST {slow_emulator.base_url}" in shown.out
+    assert DEFAULTS.passcode not in listed.out + shown.out
+    assert run_cttui("jobs", "show", "99").code == 2
 
 
 def test_killed_app_finishes_every_job_when_opened_again(
