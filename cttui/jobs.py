@@ -366,7 +366,8 @@ class JobManager:
             outcome = await self._poll(job, job.req_id)
         while isinstance(outcome, Pending):
             job.req_id = outcome.req_id
-            job.next_poll_at = self.clock.now() + self.poll_interval
+            # The countdown names the real poll: never sooner than CleverTap's spacing allows.
+            job.next_poll_at = max(self.clock.now() + self.poll_interval, self._earliest(job))
             await self._set(job, JobState.PENDING)
             await self._wait_to_poll(job)
             outcome = await self._poll(job, outcome.req_id)

@@ -583,6 +583,24 @@ async def test_poll_now_brings_a_long_interval_forward_to_the_clevertap_minimum(
     assert send_times(setup.server, "GET") == [1_030.0, 1_075.0]
 
 
+async def test_countdown_on_clevertap_names_the_real_poll_when_the_interval_is_shorter(
+    make: Callable[..., Setup],
+) -> None:
+    # The TUI takes its interval from $CTTUI_POLL_INTERVAL without knowing the host, so a
+    # CleverTap job may run under an interval below 30 s: the poll still waits 30 s after the
+    # last request, and the countdown has to count to then.
+    setup = make(after_polls(2))
+    setup.manager.poll_interval = 10.0
+    job = await finish_until(setup, lambda _: True)
+    answered = setup.clock.now()
+    assert job.countdown(answered) == 30.0
+    await tick(setup.clock, 10.0)
+    assert job.polls == 0  # not polled at the interval
+    assert job.countdown(setup.clock.now()) == 20.0
+    await setup.clock.run_until(lambda: job.polls == 1)
+    assert send_times(setup.server, "GET") == [answered + 30.0]
+
+
 async def test_poll_now_is_none_for_a_job_that_is_not_waiting_to_poll(
     make: Callable[..., Setup],
 ) -> None:

@@ -750,17 +750,25 @@ async def test_a_write_failing_later_moves_the_writer_to_memory_once(path: Path)
     assert told == [writer.error]
 
 
-async def test_a_create_failing_later_still_hands_out_an_id(path: Path) -> None:
+async def test_a_create_failing_later_carries_on_after_the_loaded_ids(
+    path: Path, opened: list[Journal]
+) -> None:
+    journal = open_journal(path, opened)
+    for _ in range(4):
+        journal.create(record(state=JobState.DONE))
+    journal.close()
     told: list[str] = []
     writer = JournalWriter(path, on_error=told.append)
     try:
-        await writer.load()
-        assert await writer.create(record()) == 1
+        records, _ = await writer.load()
+        assert [job.id for job in records] == [1, 2, 3, 4]
         other = sqlite3.connect(path)
         other.executescript("DROP TABLE attempts; DROP TABLE jobs;")
         other.close()
-        assert await writer.create(record()) == 2
+        # The first create after the failure already does not reuse an id the file had.
+        assert await writer.create(record()) == 5
         assert writer.in_memory
         assert len(told) == 1
+        assert await writer.create(record()) == 6
     finally:
         writer.close()
