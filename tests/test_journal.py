@@ -593,19 +593,15 @@ def test_a_locked_journal_is_reported_locked_naming_the_file(
     assert str(path) in raised.value.message
 
 
-def test_a_locked_journal_can_still_be_listed_or_is_reported_locked(
+def test_a_locked_journal_can_still_be_listed(
     path: Path, opened: list[Journal], locked: sqlite3.Connection
 ) -> None:
-    # `cttui jobs list` reads with no claim: nothing to write, and WAL readers are never blocked.
+    # `cttui jobs list` reads with no claim: nothing to write, and a WAL reader is never blocked
+    # by a writer, so it neither waits nor fails.
     journal = open_journal(path, opened, busy_timeout=0.2)
-    try:
-        records, claimed = journal.load()
-    except JournalError as error:
-        problem = error.message
-        assert "locked" in problem, problem
-        assert str(path) in problem, problem
-    else:
-        assert ([job.req_id for job in records], claimed) == (["1"], set())
+    records, claimed = journal.load()
+    assert ([job.req_id for job in records], claimed) == (["1"], set())
+    assert journal.elsewhere() == set()
 
 
 def test_a_journal_locked_before_it_is_in_wal_mode_fails_to_open(path: Path) -> None:
