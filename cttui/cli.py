@@ -832,6 +832,7 @@ class _JobConnector:
     def __init__(self, emulator: Emulator | None) -> None:
         self._emulator = emulator
         self._clients: dict[tuple[str, str], CleverTapClient] = {}
+        self._config: Config | None = None
 
     async def client(self, job: Job) -> CleverTapClient:
         import asyncio
@@ -845,15 +846,15 @@ class _JobConnector:
         passcodes: Passcodes
         if self._emulator is not None:
             # The demo's emulator listens on a new port at each start.
-            config = Config()
             account, base_url = self._emulator.config.account_id, self._emulator.base_url
             passcodes = _demo_passcodes(self._emulator)
         else:
-            config = load_config(config_file())
             account, base_url, passcodes = origin.account_id, origin.base_url, OsKeyring()
         key = (account, base_url)
         if key not in self._clients:
-            selection = for_job(os.environ, config, account, base_url, origin.profile)
+            if self._config is None:
+                self._config = Config() if self._emulator else load_config(config_file())
+            selection = for_job(os.environ, self._config, account, base_url, origin.profile)
             connection = await asyncio.to_thread(connect, selection, passcodes)
             self._clients[key] = CleverTapClient(connection.credentials, connection.base_url)
         return self._clients[key]

@@ -113,8 +113,10 @@ class Job(JobRecord):
         return max(0.0, end - self.created)
 
     def countdown(self, now: float) -> float | None:
-        """Seconds to the next poll, for a job waiting to poll."""
-        if self.state is not JobState.PENDING or self.next_poll_at is None:
+        """Seconds to the next poll, for a job waiting to poll in some process: a stored
+        `next_poll_at` means nothing while no one runs the job."""
+        runs = self.client is not None or self.elsewhere
+        if not runs or self.state is not JobState.PENDING or self.next_poll_at is None:
             return None
         return max(0.0, self.next_poll_at - now)
 
@@ -251,11 +253,7 @@ class JobManager:
 
     async def cancel(self, job: Job) -> bool:
         """Stop a job the user no longer wants; False when there was nothing to stop."""
-        task = self._tasks.get(job.id)
-        if task is not None and not task.done():
-            self._cancelling.add(job.id)
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        if await self._stop(job):
             return True
         if job.state in (JobState.QUEUED, JobState.PENDING) and not job.elsewhere:
             # Loaded from the journal and never started here (no credentials yet).
@@ -290,11 +288,7 @@ class JobManager:
     async def remove(self, jobs: Sequence[Job]) -> None:
         """Forget jobs, here and in the journal; running ones are stopped first."""
         for job in jobs:
-            task = self._tasks.get(job.id)
-            if task is not None:
-                self._cancelling.add(job.id)
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+            await self._stop(job)
         await self.recorder.remove([job.id for job in jobs])
         gone = {job.id for job in jobs}
         self.jobs = [job for job in self.jobs if job.id not in gone]
@@ -311,6 +305,16 @@ class JobManager:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _stop(self, job: Job) -> bool:
+        """Cancel `job`'s task as the user's wish (recorded); False if it had none running."""
+        task = self._tasks.get(job.id)
+        if task is None or task.done():
+            return False
+        self._cancelling.add(job.id)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return True
 
     async def run(self, job: Job) -> Job:
         """Drive `job` to done or failed; a cancelled run re-raises (and records `cancelled`

@@ -123,8 +123,7 @@ def job_fields(job: Job, now: float) -> list[tuple[str, str]]:
     origin = job.origin
     fields.append(("account", f"{origin.label} ({origin.account_id} on {origin.base_url})"))
     fields.append(("req_id", job.req_id or "none yet"))
-    # A countdown only means something while some process runs the job.
-    countdown = job.countdown(now) if job.client is not None or job.elsewhere else None
+    countdown = job.countdown(now)
     next_poll = f", next in {duration_text(countdown)}" if countdown is not None else ""
     fields.append(("polls", f"{job.polls}{next_poll}"))
     if job.retries:

@@ -216,16 +216,14 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
         await self.jobs.start(job)
 
     def _job_selection(self, job: Job) -> Selection:
-        origin = self.jobs_origin(job)
+        """Where `job` runs now: its own account and host (the demo's emulator, though, moves
+        to a new port at each start)."""
+        origin = job.origin
+        if self.setup.demo:
+            origin = Origin(origin.account_id, self.setup.environ[ENV_BASE_URL], DEMO_PROFILE)
         return for_job(
             self.setup.environ, self.config, origin.account_id, origin.base_url, origin.profile
         )
-
-    def jobs_origin(self, job: Job) -> Origin:
-        """Where `job` runs now: the demo's emulator moves to a new port at each start."""
-        if self.setup.demo:
-            return Origin(job.origin.account_id, self.setup.environ[ENV_BASE_URL], DEMO_PROFILE)
-        return job.origin
 
     def poll_job_now(self, job: Job) -> float | None:
         """Poll now (as soon as allowed); a job waiting for credentials tries to resume."""

@@ -198,15 +198,11 @@ class JobPanel(Vertical):
         self.query_one("#job-detail", Static).update(detail_text(job) if job else "")
 
     def _ticking(self, job: Job, now: float) -> tuple[Text, Text]:
-        countdown = job.countdown(now) if self.app_runs(job) else None
+        countdown = job.countdown(now)
         return (
             Text(duration_text(countdown) if countdown is not None else "", justify="right"),
             Text(duration_text(job.elapsed(now)), justify="right"),
         )
-
-    @staticmethod
-    def app_runs(job: Job) -> bool:
-        return job.client is not None or job.elsewhere
 
     def _cells(self, job: Job) -> tuple[str | Text, ...]:
         # Strings in a DataTable are markup; what a user typed (or a server said) is not.
