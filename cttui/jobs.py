@@ -201,14 +201,24 @@ class JobManager:
         client: CleverTapClient | None,
         query: Query | None,
         req_id: str | None = None,
+        *,
+        favorite: str | None = None,
     ) -> Job:
-        """A new job, recorded: a query to send, or (with `req_id`) one already pending."""
+        """A new job, recorded: a query to send, or (with `req_id`) one already pending.
+
+        A job run for a favourite names it; its count then joins the favourite's history."""
         if query is None and req_id is None:
             raise ValueError("a job needs a query or a req_id")
         if query is not None:
             query.validate()
         job = Job(
-            id=0, origin=origin, query=query, req_id=req_id, created=self.clock.now(), client=client
+            id=0,
+            origin=origin,
+            query=query,
+            req_id=req_id,
+            created=self.clock.now(),
+            client=client,
+            favorite=favorite,
         )
         job.id = await self.recorder.create(job)
         self.jobs.append(job)

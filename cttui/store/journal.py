@@ -20,15 +20,16 @@ import os
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
 from cttui.api.errors import CttuiError, UsageError
-from cttui.api.models import Query
+from cttui.api.models import Query, date_to_int
 
 T = TypeVar("T")
 
@@ -94,13 +95,45 @@ class JobRecord:
     next_poll_at: float | None = None
     last_request_at: float | None = None
     attempts: list[Attempt] = field(default_factory=list)
+    # The favourite it ran for: its count joins that favourite's history.
+    favorite: str | None = None
+
+
+@dataclass(frozen=True)
+class FavoriteRun:
+    """One count in a favourite's history. It outlives its job: removing a job from the list
+    keeps the count."""
+
+    job_id: int
+    at: float
+    count: int
+    start: date
+    end: date
+
+
+def _run_of(record: JobRecord) -> tuple[str, FavoriteRun] | None:
+    """The history entry a finished favourite job makes, if it is one."""
+    if (
+        record.favorite is None
+        or record.state is not JobState.DONE
+        or record.count is None
+        or record.query is None
+    ):
+        return None
+    dates = record.query.date_range
+    at = record.finished if record.finished is not None else record.created
+    return record.favorite, FavoriteRun(record.id, at, record.count, dates.start, dates.end)
+
+
+def _date(value: int) -> date:
+    return date(value // 10_000, value // 100 % 100, value % 100)
 
 
 class JournalError(UsageError):
     """The journal cannot be used; the message names the file and what to do."""
 
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # MIGRATIONS[n] takes a journal from version n to n + 1, in one transaction.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -133,6 +166,20 @@ MIGRATIONS: tuple[str, ...] = (
         seconds REAL NOT NULL
     );
     CREATE INDEX attempts_by_job ON attempts (job_id);
+    """,
+    # Favourites: the job says which one it ran for, and each count it got is kept apart from
+    # the job (job ids are never reused, so one row per job).
+    """
+    ALTER TABLE jobs ADD COLUMN favorite TEXT;
+    CREATE TABLE favorite_counts (
+        job_id INTEGER PRIMARY KEY,
+        favorite TEXT NOT NULL,
+        at REAL NOT NULL,
+        count INTEGER NOT NULL,
+        date_from INTEGER NOT NULL,
+        date_to INTEGER NOT NULL
+    );
+    CREATE INDEX favorite_counts_by_name ON favorite_counts (favorite, at);
     """,
 )
 
@@ -366,11 +413,12 @@ class Journal:
                     next_poll_at=row[15],
                     last_request_at=row[16],
                     attempts=attempts.get(row[0], []),
+                    favorite=row[17],
                 )
                 for row in db.execute(
                     "SELECT id, created, updated, profile, account_id, base_url, body, state, "
                     "req_id, count, error, http_status, polls, retries, finished, next_poll, "
-                    "last_request FROM jobs ORDER BY id"
+                    "last_request, favorite FROM jobs ORDER BY id"
                 )
             ]
         return records, claimed
@@ -393,8 +441,9 @@ class Journal:
         with _transaction(self._db):
             cursor = self._db.execute(
                 "INSERT INTO jobs (created, updated, profile, account_id, base_url, body, owner, "
-                "state, req_id, count, error, http_status, polls, retries, finished, next_poll, "
-                "last_request) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "favorite, state, req_id, count, error, http_status, polls, retries, finished, "
+                "next_poll, last_request) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                "?, ?)",
                 (
                     record.created,
                     time.time(),
@@ -403,6 +452,7 @@ class Journal:
                     origin.base_url,
                     body,
                     self.owners.token,
+                    record.favorite,
                     *_row(record),
                 ),
             )
@@ -410,7 +460,15 @@ class Journal:
         assert job_id is not None
         return job_id
 
-    def save(self, job_id: int, row: tuple[Any, ...], attempt: Attempt | None) -> None:
+    def save(
+        self,
+        job_id: int,
+        row: tuple[Any, ...],
+        attempt: Attempt | None,
+        run: tuple[str, FavoriteRun] | None = None,
+    ) -> None:
+        """The job's new state, the request that led to it, and (for a favourite's job that
+        has just counted) the count in the favourite's history, in one transaction."""
         with _transaction(self._db):
             self._db.execute(
                 "UPDATE jobs SET state = ?, req_id = ?, count = ?, error = ?, http_status = ?, "
@@ -431,10 +489,54 @@ class Journal:
                         attempt.seconds,
                     ),
                 )
+            if run is not None:
+                name, entry = run
+                self._db.execute(
+                    "INSERT OR IGNORE INTO favorite_counts (job_id, favorite, at, count, "
+                    "date_from, date_to) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        entry.job_id,
+                        name,
+                        entry.at,
+                        entry.count,
+                        date_to_int(entry.start),
+                        date_to_int(entry.end),
+                    ),
+                )
 
     def remove(self, ids: Sequence[int]) -> None:
         with _transaction(self._db):
             self._db.executemany("DELETE FROM jobs WHERE id = ?", [(job_id,) for job_id in ids])
+
+    def history(self) -> dict[str, list[FavoriteRun]]:
+        """Every favourite's counts, oldest first."""
+        runs: dict[str, list[FavoriteRun]] = {}
+        try:
+            rows = self._db.execute(
+                "SELECT favorite, job_id, at, count, date_from, date_to FROM favorite_counts "
+                "ORDER BY at, job_id"
+            ).fetchall()
+        except sqlite3.Error as error:
+            raise _problem(self.path, error) from None
+        for name, job_id, at, count, start, end in rows:
+            runs.setdefault(name, []).append(
+                FavoriteRun(job_id, at, count, _date(start), _date(end))
+            )
+        return runs
+
+    def rename_favorite(self, old: str, new: str) -> None:
+        """Its jobs and its history follow a favourite to its new name."""
+        with _transaction(self._db):
+            self._db.execute("UPDATE jobs SET favorite = ? WHERE favorite = ?", (new, old))
+            self._db.execute(
+                "UPDATE favorite_counts SET favorite = ? WHERE favorite = ?", (new, old)
+            )
+
+    def forget_favorite(self, name: str) -> None:
+        """A deleted favourite's history goes with it; its jobs stay, as plain jobs."""
+        with _transaction(self._db):
+            self._db.execute("UPDATE jobs SET favorite = NULL WHERE favorite = ?", (name,))
+            self._db.execute("DELETE FROM favorite_counts WHERE favorite = ?", (name,))
 
 
 @contextlib.contextmanager
@@ -465,6 +567,8 @@ class JournalWriter:
         self._journal: Journal | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cttui-journal")
         self._last_id = 0
+        # Every favourite's counts, kept here too: the file's, and those of this run.
+        self._history: dict[str, list[FavoriteRun]] = {}
         # Writes wait for load(): a job created before the file is read would take a used id.
         self._loaded = asyncio.Event()
         if path is None:
@@ -505,22 +609,40 @@ class JournalWriter:
         self, path: Path, claim: Callable[[Origin], bool] | None
     ) -> tuple[list[JobRecord], set[int]]:
 
-        def open_and_load() -> tuple[Journal, list[JobRecord], set[int]]:
+        def open_and_load() -> tuple[
+            Journal, list[JobRecord], set[int], dict[str, list[FavoriteRun]]
+        ]:
             journal = Journal.open(path)
             try:
                 records, claimed = journal.load(claim)
+                history = journal.history()
             except BaseException:
                 journal.close()
                 raise
-            return journal, records, claimed
+            return journal, records, claimed, history
 
         try:
-            self._journal, records, claimed = await self._call(open_and_load)
+            self._journal, records, claimed, history = await self._call(open_and_load)
         except (JournalError, OSError, sqlite3.Error) as error:
             self._failed(error)
             return [], set()
         self._last_id = max((record.id for record in records), default=0)
+        for name, runs in history.items():
+            self._history.setdefault(name, []).extend(runs)
         return records, claimed
+
+    def history(self) -> Mapping[str, Sequence[FavoriteRun]]:
+        """Every favourite's counts, oldest first (as far as this process knows: the file's
+        when it was loaded, and every count since)."""
+        return self._history
+
+    def _remember(self, run: tuple[str, FavoriteRun] | None) -> None:
+        if run is None:
+            return
+        name, entry = run
+        runs = self._history.setdefault(name, [])
+        if all(known.job_id != entry.job_id for known in runs):
+            runs.append(entry)
 
     async def create(self, record: JobRecord) -> int:
         await self._loaded.wait()
@@ -538,13 +660,34 @@ class JournalWriter:
 
     async def save(self, record: JobRecord, attempt: Attempt | None = None) -> None:
         await self._loaded.wait()
+        # The row is read here, on the caller's thread, so the job may change while it is written.
+        row, job_id, run = _row(record), record.id, _run_of(record)
+        journal = self._journal
+        if journal is not None:
+            try:
+                await self._call(lambda: journal.save(job_id, row, attempt, run))
+            except (OSError, sqlite3.Error) as error:
+                self._failed(error)
+        self._remember(run)
+
+    async def rename_favorite(self, old: str, new: str) -> None:
+        await self._loaded.wait()
+        if old in self._history:
+            self._history.setdefault(new, []).extend(self._history.pop(old))
+            self._history[new].sort(key=lambda run: (run.at, run.job_id))
+        await self._write(lambda journal: journal.rename_favorite(old, new))
+
+    async def forget_favorite(self, name: str) -> None:
+        await self._loaded.wait()
+        self._history.pop(name, None)
+        await self._write(lambda journal: journal.forget_favorite(name))
+
+    async def _write(self, work: Callable[[Journal], None]) -> None:
         journal = self._journal
         if journal is None:
             return
-        # The row is read here, on the caller's thread, so the job may change while it is written.
-        row, job_id = _row(record), record.id
         try:
-            await self._call(lambda: journal.save(job_id, row, attempt))
+            await self._call(lambda: work(journal))
         except (OSError, sqlite3.Error) as error:
             self._failed(error)
 

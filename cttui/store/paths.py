@@ -18,6 +18,11 @@ def config_file() -> Path:
     return config_dir() / "config.toml"
 
 
+def favorites_file(*, demo: bool = False) -> Path:
+    """Saved queries; the demo's are kept with its journal, apart from yours."""
+    return demo_state_dir() / "favorites.toml" if demo else config_dir() / "favorites.toml"
+
+
 def emulator_cache_dir() -> Path:
     """Generated emulator data is kept, so that only the first start pays for building it."""
     return user_cache_path(APP_NAME) / "emulator"
