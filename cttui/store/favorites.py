@@ -46,8 +46,10 @@ HEADER = (
 _KNOWN = {"name", "event_name", "filters", "range", "from", "to", "profile", "notes"}
 _FILTER_KNOWN = {"name", "operator", "value"}
 _SYNTAX_PLACE = re.compile(r"\s*\(at line ([0-9]+), column ([0-9]+)\)$")
+_SYNTAX_AT_END = re.compile(r"\s*\(at end of document\)$")
 _HEADER_LINE = re.compile(r"^\s*\[\[\s*favorite\s*\]\]")
 _TABLE_LINE = re.compile(r"^\s*\[")
+_FAVORITE_TABLE = re.compile(r"^\s*\[\s*[\"']?favorite[\"']?\s*[\].]")
 _FILTER_FIELD = re.compile(r"^filters\[([0-9]+)\]")
 
 
@@ -214,7 +216,7 @@ def parse_favorites(text: str, path: Path) -> Favorites:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        return Favorites(path, problems=(_syntax_problem(str(error), path),))
+        return Favorites(path, problems=(_syntax_problem(str(error), text, path),))
     locate = _Locator(text, path)
     problems: list[FavoritesError] = []
     version = raw.get("version", FORMAT_VERSION)
@@ -275,7 +277,9 @@ def read_favorites(path: Path) -> Favorites:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        # In characters, as TOML errors and editors count: all before the bad byte decodes.
+        start = data.rfind(b"\n", 0, error.start) + 1
+        column = len(data[start : error.start].decode("utf-8")) + 1
         reason = "is not UTF-8 text; save it as UTF-8"
         return Favorites(
             path, problems=(FavoritesError(path, line, column, reason),), signature=before
@@ -293,13 +297,19 @@ class _Bad(Exception):
         self.item = item
 
 
-def _syntax_problem(message: str, path: Path) -> FavoritesError:
+def _syntax_problem(message: str, text: str, path: Path) -> FavoritesError:
     found = _SYNTAX_PLACE.search(message)
-    reason = _SYNTAX_PLACE.sub("", message) if found else message
+    at_end = _SYNTAX_AT_END.search(message)
+    reason = (_SYNTAX_PLACE if found else _SYNTAX_AT_END).sub("", message)
     reason = f"not valid TOML: {reason[:1].lower()}{reason[1:]}"
-    if found is None:
-        return FavoritesError(path, 0, 0, reason)
-    return FavoritesError(path, int(found.group(1)), int(found.group(2)), reason)
+    if found is not None:
+        return FavoritesError(path, int(found.group(1)), int(found.group(2)), reason)
+    if at_end is not None:
+        # A file cut short: the place just after its last character.
+        line = text.count("\n") + 1
+        column = len(text) - (text.rfind("\n") + 1) + 1
+        return FavoritesError(path, line, column, reason)
+    return FavoritesError(path, 0, 0, reason)
 
 
 class _Locator:
@@ -322,8 +332,14 @@ class _Locator:
     def top(self, key: str, reason: str) -> FavoritesError:
         end = self._headers[0] if self._headers else len(self._lines)
         place = self._find(key, 0, end)
-        if place is None and key == "favorite" and self._headers:
-            place = (self._headers[0] + 1, 1)
+        if place is None and key == "favorite":
+            # Written as a table, [favorite], where [[favorite]] tables belong.
+            tables = (n for n, line in enumerate(self._lines) if _FAVORITE_TABLE.match(line))
+            table = next(tables, None)
+            if table is not None:
+                place = (table + 1, self._lines[table].index("[") + 1)
+            elif self._headers:
+                place = (self._headers[0] + 1, 1)
         return FavoritesError(self._path, *(place or (1, 1)), reason)
 
     def entry(
@@ -484,7 +500,20 @@ def dump_favorites(favorites: Favorites) -> str:
     document: dict[str, Any] = {"version": FORMAT_VERSION, **favorites.extra}
     if favorites.items:
         document["favorite"] = [_table(item) for item in favorites.items]
-    return HEADER + tomli_w.dumps(document, multiline_strings=True, indent=2)
+    # Multi-line strings read better, but tomli_w writes a "\r\n" in one as a bare newline: a
+    # file holding one is written with escaped one-line strings, so that it reads back the same.
+    multiline = not _has_crlf(document)
+    return HEADER + tomli_w.dumps(document, multiline_strings=multiline, indent=2)
+
+
+def _has_crlf(value: object) -> bool:
+    if isinstance(value, str):
+        return "\r\n" in value
+    if isinstance(value, Mapping):
+        return any(_has_crlf(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_crlf(item) for item in value)
+    return False
 
 
 def _table(favorite: Favorite) -> dict[str, Any]:

@@ -672,7 +672,7 @@ class JournalWriter:
 
     async def rename_favorite(self, old: str, new: str) -> None:
         await self._loaded.wait()
-        if old in self._history:
+        if old in self._history and old != new:
             self._history.setdefault(new, []).extend(self._history.pop(old))
             self._history[new].sort(key=lambda run: (run.at, run.job_id))
         await self._write(lambda journal: journal.rename_favorite(old, new))
