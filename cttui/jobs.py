@@ -182,6 +182,10 @@ class JobManager:
         """Call `listener` after every change has been recorded, in the order of subscribing."""
         self._listeners.append(listener)
 
+    def unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
     def gate(self, client: CleverTapClient) -> Gate:
         key = (client.base_url, client.account_id)
         if key not in self._gates:

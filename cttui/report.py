@@ -7,7 +7,10 @@ from datetime import datetime
 
 from cttui.api.curl import curl_command
 from cttui.api.models import DateRange, PropertyFilter, Query
+from cttui.api.ranges import RangePreset
 from cttui.jobs import Job, JobState
+
+SPARKS = "▁▂▃▄▅▆▇█"
 
 
 def dates_text(dates: DateRange) -> str:
@@ -17,6 +20,33 @@ def dates_text(dates: DateRange) -> str:
     if start.year == end.year:
         return f"{start.isoformat()} → {end:%m-%d}"
     return f"{start.isoformat()} → {end.isoformat()}"
+
+
+def range_text(dates: DateRange | RangePreset) -> str:
+    """A favourite's range as saved: "Last 7 days" (resolved on the day it runs), or fixed."""
+    return dates.label if isinstance(dates, RangePreset) else dates_text(dates)
+
+
+def sparkline(values: list[int]) -> str:
+    """One block a value, from the lowest to the highest of them (all equal: mid-height)."""
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    if low == high:
+        return SPARKS[3] * len(values)
+    top = len(SPARKS) - 1
+    return "".join(SPARKS[round((value - low) * top / (high - low))] for value in values)
+
+
+def when_text(epoch: float, now: float) -> str:
+    """When something happened, as briefly as is clear: 14:05 today, Nov 20 this year, else
+    the date."""
+    then, today = datetime.fromtimestamp(epoch), datetime.fromtimestamp(now)
+    if then.date() == today.date():
+        return then.strftime("%H:%M")
+    if then.year == today.year:
+        return then.strftime("%b %d").replace(" 0", " ")
+    return then.date().isoformat()
 
 
 def duration_text(seconds: float) -> str:
@@ -109,6 +139,8 @@ def job_fields(job: Job, now: float) -> list[tuple[str, str]]:
     """Everything about a job as label and value, for a details view."""
     query = job.query
     fields = [("state", outcome_text(job))]
+    if job.favorite is not None:
+        fields.append(("favourite", job.favorite))
     if query is not None:
         fields.append(("event", query.event_name))
         fields.extend(("filter", filter_text(item)) for item in query.filters)
@@ -159,6 +191,7 @@ def job_json(job: Job) -> dict[str, object]:
         "http_status": job.http_status,
         "polls": job.polls,
         "retries": job.retries,
+        "favorite": job.favorite,
         "profile": job.origin.profile,
         "account_id": job.origin.account_id,
         "base_url": job.origin.base_url,

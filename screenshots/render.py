@@ -63,7 +63,12 @@ async def shoot(app: CttuiApp, steps: Steps) -> str:
 
 def render_all(home: Path) -> dict[str, str]:
     """Every screenshot by file name."""
-    return {**render_demo(home), **render_credentials(home), **render_jobs(home)}
+    return {
+        **render_demo(home),
+        **render_credentials(home),
+        **render_jobs(home),
+        **render_favorites(home),
+    }
 
 
 async def main_screen(pilot: Pilot[int]) -> None:
@@ -218,6 +223,24 @@ def render_jobs(home: Path) -> dict[str, str]:
         "jobs.svg": asyncio.run(shoot(app(), show_every_state)),
         "job-details.svg": asyncio.run(shoot(app(), details)),
     }
+
+
+def render_favorites(home: Path) -> dict[str, str]:
+    """The favourites screen, with months of counts behind them (tests/saved_favorites.py,
+    which the snapshot test shares), on a clock that never moves."""
+    import keyring
+
+    from tests.apps import WORK, build_app
+    from tests.job_states import FrozenClock
+    from tests.memory_keyring import MemoryKeyring
+    from tests.saved_favorites import save_favorites, show_favorites
+
+    keyring.set_keyring(MemoryKeyring())
+    journal = home / "favorites" / "journal.sqlite3"
+    save_favorites(journal)
+    config = home / "favorites" / "config.toml"
+    app = build_app(profiles=(WORK,), config_path=config, clock=FrozenClock(), journal=journal)
+    return {"favorites.svg": asyncio.run(shoot(app, show_favorites))}
 
 
 def main() -> int:

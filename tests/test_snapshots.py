@@ -7,6 +7,7 @@ report pytest writes, then accept with `pytest tests/test_snapshots.py --snapsho
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Protocol
 
 import keyring
@@ -26,6 +27,7 @@ from cttui.tui.widgets.query_editor import QueryEditor
 from tests.apps import STAGING, WORK, build_app, settle
 from tests.job_states import FrozenClock, show_every_state
 from tests.memory_keyring import MemoryKeyring, NoBusKeyring
+from tests.saved_favorites import save_favorites, show_favorites
 
 SIZE = (120, 36)
 PASSCODE = "SNAP-passcode-7Qx"
@@ -208,3 +210,10 @@ def test_job_details_of_a_pending_job(snap_compare: SnapCompare) -> None:
         await settle(pilot, JobDetailsScreen)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def test_favorites_with_their_counts_over_time(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    journal = tmp_path / "journal.sqlite3"
+    save_favorites(journal)
+    app = build_app(profiles=(WORK,), clock=FrozenClock(), journal=journal)
+    assert snap_compare(app, terminal_size=SIZE, run_before=show_favorites)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.signal import Signal
 
 from cttui.api.errors import DEBUG_VARIABLE, CttuiError, unexpected
 from cttui.api.models import Query
@@ -35,16 +36,25 @@ from cttui.store.credentials import (
     for_job,
     select,
 )
+from cttui.store.favorites import Favorite, Favorites, FavoritesStore, signature
 from cttui.store.journal import JournalWriter
+from cttui.store.paths import favorites_file
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.credentials import CredentialsScreen
+from cttui.tui.screens.favorites import FavoritesScreen
 from cttui.tui.screens.help import HelpScreen
 from cttui.tui.screens.main import MainScreen
 
 if TYPE_CHECKING:
     from cttui.api.client import CleverTapClient
     from cttui.emulator import EmulatorConfig
+
+
+class FavoritesRead(Message):
+    def __init__(self, favorites: Favorites) -> None:
+        super().__init__()
+        self.favorites = favorites
 
 
 class ProfileSwitched(Message):
@@ -71,6 +81,7 @@ class AppSetup:
     # The job journal; None keeps jobs in memory only (tests, snapshots).
     journal: Path | None = None
     clock: Clock | None = None
+    favorites: Path = field(default_factory=favorites_file)
 
     @classmethod
     def for_demo(
@@ -79,6 +90,7 @@ class AppSetup:
         base_url: str,
         poll_interval: float,
         journal: Path | None = None,
+        favorites: Path | None = None,
     ) -> AppSetup:
         """A demo profile held in memory only: nothing reaches the keyring or config.toml."""
         from cttui.emulator.dataset import EVENT_SCHEMA
@@ -98,6 +110,7 @@ class AppSetup:
             events=tuple(EVENT_SCHEMA),
             properties=tuple(properties),
             journal=journal,
+            favorites=favorites or favorites_file(demo=True),
         )
 
 
@@ -110,6 +123,7 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help", id="help"),
         Binding("f2", "credentials", "Credentials", id="credentials"),
+        Binding("f3", "favorites", "Favourites", id="favorites"),
     ]
 
     selection: reactive[Selection | None] = reactive(None, always_update=True, init=False)
@@ -129,6 +143,10 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
         self._clients: dict[tuple[str, str], CleverTapClient] = {}
         self._all_clients: list[CleverTapClient] = []
         self._connecting = asyncio.Lock()
+        self.favorites_store = FavoritesStore(setup.favorites)
+        # favorites.toml as last read; while it has problems, the favourites last read whole.
+        self.favorites = Favorites(setup.favorites)
+        self.favorites_changed: Signal[Favorites] = Signal(self, "favorites-changed")
         if setup.demo:
             self.title = "cttui DEMO"
 
@@ -146,6 +164,9 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.apply_config(self.config)
         self.run_worker(self._load_journal(), name="Reading the job journal", exit_on_error=False)
+        self._read_favorites()
+        # Hand edits are picked up within a second.
+        self.set_interval(1.0, self._read_favorites)
         if self.selection is None and not self.config.profiles:
             self.call_after_refresh(self.push_screen, CredentialsScreen(first_run=True))
 
@@ -184,14 +205,17 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
         ]
         yield from dict.fromkeys([*names, *self.setup.properties])
 
-    def send(self, query: Query, selection: Selection) -> None:
-        """Run `query` as a job on `selection`'s account; it shows in the job panel at once."""
-        self._in_worker(self._run_job(query, selection), f"Running {query.event_name}")
+    def send(self, query: Query, selection: Selection, favorite: str | None = None) -> None:
+        """Run `query` as a job on `selection`'s account; it shows in the job panel at once.
+        A job run for `favorite` adds its count to that favourite's history."""
+        self._in_worker(
+            self._run_job(query, selection, favorite), f"Running {favorite or query.event_name}"
+        )
 
     def _in_worker(self, work: Awaitable[object], name: str) -> None:
         self.run_worker(work, name=name, group="jobs", exit_on_error=False)
 
-    async def _run_job(self, query: Query, selection: Selection) -> None:
+    async def _run_job(self, query: Query, selection: Selection, favorite: str | None) -> None:
         try:
             client = await self._client(selection)
         except CttuiError as error:
@@ -199,13 +223,92 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
             return
         profile = selection.profile.name if selection.profile else None
         origin = Origin(selection.account_id, selection.base_url, profile)
-        await self.jobs.start(await self.jobs.add(origin, client, query))
+        await self.jobs.start(await self.jobs.add(origin, client, query, favorite=favorite))
+
+    def run_favorites(self, favorites: Sequence[Favorite]) -> int:
+        """Run each favourite as a job, for today's dates; returns how many were sent (the
+        others say why not in a toast)."""
+        sent = 0
+        for favorite in favorites:
+            try:
+                selection = self._favorite_selection(favorite)
+            except CttuiError as error:
+                self.notify(f"{favorite.name}: {error.message}", title="Not run", severity="error")
+                continue
+            self.send(favorite.query(self.setup.today()), selection, favorite.name)
+            sent += 1
+        return sent
+
+    def _favorite_selection(self, favorite: Favorite) -> Selection:
+        # The demo has one account: a favourite's profile names one of yours, not the demo's.
+        if favorite.profile is not None and not self.setup.demo:
+            return select(self.setup.environ, self.config, favorite.profile)
+        if self.selection is None:
+            raise CttuiError(self.selection_error or "no profile yet; press F2 to add one")
+        return self.selection
+
+    def _read_favorites(self) -> None:
+        def read() -> None:
+            if signature(self.favorites_store.path) != self.favorites.signature:
+                self.post_message(FavoritesRead(self.favorites_store.read()))
+
+        self.run_worker(
+            read,
+            name="Reading favorites.toml",
+            group="favorites",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def on_favorites_read(self, message: FavoritesRead) -> None:
+        self._take_favorites(message.favorites)
+
+    def _take_favorites(self, favorites: Favorites) -> None:
+        old = self.favorites
+        if favorites.problems and not favorites.items and old.items:
+            # A file that no longer parses: its favourites as last read, read-only.
+            favorites = replace(favorites, items=old.items)
+        self.favorites = favorites
+        self.favorites_changed.publish(favorites)
+        if favorites.problems:
+            if not old.problems or old.problems[0].message != favorites.problems[0].message:
+                self.notify(
+                    f"{favorites.problems[0].message}. Until it is fixed, favourites can be run "
+                    "but not changed, and cttui writes nothing to the file.",
+                    title="Favourites",
+                    severity="error",
+                    timeout=20,
+                )
+        elif old.problems:
+            self.notify(
+                f"{favorites.path} reads again: {len(favorites.items)} favourite(s)",
+                title="Favourites",
+            )
+
+    async def change_favorites(
+        self, change: Callable[[FavoritesStore], Favorites], title: str
+    ) -> bool:
+        """Apply `change` to favorites.toml (on a thread: it reads, locks and writes the file);
+        False, with a toast saying why, if it could not be made."""
+        try:
+            favorites = await asyncio.to_thread(change, self.favorites_store)
+        except CttuiError as error:
+            self.notify(error.message, title=title, severity="error", timeout=15)
+            return False
+        self._take_favorites(favorites)
+        return True
+
+    def favorite_jobs(self, name: str) -> list[Job]:
+        return [job for job in self.jobs.jobs if job.favorite == name]
 
     async def _load_journal(self) -> None:
         """Show every job the journal holds, and resume the pending ones no other cttui runs."""
         records, ours = await self.journal.load(lambda _: True)
         for job in self.jobs.adopt(records, ours):
             self._in_worker(self._resume(job), f"Resuming job {job.id}")
+        # The favourites' counts over time came with it.
+        self.favorites_changed.publish(self.favorites)
 
     async def _resume(self, job: Job) -> None:
         try:
@@ -329,7 +432,11 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Keys for the screen already showing would do nothing: keep them out of the footer.
-        showing = {"credentials": CredentialsScreen, "help": HelpScreen}.get(action)
+        showing = {
+            "credentials": CredentialsScreen,
+            "help": HelpScreen,
+            "favorites": FavoritesScreen,
+        }.get(action)
         return showing is None or not isinstance(self.screen, showing)
 
     async def action_quit(self) -> None:
@@ -359,6 +466,10 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
         if not isinstance(self.screen, CredentialsScreen):
             self.push_screen(CredentialsScreen())
 
+    def action_favorites(self) -> None:
+        if not isinstance(self.screen, FavoritesScreen):
+            self.push_screen(FavoritesScreen())
+
     def switch_profile(self, name: str) -> None:
         def use() -> None:
             try:
@@ -383,6 +494,11 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
             "Credentials",
             "Profiles: account ID, region and passcode (F2)",
             self.action_credentials,
+        )
+        yield SystemCommand(
+            "Favourites",
+            "Saved queries: run, load, rename, duplicate, delete; their counts over time (F3)",
+            self.action_favorites,
         )
         for profile in self.config.profiles:
             if self.selection is None or profile.name != self.selection.label:

@@ -19,7 +19,8 @@ INTRO = (
     "the calendar from a date field. In the job list (tab to it): enter shows a job's details, "
     "p polls now, x cancels, r resubmits, c and y copy the count and the curl, l loads the job "
     "into the editor, d removes it, D clears the finished ones. Jobs are kept in the journal: "
-    "pending ones carry on after a restart."
+    "pending ones carry on after a restart. ctrl+s saves the query as a favourite; F3 lists "
+    "them, to run again with enter (space selects several) and see their counts over time."
 )
 
 

@@ -15,12 +15,15 @@ from textual.widgets import Button, Footer, Header, Static
 
 from cttui.api.draft import QueryDraft
 from cttui.api.errors import QueryError
+from cttui.api.models import Query
 from cttui.api.regions import DEFAULT_REGION
 from cttui.jobs import Job, JobState
 from cttui.report import detail_text, job_curl
+from cttui.store.favorites import Favorite
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.job_details import JobDetailsScreen
+from cttui.tui.screens.save_favorite import SaveFavoriteScreen, SaveRequest, suggested_name
 from cttui.tui.widgets.job_panel import ACTIONS, JobPanel
 from cttui.tui.widgets.preview import QueryPreview
 from cttui.tui.widgets.query_editor import QueryEditor
@@ -57,8 +60,10 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "run", "Run", id="run-query"),
         Binding("ctrl+n", "add_filter", "Add filter", id="add-filter"),
-        Binding("ctrl+y", "copy_curl", "Copy curl", id="copy-curl"),
-        Binding("ctrl+l", "new_query", "New query", id="new-query"),
+        # On the editor's buttons, and in help and the palette: the footer has no room for them.
+        Binding("ctrl+y", "copy_curl", "Copy curl", id="copy-curl", show=False),
+        Binding("ctrl+l", "new_query", "New query", id="new-query", show=False),
+        Binding("ctrl+s", "save_favorite", "Save favourite", id="save-favorite"),
     ]
 
     def __init__(self) -> None:
@@ -67,6 +72,9 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         self._kept: QueryDraft | None = None
         # Each job's state as last shown, to tell a job that just ended from one loaded ended.
         self._states: dict[int, JobState] = {}
+        # The favourite last loaded, with the draft it loaded as: run unchanged, it runs as
+        # that favourite (its profile, its history).
+        self._favorite: tuple[Favorite, QueryDraft] | None = None
 
     def compose(self) -> ComposeResult:
         app = self.app
@@ -95,6 +103,11 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
             "Copy as curl", "The request as a curl command (ctrl+y)", self.action_copy_curl
         )
         yield SystemCommand("New query", "Clear the editor (ctrl+l)", self.action_new_query)
+        yield SystemCommand(
+            "Save as favourite",
+            "Keep the query in favorites.toml, to run again in one key (ctrl+s)",
+            self.action_save_favorite,
+        )
         panel = self.query_one(JobPanel)
         job = panel.selected
         if job is not None:
@@ -163,12 +176,79 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         if query is None:
             self._refuse(problems, "Not sent")
             return
+        favorite = self._loaded_favorite(draft)
+        if favorite is not None:
+            if self.app.run_favorites([favorite]):
+                self._kept = draft
+            return
         selection = self.app.selection
         if selection is None:
             self.notify(self._no_account(), title="Not sent", severity="error")
             return
         self.app.send(query, selection)
         self._kept = draft
+
+    def _loaded_favorite(self, draft: QueryDraft) -> Favorite | None:
+        """The favourite the editor holds unchanged, as it still is in the file."""
+        if self._favorite is None:
+            return None
+        favorite, loaded = self._favorite
+        if draft != loaded or self.app.favorites.find(favorite.name) != favorite:
+            return None
+        return favorite
+
+    def action_save_favorite(self) -> None:
+        draft = self.editor.draft
+        query, problems = draft.build()
+        if query is None:
+            self._refuse(problems, "Not saved")
+            return
+        favorites = self.app.favorites
+        if not favorites.writable:
+            self.notify(favorites.read_only_reason(), title="Not saved", severity="error")
+            return
+        loaded = self._favorite[0] if self._favorite else None
+        profiles = [] if self.app.setup.demo else self.app.config.names()
+
+        def answered(request: SaveRequest | None) -> None:
+            if request is not None:
+                self.run_worker(self._save(draft, query, request), name="Saving the favourite")
+
+        self.app.push_screen(
+            SaveFavoriteScreen(
+                query,
+                self.editor.dates.preset,
+                name=loaded.name if loaded else suggested_name(query),
+                profile=loaded.profile if loaded else None,
+                profiles=profiles,
+                saved=favorites.names(),
+            ),
+            answered,
+        )
+
+    async def _save(self, draft: QueryDraft, query: Query, request: SaveRequest) -> None:
+        favorite = Favorite(
+            request.name, query.event_name, query.filters, request.dates, request.profile
+        )
+        saved = await self.app.change_favorites(
+            lambda store: store.save(favorite, replace_existing=request.replace), "Not saved"
+        )
+        if not saved:
+            return
+        stored = self.app.favorites.find(request.name) or favorite
+        self._favorite = (stored, draft)
+        self._kept = draft
+        verb = "replaced" if request.replace else "saved"
+        self.notify(f"{stored.name} {verb}; F3 lists your favourites", title="Favourite")
+
+    def load_favorite(self, favorite: Favorite) -> None:
+        """Put `favorite` in the editor, its dates as they resolve today."""
+        try:
+            draft = QueryDraft.from_query(favorite.query(self.app.setup.today()))
+        except QueryError as error:
+            self.notify(error.message, title="Not loaded", severity="warning")
+            return
+        self._replace(draft, favorite)
 
     async def action_add_filter(self) -> None:
         await self.editor.add_filter()
@@ -285,15 +365,19 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         """True when the editor holds typing that no job (and no blank editor) keeps."""
         return self.editor.draft not in (self._kept, self.editor.blank())
 
-    def _replace(self, draft: QueryDraft) -> None:
+    def _replace(self, draft: QueryDraft, favorite: Favorite | None = None) -> None:
         """Put `draft` in the editor; ask first if that would drop typing not kept anywhere."""
         if not self.holds_unsent_work or self.editor.draft == draft:
-            self.run_worker(self._load(draft), name="Loading the editor", exit_on_error=False)
+            self.run_worker(
+                self._load(draft, favorite), name="Loading the editor", exit_on_error=False
+            )
             return
 
         def answered(replace: bool | None) -> None:
             if replace:
-                self.run_worker(self._load(draft), name="Loading the editor", exit_on_error=False)
+                self.run_worker(
+                    self._load(draft, favorite), name="Loading the editor", exit_on_error=False
+                )
 
         self.app.push_screen(
             ConfirmScreen(
@@ -304,9 +388,10 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
             answered,
         )
 
-    async def _load(self, draft: QueryDraft) -> None:
+    async def _load(self, draft: QueryDraft, favorite: Favorite | None = None) -> None:
         await self.editor.load(draft)
         self._kept = draft
+        self._favorite = (favorite, draft) if favorite is not None else None
 
     def _job_changed(self, job: Job) -> None:
         self.post_message(JobChanged(job))

@@ -208,6 +208,8 @@ class JobPanel(Vertical):
         # Strings in a DataTable are markup; what a user typed (or a server said) is not.
         query = job.query
         summary = summary_text(query, QUERY_WIDTH) if query else f"req_id {job.req_id}"
+        if job.favorite is not None:
+            summary = f"★ {job.favorite}"[:QUERY_WIDTH]
         return (
             str(job.id),
             Text(summary),

@@ -1,0 +1,409 @@
+"""F3: the saved queries, each with its last count and its counts over time, to run again."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.events import Key
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from cttui.jobs import Job
+from cttui.report import filter_text, range_text, sparkline, summary_text, when_text
+from cttui.store.favorites import Favorite, Favorites, FavoritesStore
+from cttui.store.journal import FavoriteRun
+from cttui.tui.failures import ShowsFailedWorkers
+from cttui.tui.screens.confirm import ConfirmScreen
+from cttui.tui.screens.name_prompt import NamePromptScreen
+
+if TYPE_CHECKING:
+    from cttui.tui.app import CttuiApp
+
+# Label, key and width: together they fit 120 columns.
+COLUMNS = (
+    (" ", "mark", 1),
+    ("Name", "name", 22),
+    ("Query", "query", 24),
+    ("Range", "range", 18),
+    ("Last count", "last", 10),
+    ("When", "when", 10),
+    ("Counts over time", "trend", 16),
+)
+WIDTHS = {key: width for _, key, width in COLUMNS}
+MARK = "●"
+# Keys that change the file: shown, but greyed out, while it is read-only.
+CHANGES = {"rename", "duplicate", "delete"}
+
+
+class FavoritesTable(DataTable[str | Text]):
+    # DataTable keeps enter to itself, unshown: here it is the key that matters most.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Run", id="run-favorite"),
+    ]
+
+
+class FavoritesChanged(Message):
+    """favorites.toml was read again, or a job of a favourite changed."""
+
+
+class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
+    app: CttuiApp
+
+    AUTO_FOCUS = "#favorites-table"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="favorites-back"),
+        Binding("space", "mark", "Select", id="mark-favorite"),
+        Binding("l", "load", "Load", id="load-favorite"),
+        Binding("n", "rename", "Rename", id="rename-favorite"),
+        Binding("c", "duplicate", "Duplicate", id="duplicate-favorite"),
+        Binding("delete,d", "delete", "Delete", id="delete-favorite"),
+        Binding("slash", "filter", "Filter", id="filter-favorites"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._marked: set[str] = set()
+        self._shown: list[Favorite] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="favorites-bar"):
+            yield Input(
+                placeholder="type to filter by name, event, property or notes (/)",
+                id="favorites-filter",
+                compact=True,
+            )
+            yield Static(id="favorites-count", markup=False)
+        yield Static(id="favorites-problem", markup=False)
+        yield FavoritesTable(id="favorites-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="favorites-detail", markup=False)
+        yield Static(id="favorites-empty", markup=False)
+        yield Footer()
+
+    @property
+    def _trend_style(self) -> str:
+        return f"bold {self.app.get_css_variables().get('accent', '')}".strip()
+
+    def on_mount(self) -> None:
+        table = self.table
+        for label, key, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
+        self.app.favorites_changed.subscribe(self, self._favorites_read)
+        self.app.jobs.subscribe(self._job_changed)
+        self.refresh_rows()
+
+    def on_unmount(self) -> None:
+        self.app.jobs.unsubscribe(self._job_changed)
+
+    @property
+    def table(self) -> DataTable[str | Text]:
+        return self.query_one("#favorites-table", DataTable)
+
+    @property
+    def favorites(self) -> Favorites:
+        return self.app.favorites
+
+    @property
+    def selected(self) -> Favorite | None:
+        table = self.table
+        if not table.row_count or not self._shown:
+            return None
+        return self._shown[min(table.cursor_row, len(self._shown) - 1)]
+
+    def chosen(self) -> list[Favorite]:
+        """The marked favourites in list order, else the one under the cursor."""
+        marked = [item for item in self.favorites.items if item.name in self._marked]
+        if marked:
+            return marked
+        return [self.selected] if self.selected else []
+
+    def _favorites_read(self, _: Favorites) -> None:
+        self.post_message(FavoritesChanged())
+
+    def _job_changed(self, job: Job) -> None:
+        if job.favorite is not None:
+            self.post_message(FavoritesChanged())
+
+    def on_favorites_changed(self) -> None:
+        self.refresh_rows()
+
+    def refresh_rows(self, show: str | None = None) -> None:
+        """Rebuild the list (it is short), keeping the cursor on the same favourite, or moving
+        it to `show`."""
+        table = self.table
+        keep = show or (self.selected.name if self.selected else None)
+        items = self.favorites.items
+        self._marked &= {item.name for item in items}
+        terms = self.query_one("#favorites-filter", Input).value.casefold().split()
+        self._shown = [item for item in items if _matches(item, terms)]
+        history = self.app.journal.history()
+        now = self.app.jobs.clock.now()
+        table.clear()
+        for item in self._shown:
+            table.add_row(*self._cells(item, history.get(item.name, ()), now), key=item.name)
+        names = [item.name for item in self._shown]
+        if keep in names:
+            table.move_cursor(row=names.index(keep))
+        count = self.query_one("#favorites-count", Static)
+        count.update(f"{len(self._shown)} of {len(items)}" if terms else f"{len(items)} saved")
+        self._show_problem()
+        self._show_empty(bool(items))
+        self._show_detail()
+        self.refresh_bindings()
+
+    def _cells(
+        self, item: Favorite, runs: Sequence[FavoriteRun], now: float
+    ) -> tuple[str | Text, ...]:
+        running = [job for job in self.app.favorite_jobs(item.name) if not job.state.finished]
+        last = runs[-1] if runs else None
+        if running:
+            count = Text(str(running[-1].state), style="italic", justify="right")
+        else:
+            count = Text(f"{last.count:,}" if last else "never run", justify="right")
+            if last is None:
+                count.stylize("dim")
+        return (
+            Text(MARK if item.name in self._marked else " ", style="bold"),
+            Text(_cut(item.name, WIDTHS["name"]), style="bold"),
+            Text(summary_text(item.query(self.app.setup.today()), WIDTHS["query"])),
+            Text(_cut(range_text(item.dates), WIDTHS["range"])),
+            count,
+            Text(when_text(last.at, now) if last else ""),
+            Text(
+                sparkline([run.count for run in runs][-WIDTHS["trend"] :]),
+                style=self._trend_style,
+            ),
+        )
+
+    def _show_problem(self) -> None:
+        banner = self.query_one("#favorites-problem", Static)
+        problems = self.favorites.problems
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            banner.update(
+                f"{problems[0].message}{more}. Read-only until it is fixed: cttui picks the "
+                "file up again as soon as it is saved."
+            )
+        banner.display = bool(problems)
+
+    def _show_empty(self, any_saved: bool) -> None:
+        empty = self.query_one("#favorites-empty", Static)
+        if not any_saved:
+            empty.update(
+                "No favourites yet. Build a query in the editor and press ctrl+s to save it: "
+                "it runs again from here with enter, keeps its counts over time, and lives in "
+                f"{self.favorites.path}, which you may edit by hand."
+            )
+        elif not self._shown:
+            empty.update("No favourite matches the filter. Escape clears it.")
+        empty.display = not self._shown
+        self.table.display = bool(self._shown)
+        self.query_one("#favorites-detail").display = bool(self._shown)
+
+    def _show_detail(self) -> None:
+        item = self.selected
+        detail = self.query_one("#favorites-detail", Static)
+        if item is None:
+            detail.update("")
+            return
+        runs = self.app.journal.history().get(item.name, ())
+        detail.update(_detail(item, runs, self.app.setup.today()))
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self._show_detail()
+        self.refresh_bindings()
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_run()
+
+    @on(Input.Changed, "#favorites-filter")
+    def _filter_changed(self) -> None:
+        self.refresh_rows()
+
+    @on(Input.Submitted, "#favorites-filter")
+    def _filter_submitted(self) -> None:
+        self.table.focus()
+
+    def on_key(self, event: Key) -> None:
+        field = self.query_one("#favorites-filter", Input)
+        if event.key == "escape" and field.has_focus:
+            event.stop()
+            event.prevent_default()
+            if field.value:
+                field.value = ""
+            else:
+                self.table.focus()
+        elif event.key == "down" and field.has_focus:
+            event.stop()
+            self.table.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("back", "filter"):
+            return True
+        if self.selected is None:
+            return False
+        if action in CHANGES and not self.favorites.writable:
+            return None
+        return True
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_filter(self) -> None:
+        self.query_one("#favorites-filter", Input).focus()
+
+    def action_mark(self) -> None:
+        item = self.selected
+        if item is None:
+            return
+        self._marked ^= {item.name}
+        row = self.table.cursor_row
+        self.refresh_rows()
+        self.table.move_cursor(row=min(row + 1, len(self._shown) - 1))
+
+    def action_run(self) -> None:
+        chosen = self.chosen()
+        if not chosen:
+            return
+        sent = self.app.run_favorites(chosen)
+        if not sent:
+            return
+        self._marked.clear()
+        names = ", ".join(item.name for item in chosen[:3])
+        more = f" and {len(chosen) - 3} more" if len(chosen) > 3 else ""
+        self.notify(f"{names}{more}: running; the jobs are in the panel", title=f"Running {sent}")
+        self.dismiss()
+
+    def action_load(self) -> None:
+        item = self.selected
+        if item is None:
+            return
+        from cttui.tui.screens.main import MainScreen
+
+        self.dismiss()
+        main = next((s for s in self.app.screen_stack if isinstance(s, MainScreen)), None)
+        if main is not None:
+            main.load_favorite(item)
+
+    def action_rename(self) -> None:
+        item = self.selected
+        if item is None:
+            return
+
+        def answered(name: str | None) -> None:
+            if name is not None and name != item.name:
+                self.run_worker(self._rename(item.name, name), name="Renaming the favourite")
+
+        self.app.push_screen(
+            NamePromptScreen(
+                "Rename favourite",
+                item.name,
+                "Its counts over time follow it to the new name.",
+                [other.name for other in self.favorites.items if other is not item],
+            ),
+            answered,
+        )
+
+    async def _rename(self, old: str, new: str) -> None:
+        app = self.app
+        if await app.change_favorites(lambda store: store.rename(old, new), "Not renamed"):
+            await app.journal.rename_favorite(old, new)
+            for job in app.favorite_jobs(old):
+                job.favorite = new
+            self._marked.discard(old)
+            self.refresh_rows(show=new)
+            self.notify(f"{old} is now {new}", title="Renamed")
+
+    def action_duplicate(self) -> None:
+        item = self.selected
+        if item is not None:
+            self.run_worker(self._duplicate(item.name), name="Duplicating the favourite")
+
+    async def _duplicate(self, name: str) -> None:
+        made: list[Favorite] = []
+
+        def duplicate(store: FavoritesStore) -> Favorites:
+            favorites, copy = store.duplicate(name)
+            made.append(copy)
+            return favorites
+
+        if await self.app.change_favorites(duplicate, "Not duplicated"):
+            self.refresh_rows(show=made[0].name)
+            self.notify(f"{made[0].name} saved; n renames it", title="Duplicated")
+
+    def action_delete(self) -> None:
+        chosen = self.chosen()
+        if not chosen:
+            return
+        history = self.app.journal.history()
+        counts = sum(len(history.get(item.name, ())) for item in chosen)
+        what = f"favourite {chosen[0].name!r}" if len(chosen) == 1 else f"{len(chosen)} favourites"
+        past = f" and its {counts} past count(s)" if counts else ""
+        if len(chosen) > 1:
+            past = f" ({', '.join(item.name for item in chosen)}) and {counts} past count(s)"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(
+                    self._delete([item.name for item in chosen]), name="Deleting favourites"
+                )
+
+        self.app.push_screen(
+            ConfirmScreen(f"Delete {what}{past}?", yes="Delete", no="Keep"), answered
+        )
+
+    async def _delete(self, names: list[str]) -> None:
+        app = self.app
+        if await app.change_favorites(lambda store: store.delete(names), "Not deleted"):
+            for name in names:
+                await app.journal.forget_favorite(name)
+                for job in app.favorite_jobs(name):
+                    job.favorite = None
+            self._marked.clear()
+            self.refresh_rows()
+            self.notify(f"{', '.join(names)} deleted", title="Deleted")
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _matches(item: Favorite, terms: list[str]) -> bool:
+    """Every word typed appears in the name, the event, a property or the notes."""
+    haystack = " ".join(
+        [item.name, item.event_name, *(f.name for f in item.filters), item.notes or ""]
+    ).casefold()
+    return all(term in haystack for term in terms)
+
+
+def _detail(item: Favorite, runs: Sequence[FavoriteRun], today: date) -> str:
+    query = item.query(today)
+    lines = [
+        " · ".join(
+            [
+                query.event_name,
+                *(filter_text(f) for f in query.filters),
+                f"{range_text(item.dates)}: {query.date_range.start} to {query.date_range.end}",
+                f"runs on profile {item.profile}" if item.profile else "runs on the active profile",
+            ]
+        )
+    ]
+    if runs:
+        counts = [run.count for run in runs]
+        first = datetime.fromtimestamp(runs[0].at).date().isoformat()
+        what = f"{len(runs)} counts since {first}" if len(runs) > 1 else f"1 count, on {first}"
+        lines.append(f"{what}: lowest {min(counts):,}, highest {max(counts):,}")
+    if item.notes:
+        lines.append(item.notes)
+    return "\n".join(lines)

@@ -1,0 +1,157 @@
+"""ctrl+s: save the editor's query as a favourite: its name, whether its dates roll, and the
+profile it runs on. Saving over a favourite of the same name asks first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, RadioButton, RadioSet, Select, Static
+
+from cttui.api.errors import CttuiError
+from cttui.api.models import DateRange, Query
+from cttui.api.ranges import RangePreset
+from cttui.report import dates_text, summary_text
+from cttui.store.favorites import NAME_MAX, check_favorite_name, same_name
+from cttui.tui.failures import ShowsFailedWorkers
+from cttui.tui.screens.confirm import ConfirmScreen
+
+ACTIVE = "(active)"
+
+
+@dataclass(frozen=True)
+class SaveRequest:
+    name: str
+    dates: DateRange | RangePreset
+    profile: str | None
+    replace: bool
+
+
+class SaveFavoriteScreen(ShowsFailedWorkers, ModalScreen[SaveRequest | None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="save-cancel"),
+    ]
+
+    def __init__(
+        self,
+        query: Query,
+        preset: RangePreset | None,
+        *,
+        name: str,
+        profile: str | None,
+        profiles: Sequence[str],
+        saved: Sequence[str],
+    ) -> None:
+        super().__init__()
+        self._query = query
+        self._preset = preset
+        self._name = name
+        self._profile = profile
+        self._profiles = list(profiles)
+        self._saved = list(saved)
+
+    def compose(self) -> ComposeResult:
+        dates = self._query.date_range
+        with Vertical(id="save-favorite", classes="dialog"):
+            yield Static("Save as favourite", classes="dialog-title")
+            yield Static(summary_text(self._query, 64), classes="dialog-note", markup=False)
+            yield Input(
+                self._name,
+                placeholder="a name, such as weekly buyers",
+                max_length=NAME_MAX,
+                id="favorite-name",
+            )
+            yield Static(id="favorite-name-problem", classes="dialog-problem", markup=False)
+            if self._preset is not None:
+                with RadioSet(id="favorite-dates"):
+                    yield RadioButton(
+                        f"{self._preset.label}, counted afresh each day it runs",
+                        value=True,
+                        id="dates-rolling",
+                    )
+                    yield RadioButton(f"Always {dates_text(dates)}", id="dates-fixed")
+            else:
+                yield Static(f"Dates: always {dates_text(dates)}", classes="dialog-note")
+            if len(self._profiles) > 1 or (
+                self._profile is not None and self._profile not in self._profiles
+            ):
+                options = [("Runs on the active profile", ACTIVE)] + [
+                    (f"Runs on profile {name}", name) for name in self._profiles
+                ]
+                value = self._profile if self._profile in self._profiles else ACTIVE
+                yield Select(options, value=value, allow_blank=False, id="favorite-profile")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save", id="favorite-save", variant="primary")
+                yield Button("Cancel", id="favorite-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#favorite-name-problem").display = False
+        self.query_one("#favorite-name", Input).focus()
+
+    @property
+    def dates(self) -> DateRange | RangePreset:
+        if self._preset is not None and self.query_one("#dates-rolling", RadioButton).value:
+            return self._preset
+        return self._query.date_range
+
+    @property
+    def profile(self) -> str | None:
+        chosen = self.query("#favorite-profile")
+        if not chosen:
+            return self._profile
+        value = self.query_one("#favorite-profile", Select).value
+        return None if value == ACTIVE else str(value)
+
+    @on(Input.Changed, "#favorite-name")
+    def _typed(self) -> None:
+        self.query_one("#favorite-name-problem").display = False
+
+    @on(Input.Submitted, "#favorite-name")
+    @on(Button.Pressed, "#favorite-save")
+    def _save(self) -> None:
+        try:
+            name = check_favorite_name(self.query_one("#favorite-name", Input).value)
+        except CttuiError as error:
+            self._show_problem(error.message)
+            return
+        existing = next((saved for saved in self._saved if same_name(saved, name)), None)
+        if existing is None:
+            self.dismiss(SaveRequest(name, self.dates, self.profile, replace=False))
+            return
+
+        def answered(replace: bool | None) -> None:
+            if replace:
+                self.dismiss(SaveRequest(existing, self.dates, self.profile, replace=True))
+            else:
+                self.query_one("#favorite-name", Input).focus()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"A favourite named {existing!r} exists. Replace its query with this one? Its "
+                "notes and its counts over time are kept.",
+                yes="Replace",
+                no="Back",
+            ),
+            answered,
+        )
+
+    def _show_problem(self, problem: str) -> None:
+        shown = self.query_one("#favorite-name-problem", Static)
+        shown.update(problem)
+        shown.display = True
+
+    @on(Button.Pressed, "#favorite-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def suggested_name(query: Query) -> str:
+    """A first name to edit: the event, and its first filter's property."""
+    words = [query.event_name, *(item.name for item in query.filters[:1])]
+    return " ".join(words)[:NAME_MAX].strip()

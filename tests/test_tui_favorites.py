@@ -1,0 +1,386 @@
+"""Favourites in the app, driven with Pilot: save (and overwrite) with ctrl+s, the F3 screen
+with its filter, rerun one or several against an emulator over loopback, load, rename,
+duplicate, delete, a file broken and mended by hand while the app runs."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, RadioButton, Select, Static
+
+from cttui.api.models import DateRange, Operator, PropertyFilter
+from cttui.api.ranges import RangePreset
+from cttui.emulator import Emulator, EmulatorConfig
+from cttui.jobs import Job, JobState
+from cttui.store.favorites import Favorite, FavoritesStore
+from cttui.store.paths import favorites_file
+from cttui.tui.app import CttuiApp
+from cttui.tui.screens.confirm import ConfirmScreen
+from cttui.tui.screens.favorites import FavoritesScreen
+from cttui.tui.screens.main import MainScreen
+from cttui.tui.screens.name_prompt import NamePromptScreen
+from cttui.tui.screens.save_favorite import SaveFavoriteScreen
+from cttui.tui.widgets.query_editor import QueryEditor
+from tests.apps import TODAY, WORK, build_app, settle, until
+from tests.conftest import DEFAULTS
+
+SIZE = (120, 40)
+WEEKLY = Favorite(
+    "Weekly buyers",
+    "Charged",
+    (PropertyFilter("Amount", Operator.GREATER_THAN, 100),),
+    RangePreset.LAST_7_DAYS,
+    notes="the big spenders",
+    extra={"owner": "growth"},
+)
+LAUNCHES = Favorite(
+    "Launches", "App Launched", (), DateRange(date(2026, 11, 1), date(2026, 11, 22))
+)
+VIEWS = Favorite("Product views", "Product Viewed", (), RangePreset.YESTERDAY)
+
+
+@pytest.fixture(scope="module")
+def slow_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    """Every request waits half a second in flight, and ten may be: what a client sends at
+    once is what the emulator sees at once."""
+    config = EmulatorConfig(
+        seed=7,
+        profiles=300,
+        events=3_000,
+        today=TODAY,
+        latency=0.5,
+        max_concurrent=10,
+        partial_after_days=400,
+        cache_dir=tmp_path_factory.mktemp("latency-emulator"),
+    )
+    with Emulator(config) as running:
+        yield running
+
+
+def saved(*favorites: Favorite) -> FavoritesStore:
+    store = FavoritesStore(favorites_file())
+    for favorite in favorites:
+        store.save(favorite)
+    return store
+
+
+def app_on(emulator: Emulator, journal: Path | None = None) -> CttuiApp:
+    emulator.reset_log()
+    environ = {
+        "CLEVERTAP_ACCOUNT_ID": DEFAULTS.account_id,
+        "CLEVERTAP_PASSCODE": DEFAULTS.passcode,
+        "CTTUI_BASE_URL": emulator.base_url,
+    }
+    return build_app(environ=environ, poll_interval=0.1, journal=journal)
+
+
+async def open_favorites(pilot: Pilot[int]) -> FavoritesScreen:
+    await settle(pilot, MainScreen)
+    await pilot.press("f3")
+    await settle(pilot, FavoritesScreen)
+    screen = pilot.app.screen
+    assert isinstance(screen, FavoritesScreen)
+    return screen
+
+
+def names(screen: FavoritesScreen) -> list[str]:
+    table = screen.table
+    return [str(row.key.value) for row in table.ordered_rows]
+
+
+def cell(screen: FavoritesScreen, name: str, column: str) -> str:
+    return str(screen.table.get_cell(name, column))
+
+
+async def run_first(pilot: Pilot[int]) -> Job:
+    """Enter on the first favourite; its job, once it has its count."""
+    app = pilot.app
+    assert isinstance(app, CttuiApp)
+    before = len(app.jobs.jobs)
+    await open_favorites(pilot)
+    await pilot.press("enter")
+    await settle(pilot, MainScreen)
+    await until(pilot, lambda: len(app.jobs.jobs) > before, "the job")
+    job = app.jobs.jobs[-1]
+    await until(pilot, lambda: job.state is JobState.DONE, "the count", limit=20)
+    return job
+
+
+def toasts(app: CttuiApp) -> list[str]:
+    return [f"{toast.title}: {toast.message}" for toast in app._notifications]
+
+
+async def type_event(pilot: Pilot[int], event: str) -> None:
+    await settle(pilot, MainScreen)
+    field = pilot.app.screen.query_one("#event", Input)
+    field.value = event
+    await pilot.pause()
+
+
+async def test_ctrl_s_saves_the_query_with_its_rolling_range(isolated_home: Path) -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await type_event(pilot, "Charged")
+        await pilot.press("ctrl+s")
+        await settle(pilot, SaveFavoriteScreen)
+        name = app.screen.query_one("#favorite-name", Input)
+        assert name.value == "Charged"
+        assert app.screen.query_one("#dates-rolling", RadioButton).value
+        name.value = "Daily charges"
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(app.favorites.items), "the favourite saved")
+        await until(pilot, lambda: any("Daily charges saved" in t for t in toasts(app)), "toast")
+    document = tomllib.loads(favorites_file().read_text())
+    assert document["version"] == 1
+    assert document["favorite"] == [
+        {"name": "Daily charges", "event_name": "Charged", "range": "last_30_days"}
+    ]
+
+
+async def test_fixed_dates_are_saved_as_dates_when_asked(isolated_home: Path) -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_event(pilot, "Charged")
+        await pilot.press("ctrl+s")
+        await settle(pilot, SaveFavoriteScreen)
+        app.screen.query_one("#dates-fixed", RadioButton).value = True
+        app.screen.query_one("#favorite-name", Input).value = "November"
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(app.favorites.items), "the favourite saved")
+    (entry,) = tomllib.loads(favorites_file().read_text())["favorite"]
+    assert (entry["from"], entry["to"]) == (date(2026, 10, 25), TODAY)
+    assert "range" not in entry
+
+
+async def test_saving_over_a_name_asks_first_and_keeps_notes_and_unknown_keys(
+    isolated_home: Path,
+) -> None:
+    saved(WEEKLY)
+    before = favorites_file().read_bytes()
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: bool(app.favorites.items), "the file read")
+        await type_event(pilot, "Product Viewed")
+        for answer in ("n", "y"):
+            await pilot.press("ctrl+s")
+            await settle(pilot, SaveFavoriteScreen)
+            app.screen.query_one("#favorite-name", Input).value = "weekly BUYERS"
+            await pilot.press("enter")
+            await settle(pilot, ConfirmScreen)
+            await pilot.press(answer)
+            if answer == "n":
+                await settle(pilot, SaveFavoriteScreen)
+                assert favorites_file().read_bytes() == before
+                await pilot.press("escape")
+        await until(
+            pilot, lambda: app.favorites.items[0].event_name == "Product Viewed", "the replacement"
+        )
+    (entry,) = tomllib.loads(favorites_file().read_text())["favorite"]
+    assert entry == {
+        "name": "Weekly buyers",
+        "event_name": "Product Viewed",
+        "range": "last_30_days",
+        "notes": "the big spenders",
+        "owner": "growth",
+    }
+
+
+async def test_filter_as_you_type_narrows_the_list(isolated_home: Path) -> None:
+    saved(WEEKLY, LAUNCHES, VIEWS)
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_favorites(pilot)
+        await until(pilot, lambda: len(names(screen)) == 3, "three favourites")
+        await pilot.press("slash")
+        await pilot.press(*"spend")
+        assert names(screen) == ["Weekly buyers"], "notes are searched"
+        assert str(screen.query_one("#favorites-count", Static).render()) == "1 of 3"
+        await pilot.press("ctrl+u")
+        await pilot.press(*"app laun")
+        assert names(screen) == ["Launches"], "every word must match"
+        await pilot.press(*"zzz")
+        assert names(screen) == []
+        assert screen.query_one("#favorites-empty").display
+        await pilot.press("escape")
+        assert names(screen) == ["Weekly buyers", "Launches", "Product views"]
+        await pilot.press("escape")
+        assert screen.table.has_focus
+        await pilot.press("escape")
+        await settle(pilot, MainScreen)
+
+
+async def test_enter_reruns_a_favourite_and_its_counts_make_its_history(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    saved(LAUNCHES, VIEWS)
+    app = app_on(emulator, journal=tmp_path / "journal.sqlite3")
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(2):
+            job = await run_first(pilot)
+            assert job.favorite == "Launches"
+            assert job.query is not None
+            assert job.query.date_range == LAUNCHES.dates
+        expected = emulator.count("App Launched", 20261101, 20261122)
+        assert [run.count for run in app.journal.history()["Launches"]] == [expected, expected]
+        screen = await open_favorites(pilot)
+        assert cell(screen, "Launches", "last") == f"{expected:,}"
+        assert cell(screen, "Launches", "trend") == "▄▄"
+        assert cell(screen, "Product views", "last") == "never run"
+
+
+async def test_several_marked_favourites_run_at_once_through_the_gate_of_three(
+    slow_emulator: Emulator, tmp_path: Path
+) -> None:
+    favorites = [
+        Favorite(
+            f"Charged over {amount}",
+            "Charged",
+            (PropertyFilter("Amount", Operator.GREATER_THAN, amount),),
+        )
+        for amount in (10, 20, 30, 40, 50)
+    ]
+    saved(*favorites)
+    app = app_on(slow_emulator, journal=tmp_path / "journal.sqlite3")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_favorites(pilot)
+        await until(pilot, lambda: len(names(screen)) == 5, "the favourites")
+        await pilot.press("down", "space", "space", "space", "space")
+        assert cell(screen, "Charged over 10", "mark") == " "
+        assert [cell(screen, f.name, "mark") for f in favorites[1:]] == ["●"] * 4
+        await pilot.press("enter")
+        await settle(pilot, MainScreen)
+        await until(pilot, lambda: len(app.jobs.jobs) == 4, "four jobs")
+        await until(
+            pilot, lambda: all(job.state is JobState.DONE for job in app.jobs.jobs), "the counts"
+        )
+    assert sorted(str(job.favorite) for job in app.jobs.jobs) == [f.name for f in favorites[1:]]
+    assert slow_emulator.max_in_flight == 3
+
+
+async def test_load_puts_the_favourite_in_the_editor_and_ctrl_r_runs_it_as_that_favourite(
+    emulator: Emulator,
+) -> None:
+    saved(WEEKLY)
+    app = app_on(emulator)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_favorites(pilot)
+        await pilot.press("l")
+        await settle(pilot, MainScreen)
+        editor = app.screen.query_one("#editor")
+        await until(
+            pilot, lambda: app.screen.query_one("#event", Input).value == "Charged", "the load"
+        )
+        assert editor.query_one("#preset", Select).value == "last_7_days"
+        assert [row.draft.name for row in app.screen.query_one(QueryEditor).rows] == ["Amount"]
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: len(app.jobs.jobs) == 1, "the job")
+        assert app.jobs.jobs[0].favorite == "Weekly buyers"
+        # Changed, it is a query of its own.
+        app.screen.query_one("#event", Input).value = "Product Viewed"
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: len(app.jobs.jobs) == 2, "the second job")
+        assert app.jobs.jobs[1].favorite is None
+
+
+async def test_rename_moves_the_history_and_duplicate_and_delete_change_the_file(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    saved(LAUNCHES, VIEWS)
+    app = app_on(emulator, journal=tmp_path / "journal.sqlite3")
+    async with app.run_test(size=SIZE) as pilot:
+        await run_first(pilot)
+        screen = await open_favorites(pilot)
+        await pilot.press("n")
+        await settle(pilot, NamePromptScreen)
+        app.screen.query_one(Input).value = "product VIEWS"
+        await pilot.press("enter")
+        assert "taken" in str(app.screen.query_one("#name-problem", Static).render())
+        app.screen.query_one(Input).value = "November launches"
+        await pilot.press("enter")
+        await settle(pilot, FavoritesScreen)
+        await until(
+            pilot,
+            lambda: list(app.journal.history()) == ["November launches"],
+            "the history renamed",
+        )
+        await until(pilot, lambda: "November launches" in names(screen), "the rename")
+        assert app.jobs.jobs[0].favorite == "November launches"
+        await until(pilot, lambda: cell(screen, "November launches", "trend") == "▄", "history")
+        await pilot.press("c")
+        await until(pilot, lambda: len(names(screen)) == 3, "the copy")
+        assert names(screen)[1] == "November launches (copy)"
+        assert screen.selected is not None
+        assert screen.selected.name == "November launches (copy)"
+        await pilot.press("d")
+        await settle(pilot, ConfirmScreen)
+        await pilot.press("n")
+        await settle(pilot, FavoritesScreen)
+        assert len(names(screen)) == 3
+        await pilot.press("up", "d")
+        await settle(pilot, ConfirmScreen)
+        await pilot.press("y")
+        await until(pilot, lambda: len(names(screen)) == 2, "the delete")
+        await until(pilot, lambda: app.journal.history() == {}, "the history forgotten")
+    document = tomllib.loads(favorites_file().read_text())
+    assert [entry["name"] for entry in document["favorite"]] == [
+        "November launches (copy)",
+        "Product views",
+    ]
+
+
+async def test_a_broken_file_is_read_only_until_mended_by_hand_while_the_app_runs(
+    isolated_home: Path,
+) -> None:
+    store = saved(WEEKLY, LAUNCHES)
+    path = favorites_file()
+    good = path.read_text()
+    path.write_text(good.replace('event_name = "App Launched"', "event_name = App Launched"))
+    broken = path.read_bytes()
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: bool(app.favorites.problems), "the problem")
+        line = broken.decode().splitlines().index("event_name = App Launched") + 1
+        assert any(f"favorites.toml:{line}:14: not valid TOML" in t for t in toasts(app))
+        await type_event(pilot, "Charged")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, SaveFavoriteScreen)
+        assert any(t.startswith("Not saved:") and f":{line}:14:" in t for t in toasts(app))
+        screen = await open_favorites(pilot)
+        banner = screen.query_one("#favorites-problem", Static)
+        assert banner.display
+        assert f":{line}:14:" in str(banner.render())
+        for key in ("n", "c", "d"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen is screen
+        assert path.read_bytes() == broken
+        # Mended in an editor: picked up within the second, and writable again.
+        path.write_text(good)
+        await until(pilot, lambda: not banner.display, "the mended file")
+        assert names(screen) == ["Weekly buyers", "Launches"]
+        await pilot.press("c")
+        await until(pilot, lambda: len(names(screen)) == 3, "the copy")
+    assert [f.name for f in store.read().items] == [
+        "Weekly buyers",
+        "Weekly buyers (copy)",
+        "Launches",
+    ]
+
+
+async def test_a_favourite_added_by_hand_shows_while_the_screen_is_open(
+    isolated_home: Path,
+) -> None:
+    store = saved(WEEKLY)
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_favorites(pilot)
+        await until(pilot, lambda: names(screen) == ["Weekly buyers"], "the file")
+        store.save(VIEWS)
+        await until(pilot, lambda: names(screen) == ["Weekly buyers", "Product views"], "edit")
