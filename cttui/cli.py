@@ -12,20 +12,26 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from cttui import __version__
 
 if TYPE_CHECKING:
+    import asyncio
+    from datetime import date
+
     from cttui.api.client import CleverTapClient
-    from cttui.api.models import Query
+    from cttui.api.errors import UsageError
+    from cttui.api.models import DateRange, Query
+    from cttui.api.ranges import RangePreset
     from cttui.emulator import Emulator, EmulatorConfig
-    from cttui.jobs import Job
+    from cttui.jobs import Job, JobManager
     from cttui.store.config import Config, Profile
     from cttui.store.credentials import Connection, CredentialStore, SessionPasscodes
-    from cttui.store.journal import JournalWriter
+    from cttui.store.favorites import Favorite, Favorites
+    from cttui.store.journal import FavoriteRun, JournalWriter
     from cttui.tui.app import CttuiApp
 
 EXIT_OK = 0
@@ -84,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Credentials come from the active profile ('cttui credentials'), its passcode from the "
             "OS keyring; CLEVERTAP_ACCOUNT_ID, CLEVERTAP_PASSCODE and CLEVERTAP_REGION override "
             "them for one run. CTTUI_BASE_URL points at another CleverTap-compatible server. "
+            "Favourites live in favorites.toml: save one with ctrl+s in the app or 'cttui count "
+            "... --save NAME', list them with 'cttui favorites', run them with 'cttui run NAME'. "
             "Exit codes: 0 done, 1 API or network failure, 2 bad input, 3 still pending."
         ),
     )
@@ -100,22 +108,27 @@ def build_parser() -> argparse.ArgumentParser:
         "count",
         help="count the profiles that did an event in a date range",
         description="Count the distinct profiles that did EVENT between --from and --to "
-        "(inclusive) and match every --where filter.",
+        "(inclusive), or in a --range such as last_7_days, and match every --where filter.",
     )
     count.add_argument("event", metavar="EVENT", help="event name, exact and case-sensitive")
     count.add_argument(
         "--from",
         dest="date_from",
-        required=True,
         metavar="DATE",
-        help="first day, YYYY-MM-DD or YYYYMMDD",
+        help="first day, YYYY-MM-DD or YYYYMMDD (with --to)",
     )
     count.add_argument(
         "--to",
         dest="date_to",
-        required=True,
         metavar="DATE",
-        help="last day (inclusive), YYYY-MM-DD or YYYYMMDD",
+        help="last day (inclusive), YYYY-MM-DD or YYYYMMDD (with --from)",
+    )
+    count.add_argument(
+        "--range",
+        dest="range",
+        choices=_RangeChoices(),
+        metavar="PRESET",
+        help="instead of --from and --to, a range resolved on the day it runs: %(choices)s",
     )
     count.add_argument(
         "--where",
@@ -126,6 +139,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="a property filter: NAME OPERATOR [VALUE]; repeat for more. Operators: equals, "
         "not_equals, contains, does_not_contain, exists, does_not_exist (text); equals, "
         "greater_than, greater_than_equals, less_than, less_than_equals (numbers)",
+    )
+    count.add_argument(
+        "--save",
+        metavar="NAME",
+        help="save the query as favourite NAME before sending it ('cttui run NAME' runs it "
+        "again); with --range it keeps the range, resolved again at each run",
+    )
+    count.add_argument(
+        "--replace",
+        action="store_true",
+        help="with --save, overwrite a favourite of that name that holds another query",
     )
     _add_wait_options(count)
     count.set_defaults(handler=_count)
@@ -139,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_wait_options(poll)
     poll.set_defaults(handler=_poll)
 
+    _add_favorites_commands(commands)
     _add_credentials_commands(commands)
     _add_jobs_commands(commands)
 
@@ -203,6 +228,54 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--verbose", action="store_true", help="log each request on stderr")
     emulator.set_defaults(handler=_emulator)
     return parser
+
+
+class _RangeChoices:
+    """The RangePreset values for argparse, read only when asked for: building the parser must
+    not import cttui.api, so that `cttui --help` stays standard library only."""
+
+    def _values(self) -> list[str]:
+        from cttui.api.ranges import RangePreset
+
+        return [preset.value for preset in RangePreset]
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._values()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values())
+
+
+def _add_favorites_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    favorites = commands.add_parser(
+        "favorites",
+        help="list the saved favourites, with each one's last count",
+        description="List the favourites in favorites.toml with their history from the job "
+        "journal: the last count, when it came, and how many counts there have been. A file "
+        "with problems still lists what can be read, names each problem with its line and "
+        "column, and exits 2.",
+    )
+    favorites.add_argument("--json", action="store_true", help="print the favourites as JSON")
+    favorites.set_defaults(handler=_favorites_list)
+
+    run = commands.add_parser(
+        "run",
+        help="run saved favourites by name, side by side",
+        description="Run each named favourite (see 'cttui favorites'), relative ranges resolved "
+        "for today, at most 3 requests in flight per account. Each runs on its own profile if "
+        "it names one, else on --profile or the active one. One line per favourite, in the "
+        "order given, as soon as it and those before it end: NAME COUNT FROM..TO, NAME failed "
+        "ERROR, or NAME pending req_id N. Exit 0 when all counted, 1 if any failed, 3 if "
+        "--no-wait or --timeout left some pending ('cttui jobs resume' finishes them).",
+    )
+    run.add_argument(
+        "names",
+        nargs="+",
+        metavar="NAME",
+        help="a favourite's name, as 'cttui favorites' lists it (case does not matter)",
+    )
+    _add_wait_options(run)
+    run.set_defaults(handler=_favorites_run)
 
 
 def _add_profile_option(command: argparse.ArgumentParser, default: object) -> None:
@@ -417,20 +490,24 @@ def _demo_emulator() -> Iterator[Emulator]:
 @contextmanager
 def _connection(args: argparse.Namespace) -> Iterator[Connection]:
     """The account to talk to: the stored profile or the environment, or the demo emulator's."""
-    from cttui.store.credentials import from_environment
-
     if not args.demo:
         yield _stored_connection(os.environ, args.profile)
         return
     with _demo_emulator() as emulator:
-        config = emulator.config
-        yield from_environment(
-            {
-                "CLEVERTAP_ACCOUNT_ID": config.account_id,
-                "CLEVERTAP_PASSCODE": config.passcode,
-                "CTTUI_BASE_URL": emulator.base_url,
-            }
-        )
+        yield _demo_connection(emulator)
+
+
+def _demo_connection(emulator: Emulator) -> Connection:
+    from cttui.store.credentials import from_environment
+
+    config = emulator.config
+    return from_environment(
+        {
+            "CLEVERTAP_ACCOUNT_ID": config.account_id,
+            "CLEVERTAP_PASSCODE": config.passcode,
+            "CTTUI_BASE_URL": emulator.base_url,
+        }
+    )
 
 
 def _stored_connection(environ: Mapping[str, str], profile: str | None) -> Connection:
@@ -459,8 +536,97 @@ def _started(config: EmulatorConfig) -> Iterator[Emulator]:
 
 
 def _count(args: argparse.Namespace) -> int:
-    query = _query_from_args(args)
-    return _run_job(args, query=query, req_id=None)
+    from cttui.api.ranges import RangePreset
+
+    if args.replace and args.save is None:
+        raise _Usage("--replace goes with --save NAME (see 'cttui count --help')")
+    dates = _count_dates(args)
+    today = _today(args.demo)
+    query = _query_from_args(
+        args, dates.resolve(today) if isinstance(dates, RangePreset) else dates
+    )
+    favorite = _favorite_from_args(args, query, dates) if args.save is not None else None
+    return _run_job(args, query=query, req_id=None, save=favorite)
+
+
+def _today(demo: bool) -> date:
+    """The day relative ranges end on: the demo's data has its own."""
+    from datetime import date
+
+    return demo_emulator_config().resolved_today() if demo else date.today()
+
+
+def _count_dates(args: argparse.Namespace) -> DateRange | RangePreset:
+    from cttui.api.models import DateRange
+    from cttui.api.ranges import RangePreset
+
+    dates = (("--from", args.date_from), ("--to", args.date_to))
+    given = [flag for flag, value in dates if value is not None]
+    see = "(see 'cttui count --help')"
+    if args.range is not None:
+        if given:
+            raise _Usage(
+                f"--range cannot go with {given[0]}; give --range alone, or both dates {see}"
+            )
+        return RangePreset(args.range)
+    if not given:
+        raise _Usage(f"the following arguments are required: --from and --to, or --range {see}")
+    if len(given) == 1:
+        missing = "--to" if given == ["--from"] else "--from"
+        raise _Usage(
+            f"the following arguments are required: {missing}, or use --range instead of "
+            f"{given[0]} {see}"
+        )
+    return DateRange.parse(args.date_from, args.date_to)
+
+
+def _favorite_from_args(
+    args: argparse.Namespace, query: Query, dates: DateRange | RangePreset
+) -> Favorite:
+    from cttui.store.config import check_profile_name
+    from cttui.store.favorites import Favorite, check_favorite_name
+
+    # The demo's favourites run on the demo's account, whatever profile is named.
+    profile = None if args.demo or args.profile is None else check_profile_name(args.profile)
+    return Favorite(check_favorite_name(args.save), query.event_name, query.filters, dates, profile)
+
+
+def _save_favorite(args: argparse.Namespace, favorite: Favorite) -> str:
+    """Save `favorite` unless the file already holds it as it is; returns its name as saved."""
+    from dataclasses import replace
+
+    from cttui.api.errors import UsageError
+    from cttui.store.favorites import FavoriteExists, FavoritesStore
+    from cttui.store.paths import favorites_file
+
+    store = FavoritesStore(favorites_file(demo=args.demo))
+    current = store.read()
+    if not current.writable:
+        raise UsageError(current.read_only_reason())
+    existing = current.find(favorite.name)
+    if existing is not None:
+        if _same_query(existing, favorite):
+            return existing.name
+        # Replacing keeps the name as it was written, and with it the favourite's history.
+        favorite = replace(favorite, name=existing.name)
+    try:
+        store.save(favorite, replace_existing=args.replace)
+    except FavoriteExists as error:
+        raise UsageError(
+            f"a favourite named {error.name!r} already holds another query; add --replace to "
+            "overwrite it, or --save another name"
+        ) from None
+    _say(f"saved favourite {favorite.name!r} in {store.path}")
+    return favorite.name
+
+
+def _same_query(a: Favorite, b: Favorite) -> bool:
+    """Whether two favourites count the same thing (notes and unknown keys aside)."""
+
+    def definition(favorite: Favorite) -> tuple[object, ...]:
+        return (favorite.event_name, favorite.filters, favorite.dates, favorite.profile)
+
+    return definition(a) == definition(b)
 
 
 def _poll(args: argparse.Namespace) -> int:
@@ -472,9 +638,9 @@ def _poll(args: argparse.Namespace) -> int:
     return _run_job(args, query=None, req_id=req_id)
 
 
-def _query_from_args(args: argparse.Namespace) -> Query:
+def _query_from_args(args: argparse.Namespace, dates: DateRange) -> Query:
     from cttui.api.errors import UsageError
-    from cttui.api.models import DateRange, PropertyFilter, Query
+    from cttui.api.models import PropertyFilter, Query
 
     filters = []
     for index, words in enumerate(args.where):
@@ -484,7 +650,7 @@ def _query_from_args(args: argparse.Namespace) -> Query:
                 f"({' '.join(words)}); quote a name or value that has spaces"
             )
         filters.append(PropertyFilter.from_text(*words, index=index))
-    query = Query(args.event, DateRange.parse(args.date_from, args.date_to), tuple(filters))
+    query = Query(args.event, dates, tuple(filters))
     query.validate()
     return query
 
@@ -496,7 +662,15 @@ class _Watch:
     job: Job | None = None
 
 
-def _run_job(args: argparse.Namespace, *, query: Query | None, req_id: str | None) -> int:
+def _run_job(
+    args: argparse.Namespace,
+    *,
+    query: Query | None,
+    req_id: str | None,
+    save: Favorite | None = None,
+) -> int:
+    """Run one job to the end. `save` is a favourite to keep first: only once nothing else
+    can stop the run, so that a usage error saves nothing."""
     import asyncio
 
     watch = _Watch()
@@ -505,8 +679,17 @@ def _run_job(args: argparse.Namespace, *, query: Query | None, req_id: str | Non
             interval = _poll_interval(
                 args.poll_interval, os.environ, connection.base_url, args.demo
             )
+            favorite = _save_favorite(args, save) if save is not None else None
             asyncio.run(
-                _wait_for_job(args, connection, interval, query=query, req_id=req_id, watch=watch)
+                _wait_for_job(
+                    args,
+                    connection,
+                    interval,
+                    query=query,
+                    req_id=req_id,
+                    watch=watch,
+                    favorite=favorite,
+                )
             )
     except KeyboardInterrupt:
         pending = watch.job.req_id if watch.job else None
@@ -535,6 +718,7 @@ async def _wait_for_job(
     query: Query | None,
     req_id: str | None,
     watch: _Watch,
+    favorite: str | None = None,
 ) -> None:
     """Run the job until it ends, or until --no-wait or --timeout says to stop watching.
 
@@ -590,7 +774,7 @@ async def _wait_for_job(
 
                 profile = DEMO_PROFILE if args.demo else connection.profile
                 origin = Origin(account, base_url, profile)
-                job = await manager.add(origin, client, query, req_id)
+                job = await manager.add(origin, client, query, req_id, favorite=favorite)
             watch.job = job
             resumed = [other for other in resumed if other is not job]
             for other in resumed:
@@ -615,16 +799,17 @@ async def _wait_for_job(
         writer.close()
 
 
-def _progress(job: Job, interval: float) -> None:
+def _progress(job: Job, interval: float, label: str = "") -> None:
     from cttui.jobs import JobState
 
+    about = f"{label}: " if label else ""
     if job.state is JobState.PENDING and job.next_poll_at is not None:
         _say(
-            f"pending as req_id {job.req_id}; polling every {interval:g} s "
+            f"{about}pending as req_id {job.req_id}; polling every {interval:g} s "
             f"({job.polls} poll{'s' if job.polls != 1 else ''} so far)"
         )
     elif job.error and not job.state.finished:
-        _say(f"retrying ({job.retries}): {job.error}")
+        _say(f"{about}retrying ({job.retries}): {job.error}")
 
 
 def _report(job: Job, as_json: bool, out: TextIO) -> int:
@@ -651,6 +836,400 @@ def _report(job: Job, as_json: bool, out: TextIO) -> int:
     print(json.dumps({"status": "partial", "req_id": req_id}) if as_json else job.req_id, file=out)
     _say(f"still pending; resume with: cttui poll {job.req_id}")
     return EXIT_PENDING
+
+
+NO_FAVORITES = "save one with ctrl+s in the app, or 'cttui count ... --save NAME'"
+# Each line of `cttui run` is printed before the next count is known: wide enough for any count
+# up to ten digits, so that the third column still lines up.
+RUN_COUNT_WIDTH = 10
+
+
+def _favorites_list(args: argparse.Namespace) -> int:
+    from cttui.store.favorites import read_favorites
+    from cttui.store.paths import favorites_file
+
+    favorites = read_favorites(favorites_file(demo=args.demo))
+    for problem in favorites.problems:
+        _say(problem.message)
+    code = EXIT_USAGE if favorites.problems else EXIT_OK
+    if not favorites.items and not favorites.problems:
+        _say(f"no favourites yet: {NO_FAVORITES}")
+    history = _favorite_history(args) if favorites.items else {}
+    today = _today(args.demo)
+    if args.json:
+        listed = [
+            _favorite_json(item, history.get(item.name, ()), today) for item in favorites.items
+        ]
+        print(json.dumps(listed, ensure_ascii=False, indent=2))
+        return code
+    if favorites.items:
+        _print_favorites(favorites, history, today)
+    return code
+
+
+def _favorite_history(args: argparse.Namespace) -> Mapping[str, Sequence[FavoriteRun]]:
+    """Every favourite's counts from the journal, read without taking any job over."""
+    from cttui.store.journal import Journal, JournalError
+    from cttui.store.paths import journal_file
+
+    path = journal_file(demo=args.demo)
+    try:
+        if not path.exists():
+            return {}
+        journal = Journal.open(path)
+        try:
+            return journal.history()
+        finally:
+            journal.close()
+    except JournalError as error:
+        _say(f"warning: {error.message}")
+    except OSError as error:
+        _say(f"warning: cannot read the job journal {path} ({error.strerror or error})")
+    return {}
+
+
+def _range_text(dates: DateRange | RangePreset) -> str:
+    from cttui.api.ranges import RangePreset
+
+    if isinstance(dates, RangePreset):
+        return dates.label
+    return f"{dates.start.isoformat()}..{dates.end.isoformat()}"
+
+
+def _print_favorites(
+    favorites: Favorites, history: Mapping[str, Sequence[FavoriteRun]], today: date
+) -> None:
+    from datetime import datetime
+
+    from cttui.report import summary_text
+
+    rows = []
+    for item in favorites.items:
+        runs = history.get(item.name, ())
+        last = runs[-1] if runs else None
+        rows.append(
+            (
+                item.name,
+                summary_text(item.query(today), 40),
+                _range_text(item.dates),
+                item.profile or "",
+                str(last.count) if last else "",
+                datetime.fromtimestamp(last.at).strftime("%Y-%m-%d %H:%M") if last else "",
+                str(len(runs)),
+            )
+        )
+    header = ("NAME", "EVENT", "RANGE", "PROFILE", "LAST", "WHEN", "RUNS")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        cells = [
+            cell.rjust(width) if i in (4, 6) else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        print("  ".join(cells).rstrip())
+
+
+def _favorite_json(
+    favorite: Favorite, runs: Sequence[FavoriteRun], today: date
+) -> dict[str, object]:
+    """A favourite for scripts: its dates resolved for today, its counts with local times."""
+    from datetime import datetime
+
+    from cttui.api.ranges import RangePreset
+
+    dates = favorite.query(today).date_range
+    return {
+        "name": favorite.name,
+        "event_name": favorite.event_name,
+        "filters": [
+            {
+                "name": item.name,
+                "operator": item.operator.value,
+                "value": list(item.value) if isinstance(item.value, tuple) else item.value,
+            }
+            for item in favorite.filters
+        ],
+        "range": favorite.dates.value if isinstance(favorite.dates, RangePreset) else None,
+        "from": dates.start.isoformat(),
+        "to": dates.end.isoformat(),
+        "profile": favorite.profile,
+        "notes": favorite.notes,
+        "runs": [
+            {
+                "job": run.job_id,
+                "at": datetime.fromtimestamp(run.at).astimezone().isoformat(timespec="seconds"),
+                "count": run.count,
+                "from": run.start.isoformat(),
+                "to": run.end.isoformat(),
+            }
+            for run in runs
+        ],
+    }
+
+
+def _chosen_favorites(args: argparse.Namespace) -> list[Favorite]:
+    """The favourites `cttui run` names, each once, in the order first named."""
+    from cttui.store.favorites import read_favorites
+    from cttui.store.paths import favorites_file
+
+    favorites = read_favorites(favorites_file(demo=args.demo))
+    chosen: list[Favorite] = []
+    for name in args.names:
+        favorite = favorites.find(name.strip())
+        if favorite is None:
+            raise _unknown_favorite(name.strip(), favorites)
+        if all(item.name != favorite.name for item in chosen):
+            chosen.append(favorite)
+    return chosen
+
+
+def _unknown_favorite(name: str, favorites: Favorites) -> UsageError:
+    from cttui.api.errors import UsageError
+
+    broken = favorites.broken(name)
+    if broken is not None:
+        return UsageError(broken.message)
+    # A file that cannot be read or parsed at all: that is what to fix.
+    whole = next((problem for problem in favorites.problems if problem.name is None), None)
+    if whole is not None and not favorites.items:
+        return UsageError(f"no favourite named {name!r} could be read: {whole.message}")
+    if not favorites.items:
+        return UsageError(
+            f"no favourite named {name!r}: none saved yet in {favorites.path}; {NO_FAVORITES}"
+        )
+    return UsageError(f"no favourite named {name!r} (known: {', '.join(favorites.names())})")
+
+
+@dataclass
+class _Batch:
+    """The jobs `cttui run` started, kept where an interrupt can still report them."""
+
+    jobs: list[Job] = field(default_factory=list)
+
+
+@dataclass
+class _Planned:
+    """One favourite of `cttui run`: the account it runs on (or why it cannot), its job, and
+    whether the command is done waiting for it (`settled`)."""
+
+    favorite: Favorite
+    settled: asyncio.Event
+    connection: Connection | None = None
+    problem: str | None = None
+    job: Job | None = None
+    task: asyncio.Task[Job] | None = None
+
+    def settle(self, task: asyncio.Task[Job]) -> None:
+        if not task.cancelled():
+            # Retrieved here, so that a bug in a job is reported once and not as a traceback.
+            task.exception()
+        self.settled.set()
+
+
+def _favorites_run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    chosen = _chosen_favorites(args)
+    batch = _Batch()
+    try:
+        return asyncio.run(_run_favorites(args, chosen, batch))
+    except KeyboardInterrupt:
+        unfinished = [job for job in batch.jobs if not job.state.finished]
+        if unfinished:
+            _say(
+                f"interrupted; {len(unfinished)} unfinished job(s) stay in the journal: "
+                "'cttui jobs resume' picks them up"
+            )
+        else:
+            _say("interrupted; nothing is pending")
+        return EXIT_INTERRUPTED
+
+
+async def _run_favorites(args: argparse.Namespace, chosen: list[Favorite], batch: _Batch) -> int:
+    import contextlib
+
+    async with contextlib.AsyncExitStack() as stack:
+        code = await _run_favorites_in(stack, args, chosen, batch)
+    return code
+
+
+async def _run_favorites_in(
+    stack: AsyncExitStack, args: argparse.Namespace, chosen: list[Favorite], batch: _Batch
+) -> int:
+    import asyncio
+
+    from cttui.api.client import CleverTapClient
+    from cttui.jobs import JobManager, JobState, Origin
+    from cttui.store.credentials import DEMO_PROFILE
+
+    emulator = stack.enter_context(_demo_emulator()) if args.demo else None
+    today = emulator.config.resolved_today() if emulator is not None else _today(False)
+    plans = [_Planned(favorite, asyncio.Event()) for favorite in chosen]
+    await _connect_plans(plans, args, emulator)
+    interval = _poll_interval(args.poll_interval, os.environ, "", args.demo)
+    for url in {plan.connection.base_url for plan in plans if plan.connection is not None}:
+        # Raises, before anything is sent, for an interval below 30 s on a CleverTap host.
+        _poll_interval(args.poll_interval, os.environ, url, args.demo)
+
+    writer = _journal_writer(args)
+    stack.callback(writer.close)
+    # Claims nothing: pending jobs of earlier runs stay for 'cttui jobs resume'.
+    await writer.load(lambda _: False)
+    clients: dict[tuple[str, str], CleverTapClient] = {}
+
+    async def close_clients() -> None:
+        for client in clients.values():
+            await client.aclose()
+
+    stack.push_async_callback(close_clients)
+    manager = JobManager(poll_interval=interval, recorder=writer)
+    stack.push_async_callback(manager.close)
+    by_job: dict[int, _Planned] = {}
+    progress = sys.stderr.isatty()
+
+    def on_change(job: Job) -> None:
+        plan = by_job.get(job.id)
+        if plan is None:
+            return
+        answered = job.state is JobState.PENDING and job.next_poll_at is not None
+        if job.state.finished or (args.no_wait and answered):
+            plan.settled.set()
+        if progress:
+            _progress(job, interval, plan.favorite.name)
+
+    manager.subscribe(on_change)
+    for plan in plans:
+        connection = plan.connection
+        if connection is None:
+            continue
+        key = (connection.credentials.account_id, connection.base_url)
+        if key not in clients:
+            clients[key] = CleverTapClient(connection.credentials, connection.base_url)
+        origin = Origin(*key, DEMO_PROFILE if args.demo else connection.profile)
+        query = plan.favorite.query(today)
+        plan.job = await manager.add(origin, clients[key], query, favorite=plan.favorite.name)
+        batch.jobs.append(plan.job)
+        by_job[plan.job.id] = plan
+        plan.task = manager.start(plan.job)
+        plan.task.add_done_callback(plan.settle)
+    return await _report_runs(args, manager, plans, today)
+
+
+async def _connect_plans(
+    plans: list[_Planned], args: argparse.Namespace, emulator: Emulator | None
+) -> None:
+    """Each favourite's account: the demo's, else its own profile, --profile or the active one
+    (the environment overriding as for any run). One that cannot connect fails alone."""
+    import asyncio
+
+    from cttui.api.errors import CttuiError
+
+    connections: dict[str | None, Connection | str] = {}
+    for plan in plans:
+        profile = None if emulator is not None else plan.favorite.profile or args.profile
+        if profile not in connections:
+            try:
+                connections[profile] = (
+                    _demo_connection(emulator)
+                    if emulator is not None
+                    else await asyncio.to_thread(_stored_connection, os.environ, profile)
+                )
+            except CttuiError as error:
+                connections[profile] = error.message
+        found = connections[profile]
+        if isinstance(found, str):
+            plan.problem = found
+            plan.settled.set()
+        else:
+            plan.connection = found
+
+
+async def _report_runs(
+    args: argparse.Namespace, manager: JobManager, plans: list[_Planned], today: date
+) -> int:
+    """One line per favourite in the order named, each as soon as it and those before it are
+    settled; --timeout stops the waiting for all of them at once."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = None if args.timeout is None else loop.time() + args.timeout
+    width = max(len(plan.favorite.name) for plan in plans)
+    results: list[dict[str, object]] = []
+    for plan in plans:
+        if not plan.settled.is_set():
+            left = None if deadline is None else max(0.0, deadline - loop.time())
+            try:
+                await asyncio.wait_for(plan.settled.wait(), left)
+            except TimeoutError:
+                await _stop_unsent(manager, plans)
+        result = _run_result(plan, today)
+        results.append(result)
+        if not args.json:
+            print(_run_line(result, width), flush=True)
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+    statuses = [result["status"] for result in results]
+    if "partial" in statuses:
+        _say(f"{statuses.count('partial')} still pending; 'cttui jobs resume' finishes them")
+    if "fail" in statuses:
+        return EXIT_API
+    return EXIT_PENDING if "partial" in statuses else EXIT_OK
+
+
+async def _stop_unsent(manager: JobManager, plans: list[_Planned]) -> None:
+    """--timeout is up: a job still waiting for the server's first answer is cancelled, so that
+    no later 'cttui jobs resume' sends a query the user was told was not sent."""
+    for plan in plans:
+        job = plan.job
+        if job is not None and not job.state.finished and job.req_id is None:
+            await manager.cancel(job)
+
+
+def _run_result(plan: _Planned, today: date) -> dict[str, object]:
+    from cttui.api.errors import unexpected
+    from cttui.jobs import JobState
+
+    job, task = plan.job, plan.task
+    dates = job.query.date_range if job and job.query else plan.favorite.query(today).date_range
+    result: dict[str, object] = {
+        "name": plan.favorite.name,
+        "status": "fail",
+        "count": None,
+        "req_id": None,
+        "error": plan.problem,
+        "from": dates.start.isoformat(),
+        "to": dates.end.isoformat(),
+        "job": job.id if job else None,
+    }
+    if job is None or task is None:
+        return result
+    failure = task.exception() if task.done() and not task.cancelled() else None
+    if job.req_id is not None:
+        result["req_id"] = int(job.req_id) if job.req_id.isdigit() else job.req_id
+    if failure is not None:
+        result["error"] = unexpected(failure)
+    elif job.state is JobState.DONE:
+        result.update(status="success", count=job.count)
+    elif job.state is JobState.FAILED:
+        result["error"] = job.error or "the request failed"
+    elif job.state is JobState.CANCELLED or job.req_id is None:
+        result["error"] = (
+            "--timeout came before the server answered; nothing is pending, run it again"
+        )
+    else:
+        result["status"] = "partial"
+    return result
+
+
+def _run_line(result: Mapping[str, object], width: int) -> str:
+    status = result["status"]
+    if status == "success":
+        middle, rest = str(result["count"]), f"{result['from']}..{result['to']}"
+    elif status == "partial":
+        middle, rest = "pending", f"req_id {result['req_id']}"
+    else:
+        middle, rest = "failed", str(result["error"])
+    name = str(result["name"])
+    return f"{name:<{width}}  {middle:<{RUN_COUNT_WIDTH}}  {rest}".rstrip()
 
 
 def _journal_jobs(args: argparse.Namespace) -> list[Job]:

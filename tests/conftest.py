@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import os
+import pty
+import select
+import signal
 import subprocess
 import sys
 import time
@@ -71,15 +74,20 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
         yield running
 
 
-@pytest.fixture
-def emulator_env(emulator: Emulator) -> dict[str, str]:
+def emulator_variables(emulator: Emulator, poll_interval: float = 0.1) -> dict[str, str]:
+    """The environment that points cttui at `emulator`, with an empty request log."""
     emulator.reset_log()
     return {
         "CLEVERTAP_ACCOUNT_ID": DEFAULTS.account_id,
         "CLEVERTAP_PASSCODE": DEFAULTS.passcode,
         "CTTUI_BASE_URL": emulator.base_url,
-        "CTTUI_POLL_INTERVAL": "0.1",
+        "CTTUI_POLL_INTERVAL": f"{poll_interval:g}",
     }
+
+
+@pytest.fixture
+def emulator_env(emulator: Emulator) -> dict[str, str]:
+    return emulator_variables(emulator)
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,50 @@ def run_cttui(
         stdin=None if stdin is not None else subprocess.DEVNULL,
     )
     return Run(result.returncode, result.stdout, result.stderr)
+
+
+def interrupt_when_said(args: list[str], env: dict[str, str], said: str) -> tuple[int, str]:
+    """Run cttui with its stderr on a terminal (so that it reports progress there), press
+    ctrl+c once it has said `said`; its exit code and the last line it wrote there."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [CTTUI, *args],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        text=True,
+    )
+    os.close(terminal)
+    try:
+        read_until(controller, said)
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=20)
+        err = read_until(controller, None)
+    finally:
+        process.kill()
+        os.close(controller)
+    return process.returncode, err.replace("\r\n", "\n").strip().splitlines()[-1]
+
+
+def read_until(fd: int, wanted: str | None, limit: float = 20.0) -> str:
+    """What arrives on `fd` until it holds `wanted`, or (None) until the writer closes; bounded."""
+    deadline = time.monotonic() + limit
+    seen = ""
+    while wanted is None or wanted not in seen:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"{wanted!r} never arrived; got {seen!r}")
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the pty's other end closed: the process is gone
+            break
+        if not chunk:
+            break
+        seen += chunk.decode(errors="replace")
+    return seen
 
 
 def require(binary: str, variable: str) -> str:

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import re
-import select
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,7 +17,7 @@ import pytest
 from cttui import __version__
 from cttui.cli import main
 from cttui.emulator import Emulator
-from tests.conftest import CTTUI, DEFAULTS, run_cttui, wait_for
+from tests.conftest import CTTUI, DEFAULTS, interrupt_when_said, run_cttui, wait_for
 
 EXAMPLE = [
     "count",
@@ -312,52 +309,16 @@ def test_headless_commands_never_import_textual(
     assert "HEAVY=\n" in result.stderr, result.stderr
 
 
-def _read_until(fd: int, wanted: str | None, limit: float = 20.0) -> str:
-    """What arrives on `fd` until it holds `wanted`, or (None) until the writer closes; bounded."""
-    deadline = time.monotonic() + limit
-    seen = ""
-    while wanted is None or wanted not in seen:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise AssertionError(f"{wanted!r} never arrived; got {seen!r}")
-        ready, _, _ = select.select([fd], [], [], left)
-        if not ready:
-            continue
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:  # the pty's other end closed: the process is gone
-            break
-        if not chunk:
-            break
-        seen += chunk.decode(errors="replace")
-    return seen
-
-
 def test_interrupt_while_pending_says_how_to_resume(
     emulator: Emulator, emulator_env: dict[str, str]
 ) -> None:
     # stderr on a terminal, so that cttui itself says when it holds the req_id: the server's log
     # shows the answer a moment before the client has read it.
-    controller, terminal = pty.openpty()
-    process = subprocess.Popen(
-        [CTTUI, "count", "Charged", *HEAVY, "--poll-interval", "60"],
-        env={**os.environ, **emulator_env},
-        stdout=subprocess.PIPE,
-        stderr=terminal,
-        text=True,
+    code, last = interrupt_when_said(
+        ["count", "Charged", *HEAVY, "--poll-interval", "60"], emulator_env, "pending as req_id"
     )
-    os.close(terminal)
-    try:
-        _read_until(controller, "pending as req_id")
-        req_id = str(emulator.requests[0].response["req_id"])  # type: ignore[index]
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=20)
-        err = _read_until(controller, None)
-    finally:
-        process.kill()
-        os.close(controller)
-    assert process.returncode == 130
-    last = err.replace("\r\n", "\n").strip().splitlines()[-1]
+    req_id = str(emulator.requests[0].response["req_id"])  # type: ignore[index]
+    assert code == 130
     assert last == f"cttui: interrupted while pending; resume with: cttui poll {req_id}"
 
 

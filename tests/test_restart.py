@@ -17,7 +17,7 @@ import pytest
 from cttui.api.models import date_to_int
 from cttui.cli import demo_emulator_config
 from cttui.emulator import Emulator, EmulatorConfig
-from tests.conftest import CTTUI, DEFAULTS, require, run_cttui, wait_for
+from tests.conftest import CTTUI, DEFAULTS, emulator_variables, require, run_cttui, wait_for
 from tests.test_terminal import EDITOR_READY, isolated_env
 from tests.tmux import Terminal
 
@@ -40,16 +40,6 @@ def slow_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator
     )
     with Emulator(config) as running:
         yield running
-
-
-def env_for(emulator: Emulator) -> dict[str, str]:
-    emulator.reset_log()
-    return {
-        "CLEVERTAP_ACCOUNT_ID": DEFAULTS.account_id,
-        "CLEVERTAP_PASSCODE": DEFAULTS.passcode,
-        "CTTUI_BASE_URL": emulator.base_url,
-        "CTTUI_POLL_INTERVAL": "0.3",
-    }
 
 
 def journal_path(demo: bool = False) -> Path:
@@ -78,7 +68,7 @@ def true_count(emulator: Emulator, event: str) -> int:
 
 
 def test_killed_count_commands_resume_with_their_req_ids(slow_emulator: Emulator) -> None:
-    env = {**os.environ, **env_for(slow_emulator)}
+    env = {**os.environ, **emulator_variables(slow_emulator, 0.3)}
     runs = [
         subprocess.Popen(
             [CTTUI, "count", event, "--from", START.isoformat(), "--to", TODAY.isoformat()],
@@ -102,7 +92,7 @@ def test_killed_count_commands_resume_with_their_req_ids(slow_emulator: Emulator
     assert [run.returncode for run in runs] == [-signal.SIGKILL] * 3
     assert sum(r.method == "POST" for r in slow_emulator.requests) == 3
 
-    resumed = run_cttui("jobs", "resume", env=env_for(slow_emulator))
+    resumed = run_cttui("jobs", "resume", env=emulator_variables(slow_emulator, 0.3))
     assert resumed.code == 0, resumed.err
     after = journal_rows()
     assert [(job_id, req_id) for job_id, _, req_id, _, _ in after] == [
@@ -137,7 +127,7 @@ def test_killed_app_finishes_every_job_when_opened_again(
 ) -> None:
     """The issue's own scenario: five queries sent, the terminal killed, cttui opened again."""
     tmux = require("tmux", "CTTUI_REQUIRE_TMUX")
-    env = {**isolated_env(), **env_for(slow_emulator)}
+    env = {**isolated_env(), **emulator_variables(slow_emulator, 0.3)}
     with Terminal(tmux, tmp_path / "first.sock") as terminal:
         terminal.start([CTTUI], env)
         terminal.wait_for(EDITOR_READY, limit=60)
