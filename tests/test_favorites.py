@@ -180,6 +180,39 @@ def test_a_dumped_file_parses_back_to_the_same_favourites_and_keys(original: Fav
     assert parsed.extra == original.extra
     assert typed(parsed.extra) == typed(original.extra)
     assert dump_favorites(parsed) == text
+    # Every favourite is its own [[favorite]] block, never part of an inline array.
+    assert text.count("\n[[favorite]]\n") == len(original.items)
+    assert "favorite = [" not in text
+
+
+def test_short_favourites_are_written_as_favorite_tables_like_the_readme_shows() -> None:
+    short = Favorite("A", "Charged", (PropertyFilter("Coupon", Operator.EXISTS, None),))
+    fixed = Favorite("B", "App Launched", dates=DateRange(date(2025, 11, 28), date(2025, 11, 30)))
+    text = dump_favorites(Favorites(PATH, (short, fixed)))
+    assert text.endswith(
+        "version = 1\n"
+        "\n[[favorite]]\n"
+        'name = "A"\n'
+        'event_name = "Charged"\n'
+        "filters = [\n"
+        '  { name = "Coupon", operator = "exists" },\n'
+        "]\n"
+        'range = "last_30_days"\n'
+        "\n[[favorite]]\n"
+        'name = "B"\n'
+        'event_name = "App Launched"\n'
+        "from = 2025-11-28\n"
+        "to = 2025-11-30\n"
+    )
+
+
+def test_a_filter_too_long_for_one_line_is_written_inside_its_favourite() -> None:
+    value = "x" * 120
+    long = Favorite("Long", "Charged", (PropertyFilter("Note", Operator.EQUALS, value),))
+    other = Favorite("Other", "Charged")
+    text = dump_favorites(Favorites(PATH, (long, other)))
+    assert "\n[[favorite.filters]]\n" in text
+    assert parse_favorites(text, PATH).items == (long, other)
 
 
 @settings(

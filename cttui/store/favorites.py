@@ -498,12 +498,28 @@ def dump_favorites(favorites: Favorites) -> str:
     import tomli_w
 
     document: dict[str, Any] = {"version": FORMAT_VERSION, **favorites.extra}
-    if favorites.items:
-        document["favorite"] = [_table(item) for item in favorites.items]
+    tables = [_table(item) for item in favorites.items]
     # Multi-line strings read better, but tomli_w writes a "\r\n" in one as a bare newline: a
     # file holding one is written with escaped one-line strings, so that it reads back the same.
-    multiline = not _has_crlf(document)
-    return HEADER + tomli_w.dumps(document, multiline_strings=multiline, indent=2)
+    multiline = not _has_crlf([document, tables])
+
+    def dumps(value: Mapping[str, Any]) -> str:
+        return tomli_w.dumps(value, multiline_strings=multiline, indent=2)
+
+    # Left to itself, tomli_w writes short favourites as one inline array (`favorite = [{...}]`)
+    # and long ones as tables: always a [[favorite]] table each, as the README shows them, so
+    # that adding one by hand is copying a block.
+    text = HEADER + dumps(document)
+    for table in tables:
+        own: dict[str, Any] = {}
+        sections: dict[str, Any] = {}
+        for key, value in table.items():
+            # A key tomli_w would give its own [section] must be named inside this favourite.
+            (sections if dumps({key: value}).startswith("[") else own)[key] = value
+        text += "\n[[favorite]]\n" + dumps(own)
+        if sections:
+            text += "\n" + dumps({"favorite": sections})
+    return text
 
 
 def _has_crlf(value: object) -> bool:
