@@ -918,7 +918,7 @@ def _print_favorites(
                 str(len(runs)),
             )
         )
-    header = ("NAME", "EVENT", "RANGE", "PROFILE", "LAST", "WHEN", "RUNS")
+    header = ("NAME", "QUERY", "RANGE", "PROFILE", "LAST", "WHEN", "RUNS")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         cells = [

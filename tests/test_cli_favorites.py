@@ -288,7 +288,7 @@ def test_favorites_lists_each_ones_last_count_and_runs_from_the_journal(
     plain = run_cttui("favorites")
     assert plain.code == 0, plain.err
     header, *rows = plain.out.splitlines()
-    assert header.split() == ["NAME", "EVENT", "RANGE", "PROFILE", "LAST", "WHEN", "RUNS"]
+    assert header.split() == ["NAME", "QUERY", "RANGE", "PROFILE", "LAST", "WHEN", "RUNS"]
     when = datetime.fromisoformat(last["at"]).strftime("%Y-%m-%d %H:%M")
     assert rows[0].startswith("weekly buyers  Charged")
     assert "Last 7 days" in rows[0]

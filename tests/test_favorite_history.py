@@ -355,6 +355,38 @@ async def test_the_writers_history_is_the_files(path: Path, make_runner: MakeRun
     assert file_history(path) == second.writer.history()
 
 
+async def test_a_reload_takes_what_another_process_added_renamed_and_forgot(
+    path: Path, make_runner: MakeRunner
+) -> None:
+    app = await make_runner(path)
+    await app.run("Weekly")
+    await app.run("Old")
+    assert await app.writer.reload_history() is False  # nothing new on the file
+
+    # Another cttui on the same journal: cron's `cttui run`, or a second window.
+    cron = await make_runner(path, counts(5))
+    added = await cron.run("Weekly")
+    await cron.writer.rename_favorite("Old", "New")
+    assert await app.writer.reload_history() is True
+    assert [run.count for run in app.writer.history()["Weekly"]] == [7_138, 5]
+    assert app.writer.history()["Weekly"][-1].job_id == added.id
+    assert "Old" not in app.writer.history()
+    await cron.writer.forget_favorite("Weekly")
+    assert await app.writer.reload_history() is True
+    assert list(app.writer.history()) == ["New"]
+    assert app.writer.history() == file_history(path)
+
+
+async def test_a_reload_without_a_file_keeps_the_counts_in_memory(
+    path: Path, make_runner: MakeRunner
+) -> None:
+    corrupt(path)
+    runner = await make_runner(path)
+    await runner.run("Weekly")
+    assert await runner.writer.reload_history() is False
+    assert [run.count for run in runner.writer.history()["Weekly"]] == [7_138]
+
+
 @pytest.mark.parametrize("broken", [True, False], ids=["broken file", "no file"])
 async def test_the_writer_keeps_the_history_in_memory_without_a_file(
     path: Path, make_runner: MakeRunner, broken: bool

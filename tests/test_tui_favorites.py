@@ -4,6 +4,7 @@ duplicate, delete, a file broken and mended by hand while the app runs."""
 
 from __future__ import annotations
 
+import asyncio
 import tomllib
 from collections.abc import Iterator
 from datetime import date
@@ -13,21 +14,21 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, RadioButton, Select, Static
 
-from cttui.api.models import DateRange, Operator, PropertyFilter
+from cttui.api.models import DateRange, Operator, PropertyFilter, Query
 from cttui.api.ranges import RangePreset
 from cttui.emulator import Emulator, EmulatorConfig
 from cttui.jobs import Job, JobState
 from cttui.store.favorites import Favorite, FavoritesStore
-from cttui.store.paths import favorites_file
+from cttui.store.paths import favorites_file, journal_file
 from cttui.tui.app import CttuiApp
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.favorites import FavoritesScreen
 from cttui.tui.screens.main import MainScreen
 from cttui.tui.screens.name_prompt import NamePromptScreen
-from cttui.tui.screens.save_favorite import SaveFavoriteScreen
+from cttui.tui.screens.save_favorite import SaveFavoriteScreen, suggested_name
 from cttui.tui.widgets.query_editor import QueryEditor
 from tests.apps import TODAY, WORK, build_app, settle, until
-from tests.conftest import DEFAULTS
+from tests.conftest import DEFAULTS, emulator_variables, run_cttui
 
 SIZE = (120, 40)
 WEEKLY = Favorite(
@@ -233,6 +234,27 @@ async def test_enter_reruns_a_favourite_and_its_counts_make_its_history(
         assert cell(screen, "Product views", "last") == "never run"
 
 
+async def test_counts_from_cttui_run_elsewhere_show_while_the_screen_is_open(
+    emulator: Emulator,
+) -> None:
+    """Cron's `cttui run` writes to the journal the open app holds: the screen shows its count."""
+    saved(LAUNCHES, VIEWS)
+    app = app_on(emulator, journal=journal_file())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_favorites(pilot)
+        await until(
+            pilot, lambda: app.journal.path is not None and app.journal.path.exists(), "journal"
+        )
+        assert cell(screen, "Launches", "last") == "never run"
+        environment = emulator_variables(emulator)
+        result = await asyncio.to_thread(run_cttui, "run", "Launches", env=environment)
+        assert result.code == 0, result.err
+        expected = emulator.count("App Launched", 20261101, 20261122)
+        await until(pilot, lambda: cell(screen, "Launches", "last") == f"{expected:,}", "the count")
+        assert cell(screen, "Launches", "trend") == "▄"
+        assert cell(screen, "Product views", "last") == "never run"
+
+
 async def test_several_marked_favourites_run_at_once_through_the_gate_of_three(
     slow_emulator: Emulator, tmp_path: Path
 ) -> None:
@@ -384,3 +406,24 @@ async def test_a_favourite_added_by_hand_shows_while_the_screen_is_open(
         await until(pilot, lambda: names(screen) == ["Weekly buyers"], "the file")
         store.save(VIEWS)
         await until(pilot, lambda: names(screen) == ["Weekly buyers", "Product views"], "edit")
+
+
+@pytest.mark.parametrize(
+    ("filters", "name"),
+    [
+        ((), "App Launched"),
+        ((PropertyFilter("Platform", Operator.EQUALS, "iOS"),), "App Launched iOS"),
+        ((PropertyFilter("Version", Operator.EQUALS, 7),), "App Launched 7"),
+        ((PropertyFilter("Beta", Operator.EQUALS, True),), "App Launched Beta"),
+        (
+            (PropertyFilter("Platform", Operator.EQUALS, ("iOS", "Android")),),
+            "App Launched Platform",
+        ),
+        ((PropertyFilter("Coupon", Operator.EXISTS, None),), "App Launched Coupon"),
+    ],
+)
+def test_the_suggested_name_says_what_the_first_filter_picks(
+    filters: tuple[PropertyFilter, ...], name: str
+) -> None:
+    query = Query("App Launched", DateRange(TODAY, TODAY), filters)
+    assert suggested_name(query) == name

@@ -569,6 +569,8 @@ class JournalWriter:
         self._last_id = 0
         # Every favourite's counts, kept here too: the file's, and those of this run.
         self._history: dict[str, list[FavoriteRun]] = {}
+        # How many times this process changed _history: a reload must not undo a change.
+        self._changes = 0
         # Writes wait for load(): a job created before the file is read would take a used id.
         self._loaded = asyncio.Event()
         if path is None:
@@ -636,6 +638,26 @@ class JournalWriter:
         when it was loaded, and every count since)."""
         return self._history
 
+    async def reload_history(self) -> bool:
+        """Take the favourites' counts from the file again, as other processes left them (a
+        `cttui run` from cron while the app is open, a rename in another window); whether
+        anything changed. A failed read changes nothing: what is known stays."""
+        await self._loaded.wait()
+        journal = self._journal
+        if journal is None:
+            return False
+        before = self._changes
+        try:
+            on_disk = await self._call(journal.history)
+        except (JournalError, OSError, sqlite3.Error):
+            return False
+        # A change of this process since the read began may not be in it: the next reload
+        # takes it, rather than this one showing the history as it was a moment ago.
+        if self._changes != before or on_disk == self._history:
+            return False
+        self._history = on_disk
+        return True
+
     def _remember(self, run: tuple[str, FavoriteRun] | None) -> None:
         if run is None:
             return
@@ -643,6 +665,7 @@ class JournalWriter:
         runs = self._history.setdefault(name, [])
         if all(known.job_id != entry.job_id for known in runs):
             runs.append(entry)
+            self._changes += 1
 
     async def create(self, record: JobRecord) -> int:
         await self._loaded.wait()
@@ -675,11 +698,13 @@ class JournalWriter:
         if old in self._history and old != new:
             self._history.setdefault(new, []).extend(self._history.pop(old))
             self._history[new].sort(key=lambda run: (run.at, run.job_id))
+            self._changes += 1
         await self._write(lambda journal: journal.rename_favorite(old, new))
 
     async def forget_favorite(self, name: str) -> None:
         await self._loaded.wait()
-        self._history.pop(name, None)
+        if self._history.pop(name, None) is not None:
+            self._changes += 1
         await self._write(lambda journal: journal.forget_favorite(name))
 
     async def _write(self, work: Callable[[Journal], None]) -> None:

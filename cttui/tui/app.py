@@ -252,6 +252,15 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
             if signature(self.favorites_store.path) != self.favorites.signature:
                 self.post_message(FavoritesRead(self.favorites_store.read()))
 
+        if isinstance(self.screen, FavoritesScreen):
+            self.run_worker(
+                self.reload_history(),
+                name="Reading the favourites' counts",
+                group="favorites-history",
+                exclusive=True,
+                exit_on_error=False,
+            )
+
         self.run_worker(
             read,
             name="Reading favorites.toml",
@@ -260,6 +269,12 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
             exclusive=True,
             exit_on_error=False,
         )
+
+    async def reload_history(self) -> None:
+        """The favourites' counts as the journal holds them now, with those of other processes
+        (cron's `cttui run`): read when the favourites are on screen."""
+        if await self.journal.reload_history():
+            self.favorites_changed.publish(self.favorites)
 
     def on_favorites_read(self, message: FavoritesRead) -> None:
         self._take_favorites(message.favorites)

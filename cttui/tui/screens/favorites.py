@@ -99,6 +99,8 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
         self.app.favorites_changed.subscribe(self, self._favorites_read)
         self.app.jobs.subscribe(self._job_changed)
         self.refresh_rows()
+        # Counts that came while the app was elsewhere (cron's `cttui run`); then every second.
+        self.run_worker(self.app.reload_history(), group="favorites-history", exit_on_error=False)
 
     def on_unmount(self) -> None:
         self.app.jobs.unsubscribe(self._job_changed)

@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, Select, Static
 
 from cttui.api.errors import CttuiError
-from cttui.api.models import DateRange, Query
+from cttui.api.models import DateRange, Operator, Query
 from cttui.api.ranges import RangePreset
 from cttui.report import dates_text, summary_text
 from cttui.store.favorites import NAME_MAX, check_favorite_name, same_name
@@ -152,6 +152,16 @@ class SaveFavoriteScreen(ShowsFailedWorkers, ModalScreen[SaveRequest | None]):
 
 
 def suggested_name(query: Query) -> str:
-    """A first name to edit: the event, and its first filter's property."""
-    words = [query.event_name, *(item.name for item in query.filters[:1])]
+    """A first name to edit: the event, and what its first filter picks ("App Launched iOS"
+    for Platform equals iOS; the property's name when the value says less)."""
+    words = [query.event_name]
+    if query.filters:
+        first = query.filters[0]
+        value = first.value
+        plain = (
+            first.operator is Operator.EQUALS
+            and isinstance(value, str | int | float)
+            and not isinstance(value, bool)
+        )
+        words.append(str(value) if plain else first.name)
     return " ".join(words)[:NAME_MAX].strip()
