@@ -378,15 +378,25 @@ async def test_a_broken_file_is_read_only_until_mended_by_hand_while_the_app_run
         banner = screen.query_one("#favorites-problem", Static)
         assert banner.display
         assert f":{line}:14:" in str(banner.render())
-        for key in ("n", "c", "d"):
-            await pilot.press(key)
-            await pilot.pause()
-            assert app.screen is screen
+        assert names(screen) == []
         assert path.read_bytes() == broken
         # Mended in an editor: picked up within the second, and writable again.
         path.write_text(good)
         await until(pilot, lambda: not banner.display, "the mended file")
         assert names(screen) == ["Weekly buyers", "Launches"]
+        # Broken again while shown: the favourites stay, and every change is refused, saying why.
+        path.write_bytes(broken)
+        await until(pilot, lambda: bool(banner.display), "the broken file")
+        assert names(screen) == ["Weekly buyers", "Launches"]
+        for key in ("n", "c", "d"):
+            app._notifications.clear()
+            await pilot.press(key)
+            await until(pilot, lambda: bool(toasts(app)), f"the answer to {key}")
+            assert app.screen is screen
+            assert toasts(app)[0].startswith(f"Not changed: {path}:{line}:14: not valid TOML")
+        assert path.read_bytes() == broken
+        path.write_text(good)
+        await until(pilot, lambda: not banner.display, "the file mended again")
         await pilot.press("c")
         await until(pilot, lambda: len(names(screen)) == 3, "the copy")
     assert [f.name for f in store.read().items] == [

@@ -39,8 +39,6 @@ COLUMNS = (
 )
 WIDTHS = {key: width for _, key, width in COLUMNS}
 MARK = "●"
-# Keys that change the file: shown, but greyed out, while it is read-only.
-CHANGES = {"rename", "duplicate", "delete"}
 
 
 class FavoritesTable(DataTable[str | Text]):
@@ -251,12 +249,15 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
             self.table.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("back", "filter"):
-            return True
-        if self.selected is None:
+        # Keys that change the file stay on while it is read-only: pressed, they say why not.
+        return action in ("back", "filter") or self.selected is not None
+
+    def _refused(self) -> bool:
+        """Whether the file cannot be changed now; if so, a toast says why (a key that did
+        nothing would leave the user guessing)."""
+        if self.favorites.writable:
             return False
-        if action in CHANGES and not self.favorites.writable:
-            return None
+        self.notify(self.favorites.read_only_reason(), title="Not changed", severity="error")
         return True
 
     def action_back(self) -> None:
@@ -300,7 +301,7 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
 
     def action_rename(self) -> None:
         item = self.selected
-        if item is None:
+        if item is None or self._refused():
             return
 
         def answered(name: str | None) -> None:
@@ -329,7 +330,7 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
 
     def action_duplicate(self) -> None:
         item = self.selected
-        if item is not None:
+        if item is not None and not self._refused():
             self.run_worker(self._duplicate(item.name), name="Duplicating the favourite")
 
     async def _duplicate(self, name: str) -> None:
@@ -346,7 +347,7 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
 
     def action_delete(self) -> None:
         chosen = self.chosen()
-        if not chosen:
+        if not chosen or self._refused():
             return
         history = self.app.journal.history()
         counts = sum(len(history.get(item.name, ())) for item in chosen)
