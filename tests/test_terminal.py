@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from datetime import date, timedelta
@@ -10,7 +11,7 @@ from pathlib import Path
 from cttui.api.models import date_to_int
 from cttui.cli import demo_emulator_config
 from cttui.emulator import Emulator
-from tests.conftest import CTTUI, require
+from tests.conftest import CTTUI, require, run_cttui
 from tests.tmux import Terminal
 
 
@@ -82,3 +83,58 @@ def test_demo_runs_a_typed_query_to_its_count(tmp_path: Path) -> None:
         start = today - timedelta(days=29)
         expected = emulator.count("Charged", date_to_int(start), date_to_int(today))
     assert int(found.group(1).replace(",", "")) == expected, screen
+
+
+def test_demo_favourites_outlive_a_restart_and_run_from_the_command_line(tmp_path: Path) -> None:
+    """Save two favourites with ctrl+s, quit; the next cttui reruns one with F3 and enter, and
+    `cttui run` runs both from a shell, as cron would."""
+    tmux = require("tmux", "CTTUI_REQUIRE_TMUX")
+    env = isolated_env()
+    with Terminal(tmux, tmp_path / "first.sock") as terminal:
+        terminal.start([CTTUI, "--demo"], env)
+        terminal.wait_for(EDITOR_READY, limit=90)
+        for event, name in (("Charged", "Weekly charges"), ("App Launched", "Launches")):
+            terminal.send_keys(event, literal=True)
+            terminal.wait_for(rf'.*"event_name":"{event.split()[0]}')  # the preview may wrap
+            terminal.send_keys("C-s")
+            terminal.wait_for(r".*Save as favourite")
+            # Each key once the last has shown: Textual handles ctrl+u and enter as bindings,
+            # after any letters that came in the same burst.
+            terminal.send_keys("C-u")
+            terminal.wait_for(r".*a name, such as")
+            terminal.send_keys(name, literal=True)
+            terminal.wait_for(rf".*▊  {name} +▎")
+            terminal.send_keys("Enter")
+            terminal.wait_for(rf".*{name} saved")
+            # A new query: a saved one is kept, so ctrl+l empties the editor without asking.
+            # (Wait for it: keys typed before ctrl+l is handled would reach the field first.)
+            terminal.send_keys("C-l")
+            terminal.wait_for(EDITOR_READY)
+        terminal.send_keys("C-q")
+        terminal.wait_for(r"^EXIT=0$")
+
+    with Terminal(tmux, tmp_path / "second.sock") as terminal:
+        terminal.start([CTTUI, "--demo"], env)
+        terminal.wait_for(EDITOR_READY, limit=90)
+        terminal.send_keys("F3")
+        terminal.wait_for(r".*Launches +App Launched +Last 30 days +never run")
+        terminal.send_keys("Enter")
+        screen = terminal.wait_for(r".*★ Weekly charges +\S+ → \S+ +done +[0-9,]+ ")
+        terminal.send_keys("C-q")
+        terminal.wait_for(r"^EXIT=0$")
+    found = re.search(r"★ Weekly charges +\S+ → \S+ +done +([0-9,]+) ", screen)
+    assert found is not None, screen
+
+    ran = run_cttui("--demo", "run", "weekly charges", "Launches", env=env)
+    assert ran.code == 0, ran.err
+    lines = [line.split() for line in ran.out.splitlines()]
+    assert [line[:2] for line in lines] == [
+        ["Weekly", "charges"],
+        ["Launches", lines[1][1]],
+    ], ran.out
+    assert lines[0][2] == found.group(1).replace(",", ""), ran.out
+    listed = json.loads(run_cttui("--demo", "favorites", "--json", env=env).out)
+    assert [(item["name"], len(item["runs"])) for item in listed] == [
+        ("Weekly charges", 2),
+        ("Launches", 1),
+    ]

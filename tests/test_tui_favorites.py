@@ -22,7 +22,7 @@ from cttui.store.favorites import Favorite, FavoritesStore
 from cttui.store.paths import favorites_file, journal_file
 from cttui.tui.app import CttuiApp
 from cttui.tui.screens.confirm import ConfirmScreen
-from cttui.tui.screens.favorites import FavoritesScreen
+from cttui.tui.screens.favorites import FavoritesChanged, FavoritesScreen
 from cttui.tui.screens.main import MainScreen
 from cttui.tui.screens.name_prompt import NamePromptScreen
 from cttui.tui.screens.save_favorite import SaveFavoriteScreen, suggested_name
@@ -253,6 +253,22 @@ async def test_counts_from_cttui_run_elsewhere_show_while_the_screen_is_open(
         await until(pilot, lambda: cell(screen, "Launches", "last") == f"{expected:,}", "the count")
         assert cell(screen, "Launches", "trend") == "▄"
         assert cell(screen, "Product views", "last") == "never run"
+
+
+async def test_a_change_that_comes_as_the_screen_goes_is_ignored(isolated_home: Path) -> None:
+    """Enter runs a favourite and dismisses the screen; its job's first change can reach the
+    screen after its widgets are gone (seen once in tmux, as a crash)."""
+    saved(WEEKLY)
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_favorites(pilot)
+        await screen.remove_children()
+        # What the footer asks, and what a job's change or a re-read file posts.
+        assert screen.check_action("rename", ()) is True
+        screen.post_message(FavoritesChanged())
+        await pilot.pause()
+        assert app.is_running
+        assert app.screen is screen
 
 
 async def test_several_marked_favourites_run_at_once_through_the_gate_of_three(

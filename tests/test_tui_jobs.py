@@ -178,6 +178,23 @@ async def test_details_show_the_body_req_id_every_request_and_the_curl(
         await until(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
 
 
+async def test_a_details_tick_as_the_screen_goes_is_ignored(emulator: Emulator) -> None:
+    """The details redraw every second: a tick can come while escape removes their widgets."""
+    app = app_on(emulator)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        job = await sent(pilot, LONG, JobState.DONE)
+        await select_job(pilot, job)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, JobDetailsScreen), "the details")
+        screen = app.screen
+        assert isinstance(screen, JobDetailsScreen)
+        await screen.remove_children()
+        screen.refresh_job()
+        await pilot.pause()
+        assert app.is_running
+
+
 async def test_copy_count_and_curl_and_a_toast_only_when_looking_elsewhere(
     emulator: Emulator,
 ) -> None:

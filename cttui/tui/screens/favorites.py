@@ -70,6 +70,7 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
         super().__init__()
         self._marked: set[str] = set()
         self._shown: list[Favorite] = []
+        self._table = FavoritesTable(id="favorites-table", cursor_type="row", zebra_stripes=True)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -81,7 +82,7 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
             )
             yield Static(id="favorites-count", markup=False)
         yield Static(id="favorites-problem", markup=False)
-        yield FavoritesTable(id="favorites-table", cursor_type="row", zebra_stripes=True)
+        yield self._table
         yield Static(id="favorites-detail", markup=False)
         yield Static(id="favorites-empty", markup=False)
         yield Footer()
@@ -105,7 +106,9 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
 
     @property
     def table(self) -> DataTable[str | Text]:
-        return self.query_one("#favorites-table", DataTable)
+        # Held, not queried: the footer asks check_action (and so `selected`) even while the
+        # screen is being dismissed, its widgets already removed.
+        return self._table
 
     @property
     def favorites(self) -> Favorites:
@@ -133,7 +136,10 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
             self.post_message(FavoritesChanged())
 
     def on_favorites_changed(self) -> None:
-        self.refresh_rows()
+        # One can come while the screen is being dismissed (enter runs a favourite and goes
+        # back: its job changes at once), when its widgets are already gone.
+        if self.query("#favorites-table"):
+            self.refresh_rows()
 
     def refresh_rows(self, show: str | None = None) -> None:
         """Rebuild the list (it is short), keeping the cursor on the same favourite, or moving

@@ -52,6 +52,8 @@ class JobDetailsScreen(ShowsFailedWorkers, ModalScreen[None]):
 
     def refresh_job(self) -> None:
         """Redraw from the job as it stands (it may have changed since the last second)."""
+        if not self.query("#job-fields"):
+            return  # a tick while the screen is being dismissed, its widgets already gone
         job = self.job
         fields = job_fields(job, self._now())
         width = max(len(label) for label, _ in fields)
