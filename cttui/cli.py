@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from cttui.store.config import Config, Profile
     from cttui.store.credentials import Connection, CredentialStore, SessionPasscodes
     from cttui.store.favorites import Favorite, Favorites
-    from cttui.store.journal import FavoriteRun, JournalWriter
+    from cttui.store.journal import FavoriteRun, Journal, JournalWriter
     from cttui.tui.app import CttuiApp
 
 EXIT_OK = 0
@@ -868,22 +868,18 @@ def _favorites_list(args: argparse.Namespace) -> int:
 
 
 def _favorite_history(args: argparse.Namespace) -> Mapping[str, Sequence[FavoriteRun]]:
-    """Every favourite's counts from the journal, read without taking any job over."""
-    from cttui.store.journal import Journal, JournalError
+    """Every favourite's counts from the journal; one it cannot read is a warning, not a
+    reason to list no favourites."""
+    from cttui.store.journal import JournalError
     from cttui.store.paths import journal_file
 
-    path = journal_file(demo=args.demo)
     try:
-        if not path.exists():
-            return {}
-        journal = Journal.open(path)
-        try:
-            return journal.history()
-        finally:
-            journal.close()
+        with _journal_read(args) as journal:
+            return journal.history() if journal is not None else {}
     except JournalError as error:
         _say(f"warning: {error.message}")
     except OSError as error:
+        path = journal_file(demo=args.demo)
         _say(f"warning: cannot read the job journal {path} ({error.strerror or error})")
     return {}
 
@@ -1232,21 +1228,32 @@ def _run_line(result: Mapping[str, object], width: int) -> str:
     return f"{name:<{width}}  {middle:<{RUN_COUNT_WIDTH}}  {rest}".rstrip()
 
 
-def _journal_jobs(args: argparse.Namespace) -> list[Job]:
-    """The jobs in the journal, read without taking any over (a missing journal has none)."""
-    from cttui.jobs import JobManager
+@contextmanager
+def _journal_read(args: argparse.Namespace) -> Iterator[Journal | None]:
+    """The journal, open to read without taking any job over; None while there is none."""
     from cttui.store.journal import Journal
     from cttui.store.paths import journal_file
 
     path = journal_file(demo=args.demo)
     if not path.exists():
-        return []
+        yield None
+        return
     journal = Journal.open(path)
     try:
-        records, _ = journal.load()
-        elsewhere = journal.elsewhere()
+        yield journal
     finally:
         journal.close()
+
+
+def _journal_jobs(args: argparse.Namespace) -> list[Job]:
+    """The jobs in the journal, read without taking any over (a missing journal has none)."""
+    from cttui.jobs import JobManager
+
+    with _journal_read(args) as journal:
+        if journal is None:
+            return []
+        records, _ = journal.load()
+        elsewhere = journal.elsewhere()
     manager = JobManager()
     manager.adopt(records, set(), elsewhere)
     return manager.jobs

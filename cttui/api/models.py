@@ -260,6 +260,11 @@ def date_to_int(day: date) -> int:
     return day.year * 10_000 + day.month * 100 + day.day
 
 
+def date_from_int(value: int) -> date:
+    """20260131 as the day it names."""
+    return date(value // 10_000, value // 100 % 100, value % 100)
+
+
 @dataclass(frozen=True)
 class DateRange:
     """Inclusive at both ends, as CleverTap counts."""
@@ -364,7 +369,7 @@ def _short(body: object) -> str:
 def _date_from_int(value: object) -> date:
     if not isinstance(value, int) or isinstance(value, bool):
         raise TypeError
-    return date(value // 10_000, value // 100 % 100, value % 100)
+    return date_from_int(value)
 
 
 def _filter_from_payload(item: object) -> PropertyFilter:

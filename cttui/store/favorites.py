@@ -16,7 +16,7 @@ import os
 import re
 import tempfile
 import tomllib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -71,6 +71,11 @@ def check_favorite_name(text: str) -> str:
 def same_name(a: str, b: str) -> bool:
     """Favourite names are told apart without regard to case, as people type them."""
     return a.casefold() == b.casefold()
+
+
+def taken_name(names: Iterable[str], name: str) -> str | None:
+    """The one of `names` that `name` would clash with, as it is spelt there."""
+    return next((other for other in names if same_name(other, name)), None)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from cttui.api.errors import CttuiError, UsageError
-from cttui.api.models import Query, date_to_int
+from cttui.api.models import Query, date_from_int, date_to_int
 
 T = TypeVar("T")
 
@@ -123,10 +123,6 @@ def _run_of(record: JobRecord) -> tuple[str, FavoriteRun] | None:
     dates = record.query.date_range
     at = record.finished if record.finished is not None else record.created
     return record.favorite, FavoriteRun(record.id, at, record.count, dates.start, dates.end)
-
-
-def _date(value: int) -> date:
-    return date(value // 10_000, value // 100 % 100, value % 100)
 
 
 class JournalError(UsageError):
@@ -520,7 +516,7 @@ class Journal:
             raise _problem(self.path, error) from None
         for name, job_id, at, count, start, end in rows:
             runs.setdefault(name, []).append(
-                FavoriteRun(job_id, at, count, _date(start), _date(end))
+                FavoriteRun(job_id, at, count, date_from_int(start), date_from_int(end))
             )
         return runs
 

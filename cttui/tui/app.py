@@ -252,15 +252,6 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
             if signature(self.favorites_store.path) != self.favorites.signature:
                 self.post_message(FavoritesRead(self.favorites_store.read()))
 
-        if isinstance(self.screen, FavoritesScreen):
-            self.run_worker(
-                self.reload_history(),
-                name="Reading the favourites' counts",
-                group="favorites-history",
-                exclusive=True,
-                exit_on_error=False,
-            )
-
         self.run_worker(
             read,
             name="Reading favorites.toml",
@@ -272,7 +263,7 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
 
     async def reload_history(self) -> None:
         """The favourites' counts as the journal holds them now, with those of other processes
-        (cron's `cttui run`): read when the favourites are on screen."""
+        (cron's `cttui run`): the favourites screen asks every second."""
         if await self.journal.reload_history():
             self.favorites_changed.publish(self.favorites)
 

@@ -98,8 +98,18 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
         self.app.favorites_changed.subscribe(self, self._favorites_read)
         self.app.jobs.subscribe(self._job_changed)
         self.refresh_rows()
-        # Counts that came while the app was elsewhere (cron's `cttui run`); then every second.
-        self.run_worker(self.app.reload_history(), group="favorites-history", exit_on_error=False)
+        # Counts that come from elsewhere (cron's `cttui run`): now, then every second.
+        self._reload_history()
+        self.set_interval(1.0, self._reload_history)
+
+    def _reload_history(self) -> None:
+        self.run_worker(
+            self.app.reload_history(),
+            name="Reading the favourites' counts",
+            group="favorites-history",
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     def on_unmount(self) -> None:
         self.app.jobs.unsubscribe(self._job_changed)

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from cttui.api.errors import CttuiError
-from cttui.store.favorites import NAME_MAX, check_favorite_name, same_name
+from cttui.store.favorites import NAME_MAX, check_favorite_name, taken_name
 from cttui.tui.failures import ShowsFailedWorkers
 
 
@@ -23,7 +23,7 @@ def name_problem(text: str, taken: Sequence[str]) -> str | None:
         name = check_favorite_name(text)
     except CttuiError as error:
         return error.message
-    clash = next((other for other in taken if same_name(other, name)), None)
+    clash = taken_name(taken, name)
     if clash is not None:
         return f"{clash!r} is taken; pick another name"
     return None

@@ -18,7 +18,7 @@ from cttui.api.errors import CttuiError
 from cttui.api.models import DateRange, Operator, Query
 from cttui.api.ranges import RangePreset
 from cttui.report import dates_text, summary_text
-from cttui.store.favorites import NAME_MAX, check_favorite_name, same_name
+from cttui.store.favorites import NAME_MAX, check_favorite_name, taken_name
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.confirm import ConfirmScreen
 
@@ -120,7 +120,7 @@ class SaveFavoriteScreen(ShowsFailedWorkers, ModalScreen[SaveRequest | None]):
         except CttuiError as error:
             self._show_problem(error.message)
             return
-        existing = next((saved for saved in self._saved if same_name(saved, name)), None)
+        existing = taken_name(self._saved, name)
         if existing is None:
             self.dismiss(SaveRequest(name, self.dates, self.profile, replace=False))
             return
