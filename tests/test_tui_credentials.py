@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Select, Static
 
 from cttui.emulator import Emulator
-from cttui.store.config import Config, load_config
+from cttui.store.config import Config, Profile, load_config
 from cttui.store.credentials import SessionPasscodes
 from cttui.store.paths import config_file
 from cttui.tui import screens
@@ -24,7 +24,7 @@ from cttui.tui.screens.credentials import CredentialsScreen
 from cttui.tui.screens.help import HelpScreen
 from cttui.tui.screens.main import MainScreen
 from cttui.tui.widgets.preview import QueryPreview
-from tests.apps import STAGING, WORK, build_app
+from tests.apps import STAGING, WORK, build_app, until
 from tests.conftest import DEFAULTS
 from tests.memory_keyring import MemoryKeyring, NoBusKeyring
 
@@ -373,3 +373,82 @@ async def test_demo_profile_lives_in_memory_only(emulator: Emulator) -> None:
         assert text_of(app, "#status").startswith("OK:")
     assert not config_file().exists()
     assert keyring.get_password("cttui", emulator.config.account_id) is None
+
+
+async def test_a_passcode_no_header_can_carry_is_an_inline_error(
+    memory_keyring: MemoryKeyring,
+) -> None:
+    app = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await fill(pilot, "#name", "work")
+        await fill(pilot, "#account-id", WORK.account_id)
+        passcode = app.screen.query_one("#passcode", Input)
+        for typed, problem in (
+            ("caf\u00e9-pass", "a character that is not plain ASCII"),
+            ("two\nlines", "a line break or another control character"),
+        ):
+            for key in ("ctrl+s", "ctrl+t"):
+                passcode.value = typed  # as a paste would put it there
+                await pilot.press(key)
+                await settle(pilot)
+                status = text_of(app, "#status")
+                assert problem in status, status
+                assert status.isascii()
+                assert app.focused is passcode
+        assert memory_keyring.items == {}
+        assert not config_file().exists()
+
+
+async def test_delete_says_what_happens_to_the_passcode(memory_keyring: MemoryKeyring) -> None:
+    twin = Profile("team", WORK.account_id, WORK.region)
+    memory_keyring.items[("cttui", WORK.account_id)] = PASSCODE  # saved by an older cttui
+    app = build_app(profiles=(WORK, twin, STAGING))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("f8")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert text_of(app, "#confirm-question") == (
+            "Delete profile work (W9R-486-4W5Z)? Its passcode stays in the OS keyring: team, on "
+            "the same account, uses it too."
+        )
+        await pilot.press("y")
+        await settle(pilot)
+        assert memory_keyring.items == {("cttui", WORK.account_id): PASSCODE}
+        assert text_of(app, "#status") == (
+            "Deleted profile work; its passcode stays in the OS keyring: team, on the same "
+            "account, uses it too."
+        )
+
+
+async def test_two_profiles_on_one_account_send_with_their_own_passcodes(
+    memory_keyring: MemoryKeyring, emulator: Emulator
+) -> None:
+    from datetime import timedelta
+
+    from cttui.api.models import DateRange, Query
+    from cttui.jobs import JobState
+    from cttui.store.credentials import select
+
+    right = Profile("right", DEFAULTS.account_id, WORK.region)
+    stale = Profile("stale", DEFAULTS.account_id, WORK.region)
+    memory_keyring.items[("cttui", f"{DEFAULTS.account_id}/right")] = DEFAULTS.passcode
+    memory_keyring.items[("cttui", f"{DEFAULTS.account_id}/stale")] = "an-old-passcode"
+    app = build_app(profiles=(right, stale), environ={"CTTUI_BASE_URL": emulator.base_url})
+    today = emulator.config.resolved_today()
+    query = Query("Charged", DateRange(today - timedelta(days=3), today))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for name in ("right", "stale"):
+            app.send(query, select(app.setup.environ, app.config, name))
+            await until(
+                pilot,
+                lambda: len(app.jobs.jobs) == 2 - (name == "right")
+                and app.jobs.jobs[-1].state.finished,
+                f"the job of {name} to finish",
+            )
+        states = [(job.origin.profile, job.state) for job in app.jobs.jobs]
+        assert states == [("right", JobState.DONE), ("stale", JobState.FAILED)]
