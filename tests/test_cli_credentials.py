@@ -53,7 +53,7 @@ def test_set_reads_the_passcode_from_stdin_into_the_keyring_only(
         "saved profile work: account W9R-486-4W5Z, region in1 (India, in1.api.clevertap.com); "
         "passcode in the OS keyring\n"
     )
-    assert memory_keyring.items == {("cttui", "W9R-486-4W5Z"): PASSCODE}
+    assert memory_keyring.items == {("cttui", "W9R-486-4W5Z/work"): PASSCODE}
     assert load_config(config_file()) == Config(
         (Profile("work", "W9R-486-4W5Z", get_region("in1")),), "work"
     )
@@ -329,13 +329,14 @@ def test_set_refuses_a_passcode_no_header_can_carry(
     stdin: str,
     problem: str,
 ) -> None:
-    code, out, err = cttui(
+    code, _, err = cttui(
         capsys, monkeypatch, "credentials", "set", "--account-id", "W9R-486-4W5Z",
         "--passcode-stdin", stdin=stdin,
     )  # fmt: skip
     assert code == 2
     assert problem in err
-    assert err.isascii() and len(err.splitlines()) == 1
+    assert err.isascii()
+    assert len(err.splitlines()) == 1
     assert stdin.strip() not in err
     assert memory_keyring.items == {}
     assert not config_file().exists()
@@ -378,10 +379,12 @@ def test_two_profiles_on_one_account_each_count_with_their_own_passcode(
     assert code == 1
     assert "rejected the credentials" in err
     # Deleting one says what happens to each entry, and the other still counts.
-    code, out, _ = cttui(capsys, monkeypatch, "credentials", "delete", "--profile", "stale", "--yes")
+    code, out, _ = cttui(
+        capsys, monkeypatch, "credentials", "delete", "--profile", "stale", "--yes"
+    )
     assert out.splitlines()[0] == (
         "deleted profile stale; its passcode was removed from the OS keyring; right, on the "
-        "same account, keeps its own"
+        "same account, keeps its passcode"
     )
     assert cttui(capsys, monkeypatch, "count", "Charged", *RECENT, "--profile", "right")[0] == 0
 

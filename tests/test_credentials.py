@@ -120,14 +120,14 @@ def test_store_saves_passcode_in_keyring_and_profile_in_config(
     path = tmp_path / "config.toml"
     store = CredentialStore(path, OsKeyring())
     store.save_profile(WORK, "s3cret-passcode")
-    assert memory_keyring.items == {("cttui", WORK.account_id): "s3cret-passcode"}
+    assert memory_keyring.items == {("cttui", "W9R-486-4W5Z/work"): "s3cret-passcode"}
     assert load_config(path) == Config((WORK,), "work")
     assert "s3cret" not in path.read_text()
     # Changing the region keeps the saved passcode without asking for it again.
     moved = Profile("work", WORK.account_id, get_region("us1"))
     store.save_profile(moved, None, replacing="work")
     assert load_config(path).profiles == (moved,)
-    with pytest.raises(PasscodeMissing, match="enter the passcode for NEW-ACC-0000"):
+    with pytest.raises(PasscodeMissing, match="enter the passcode for profile new"):
         store.save_profile(Profile("new", "NEW-ACC-0000", WORK.region), None)
     assert load_config(path).names() == ["work"]
 
@@ -138,7 +138,7 @@ def test_changing_the_account_moves_the_keyring_entry(
     store = CredentialStore(tmp_path / "config.toml", OsKeyring())
     store.save_profile(WORK, "one")
     store.save_profile(Profile("work", "NEW-ACC-0000", WORK.region), "two", replacing="work")
-    assert memory_keyring.items == {("cttui", "NEW-ACC-0000"): "two"}
+    assert memory_keyring.items == {("cttui", "NEW-ACC-0000/work"): "two"}
 
 
 def test_a_keyring_failure_leaves_config_as_it_was(tmp_path: Path) -> None:
@@ -149,16 +149,18 @@ def test_a_keyring_failure_leaves_config_as_it_was(tmp_path: Path) -> None:
     assert not path.exists()
 
 
-def test_delete_removes_the_passcode_unless_another_profile_shares_it(
+def test_delete_removes_the_profiles_own_passcode_only(
     tmp_path: Path, memory_keyring: MemoryKeyring
 ) -> None:
     store = CredentialStore(tmp_path / "config.toml", OsKeyring())
     twin = Profile("twin", WORK.account_id, WORK.region)
     store.save_profile(WORK, "p")
-    store.save_profile(twin, None)
+    with pytest.raises(PasscodeMissing):  # another profile's passcode is not taken for it
+        store.save_profile(twin, None)
+    store.save_profile(twin, "p")
     config, outcome = store.delete_profile("twin")
-    assert (outcome.shared, outcome.passcode_removed) == (True, False)
-    assert ("cttui", WORK.account_id) in memory_keyring.items
+    assert (outcome.passcode_removed, outcome.siblings) == (True, ("work",))
+    assert list(memory_keyring.items) == [("cttui", "W9R-486-4W5Z/work")]
     config, outcome = store.delete_profile("work")
     assert outcome.passcode_removed
     assert memory_keyring.items == {}
@@ -183,7 +185,7 @@ def test_an_in_memory_store_never_writes_a_file(tmp_path: Path) -> None:
     store.save_profile(WORK, "zq-secret")
     store.set_theme("nord")
     assert store.load() == Config((WORK,), "work", "nord")
-    assert passcodes.get(WORK.account_id) == "zq-secret"
+    assert passcodes.get("W9R-486-4W5Z/work") == "zq-secret"
     assert "zq-secret" not in repr(passcodes)
     assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
 
@@ -233,7 +235,8 @@ def test_two_profiles_on_one_account_keep_their_own_passcodes(
     config, outcome = store.delete_profile("shared")
     assert memory_keyring.items == {("cttui", "SHR-ACC-0001/personal"): "user-passcode"}
     assert outcome.describe(done=True) == (
-        "its passcode was removed from the OS keyring; personal, on the same account, keeps its own"
+        "its passcode was removed from the OS keyring; personal, on the same account, keeps its "
+        "passcode"
     )
     assert connect(select({}, config, None), OsKeyring()).credentials.passcode == "user-passcode"
 

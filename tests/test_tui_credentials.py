@@ -74,7 +74,7 @@ async def test_first_run_opens_the_credentials_screen_and_saves_to_the_keyring(
         await fill(pilot, "#passcode", PASSCODE)
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert memory_keyring.items == {("cttui", WORK.account_id): PASSCODE}
+        assert memory_keyring.items == {("cttui", "W9R-486-4W5Z/work"): PASSCODE}
         assert load_config(config_file()) == Config((WORK,), "work")
         assert app.screen.query_one("#passcode", Input).value == ""
         assert "A passcode is saved in the OS keyring" in text_of(app, "#passcode-note")
@@ -132,7 +132,7 @@ async def test_saving_with_bad_fields_says_what_to_fix_and_stores_nothing(
         await fill(pilot, "#account-id", WORK.account_id)
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "enter the passcode for W9R-486-4W5Z" in text_of(app, "#status")
+        assert "enter the passcode for profile work (W9R-486-4W5Z)" in text_of(app, "#status")
         assert app.focused is app.screen.query_one("#passcode")
         assert memory_keyring.items == {}
         assert not config_file().exists()
@@ -255,7 +255,7 @@ async def test_no_keyring_offers_this_session_only(memory_keyring: MemoryKeyring
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.store.passcodes, SessionPasscodes)
-        assert app.store.passcodes.get(WORK.account_id) == PASSCODE
+        assert app.store.passcodes.get("W9R-486-4W5Z/work") == PASSCODE
         assert load_config(config_file()).names() == ["work"]
         assert PASSCODE not in config_file().read_text()
 
@@ -411,16 +411,18 @@ async def test_delete_says_what_happens_to_the_passcode(memory_keyring: MemoryKe
         await pilot.press("f8")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
+        # Opening the profile moved the old entry to its own; team still relies on the old one.
         assert text_of(app, "#confirm-question") == (
-            "Delete profile work (W9R-486-4W5Z)? Its passcode stays in the OS keyring: team, on "
-            "the same account, uses it too."
+            "Delete profile work (W9R-486-4W5Z)? Its passcode is removed from the OS keyring; "
+            "team, on the same account, keeps its passcode."
         )
         await pilot.press("y")
         await settle(pilot)
-        assert memory_keyring.items == {("cttui", WORK.account_id): PASSCODE}
+        # team, shown next, moved the old entry to its own: nothing relies on the old one now.
+        assert memory_keyring.items == {("cttui", "W9R-486-4W5Z/team"): PASSCODE}
         assert text_of(app, "#status") == (
-            "Deleted profile work; its passcode stays in the OS keyring: team, on the same "
-            "account, uses it too."
+            "Deleted profile work; its passcode was removed from the OS keyring; team, on the "
+            "same account, keeps its passcode."
         )
 
 
@@ -442,13 +444,12 @@ async def test_two_profiles_on_one_account_send_with_their_own_passcodes(
     query = Query("Charged", DateRange(today - timedelta(days=3), today))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        for name in ("right", "stale"):
+        for sent, name in enumerate(("right", "stale"), start=1):
             app.send(query, select(app.setup.environ, app.config, name))
-            await until(
-                pilot,
-                lambda: len(app.jobs.jobs) == 2 - (name == "right")
-                and app.jobs.jobs[-1].state.finished,
-                f"the job of {name} to finish",
-            )
+
+            def finished(sent: int = sent) -> bool:
+                return len(app.jobs.jobs) == sent and app.jobs.jobs[-1].state.finished
+
+            await until(pilot, finished, f"the job of {name} to finish")
         states = [(job.origin.profile, job.state) for job in app.jobs.jobs]
         assert states == [("right", JobState.DONE), ("stale", JobState.FAILED)]
