@@ -238,11 +238,17 @@ async def test_a_whole_session_leaves_the_passcode_nowhere(
     echo_server: str,
     isolated_home: Path,
 ) -> None:
-    env = {"CTTUI_BASE_URL": scan_emulator.base_url, "CTTUI_POLL_INTERVAL": "0.1"}
+    base_env = {"CTTUI_BASE_URL": scan_emulator.base_url, "CTTUI_POLL_INTERVAL": "0.1"}
     runs: dict[str, Run] = {}
 
-    def cttui(label: str, *args: str, code: int = 0, **kwargs: object) -> Run:
-        run = run_cttui(*args, env={**env, **kwargs.pop("env", {})}, **kwargs)  # type: ignore[arg-type]
+    def cttui(
+        label: str,
+        *args: str,
+        code: int = 0,
+        env: dict[str, str] | None = None,
+        stdin: str | None = None,
+    ) -> Run:
+        run = run_cttui(*args, env={**base_env, **(env or {})}, stdin=stdin)
         runs[label] = run
         assert run.code == code, (label, run.code, run.err)
         return run
@@ -268,10 +274,10 @@ async def test_a_whole_session_leaves_the_passcode_nowhere(
         env={"CTTUI_DEBUG": "1"},
     )  # fmt: skip
     cttui("refused argument", "credentials", "set", "--passcod", PASSCODE, code=2)
-    plain = _unexpected(env, "count", "Charged", *_span(3))
+    plain = _unexpected(base_env, "count", "Charged", *_span(3))
     assert plain.code == 1, plain.err
     assert "LookupError: a bug in the parser" in plain.err
-    debug = _unexpected({**env, "CTTUI_DEBUG": "1"}, "count", "Charged", *_span(4))
+    debug = _unexpected({**base_env, "CTTUI_DEBUG": "1"}, "count", "Charged", *_span(4))
     assert "Traceback" in debug.err
     runs.update({"unexpected": plain, "debug unexpected": debug})
     cttui("jobs", "jobs")
