@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -15,7 +16,8 @@ from cttui.api.regions import get_region
 from cttui.cli import main
 from cttui.emulator import Emulator
 from cttui.store.config import Config, Profile, load_config, save_config
-from cttui.store.paths import config_file
+from cttui.store.favorites import Favorite, FavoritesStore
+from cttui.store.paths import config_file, favorites_file
 from tests.conftest import DEFAULTS, emulator_variables, run_cttui
 from tests.memory_keyring import MemoryKeyring, NoBusKeyring
 
@@ -418,3 +420,68 @@ def test_the_delete_prompt_says_what_happens_to_an_entry_shared_from_an_older_ve
         "same account, uses it too. [y/N] "
     )
     assert memory_keyring.items == {("cttui", "W9R-486-4W5Z"): PASSCODE}
+
+
+def test_jobs_resume_polls_each_job_with_its_own_profiles_passcode(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    memory_keyring: MemoryKeyring,
+    emulator: Emulator,
+) -> None:
+    save_config(
+        Config(
+            (
+                Profile("right", DEFAULTS.account_id, get_region("eu1")),
+                Profile("stale", DEFAULTS.account_id, get_region("eu1")),
+            ),
+            "right",
+        ),
+        config_file(),
+    )
+    memory_keyring.items[("cttui", f"{DEFAULTS.account_id}/right")] = DEFAULTS.passcode
+    memory_keyring.items[("cttui", f"{DEFAULTS.account_id}/stale")] = "an-old-passcode"
+    monkeypatch.setenv("CTTUI_BASE_URL", emulator.base_url)
+    monkeypatch.setenv("CTTUI_POLL_INTERVAL", "0.1")
+    long = ["--from", (TODAY - timedelta(days=60)).isoformat(), "--to", TODAY.isoformat()]
+    # Both sent with the right passcode, for one run each; both left pending.
+    monkeypatch.setenv("CLEVERTAP_PASSCODE", DEFAULTS.passcode)
+    for name in ("right", "stale"):
+        code, _, err = cttui(capsys, monkeypatch, "count", "Charged", *long, "--profile", name,
+                             "--no-wait")  # fmt: skip
+        assert code == 3, err
+    monkeypatch.delenv("CLEVERTAP_PASSCODE")
+    code, _, err = cttui(capsys, monkeypatch, "jobs", "resume")
+    assert code == 1, err
+    code, out, _ = cttui(capsys, monkeypatch, "jobs", "--json")
+    states = {job["profile"]: job["state"] for job in json.loads(out)}
+    assert states == {"right": "done", "stale": "failed"}
+
+
+def test_run_sends_each_favourite_with_its_own_profiles_passcode(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    memory_keyring: MemoryKeyring,
+    emulator: Emulator,
+) -> None:
+    save_config(
+        Config(
+            (
+                Profile("right", DEFAULTS.account_id, get_region("eu1")),
+                Profile("stale", DEFAULTS.account_id, get_region("eu1")),
+            ),
+            "right",
+        ),
+        config_file(),
+    )
+    memory_keyring.items[("cttui", f"{DEFAULTS.account_id}/right")] = DEFAULTS.passcode
+    memory_keyring.items[("cttui", f"{DEFAULTS.account_id}/stale")] = "an-old-passcode"
+    store = FavoritesStore(favorites_file())
+    for name in ("right", "stale"):
+        store.save(Favorite(f"on {name}", "Charged", profile=name))
+    monkeypatch.setenv("CTTUI_BASE_URL", emulator.base_url)
+    code, out, err = cttui(capsys, monkeypatch, "run", "on right", "on stale", "--json")
+    assert code == 1, err
+    assert [(run["name"], run["status"]) for run in json.loads(out)] == [
+        ("on right", "success"),
+        ("on stale", "fail"),
+    ]
