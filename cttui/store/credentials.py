@@ -79,7 +79,7 @@ NO_CREDENTIALS = (
 
 
 class PasscodeMissing(UsageError):
-    """A profile cannot be saved without a passcode when none is stored for its account."""
+    """A profile cannot be saved without a passcode when none is stored for it."""
 
 
 def profiles_on(config: Config, account_id: str) -> tuple[str, ...]:
