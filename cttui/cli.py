@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import asyncio
     from datetime import date
 
-    from cttui.api.client import CleverTapClient
+    from cttui.api.client import CleverTapClient, Credentials
     from cttui.api.errors import UsageError
     from cttui.api.models import DateRange, Query
     from cttui.api.ranges import RangePreset
@@ -293,7 +293,7 @@ def _add_credentials_commands(commands: argparse._SubParsersAction[_Parser]) -> 
         "credentials",
         help="save, list, show, delete or switch profiles",
         description="Profiles: a name, an account ID and a region in config.toml, with the "
-        "passcode in the OS keyring (service 'cttui', username the account ID).",
+        "passcode in the OS keyring (service 'cttui', username ACCOUNT_ID/PROFILE).",
     )
     actions = credentials.add_subparsers(
         dest="action", metavar="ACTION", parser_class=_Parser, required=True
@@ -427,17 +427,37 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _refuse_passcode_argument(arguments: list[str]) -> None:
     """A passcode on the command line shows in `ps` and shell history: refuse it before argparse
-    could echo it back in an error. The emulator's own --passcode is a test value, not a secret."""
+    could echo it back in an error, and so too any misspelling of `--passcode` or
+    `--passcode-stdin` (`--passcod X`, `-p X`, `--pass=X`), whose value argparse would echo as an
+    unrecognised argument. The emulator's own --passcode is a test value, not a secret."""
     from cttui.api.errors import UsageError
 
     command = next((word for word in arguments if not word.startswith("-")), None)
     if command == "emulator":
         return
-    if any(word == "--passcode" or word.startswith("--passcode=") for word in arguments):
-        raise UsageError(
-            "cttui never takes a passcode as an argument (ps and shell history would show it); "
-            "type it at the hidden prompt, or pipe it in with --passcode-stdin"
-        )
+    for word in arguments:
+        if word == "--":
+            return
+        option = word.split("=", 1)[0].lower()
+        if option == "--passcode-stdin" and "=" not in word:
+            continue
+        if option.startswith("--pas") or (option.startswith("-p") and not option.startswith("--")):
+            raise UsageError(
+                "cttui never takes a passcode as an argument (ps and shell history would show "
+                f"it){_misspelt(option)}; type it at the hidden prompt, or pipe it in with "
+                "--passcode-stdin"
+            )
+
+
+def _misspelt(option: str) -> str:
+    """What is wrong with a passcode-like option. Only a short plain spelling is quoted back,
+    so that a value run into the option (`-pSECRET`) is never shown."""
+    if option == "--passcode":
+        return ""
+    if option == "--passcode-stdin":
+        return ", and --passcode-stdin takes no value"
+    plain = option.startswith("--") and len(option) <= 18 and option[2:].replace("-", "").isalpha()
+    return f", and {repr(option) if plain else 'that option'} is not one of its options"
 
 
 def _say(message: str) -> None:
@@ -1070,7 +1090,8 @@ async def _run_favorites_in(
     stack.callback(writer.close)
     # Claims nothing: pending jobs of earlier runs stay for 'cttui jobs resume'.
     await writer.load(lambda _: False)
-    clients: dict[tuple[str, str], CleverTapClient] = {}
+    # Two profiles on one account may hold different passcodes: one client per credentials.
+    clients: dict[tuple[Credentials, str], CleverTapClient] = {}
 
     async def close_clients() -> None:
         for client in clients.values():
@@ -1097,10 +1118,13 @@ async def _run_favorites_in(
         connection = plan.connection
         if connection is None:
             continue
-        key = (connection.credentials.account_id, connection.base_url)
+        key = (connection.credentials, connection.base_url)
         if key not in clients:
             clients[key] = CleverTapClient(connection.credentials, connection.base_url)
-        origin = Origin(*key, DEMO_PROFILE if args.demo else connection.profile)
+        account = connection.credentials.account_id
+        origin = Origin(
+            account, connection.base_url, DEMO_PROFILE if args.demo else connection.profile
+        )
         query = plan.favorite.query(today)
         plan.job = await manager.add(origin, clients[key], query, favorite=plan.favorite.name)
         batch.jobs.append(plan.job)
@@ -1417,7 +1441,8 @@ class _JobConnector:
 
     def __init__(self, emulator: Emulator | None) -> None:
         self._emulator = emulator
-        self._clients: dict[tuple[str, str], CleverTapClient] = {}
+        # By profile too: two profiles on one account may hold different passcodes.
+        self._clients: dict[tuple[str, str, str | None], CleverTapClient] = {}
         self._config: Config | None = None
 
     async def client(self, job: Job) -> CleverTapClient:
@@ -1436,7 +1461,7 @@ class _JobConnector:
             passcodes = _demo_passcodes(self._emulator)
         else:
             account, base_url, passcodes = origin.account_id, origin.base_url, OsKeyring()
-        key = (account, base_url)
+        key = (account, base_url, origin.profile)
         if key not in self._clients:
             if self._config is None:
                 self._config = Config() if self._emulator else load_config(config_file())
@@ -1513,7 +1538,7 @@ def _credentials_set(args: argparse.Namespace) -> int:
         _say(f"warning: {warning}")
     profile = Profile(name, account_id, region)
     try:
-        passcode = _read_passcode(args, account_id, store)
+        passcode = _read_passcode(args, profile, existing, store)
         store.save_profile(profile, passcode, replacing=name if existing else None)
     except KeyringUnavailable as error:
         raise UsageError(
@@ -1527,11 +1552,14 @@ def _credentials_set(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _read_passcode(args: argparse.Namespace, account_id: str, store: CredentialStore) -> str | None:
+def _read_passcode(
+    args: argparse.Namespace, profile: Profile, existing: Profile | None, store: CredentialStore
+) -> str | None:
     """The passcode from stdin or a hidden prompt (never argv). None keeps the saved one."""
     import getpass
 
     from cttui.api.errors import UsageError
+    from cttui.store.credentials import check_passcode
 
     if args.passcode_stdin:
         text = sys.stdin.read()
@@ -1540,16 +1568,18 @@ def _read_passcode(args: argparse.Namespace, account_id: str, store: CredentialS
             raise UsageError("no passcode on standard input; pipe it in, e.g. from a secrets tool")
         if "\n" in passcode or "\r" in passcode:
             raise UsageError("the passcode on standard input must be a single line")
-        return passcode
+        return check_passcode(passcode, "the passcode on standard input")
     if not sys.stdin.isatty():
         raise UsageError(
             "no terminal to ask for the passcode on; pipe it in and add --passcode-stdin"
         )
-    saved = store.passcodes.get(account_id) is not None
+    # What enter keeps is the profile's own passcode, on the account it stays on.
+    same_account = existing is not None and existing.account_id == profile.account_id
+    saved = store.saved_passcode(existing if existing and same_account else profile) is not None
     keep = " (enter keeps the saved one)" if saved else ""
-    passcode = getpass.getpass(f"Passcode for {account_id}{keep}: ")
+    passcode = getpass.getpass(f"Passcode for {profile.name} ({profile.account_id}){keep}: ")
     if passcode:
-        return passcode
+        return check_passcode(passcode, "the passcode typed")
     if saved:
         return None
     raise UsageError("no passcode entered; nothing was saved")
@@ -1582,7 +1612,7 @@ def _credentials_show(args: argparse.Namespace) -> int:
     profile = _target_profile(args, config)
     name = profile.name
     try:
-        saved = store.passcodes.get(profile.account_id) is not None
+        saved = store.saved_passcode(profile, config) is not None
         passcode = "******** (in the OS keyring)" if saved else "not saved yet"
     except KeyringUnavailable as error:
         passcode = f"unknown: {error}"
@@ -1608,25 +1638,18 @@ def _credentials_delete(args: argparse.Namespace) -> int:
     if not args.yes:
         if not sys.stdin.isatty():
             raise UsageError("add --yes to delete a profile without being asked")
-        answer = input(f"Delete profile {name} ({profile.account_id}) and its passcode? [y/N] ")
+        fate = store.delete_plan(name).describe(done=False)
+        answer = input(
+            f"Delete profile {name} ({profile.account_id})? {fate[:1].upper()}{fate[1:]}. [y/N] "
+        )
         if answer.strip().lower() not in {"y", "yes"}:
             _say("nothing deleted")
             return EXIT_OK
     config, outcome = store.delete_profile(name)
     if outcome.error:
-        _say(
-            f"deleted profile {name}, but its passcode could not be removed: the OS keyring is "
-            f"not usable ({outcome.error}); remove the 'cttui' entry for {profile.account_id} "
-            "with your keyring tool"
-        )
+        _say(f"deleted profile {name}, but {outcome.describe(done=True)}")
         return EXIT_API
-    if outcome.shared:
-        kept = "its passcode stays in the keyring for another profile with the same account"
-    elif outcome.passcode_removed:
-        kept = "its passcode was removed from the OS keyring"
-    else:
-        kept = "no passcode was saved for it"
-    print(f"deleted profile {name}; {kept}")
+    print(f"deleted profile {name}; {outcome.describe(done=True)}")
     if config.active:
         print(f"active profile: {config.active}")
     return EXIT_OK

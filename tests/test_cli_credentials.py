@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -15,8 +16,9 @@ from cttui.api.regions import get_region
 from cttui.cli import main
 from cttui.emulator import Emulator
 from cttui.store.config import Config, Profile, load_config, save_config
-from cttui.store.paths import config_file
-from tests.conftest import DEFAULTS, run_cttui
+from cttui.store.favorites import Favorite, FavoritesStore
+from cttui.store.paths import config_file, favorites_file
+from tests.conftest import DEFAULTS, emulator_variables, run_cttui
 from tests.memory_keyring import MemoryKeyring, NoBusKeyring
 
 PASSCODE = "pc-7Hq!x92-unique"
@@ -53,7 +55,7 @@ def test_set_reads_the_passcode_from_stdin_into_the_keyring_only(
         "saved profile work: account W9R-486-4W5Z, region in1 (India, in1.api.clevertap.com); "
         "passcode in the OS keyring\n"
     )
-    assert memory_keyring.items == {("cttui", "W9R-486-4W5Z"): PASSCODE}
+    assert memory_keyring.items == {("cttui", "W9R-486-4W5Z/work"): PASSCODE}
     assert load_config(config_file()) == Config(
         (Profile("work", "W9R-486-4W5Z", get_region("in1")),), "work"
     )
@@ -85,7 +87,7 @@ def test_set_takes_account_and_region_from_a_dashboard_url(
     [
         (["--account-id", "A", "--passcode", PASSCODE], "", "never takes a passcode as an arg"),
         (["--account-id", "A", f"--passcode={PASSCODE}"], "", "never takes a passcode as an arg"),
-        (["--account-id", "A", "--passcode-std"], "", "unrecognized arguments: --passcode-std"),
+        (["--account-id", "A", "--passcode-std"], "", "'--passcode-std' is not one of its options"),
         (["--account-id", "W9R-486-4W5Z"], "", "no terminal to ask for the passcode on; pipe it "
          "in and add --passcode-stdin"),
         (["--account-id", "W9R-486-4W5Z", "--passcode-stdin"], "", "no passcode on standard input"),
@@ -281,3 +283,205 @@ def test_the_app_refuses_an_unknown_profile_or_a_broken_config_before_it_starts(
     assert code == 2
     assert "config.toml is not valid TOML" in err
     assert "fix it or move it aside" in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["credentials", "set", "--account-id", "A", "--passcod", PASSCODE],
+        ["credentials", "set", "--account-id", "A", "-p", PASSCODE],
+        ["credentials", "set", "--account-id", "A", f"-p{PASSCODE}"],
+        ["credentials", "set", "--account-id", "A", "--pass", PASSCODE],
+        ["credentials", "set", "--account-id", "A", f"--pass={PASSCODE}"],
+        ["credentials", "set", "--account-id", "A", "--PASSCODE", PASSCODE],
+        ["credentials", "set", "--account-id", "A", "--passcode-stdn", PASSCODE],
+        ["credentials", "set", "--account-id", "A", f"--passcode-stdin={PASSCODE}"],
+        ["count", "Charged", "--pascode", PASSCODE],
+        ["--passcode", PASSCODE],
+    ],
+)
+def test_a_passcode_option_misspelt_is_refused_without_echoing_its_value(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    memory_keyring: MemoryKeyring,
+    args: list[str],
+) -> None:
+    code, out, err = cttui(capsys, monkeypatch, *args)
+    assert code == 2
+    assert "cttui never takes a passcode as an argument" in err
+    assert "--passcode-stdin" in err
+    assert len(err.splitlines()) == 1
+    assert PASSCODE not in out + err
+    assert PASSCODE[3:] not in out + err
+    assert memory_keyring.items == {}
+
+
+@pytest.mark.parametrize(
+    ("stdin", "problem"),
+    [
+        ("trailing-space \n", "starts or ends with a space"),
+        ("caf\u00e9-passcode\n", "a character that is not plain ASCII"),
+        ("tab\tinside\n", "a line break or another control character"),
+    ],
+)
+def test_set_refuses_a_passcode_no_header_can_carry(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    memory_keyring: MemoryKeyring,
+    stdin: str,
+    problem: str,
+) -> None:
+    code, _, err = cttui(
+        capsys, monkeypatch, "credentials", "set", "--account-id", "W9R-486-4W5Z",
+        "--passcode-stdin", stdin=stdin,
+    )  # fmt: skip
+    assert code == 2
+    assert problem in err
+    assert err.isascii()
+    assert len(err.splitlines()) == 1
+    assert stdin.strip() not in err
+    assert memory_keyring.items == {}
+    assert not config_file().exists()
+
+
+@pytest.mark.parametrize("passcode", ["emulator-passcode\n", "emulator-passcode ", "\u00e9mulator"])
+def test_a_bad_environment_passcode_fails_at_once_and_sends_nothing(
+    emulator: Emulator, passcode: str
+) -> None:
+    env = {**emulator_variables(emulator), "CLEVERTAP_PASSCODE": passcode}
+    result = run_cttui("count", "Charged", *RECENT, env=env, timeout=30)
+    assert result.code == 2, result.err
+    assert result.err.startswith("cttui: CLEVERTAP_PASSCODE ")
+    assert len(result.err.splitlines()) == 1
+    assert "LocalProtocolError" not in result.err
+    assert emulator.requests == []
+
+
+def test_two_profiles_on_one_account_each_count_with_their_own_passcode(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    memory_keyring: MemoryKeyring,
+    emulator: Emulator,
+) -> None:
+    for name, passcode in (("right", DEFAULTS.passcode), ("stale", "an-old-passcode")):
+        code, _, err = cttui(
+            capsys, monkeypatch, "credentials", "set", "--profile", name,
+            "--account-id", DEFAULTS.account_id, "--passcode-stdin", stdin=passcode + "\n",
+        )  # fmt: skip
+        assert code == 0, err
+    monkeypatch.setenv("CTTUI_BASE_URL", emulator.base_url)
+    start, end = (int(day.replace("-", "")) for day in RECENT[1::2])
+    expected = emulator.count("Charged", start, end)
+    assert cttui(capsys, monkeypatch, "count", "Charged", *RECENT, "--profile", "right") == (
+        0,
+        f"{expected}\n",
+        "",
+    )
+    code, _, err = cttui(capsys, monkeypatch, "count", "Charged", *RECENT, "--profile", "stale")
+    assert code == 1
+    assert "rejected the credentials" in err
+    # Deleting one says what happens to each entry, and the other still counts.
+    code, out, _ = cttui(
+        capsys, monkeypatch, "credentials", "delete", "--profile", "stale", "--yes"
+    )
+    assert out.splitlines()[0] == (
+        "deleted profile stale; its passcode was removed from the OS keyring; right, on the "
+        "same account, keeps its passcode"
+    )
+    assert cttui(capsys, monkeypatch, "count", "Charged", *RECENT, "--profile", "right")[0] == 0
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_delete_prompt_says_what_happens_to_an_entry_shared_from_an_older_version(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    memory_keyring: MemoryKeyring,
+) -> None:
+    save_config(
+        Config(
+            (
+                Profile("work", "W9R-486-4W5Z", get_region("in1")),
+                Profile("team", "W9R-486-4W5Z", get_region("in1")),
+            ),
+            "work",
+        ),
+        config_file(),
+    )
+    memory_keyring.items[("cttui", "W9R-486-4W5Z")] = PASSCODE  # saved by an older cttui
+    monkeypatch.setattr(sys, "stdin", _Terminal("n\n"))
+    assert main(["credentials", "delete", "--profile", "work"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "Delete profile work (W9R-486-4W5Z)? Its passcode stays in the OS keyring: team, on the "
+        "same account, uses it too. [y/N] "
+    )
+    assert memory_keyring.items == {("cttui", "W9R-486-4W5Z"): PASSCODE}
+
+
+def test_jobs_resume_polls_each_job_with_its_own_profiles_passcode(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    memory_keyring: MemoryKeyring,
+    emulator: Emulator,
+) -> None:
+    save_config(
+        Config(
+            (
+                Profile("right", DEFAULTS.account_id, get_region("eu1")),
+                Profile("stale", DEFAULTS.account_id, get_region("eu1")),
+            ),
+            "right",
+        ),
+        config_file(),
+    )
+    memory_keyring.items[("cttui", f"{DEFAULTS.account_id}/right")] = DEFAULTS.passcode
+    memory_keyring.items[("cttui", f"{DEFAULTS.account_id}/stale")] = "an-old-passcode"
+    monkeypatch.setenv("CTTUI_BASE_URL", emulator.base_url)
+    monkeypatch.setenv("CTTUI_POLL_INTERVAL", "0.1")
+    long = ["--from", (TODAY - timedelta(days=60)).isoformat(), "--to", TODAY.isoformat()]
+    # Both sent with the right passcode, for one run each; both left pending.
+    monkeypatch.setenv("CLEVERTAP_PASSCODE", DEFAULTS.passcode)
+    for name in ("right", "stale"):
+        code, _, err = cttui(capsys, monkeypatch, "count", "Charged", *long, "--profile", name,
+                             "--no-wait")  # fmt: skip
+        assert code == 3, err
+    monkeypatch.delenv("CLEVERTAP_PASSCODE")
+    code, _, err = cttui(capsys, monkeypatch, "jobs", "resume")
+    assert code == 1, err
+    code, out, _ = cttui(capsys, monkeypatch, "jobs", "--json")
+    states = {job["profile"]: job["state"] for job in json.loads(out)}
+    assert states == {"right": "done", "stale": "failed"}
+
+
+def test_run_sends_each_favourite_with_its_own_profiles_passcode(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    memory_keyring: MemoryKeyring,
+    emulator: Emulator,
+) -> None:
+    save_config(
+        Config(
+            (
+                Profile("right", DEFAULTS.account_id, get_region("eu1")),
+                Profile("stale", DEFAULTS.account_id, get_region("eu1")),
+            ),
+            "right",
+        ),
+        config_file(),
+    )
+    memory_keyring.items[("cttui", f"{DEFAULTS.account_id}/right")] = DEFAULTS.passcode
+    memory_keyring.items[("cttui", f"{DEFAULTS.account_id}/stale")] = "an-old-passcode"
+    store = FavoritesStore(favorites_file())
+    for name in ("right", "stale"):
+        store.save(Favorite(f"on {name}", "Charged", profile=name))
+    monkeypatch.setenv("CTTUI_BASE_URL", emulator.base_url)
+    code, out, err = cttui(capsys, monkeypatch, "run", "on right", "on stale", "--json")
+    assert code == 1, err
+    assert [(run["name"], run["status"]) for run in json.loads(out)] == [
+        ("on right", "success"),
+        ("on stale", "fail"),
+    ]

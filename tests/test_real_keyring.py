@@ -14,8 +14,9 @@ import pytest
 from keyring.backends import SecretService as secret_service_backend
 from textual.widgets import Input, Static
 
+from cttui.api.regions import DEFAULT_REGION
 from cttui.emulator import Emulator, EmulatorConfig
-from cttui.store.config import load_config
+from cttui.store.config import Config, Profile, load_config, save_config
 from cttui.store.paths import config_file
 from tests.apps import build_app
 from tests.conftest import Run, run_cttui
@@ -78,7 +79,8 @@ def test_cli_round_trip_through_the_real_keyring(
         env=env, stdin=PASSCODE + "\n",
     )  # fmt: skip
     assert saved.code == 0, saved.err
-    assert real_keyring.lookup("cttui", ACCOUNT) == PASSCODE
+    assert real_keyring.lookup("cttui", f"{ACCOUNT}/emu") == PASSCODE
+    assert real_keyring.lookup("cttui", ACCOUNT) is None
     shown = run_cttui("credentials", "show", env=env)
     assert "passcode    ******** (in the OS keyring)" in shown.out
     expected = private_emulator.count(
@@ -93,7 +95,7 @@ def test_cli_round_trip_through_the_real_keyring(
     listed = run_cttui("credentials", "list", env=env)
     deleted = run_cttui("credentials", "delete", "--yes", env=env)
     assert deleted.out.startswith("deleted profile emu; its passcode was removed")
-    assert real_keyring.lookup("cttui", ACCOUNT) is None
+    assert real_keyring.lookup("cttui", f"{ACCOUNT}/emu") is None
     assert PASSCODE not in _outputs(saved, shown, counted, wrong, refused, listed, deleted)
     assert _files_holding(isolated_home, PASSCODE) == []
 
@@ -122,7 +124,7 @@ async def test_screen_round_trip_through_the_real_keyring(
         await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert real_keyring.lookup("cttui", ACCOUNT) == PASSCODE
+        assert real_keyring.lookup("cttui", f"{ACCOUNT}/emu") == PASSCODE
         assert load_config(config_file()).names() == ["emu"]
         screens.append(app.export_screenshot())
         assert passcode.value == ""
@@ -135,4 +137,61 @@ async def test_screen_round_trip_through_the_real_keyring(
     assert all(PASSCODE not in svg for svg in screens)
     assert _files_holding(isolated_home, PASSCODE) == []
     assert PASSCODE not in os.environ.values()
-    keyring.delete_password("cttui", ACCOUNT)
+    keyring.delete_password("cttui", f"{ACCOUNT}/emu")
+
+
+def test_two_profiles_and_an_older_versions_entry_through_the_real_keyring(
+    real_keyring: SecretService, private_emulator: Emulator, isolated_home: Path
+) -> None:
+    """An entry under the bare account ID (as earlier versions saved it) moves to each profile that
+    reads it, and goes once none relies on it; a third profile on the account keeps a passcode
+    of its own; deleting one profile leaves the others' entries alone."""
+    env = {"CTTUI_BASE_URL": private_emulator.base_url, "CTTUI_POLL_INTERVAL": "0.1"}
+    save_config(
+        Config(
+            (Profile("mine", ACCOUNT, DEFAULT_REGION), Profile("team", ACCOUNT, DEFAULT_REGION))
+        ),
+        config_file(),
+    )
+    keyring.set_password("cttui", ACCOUNT, PASSCODE)
+    runs = [run_cttui("count", "Charged", *RECENT, "--profile", "mine", env=env)]
+    assert runs[-1].code == 0, runs[-1].err
+    assert real_keyring.lookup("cttui", f"{ACCOUNT}/mine") == PASSCODE
+    assert real_keyring.lookup("cttui", ACCOUNT) == PASSCODE  # team still relies on it
+    runs.append(run_cttui("count", "Charged", *RECENT, "--profile", "team", env=env))
+    assert runs[-1].code == 0, runs[-1].err
+    assert real_keyring.lookup("cttui", f"{ACCOUNT}/team") == PASSCODE
+    assert real_keyring.lookup("cttui", ACCOUNT) is None
+    runs.append(
+        run_cttui(
+            "credentials",
+            "set",
+            "--profile",
+            "other",
+            "--account-id",
+            ACCOUNT,
+            "--passcode-stdin",
+            env=env,
+            stdin="a-different-passcode\n",
+        )
+    )
+    assert real_keyring.lookup("cttui", f"{ACCOUNT}/other") == "a-different-passcode"
+    runs.append(run_cttui("count", "Charged", *RECENT, "--profile", "other", env=env))
+    assert runs[-1].code == 1  # its own passcode, which the emulator does not accept
+    runs.append(run_cttui("count", "Charged", *RECENT, "--profile", "mine", env=env))
+    assert runs[-1].code == 0, runs[-1].err
+    runs.append(run_cttui("credentials", "delete", "--profile", "mine", "--yes", env=env))
+    assert runs[-1].out.startswith(
+        "deleted profile mine; its passcode was removed from the OS keyring; team, other, on the "
+        "same account, keep theirs"
+    )
+    assert real_keyring.lookup("cttui", f"{ACCOUNT}/mine") is None
+    assert real_keyring.lookup("cttui", f"{ACCOUNT}/team") == PASSCODE
+    for name in ("team", "other"):
+        runs.append(run_cttui("credentials", "delete", "--profile", name, "--yes", env=env))
+        assert runs[-1].code == 0, runs[-1].err
+    assert [
+        s for attributes, s in real_keyring.items() if attributes.get("service") == "cttui"
+    ] == []
+    assert PASSCODE not in _outputs(*runs)
+    assert _files_holding(isolated_home, PASSCODE) == []

@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Select, Static
 
 from cttui.emulator import Emulator
-from cttui.store.config import Config, load_config
+from cttui.store.config import Config, Profile, load_config
 from cttui.store.credentials import SessionPasscodes
 from cttui.store.paths import config_file
 from cttui.tui import screens
@@ -24,7 +24,7 @@ from cttui.tui.screens.credentials import CredentialsScreen
 from cttui.tui.screens.help import HelpScreen
 from cttui.tui.screens.main import MainScreen
 from cttui.tui.widgets.preview import QueryPreview
-from tests.apps import STAGING, WORK, build_app
+from tests.apps import STAGING, WORK, build_app, until
 from tests.conftest import DEFAULTS
 from tests.memory_keyring import MemoryKeyring, NoBusKeyring
 
@@ -74,7 +74,7 @@ async def test_first_run_opens_the_credentials_screen_and_saves_to_the_keyring(
         await fill(pilot, "#passcode", PASSCODE)
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert memory_keyring.items == {("cttui", WORK.account_id): PASSCODE}
+        assert memory_keyring.items == {("cttui", "W9R-486-4W5Z/work"): PASSCODE}
         assert load_config(config_file()) == Config((WORK,), "work")
         assert app.screen.query_one("#passcode", Input).value == ""
         assert "A passcode is saved in the OS keyring" in text_of(app, "#passcode-note")
@@ -132,7 +132,7 @@ async def test_saving_with_bad_fields_says_what_to_fix_and_stores_nothing(
         await fill(pilot, "#account-id", WORK.account_id)
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "enter the passcode for W9R-486-4W5Z" in text_of(app, "#status")
+        assert "enter the passcode for profile work (W9R-486-4W5Z)" in text_of(app, "#status")
         assert app.focused is app.screen.query_one("#passcode")
         assert memory_keyring.items == {}
         assert not config_file().exists()
@@ -255,7 +255,7 @@ async def test_no_keyring_offers_this_session_only(memory_keyring: MemoryKeyring
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.store.passcodes, SessionPasscodes)
-        assert app.store.passcodes.get(WORK.account_id) == PASSCODE
+        assert app.store.passcodes.get("W9R-486-4W5Z/work") == PASSCODE
         assert load_config(config_file()).names() == ["work"]
         assert PASSCODE not in config_file().read_text()
 
@@ -373,3 +373,83 @@ async def test_demo_profile_lives_in_memory_only(emulator: Emulator) -> None:
         assert text_of(app, "#status").startswith("OK:")
     assert not config_file().exists()
     assert keyring.get_password("cttui", emulator.config.account_id) is None
+
+
+async def test_a_passcode_no_header_can_carry_is_an_inline_error(
+    memory_keyring: MemoryKeyring,
+) -> None:
+    app = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await fill(pilot, "#name", "work")
+        await fill(pilot, "#account-id", WORK.account_id)
+        passcode = app.screen.query_one("#passcode", Input)
+        for typed, problem in (
+            ("caf\u00e9-pass", "a character that is not plain ASCII"),
+            ("two\nlines", "a line break or another control character"),
+        ):
+            for key in ("ctrl+s", "ctrl+t"):
+                passcode.value = typed  # as a paste would put it there
+                await pilot.press(key)
+                await settle(pilot)
+                status = text_of(app, "#status")
+                assert problem in status, status
+                assert status.isascii()
+                assert app.focused is passcode
+        assert memory_keyring.items == {}
+        assert not config_file().exists()
+
+
+async def test_delete_says_what_happens_to_the_passcode(memory_keyring: MemoryKeyring) -> None:
+    twin = Profile("team", WORK.account_id, WORK.region)
+    memory_keyring.items[("cttui", WORK.account_id)] = PASSCODE  # saved by an older cttui
+    app = build_app(profiles=(WORK, twin, STAGING))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("f8")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        # Opening the profile moved the old entry to its own; team still relies on the old one.
+        assert text_of(app, "#confirm-question") == (
+            "Delete profile work (W9R-486-4W5Z)? Its passcode is removed from the OS keyring; "
+            "team, on the same account, keeps its passcode."
+        )
+        await pilot.press("y")
+        await settle(pilot)
+        # team, shown next, moved the old entry to its own: nothing relies on the old one now.
+        assert memory_keyring.items == {("cttui", "W9R-486-4W5Z/team"): PASSCODE}
+        assert text_of(app, "#status") == (
+            "Deleted profile work; its passcode was removed from the OS keyring; team, on the "
+            "same account, keeps its passcode."
+        )
+
+
+async def test_two_profiles_on_one_account_send_with_their_own_passcodes(
+    memory_keyring: MemoryKeyring, emulator: Emulator
+) -> None:
+    from datetime import timedelta
+
+    from cttui.api.models import DateRange, Query
+    from cttui.jobs import JobState
+    from cttui.store.credentials import select
+
+    right = Profile("right", DEFAULTS.account_id, WORK.region)
+    stale = Profile("stale", DEFAULTS.account_id, WORK.region)
+    memory_keyring.items[("cttui", f"{DEFAULTS.account_id}/right")] = DEFAULTS.passcode
+    memory_keyring.items[("cttui", f"{DEFAULTS.account_id}/stale")] = "an-old-passcode"
+    app = build_app(profiles=(right, stale), environ={"CTTUI_BASE_URL": emulator.base_url})
+    today = emulator.config.resolved_today()
+    query = Query("Charged", DateRange(today - timedelta(days=3), today))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for sent, name in enumerate(("right", "stale"), start=1):
+            app.send(query, select(app.setup.environ, app.config, name))
+
+            def finished(sent: int = sent) -> bool:
+                return len(app.jobs.jobs) == sent and app.jobs.jobs[-1].state.finished
+
+            await until(pilot, finished, f"the job of {name} to finish")
+        states = [(job.origin.profile, job.state) for job in app.jobs.jobs]
+        assert states == [("right", JobState.DONE), ("stale", JobState.FAILED)]

@@ -1,9 +1,7 @@
 """Where a run's credentials come from: a profile, its passcode in the OS keyring, and the
 environment, which overrides them for one run and is never saved.
 
-The passcode lives in the OS keyring (service `cttui`, username the account ID) and nowhere else.
-`keyring` is imported on first use, so commands that never need a stored passcode never pay
-for it.
+The passcode lives in the OS keyring and nowhere else, one entry per profile: see passcodes.py.
 """
 
 from __future__ import annotations
@@ -12,7 +10,7 @@ from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from cttui.api.errors import UsageError
 from cttui.api.regions import DEFAULT_REGION, Region, check_base_url, get_region, region_of
@@ -24,12 +22,50 @@ from cttui.store.config import (
     save_config,
     unknown_profile,
 )
+from cttui.store.passcodes import (
+    KEYRING_SERVICE,
+    KeyringUnavailable,
+    OsKeyring,
+    Passcodes,
+    SessionPasscodes,
+    check_passcode,
+    entry_name,
+    retire_legacy,
+    stored_passcode,
+)
+
+# The faces take every credentials name from here, those of passcodes.py included.
+__all__ = [
+    "DEMO_PROFILE",
+    "ENV_ACCOUNT_ID",
+    "ENV_BASE_URL",
+    "ENV_PASSCODE",
+    "ENV_REGION",
+    "KEYRING_SERVICE",
+    "NO_CREDENTIALS",
+    "Connection",
+    "CredentialStore",
+    "Deleted",
+    "KeyringUnavailable",
+    "OsKeyring",
+    "PasscodeMissing",
+    "Passcodes",
+    "Selection",
+    "SessionPasscodes",
+    "check_passcode",
+    "connect",
+    "entry_name",
+    "for_job",
+    "from_environment",
+    "needs_config",
+    "profiles_on",
+    "select",
+]
 
 ENV_ACCOUNT_ID = "CLEVERTAP_ACCOUNT_ID"
 ENV_PASSCODE = "CLEVERTAP_PASSCODE"
 ENV_REGION = "CLEVERTAP_REGION"
 ENV_BASE_URL = "CTTUI_BASE_URL"
-KEYRING_SERVICE = "cttui"
 # The demo's profile, held in memory only; its jobs carry this name in the demo's journal.
 DEMO_PROFILE = "demo"
 
@@ -42,96 +78,13 @@ NO_CREDENTIALS = (
 )
 
 
-class KeyringUnavailable(UsageError):
-    """The OS keyring cannot be used: missing, locked, refused, or not reachable."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"the OS keyring is not usable ({reason})")
-        self.reason = reason
-
-
 class PasscodeMissing(UsageError):
-    """A profile cannot be saved without a passcode when none is stored for its account."""
+    """A profile cannot be saved without a passcode when none is stored for it."""
 
 
-class Passcodes(Protocol):
-    """Where passcodes are kept, by account ID."""
-
-    def get(self, account_id: str) -> str | None: ...
-
-    def set(self, account_id: str, passcode: str) -> None: ...
-
-    def delete(self, account_id: str) -> bool: ...
-
-
-def _reason(error: Exception) -> str:
-    from keyring.errors import KeyringLocked, NoKeyringError
-
-    detail = str(error).strip().rstrip(".")
-    if isinstance(error, NoKeyringError):
-        return "no keyring backend found; install and unlock one such as gnome-keyring or KWallet"
-    if isinstance(error, KeyringLocked):
-        return "the keyring is locked; unlock it and try again"
-    if isinstance(error, RuntimeError) and not detail:
-        detail = "the Secret Service could not be reached"
-    return f"{type(error).__name__}: {detail}" if detail else type(error).__name__
-
-
-class OsKeyring:
-    """The OS keyring through the `keyring` package; any failure is a KeyringUnavailable."""
-
-    def __init__(self, service: str = KEYRING_SERVICE) -> None:
-        self.service = service
-
-    def get(self, account_id: str) -> str | None:
-        import keyring
-
-        try:
-            passcode: str | None = keyring.get_password(self.service, account_id)
-        except Exception as error:  # Backends raise anything from D-Bus, locks or prompts.
-            raise KeyringUnavailable(_reason(error)) from None
-        return passcode
-
-    def set(self, account_id: str, passcode: str) -> None:
-        import keyring
-
-        try:
-            keyring.set_password(self.service, account_id, passcode)
-            kept = keyring.get_password(self.service, account_id)
-        except Exception as error:
-            raise KeyringUnavailable(_reason(error)) from None
-        if kept != passcode:
-            raise KeyringUnavailable("it accepted the passcode but did not keep it")
-
-    def delete(self, account_id: str) -> bool:
-        import keyring
-        from keyring.errors import PasswordDeleteError
-
-        try:
-            if keyring.get_password(self.service, account_id) is None:
-                return False
-            keyring.delete_password(self.service, account_id)
-        except PasswordDeleteError:
-            return False
-        except Exception as error:
-            raise KeyringUnavailable(_reason(error)) from None
-        return True
-
-
-@dataclass
-class SessionPasscodes:
-    """Passcodes held in this process only, for when there is no usable keyring (or the demo)."""
-
-    _kept: dict[str, str] = field(default_factory=dict, repr=False)
-
-    def get(self, account_id: str) -> str | None:
-        return self._kept.get(account_id)
-
-    def set(self, account_id: str, passcode: str) -> None:
-        self._kept[account_id] = passcode
-
-    def delete(self, account_id: str) -> bool:
-        return self._kept.pop(account_id, None) is not None
+def profiles_on(config: Config, account_id: str) -> tuple[str, ...]:
+    """The names of the profiles on `account_id`, in config.toml's order."""
+    return tuple(p.name for p in config.profiles if p.account_id == account_id)
 
 
 @dataclass(frozen=True)
@@ -150,7 +103,9 @@ class Selection:
     """Which account a run talks to, before its passcode is looked up.
 
     `profile` is the stored profile it came from, if any; `overrides` names the environment
-    variables that replaced what the profile says.
+    variables that replaced what the profile says. `account_profiles` names config.toml's
+    profiles on this account, where a passcode may be found; `lost_profile` is the profile a job
+    from the journal ran on that config.toml no longer has.
     """
 
     account_id: str
@@ -159,6 +114,8 @@ class Selection:
     profile: Profile | None
     overrides: tuple[str, ...]
     env_passcode: str | None = field(default=None, repr=False)
+    account_profiles: tuple[str, ...] = ()
+    lost_profile: str | None = None
 
     @property
     def label(self) -> str:
@@ -193,7 +150,7 @@ def select(environ: Mapping[str, str], config: Config, profile_name: str | None)
     overrides: list[str] = []
     env_account = environ.get(ENV_ACCOUNT_ID, "").strip()
     env_region = environ.get(ENV_REGION, "").strip()
-    env_passcode = environ.get(ENV_PASSCODE) or None
+    env_passcode = _env_passcode(environ)
     if env_account:
         account_id = check_account_id(env_account)
         if profile is not None and profile.account_id != account_id:
@@ -217,7 +174,24 @@ def select(environ: Mapping[str, str], config: Config, profile_name: str | None)
         overrides.append(ENV_PASSCODE)
     base_url_text = environ.get(ENV_BASE_URL, "").strip()
     base_url = check_base_url(base_url_text) if base_url_text else region.base_url
-    return Selection(account_id, region, base_url, profile, tuple(overrides), env_passcode)
+    return Selection(
+        account_id,
+        region,
+        base_url,
+        profile,
+        tuple(overrides),
+        env_passcode,
+        profiles_on(config, account_id),
+    )
+
+
+def _env_passcode(environ: Mapping[str, str]) -> str | None:
+    passcode = environ.get(ENV_PASSCODE) or None
+    if passcode is not None:
+        check_passcode(
+            passcode, ENV_PASSCODE, "set it to the passcode alone, as the dashboard shows it"
+        )
+    return passcode
 
 
 def for_job(
@@ -228,13 +202,16 @@ def for_job(
     else from the keyring, as for any run."""
     env_passcode = None
     if environ.get(ENV_ACCOUNT_ID, "").strip() == account_id:
-        env_passcode = environ.get(ENV_PASSCODE) or None
+        env_passcode = _env_passcode(environ)
     stored = config.profile(profile) if profile else None
     if stored is not None and stored.account_id != account_id:
-        stored = None
+        stored = None  # Renamed, and the name now taken by a profile on another account.
     url = check_base_url(base_url)
     region = stored.region if stored else region_of(url)
-    return Selection(account_id, region, url, stored, (), env_passcode)
+    lost = profile if profile and stored is None else None
+    return Selection(
+        account_id, region, url, stored, (), env_passcode, profiles_on(config, account_id), lost
+    )
 
 
 def connect(selection: Selection, passcodes: Passcodes) -> Connection:
@@ -243,26 +220,41 @@ def connect(selection: Selection, passcodes: Passcodes) -> Connection:
 
     passcode = selection.env_passcode
     if passcode is None:
-        try:
-            passcode = passcodes.get(selection.account_id)
-        except KeyringUnavailable as error:
-            raise UsageError(
-                f"cannot read the passcode for {selection.label}: {error}; set {ENV_PASSCODE} "
-                "for this run, or install and unlock a keyring such as gnome-keyring"
-            ) from None
-        if passcode is None:
-            how = (
-                f"--profile {selection.profile.name}"
-                if selection.profile
-                else f"--account-id {selection.account_id}"
-            )
-            raise UsageError(
-                f"no passcode for {selection.label} in the keyring; save it with "
-                f"'cttui credentials set {how}' or set {ENV_PASSCODE}"
-            )
+        passcode = _kept_passcode(selection, passcodes)
     credentials = Credentials(selection.account_id, passcode)
     profile = selection.profile.name if selection.profile else None
     return Connection(credentials, selection.region, selection.base_url, selection.source, profile)
+
+
+def _kept_passcode(selection: Selection, passcodes: Passcodes) -> str:
+    account_id, lost = selection.account_id, selection.lost_profile
+    name = selection.profile.name if selection.profile else lost
+    try:
+        passcode = stored_passcode(passcodes, account_id, name, selection.account_profiles)
+    except KeyringUnavailable as error:
+        raise UsageError(
+            f"cannot read the passcode for {selection.label}: {error}; set {ENV_PASSCODE} "
+            "for this run, or install and unlock a keyring such as gnome-keyring"
+        ) from None
+    how = (
+        f"--profile {selection.profile.name}" if selection.profile else f"--account-id {account_id}"
+    )
+    if passcode is None and lost:
+        raise UsageError(
+            f"profile {lost}, which ran this job, is no longer saved; add it again with "
+            f"'cttui credentials set --profile {lost} --account-id {account_id}', "
+            f"or set {ENV_PASSCODE}"
+        )
+    if passcode is None:
+        raise UsageError(
+            f"no passcode for {selection.label} in the keyring; save it with "
+            f"'cttui credentials set {how}' or set {ENV_PASSCODE}"
+        )
+    return check_passcode(
+        passcode,
+        f"the passcode saved for {selection.label}",
+        f"save it again with 'cttui credentials set {how}'",
+    )
 
 
 def from_environment(environ: Mapping[str, str]) -> Connection:
@@ -272,12 +264,43 @@ def from_environment(environ: Mapping[str, str]) -> Connection:
 
 @dataclass(frozen=True)
 class Deleted:
-    """What deleting a profile did to the keyring: removed its passcode, found none, left it
-    because another profile shares the account, or could not reach the keyring (`error`)."""
+    """What deleting a profile does, or did, to the keyring. `own`: it has an entry of its own;
+    `legacy`: the account has an entry of an older cttui, which `kept_for` (the account's other
+    profiles with none of their own) still rely on; `siblings`: the account's other profiles;
+    `error`: the keyring could not be used."""
 
-    passcode_removed: bool
-    shared: bool = False
+    entry: str
+    own: bool = False
+    legacy: bool = False
+    kept_for: tuple[str, ...] = ()
+    siblings: tuple[str, ...] = ()
     error: str | None = None
+
+    @property
+    def passcode_removed(self) -> bool:
+        return self.own or (self.legacy and not self.kept_for)
+
+    def describe(self, done: bool) -> str:
+        """One clause for a question (`done=False`) or for a report of what was done."""
+        if self.error:
+            what = "could not be removed" if done else "may stay in the keyring"
+            return (
+                f"its passcode {what}: the OS keyring is not usable ({self.error}); remove the "
+                f"'{KEYRING_SERVICE}' entry '{self.entry}' with your keyring tool"
+            )
+        if not self.own and self.legacy and self.kept_for:
+            users = "uses" if len(self.kept_for) == 1 else "use"
+            return (
+                f"its passcode stays in the OS keyring: {', '.join(self.kept_for)}, on the same "
+                f"account, {users} it too"
+            )
+        if not self.passcode_removed:
+            return "no passcode was saved for it" if done else "no passcode is saved for it"
+        text = f"its passcode {'was' if done else 'is'} removed from the OS keyring"
+        if self.siblings:
+            keep = "keeps its passcode" if len(self.siblings) == 1 else "keep theirs"
+            text += f"; {', '.join(self.siblings)}, on the same account, {keep}"
+        return text
 
 
 class CredentialStore:
@@ -304,42 +327,84 @@ class CredentialStore:
             save_config(config, self.config_path)
         return config
 
+    def saved_passcode(self, profile: Profile, config: Config | None = None) -> str | None:
+        """The passcode kept for `profile` as config.toml (or `config`) has it; see
+        `stored_passcode`. Raises KeyringUnavailable."""
+        on_account = profiles_on(config or self.load(), profile.account_id)
+        return stored_passcode(self.passcodes, profile.account_id, profile.name, on_account)
+
     def save_profile(
         self, profile: Profile, passcode: str | None, replacing: str | None = None
     ) -> Config:
-        """Store the profile (in place of `replacing`, for an edit) and its passcode if given.
+        """Store the profile (in place of `replacing`, for an edit) and its passcode if given;
+        with none, the passcode the profile had, if it stays on the same account.
 
         The passcode goes to the keyring before the profile is written, so a keyring failure
-        leaves config.toml as it was."""
+        leaves config.toml as it was; old entries go only once the new ones are written."""
         config = self.load()
         old = config.profile(replacing) if replacing else None
         changed = config.with_profile(profile, old.name if old else None)
+        entry = entry_name(profile.account_id, profile.name)
         if passcode:
-            self.passcodes.set(profile.account_id, passcode)
-        elif self.passcodes.get(profile.account_id) is None:
-            raise PasscodeMissing(
-                f"enter the passcode for {profile.account_id}: none is saved for it yet"
-            )
+            self.passcodes.set(entry, check_passcode(passcode, "the passcode"))
+        else:
+            same_account = old is not None and old.account_id == profile.account_id
+            kept = self.saved_passcode(old if old and same_account else profile, config)
+            if kept is None:
+                raise PasscodeMissing(
+                    f"enter the passcode for profile {profile.name} ({profile.account_id}): "
+                    "none is saved for it yet"
+                )
+            if self.passcodes.get(entry) is None:
+                self.passcodes.set(entry, kept)
         self._write(changed)
-        accounts = {p.account_id for p in changed.profiles}
-        if old is not None and old.account_id not in accounts:
-            # The old account's passcode would otherwise stay in the keyring with no profile.
-            with suppress(KeyringUnavailable):
-                self.passcodes.delete(old.account_id)
+        with suppress(KeyringUnavailable):  # Left behind, an old entry holds nothing new.
+            if old is not None and entry_name(old.account_id, old.name) != entry:
+                self.passcodes.delete(entry_name(old.account_id, old.name))
+                retire_legacy(self.passcodes, old.account_id, profiles_on(changed, old.account_id))
+            retire_legacy(
+                self.passcodes, profile.account_id, profiles_on(changed, profile.account_id)
+            )
         return changed
+
+    def delete_plan(self, name: str) -> Deleted:
+        """What `delete_profile(name)` would do to the keyring, for the question before it."""
+        config = self.load()
+        profile = config.profile(name)
+        if profile is None:
+            raise unknown_profile(name, config)
+        return self._plan(config, profile)
+
+    def _plan(self, config: Config, profile: Profile) -> Deleted:
+        entry = entry_name(profile.account_id, profile.name)
+        siblings = tuple(n for n in profiles_on(config, profile.account_id) if n != profile.name)
+        try:
+            own = self.passcodes.get(entry) is not None
+            legacy = self.passcodes.get(profile.account_id) is not None
+            kept_for: tuple[str, ...] = ()
+            if legacy:
+                kept_for = tuple(
+                    n
+                    for n in siblings
+                    if self.passcodes.get(entry_name(profile.account_id, n)) is None
+                )
+        except KeyringUnavailable as error:
+            return Deleted(entry, siblings=siblings, error=error.reason)
+        return Deleted(entry, own, legacy, kept_for, siblings)
 
     def delete_profile(self, name: str) -> tuple[Config, Deleted]:
         config = self.load()
         profile = config.profile(name)
         if profile is None:
             raise unknown_profile(name, config)
-        if config.shares_account(profile):
-            outcome = Deleted(passcode_removed=False, shared=True)
-        else:
-            try:
-                outcome = Deleted(passcode_removed=self.passcodes.delete(profile.account_id))
-            except KeyringUnavailable as error:
-                outcome = Deleted(passcode_removed=False, error=error.reason)
+        outcome = self._plan(config, profile)
+        try:
+            if outcome.own:
+                self.passcodes.delete(outcome.entry)
+            if outcome.legacy and not outcome.kept_for:
+                self.passcodes.delete(profile.account_id)
+        except KeyringUnavailable as error:
+            outcome = Deleted(outcome.entry, siblings=outcome.siblings, error=error.reason)
         return self._write(config.without_profile(name)), outcome
 
     def use(self, name: str) -> Config:

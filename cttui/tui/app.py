@@ -140,7 +140,7 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
         )
         # One client per account and host, made on first use; a profile edit starts afresh, but
         # jobs already running keep theirs until the app closes them all on exit.
-        self._clients: dict[tuple[str, str], CleverTapClient] = {}
+        self._clients: dict[tuple[str, str, str | None], CleverTapClient] = {}
         self._all_clients: list[CleverTapClient] = []
         self._connecting = asyncio.Lock()
         self.favorites_store = FavoritesStore(setup.favorites)
@@ -360,7 +360,9 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
     async def _client(self, selection: Selection) -> CleverTapClient:
         from cttui.api.client import CleverTapClient
 
-        key = (selection.account_id, selection.base_url)
+        # By profile too: two profiles on one account may hold different passcodes.
+        profile = selection.profile.name if selection.profile else selection.lost_profile
+        key = (selection.account_id, selection.base_url, profile)
         async with self._connecting:
             client = self._clients.get(key)
             if client is None:

@@ -32,8 +32,10 @@ from cttui.store.config import (
 from cttui.store.credentials import (
     ENV_BASE_URL,
     ENV_PASSCODE,
+    Deleted,
     KeyringUnavailable,
     PasscodeMissing,
+    check_passcode,
 )
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.confirm import ConfirmScreen
@@ -47,11 +49,21 @@ TEST_EVENT = "App Launched"
 
 
 class PasscodeChecked(Message):
-    def __init__(self, account_id: str, saved: bool | None, error: str | None) -> None:
+    def __init__(self, name: str, saved: bool | None, error: str | None) -> None:
         super().__init__()
-        self.account_id = account_id
+        self.name = name
         self.saved = saved
         self.error = error
+
+
+class DeletePlanned(Message):
+    """What deleting profile `name` would do to the keyring, for the question before it."""
+
+    def __init__(self, name: str, account_id: str, plan: Deleted) -> None:
+        super().__init__()
+        self.name = name
+        self.account_id = account_id
+        self.plan = plan
 
 
 class ProfileSaved(Message):
@@ -209,7 +221,7 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
             f"Profile {profile.name}" if profile else "New profile"
         )
         if profile is not None:
-            self._check_passcode(profile.account_id)
+            self._check_passcode(profile)
         self.query_one("#name" if profile is None else "#account-id", Input).focus()
 
     def _values(self) -> tuple[str, str, str]:
@@ -376,8 +388,11 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
         except UsageError as error:
             raise _FieldError("account-id", error.message) from None
         passcode = self.query_one("#passcode", Input).value
-        if passcode != passcode.strip():
-            raise _FieldError("passcode", "the passcode starts or ends with a space; check it")
+        if passcode:
+            try:
+                check_passcode(passcode, "the passcode")
+            except UsageError as error:
+                raise _FieldError("passcode", error.message) from None
         return Profile(name, account_id, get_region(region_code)), passcode
 
     def action_save(self) -> None:
@@ -410,23 +425,29 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
             self._problem("", "This profile is not saved yet: there is nothing to delete.")
             return
         store = self.app.store
+        account_id = self._loaded[1]
+
+        def plan() -> None:
+            try:
+                planned = store.delete_plan(name)
+            except CttuiError as error:
+                self.post_message(StoreFailed(error.message, "", keyring=False))
+            else:
+                self.post_message(DeletePlanned(name, account_id, planned))
+
+        # The keyring tells what will happen to the passcode: asked on a thread, it may block.
+        self.run_worker(plan, name="Reading the keyring", thread=True, exit_on_error=False)
+
+    def on_delete_planned(self, message: DeletePlanned) -> None:
+        name, store = message.name, self.app.store
 
         def delete() -> None:
             try:
                 config, outcome = store.delete_profile(name)
             except CttuiError as error:
                 self.post_message(StoreFailed(error.message, "", keyring=False))
-                return
-            if outcome.error:
-                note = (
-                    f"its passcode could not be removed ({outcome.error}); remove the 'cttui' "
-                    "entry with your keyring tool"
-                )
-            elif outcome.shared:
-                note = "its passcode stays: another profile uses the same account"
             else:
-                note = "its passcode is gone from the keyring"
-            self.post_message(ProfileDeleted(config, name, note))
+                self.post_message(ProfileDeleted(config, name, outcome.describe(done=True)))
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -434,11 +455,10 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
                     delete, name="Deleting the profile", thread=True, exit_on_error=False
                 )
 
-        account_id = self._loaded[1]
+        fate = message.plan.describe(done=False)
         self.app.push_screen(
             ConfirmScreen(
-                f"Delete profile {name} ({account_id})? Its passcode is removed from the "
-                "OS keyring too.",
+                f"Delete profile {name} ({message.account_id})? {fate[:1].upper()}{fate[1:]}.",
                 "Delete",
             ),
             answered,
@@ -470,11 +490,18 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
         from cttui.api.models import DateRange, Query
 
         passcode: str | None = typed or None
-        if passcode is None:
+        # With none typed, the saved passcode of the profile being edited, on its own account.
+        saved = self.app.config.profile(self._editing) if self._editing else None
+        if passcode is None and saved is not None and saved.account_id == profile.account_id:
             try:
-                passcode = await asyncio.to_thread(self.app.store.passcodes.get, profile.account_id)
+                passcode = await asyncio.to_thread(self.app.store.saved_passcode, saved)
+                if passcode is not None:
+                    check_passcode(passcode, "the saved passcode", "type it again here and save it")
             except KeyringUnavailable as error:
                 self.post_message(ConnectionTested(False, f"No passcode to test: {error}."))
+                return
+            except UsageError as error:
+                self.post_message(ConnectionTested(False, f"{error.message}."))
                 return
         if not passcode:
             self.post_message(ConnectionTested(False, "Enter the passcode to test it."))
@@ -504,16 +531,16 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
 
     # What the workers report
 
-    def _check_passcode(self, account_id: str) -> None:
-        passcodes = self.app.store.passcodes
+    def _check_passcode(self, profile: Profile) -> None:
+        store = self.app.store
 
         def check() -> None:
             try:
-                saved = passcodes.get(account_id) is not None
+                saved = store.saved_passcode(profile) is not None
             except KeyringUnavailable as error:
-                self.post_message(PasscodeChecked(account_id, None, error.reason))
+                self.post_message(PasscodeChecked(profile.name, None, error.reason))
             else:
-                self.post_message(PasscodeChecked(account_id, saved, None))
+                self.post_message(PasscodeChecked(profile.name, saved, None))
 
         self.run_worker(
             check,
@@ -526,7 +553,7 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
 
     def on_passcode_checked(self, message: PasscodeChecked) -> None:
         self._show_banners(message.error)
-        if message.account_id == self._loaded[1]:
+        if message.name == self._editing:
             self._saved_passcode = message.saved
         self._show_passcode_note()
 
