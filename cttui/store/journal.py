@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import os
+import re
 import secrets
 import sqlite3
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -74,6 +75,8 @@ class Attempt:
     answer: str
     http_status: int | None = None
     seconds: float = 0.0
+    # A POST of a query the server had already accepted once: a second request, never hidden.
+    resubmission: bool = False
 
 
 @dataclass(eq=False)
@@ -91,6 +94,8 @@ class JobRecord:
     polls: int = 0
     retries: int = 0
     created: float = 0.0
+    # When the job last changed on disk: for an interrupted job, the last moment it was alive.
+    updated: float = 0.0
     finished: float | None = None
     next_poll_at: float | None = None
     last_request_at: float | None = None
@@ -129,7 +134,7 @@ class JournalError(UsageError):
     """The journal cannot be used; the message names the file and what to do."""
 
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # MIGRATIONS[n] takes a journal from version n to n + 1, in one transaction.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -177,6 +182,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX favorite_counts_by_name ON favorite_counts (favorite, at);
     """,
+    # A second POST of one job's query is marked as such.
+    """
+    ALTER TABLE attempts ADD COLUMN resubmission INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 
@@ -192,6 +201,7 @@ def _row(record: JobRecord) -> tuple[Any, ...]:
         record.finished,
         record.next_poll_at,
         record.last_request_at,
+        record.updated,
     )
 
 
@@ -200,9 +210,37 @@ def _query(body: str | None) -> Query | None:
         return None
     try:
         return Query.from_payload(json.loads(body))
-    except (ValueError, CttuiError):
+    except (ValueError, TypeError, KeyError, AttributeError, CttuiError):
         # Only a hand-edited file gets here; the job keeps its req_id and outcome regardless.
         return None
+
+
+# An owner's token as `Owners` makes it: anything else in the `owner` column names no process, and
+# is never joined to a path.
+_TOKEN = re.compile(r"[0-9]{1,10}-[0-9a-f]{8}")
+
+
+def _private_directory(directory: Path) -> None:
+    """`directory` and any missing parent, 0700 (XDG asks that of what an app creates), and
+    `directory` itself made 0700 if an older cttui left it open."""
+    if not directory.exists():
+        _private_directory(directory.parent)
+        with contextlib.suppress(FileExistsError):
+            directory.mkdir(mode=0o700)
+    with contextlib.suppress(OSError):
+        if directory.stat().st_mode & 0o077:
+            directory.chmod(0o700)
+
+
+def _private_file(path: Path) -> None:
+    """Create `path` 0600 if it is missing (SQLite gives its -wal and -shm the file's mode), or
+    make it 0600."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        with contextlib.suppress(OSError):
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
 
 
 class Owners:
@@ -218,21 +256,24 @@ class Owners:
             import fcntl
         except ImportError:  # Windows: no sharing between processes there.
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
+        _private_directory(self.directory)
         handle = os.open(self.directory / f"{self.token}.lock", os.O_CREAT | os.O_RDWR, 0o600)
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._handle = handle
 
-    def alive(self, token: str) -> bool:
+    def alive(self, token: str | None) -> bool:
         if token == self.token:
             return True
+        if token is None or not _TOKEN.fullmatch(token):
+            return False
         try:
             import fcntl
         except ImportError:
             return False
         path = self.directory / f"{token}.lock"
         try:
-            handle = os.open(path, os.O_RDWR)
+            # Read-only is enough for a lock, and works where nothing may be written.
+            handle = os.open(path, os.O_RDONLY)
         except OSError:
             return False
         try:
@@ -253,40 +294,190 @@ class Owners:
             self._handle = None
 
 
+_MEMORY_ONLY = "until then, jobs are kept in memory only"
+
+
+def _cause(directory: Path, error: BaseException) -> str | None:
+    """ "full" or "read-only" when the directory is, whatever words the error used (SQLite says
+    "disk I/O error" when it cannot grow its -shm on a full disk)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    number = error.errno if isinstance(error, OSError) else None
+    if number == errno.ENOSPC or code == sqlite3.SQLITE_FULL:
+        return "full"
+    if number in (errno.EROFS, errno.EACCES, errno.EPERM) or code == sqlite3.SQLITE_READONLY:
+        return "read-only"
+    try:
+        usage = os.statvfs(directory)
+    except OSError:
+        return None
+    if usage.f_flag & os.ST_RDONLY or not os.access(directory, os.W_OK):
+        return "read-only"
+    if usage.f_bavail == 0:
+        return "full"
+    return None
+
+
 def _problem(path: Path, error: BaseException) -> JournalError:
     text = str(error)
+    cause = _cause(path.parent, error)
+    if cause == "full":
+        return JournalError(
+            f"the job journal {path} cannot be written: the disk is full ({text}); free some "
+            f"space and restart cttui ({_MEMORY_ONLY})"
+        )
+    if cause == "read-only":
+        return JournalError(
+            f"the job journal {path} cannot be written: the directory {path.parent} is "
+            f"read-only ({text}); make it writable, or point XDG_STATE_HOME elsewhere, and "
+            f"restart cttui ({_MEMORY_ONLY})"
+        )
     if "locked" in text or "busy" in text:
         return JournalError(
             f"the job journal {path} is locked by another program ({text}); close that program "
-            "and restart cttui (until then, jobs are kept in memory only)"
+            f"and restart cttui ({_MEMORY_ONLY})"
         )
     return JournalError(
         f"the job journal {path} cannot be used ({text}); move it aside and restart cttui "
-        "to start a new one (until then, jobs are kept in memory only; the file is left as it is)"
+        f"to start a new one ({_MEMORY_ONLY}; the file is left as it is)"
     )
+
+
+class _Unreadable(Exception):
+    """A row whose values are not what cttui writes: the journal is damaged or hand-edited."""
+
+
+def _damaged(path: Path, what: str) -> JournalError:
+    return JournalError(
+        f"the job journal {path} is damaged ({what}); move it aside and restart cttui to start "
+        f"a new one ({_MEMORY_ONLY}; the file is left as it is)"
+    )
+
+
+_TEXT: tuple[type, ...] = (str,)
+_INT: tuple[type, ...] = (int,)
+_NUMBER: tuple[type, ...] = (int, float)
+# The columns `_load` reads, in order, with the types each may hold; a name ending in "?" may be
+# NULL.
+_JOB_COLUMNS = (
+    ("id", _INT),
+    ("created", _NUMBER),
+    ("updated", _NUMBER),
+    ("profile?", _TEXT),
+    ("account_id", _TEXT),
+    ("base_url", _TEXT),
+    ("body?", _TEXT),
+    ("state", _TEXT),
+    ("req_id?", _TEXT),
+    ("count?", _INT),
+    ("error?", _TEXT),
+    ("http_status?", _INT),
+    ("polls", _INT),
+    ("retries", _INT),
+    ("finished?", _NUMBER),
+    ("next_poll?", _NUMBER),
+    ("last_request?", _NUMBER),
+    ("favorite?", _TEXT),
+    ("owner?", _TEXT),
+)
+_ATTEMPT_COLUMNS = (
+    ("job_id", _INT),
+    ("at", _NUMBER),
+    ("kind", _TEXT),
+    ("answer", _TEXT),
+    ("http_status?", _INT),
+    ("seconds", _NUMBER),
+    ("resubmission", _INT),
+)
+_RUN_COLUMNS = (
+    ("favorite", _TEXT),
+    ("job_id", _INT),
+    ("at", _NUMBER),
+    ("count", _INT),
+    ("date_from", _INT),
+    ("date_to", _INT),
+)
+
+
+def _checked(
+    row: Sequence[Any], columns: Sequence[tuple[str, tuple[type, ...]]], where: str
+) -> None:
+    for value, (name, kinds) in zip(row, columns, strict=True):
+        if value is None and name.endswith("?"):
+            continue
+        if not isinstance(value, kinds):
+            raise _Unreadable(f"{where}: {name.rstrip('?')} is {value!r}")
+
+
+_PARTIAL = re.compile(r"partial: req_id (\S+)")
+_SUCCESS = re.compile(r"success: ([0-9,]+) profiles")
+# SQLite's INTEGER: a count beyond it cannot be kept, nor be real.
+MAX_COUNT = 2**63 - 1
+
+
+def _recover(record: JobRecord) -> bool:
+    """A job an older cttui left half-written: its POST answered and the answer kept, but killed
+    before the req_id or count was (the row still `sending`, or since marked interrupted). Takes
+    the answer back into the job; whether it did.
+
+    The answer must be the job's last request: a resubmitted job clears `last_request_at`, so an
+    old answer never stands in for a POST that may still be on its way."""
+    if record.state not in (JobState.SENDING, JobState.INTERRUPTED) or not record.attempts:
+        return False
+    last = record.attempts[-1]
+    if (
+        record.req_id is not None
+        or last.kind != "submit"
+        or last.http_status != 200
+        or last.at != record.last_request_at
+    ):
+        return False
+    if pending := _PARTIAL.fullmatch(last.answer):
+        record.state, record.req_id = JobState.PENDING, pending.group(1)
+        return True
+    if (done := _SUCCESS.fullmatch(last.answer)) and int(
+        done.group(1).replace(",", "")
+    ) <= MAX_COUNT:
+        record.state, record.count = JobState.DONE, int(done.group(1).replace(",", ""))
+        record.finished = last.at + last.seconds
+        return True
+    return False
 
 
 class Journal:
     """The SQLite file. Use from one thread: the one that opened it."""
 
-    def __init__(self, path: Path, connection: sqlite3.Connection, owners: Owners) -> None:
+    def __init__(
+        self, path: Path, connection: sqlite3.Connection, owners: Owners, *, read_only: bool
+    ) -> None:
         self.path = path
         self._db = connection
         self.owners = owners
+        self.read_only = read_only
 
     @classmethod
-    def open(cls, path: Path, *, busy_timeout: float = 5.0) -> Journal:
+    def open(cls, path: Path, *, busy_timeout: float = 5.0, read_only: bool = False) -> Journal:
         """Open or create the journal, migrating it forward.
 
         Nothing is written to a file that is not a cttui journal, or to one of a newer version.
+        `read_only` writes nothing at all, so that jobs can be listed from a full or read-only
+        directory (a journal of an older schema is migrated first all the same).
         """
+        if read_only:
+            journal = cls._open_to_read(path, busy_timeout)
+            if journal is not None:
+                return journal
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _private_directory(path.parent)
+            _private_file(path)
             connection = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
         except (OSError, sqlite3.Error) as error:
             raise _problem(path, error) from None
         try:
             cls._check_and_migrate(path, connection)
+            for suffix in ("-wal", "-shm"):
+                sibling = path.with_name(path.name + suffix)
+                if sibling.exists():
+                    _private_file(sibling)
             owners = Owners(path.parent / "owners")
             owners.hold()
         except (OSError, sqlite3.Error) as error:
@@ -295,31 +486,69 @@ class Journal:
         except JournalError:
             connection.close()
             raise
-        return cls(path, connection, owners)
+        return cls(path, connection, owners, read_only=False)
+
+    @classmethod
+    def _open_to_read(cls, path: Path, busy_timeout: float) -> Journal | None:
+        """The journal opened read-only, or None if it needs migrating first."""
+        uri = path.absolute().as_uri()
+        connection: sqlite3.Connection | None = None
+        first: sqlite3.Error | None = None
+        # WAL needs its -shm to read; where that cannot be made (a full or read-only directory,
+        # and so no live writer), the file is read as it stands.
+        for mode in ("?mode=ro", "?mode=ro&immutable=1"):
+            try:
+                connection = sqlite3.connect(
+                    uri + mode, uri=True, timeout=busy_timeout, isolation_level=None
+                )
+                version = cls._check(path, connection)
+                break
+            except sqlite3.Error as error:
+                if connection is not None:
+                    connection.close()
+                    connection = None
+                first = first or error
+            except JournalError:
+                if connection is not None:
+                    connection.close()
+                raise
+        if connection is None:
+            assert first is not None
+            raise _problem(path, first) from None
+        if version < SCHEMA_VERSION:
+            connection.close()
+            return None
+        return cls(path, connection, Owners(path.parent / "owners"), read_only=True)
 
     @staticmethod
-    def _check_and_migrate(path: Path, db: sqlite3.Connection) -> None:
+    def _check(path: Path, db: sqlite3.Connection) -> int:
+        """The journal's schema version; a JournalError for a file that is not ours to use."""
         # Reads first: a file that is not a database fails here, before anything is written.
-        version = db.execute("PRAGMA user_version").fetchone()[0]
+        version: int = db.execute("PRAGMA user_version").fetchone()[0]
         tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if version == 0 and tables:
             raise JournalError(
                 f"{path} is an SQLite file but not a cttui job journal; move it aside and "
-                "restart cttui (until then, jobs are kept in memory only)"
+                f"restart cttui ({_MEMORY_ONLY})"
             )
         if version > 0:
             names = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
             if not {"jobs", "attempts"} <= names:
                 raise JournalError(
                     f"{path} is an SQLite file but not a cttui job journal; move it aside and "
-                    "restart cttui (until then, jobs are kept in memory only)"
+                    f"restart cttui ({_MEMORY_ONLY})"
                 )
         if version > SCHEMA_VERSION:
             raise JournalError(
                 f"the job journal {path} was written by a newer cttui (schema {version}, this "
-                f"one knows {SCHEMA_VERSION}); upgrade cttui (until then, jobs are kept in "
-                "memory only and the file is left as it is)"
+                f"one knows {SCHEMA_VERSION}); upgrade cttui ({_MEMORY_ONLY} and the file is "
+                "left as it is)"
             )
+        return version
+
+    @classmethod
+    def _check_and_migrate(cls, path: Path, db: sqlite3.Connection) -> None:
+        version = cls._check(path, db)
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = FULL")
         db.execute("PRAGMA foreign_keys = ON")
@@ -342,82 +571,104 @@ class Journal:
         self, claim: Callable[[Origin], bool] | None = None
     ) -> tuple[list[JobRecord], set[int]]:
         """See `_load`; a locked or broken file is a JournalError naming it."""
+        if claim is not None and self.read_only:
+            raise ValueError("a journal opened read-only cannot claim jobs")
         try:
             return self._load(claim)
         except sqlite3.Error as error:
             raise _problem(self.path, error) from None
+        except _Unreadable as error:
+            raise _damaged(self.path, str(error)) from None
 
     def _load(self, claim: Callable[[Origin], bool] | None) -> tuple[list[JobRecord], set[int]]:
         """Every job, oldest first, and the ids of the unfinished ones this process now runs.
 
         Unfinished jobs whose owner died, and whose origin `claim` accepts, are taken over; a job
         among them that died mid-POST is marked interrupted (its POST may or may not have
-        reached the server, so only the user may send it again). With no `claim`, nothing is
-        written and nothing is taken, and such a job is only reported interrupted.
+        reached the server, so only the user may send it again), unless its answer was kept
+        (see `_recover`). With no `claim`, nothing is written and nothing is taken, and such a
+        job is only reported so.
         """
         db = self._db
         me = self.owners.token
         with _transaction(db, write=claim is not None):
-            unfinished = db.execute(
-                "SELECT id, owner, account_id, base_url, profile FROM jobs "
-                "WHERE state NOT IN ('done', 'failed', 'cancelled')"
-            ).fetchall()
-            alive = {owner: self.owners.alive(owner) for _, owner, *_ in unfinished if owner}
-            dead = {owner for _, owner, *_ in unfinished if not alive.get(owner, False)}
-            if claim is not None:
-                for job_id, owner, account_id, base_url, profile in unfinished:
-                    if owner in dead and claim(Origin(account_id, base_url, profile)):
-                        db.execute("UPDATE jobs SET owner = ? WHERE id = ?", (me, job_id))
-                db.execute(
-                    "UPDATE jobs SET state = ?, updated = ? WHERE owner = ? AND state = ?",
-                    (JobState.INTERRUPTED.value, time.time(), me, JobState.SENDING.value),
-                )
-            claimed = {
-                job_id
-                for (job_id,) in db.execute(
-                    "SELECT id FROM jobs WHERE owner = ? AND state NOT IN ('done', 'failed', "
-                    "'cancelled')",
-                    (me,),
-                )
-            }
-            orphans = {
-                job_id
-                for (job_id, owner) in db.execute(
-                    "SELECT id, owner FROM jobs WHERE state = ?", (JobState.SENDING.value,)
-                )
-                if owner in dead
-            }
-            attempts: dict[int, list[Attempt]] = {}
-            for job_id, *values in db.execute(
-                "SELECT job_id, at, kind, answer, http_status, seconds FROM attempts ORDER BY rowid"
-            ):
-                attempts.setdefault(job_id, []).append(Attempt(*values))
-            records = [
-                JobRecord(
-                    id=row[0],
-                    origin=Origin(row[4], row[5], row[3]),
-                    query=_query(row[6]),
-                    state=JobState.INTERRUPTED if row[0] in orphans else JobState(row[7]),
-                    req_id=row[8],
-                    count=row[9],
-                    error=row[10],
-                    http_status=row[11],
-                    polls=row[12],
-                    retries=row[13],
-                    created=row[1],
-                    finished=row[14],
-                    next_poll_at=row[15],
-                    last_request_at=row[16],
-                    attempts=attempts.get(row[0], []),
-                    favorite=row[17],
-                )
-                for row in db.execute(
-                    "SELECT id, created, updated, profile, account_id, base_url, body, state, "
-                    "req_id, count, error, http_status, polls, retries, finished, next_poll, "
-                    "last_request, favorite FROM jobs ORDER BY id"
-                )
-            ]
-        return records, claimed
+            rows = self._jobs()
+            claimed: set[int] = set()
+            for record, owner in rows:
+                if record.state.finished or (owner != me and self.owners.alive(owner)):
+                    continue
+                mine = owner == me or (claim is not None and claim(record.origin))
+                recovered = _recover(record)
+                if record.state is JobState.SENDING:
+                    record.state = JobState.INTERRUPTED
+                if not mine or claim is None:
+                    continue
+                self._take(record, recovered)
+                if not record.state.finished:
+                    claimed.add(record.id)
+        return [record for record, _ in rows], claimed
+
+    def _jobs(self) -> list[tuple[JobRecord, str | None]]:
+        db = self._db
+        attempts: dict[int, list[Attempt]] = {}
+        for row in db.execute(
+            "SELECT job_id, at, kind, answer, http_status, seconds, resubmission FROM attempts "
+            "ORDER BY rowid"
+        ):
+            _checked(row, _ATTEMPT_COLUMNS, f"a request of job {row[0]!r}")
+            job_id, at, kind, answer, status, seconds, again = row
+            attempt = Attempt(at, kind, answer, status, seconds, bool(again))
+            attempts.setdefault(job_id, []).append(attempt)
+        jobs = []
+        for row in db.execute(
+            "SELECT id, created, updated, profile, account_id, base_url, body, state, req_id, "
+            "count, error, http_status, polls, retries, finished, next_poll, last_request, "
+            "favorite, owner FROM jobs ORDER BY id"
+        ):
+            where = f"job {row[0]!r}"
+            _checked(row, _JOB_COLUMNS, where)
+            if row[7] not in JobState._value2member_map_:
+                raise _Unreadable(f"{where}: state is {row[7]!r}")
+            record = JobRecord(
+                id=row[0],
+                origin=Origin(row[4], row[5], row[3]),
+                query=_query(row[6]),
+                state=JobState(row[7]),
+                req_id=row[8],
+                count=row[9],
+                error=row[10],
+                http_status=row[11],
+                polls=row[12],
+                retries=row[13],
+                created=row[1],
+                updated=row[2],
+                finished=row[14],
+                next_poll_at=row[15],
+                last_request_at=row[16],
+                attempts=attempts.get(row[0], []),
+                favorite=row[17],
+            )
+            jobs.append((record, row[18]))
+        return jobs
+
+    def _take(self, record: JobRecord, recovered: bool) -> None:
+        """A dead owner's job is this process's now; its `updated` stays the last moment it was
+        known alive."""
+        self._db.execute(
+            "UPDATE jobs SET owner = ?, state = ?, req_id = ?, count = ?, finished = ? "
+            "WHERE id = ?",
+            (
+                self.owners.token,
+                record.state.value,
+                record.req_id,
+                record.count,
+                record.finished,
+                record.id,
+            ),
+        )
+        run = _run_of(record) if recovered else None
+        if run is not None:
+            self._keep_run(*run)
 
     def elsewhere(self) -> set[int]:
         """The unfinished jobs another live cttui process is running."""
@@ -436,13 +687,12 @@ class Journal:
         body = record.query.to_json() if record.query is not None else None
         with _transaction(self._db):
             cursor = self._db.execute(
-                "INSERT INTO jobs (created, updated, profile, account_id, base_url, body, owner, "
+                "INSERT INTO jobs (created, profile, account_id, base_url, body, owner, "
                 "favorite, state, req_id, count, error, http_status, polls, retries, finished, "
-                "next_poll, last_request) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                "?, ?)",
+                "next_poll, last_request, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                "?, ?, ?, ?, ?)",
                 (
                     record.created,
-                    time.time(),
                     origin.profile,
                     origin.account_id,
                     origin.base_url,
@@ -470,12 +720,12 @@ class Journal:
                 "UPDATE jobs SET state = ?, req_id = ?, count = ?, error = ?, http_status = ?, "
                 "polls = ?, retries = ?, finished = ?, next_poll = ?, last_request = ?, "
                 "updated = ?, owner = ? WHERE id = ?",
-                (*row, time.time(), self.owners.token, job_id),
+                (*row, self.owners.token, job_id),
             )
             if attempt is not None:
                 self._db.execute(
-                    "INSERT INTO attempts (job_id, at, kind, answer, http_status, seconds) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO attempts (job_id, at, kind, answer, http_status, seconds, "
+                    "resubmission) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (
                         job_id,
                         attempt.at,
@@ -483,22 +733,25 @@ class Journal:
                         attempt.answer,
                         attempt.http_status,
                         attempt.seconds,
+                        int(attempt.resubmission),
                     ),
                 )
             if run is not None:
-                name, entry = run
-                self._db.execute(
-                    "INSERT OR IGNORE INTO favorite_counts (job_id, favorite, at, count, "
-                    "date_from, date_to) VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        entry.job_id,
-                        name,
-                        entry.at,
-                        entry.count,
-                        date_to_int(entry.start),
-                        date_to_int(entry.end),
-                    ),
-                )
+                self._keep_run(*run)
+
+    def _keep_run(self, name: str, entry: FavoriteRun) -> None:
+        self._db.execute(
+            "INSERT OR IGNORE INTO favorite_counts (job_id, favorite, at, count, date_from, "
+            "date_to) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                entry.job_id,
+                name,
+                entry.at,
+                entry.count,
+                date_to_int(entry.start),
+                date_to_int(entry.end),
+            ),
+        )
 
     def remove(self, ids: Sequence[int]) -> None:
         with _transaction(self._db):
@@ -514,10 +767,14 @@ class Journal:
             ).fetchall()
         except sqlite3.Error as error:
             raise _problem(self.path, error) from None
-        for name, job_id, at, count, start, end in rows:
-            runs.setdefault(name, []).append(
-                FavoriteRun(job_id, at, count, date_from_int(start), date_from_int(end))
-            )
+        for row in rows:
+            name, job_id, at, count, start, end = row
+            try:
+                _checked(row, _RUN_COLUMNS, f"the count of job {job_id!r}")
+                dates = date_from_int(start), date_from_int(end)
+            except (_Unreadable, ValueError, OverflowError) as error:
+                raise _damaged(self.path, str(error)) from None
+            runs.setdefault(name, []).append(FavoriteRun(job_id, at, count, *dates))
         return runs
 
     def rename_favorite(self, old: str, new: str) -> None:
