@@ -508,6 +508,8 @@ class Journal:
                     connection.close()
                     connection = None
                 first = first or error
+                if _cause(path.parent, error) is None:
+                    break
             except JournalError:
                 if connection is not None:
                     connection.close()
