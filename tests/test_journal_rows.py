@@ -95,6 +95,51 @@ def test_a_job_whose_post_was_answered_with_a_count_before_a_kill_is_done(
     assert execute(path, "SELECT id, state, count FROM jobs") == [(job_id, "done", 7_138)]
 
 
+def test_a_job_whose_last_poll_was_answered_with_a_count_before_a_kill_is_done(
+    path: Path, opened: list[Journal]
+) -> None:
+    first = open_journal(path, opened)
+    job = record(ORIGIN, state=JobState.PENDING, req_id="9", last_request_at=1_034.0, polls=1)
+    job.id = first.create(job)
+    answer = Attempt(1_034.0, "poll", "success: 12 profiles", 200, 0.5)
+    first.save(job.id, journal_module._row(job), answer)
+    first.close()
+    [loaded], claimed = open_journal(path, opened).load(claim=lambda _: True)
+    assert (loaded.state, loaded.count, loaded.finished, claimed) == (
+        JobState.DONE,
+        12,
+        1_034.5,
+        set(),
+    )
+    assert execute(path, "SELECT state, req_id, count FROM jobs") == [("done", "9", 12)]
+
+
+def test_a_favourites_count_recovered_joins_its_history(path: Path, opened: list[Journal]) -> None:
+    first = open_journal(path, opened)
+    job = record(ORIGIN, state=JobState.SENDING, last_request_at=1_004.0, favorite="daily")
+    job.id = first.create(job)
+    answer = Attempt(1_004.0, "submit", "success: 3 profiles", 200, 0.25)
+    first.save(job.id, journal_module._row(job), answer)
+    first.close()
+    journal = open_journal(path, opened)
+    journal.load(claim=lambda _: True)
+    [run] = journal.history()["daily"]
+    assert (run.job_id, run.count, run.at) == (job.id, 3, 1_004.25)
+
+
+def test_a_pending_job_whose_last_poll_was_partial_stays_pending(
+    path: Path, opened: list[Journal]
+) -> None:
+    first = open_journal(path, opened)
+    job = record(ORIGIN, state=JobState.PENDING, req_id="9", last_request_at=1_034.0)
+    job.id = first.create(job)
+    partial = Attempt(1_034.0, "poll", "partial: req_id 9", 200, 0.5)
+    first.save(job.id, journal_module._row(job), partial)
+    first.close()
+    [loaded], claimed = open_journal(path, opened).load(claim=lambda _: True)
+    assert (loaded.state, loaded.req_id, claimed) == (JobState.PENDING, "9", {job.id})
+
+
 def test_a_resubmitted_job_killed_mid_post_stays_interrupted(
     path: Path, opened: list[Journal]
 ) -> None:

@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import json
-import os
 import re
-import secrets
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,8 +26,35 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cttui.api.errors import CttuiError, UsageError
+from cttui.api.errors import CttuiError
 from cttui.api.models import Query, date_from_int, date_to_int
+from cttui.store.journal_files import (
+    ATTEMPT_COLUMNS,
+    JOB_COLUMNS,
+    MEMORY_ONLY,
+    RUN_COLUMNS,
+    JournalError,
+    Owners,
+    Unreadable,
+    cause_of,
+    checked,
+    damaged,
+    private_directory,
+    private_file,
+    problem,
+)
+
+__all__ = [
+    "Attempt",
+    "FavoriteRun",
+    "JobRecord",
+    "JobState",
+    "Journal",
+    "JournalError",
+    "JournalWriter",
+    "Origin",
+    "Owners",
+]
 
 T = TypeVar("T")
 
@@ -130,10 +154,6 @@ def _run_of(record: JobRecord) -> tuple[str, FavoriteRun] | None:
     return record.favorite, FavoriteRun(record.id, at, record.count, dates.start, dates.end)
 
 
-class JournalError(UsageError):
-    """The journal cannot be used; the message names the file and what to do."""
-
-
 SCHEMA_VERSION = 3
 # MIGRATIONS[n] takes a journal from version n to n + 1, in one transaction.
 MIGRATIONS: tuple[str, ...] = (
@@ -215,199 +235,6 @@ def _query(body: str | None) -> Query | None:
         return None
 
 
-# An owner's token as `Owners` makes it: anything else in the `owner` column names no process, and
-# is never joined to a path.
-_TOKEN = re.compile(r"[0-9]{1,10}-[0-9a-f]{8}")
-
-
-def _private_directory(directory: Path) -> None:
-    """`directory` and any missing parent, 0700 (XDG asks that of what an app creates), and
-    `directory` itself made 0700 if an older cttui left it open."""
-    if not directory.exists():
-        _private_directory(directory.parent)
-        with contextlib.suppress(FileExistsError):
-            directory.mkdir(mode=0o700)
-    with contextlib.suppress(OSError):
-        if directory.stat().st_mode & 0o077:
-            directory.chmod(0o700)
-
-
-def _private_file(path: Path) -> None:
-    """Create `path` 0600 if it is missing (SQLite gives its -wal and -shm the file's mode), or
-    make it 0600."""
-    try:
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    except FileExistsError:
-        with contextlib.suppress(OSError):
-            if path.stat().st_mode & 0o077:
-                path.chmod(0o600)
-
-
-class Owners:
-    """Which cttui processes are alive: each holds an exclusive lock on `owners/<token>.lock`."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.token = f"{os.getpid()}-{secrets.token_hex(4)}"
-        self._handle: int | None = None
-
-    def hold(self) -> None:
-        try:
-            import fcntl
-        except ImportError:  # Windows: no sharing between processes there.
-            return
-        _private_directory(self.directory)
-        handle = os.open(self.directory / f"{self.token}.lock", os.O_CREAT | os.O_RDWR, 0o600)
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        self._handle = handle
-
-    def alive(self, token: str | None) -> bool:
-        if token == self.token:
-            return True
-        if token is None or not _TOKEN.fullmatch(token):
-            return False
-        try:
-            import fcntl
-        except ImportError:
-            return False
-        path = self.directory / f"{token}.lock"
-        try:
-            # Read-only is enough for a lock, and works where nothing may be written.
-            handle = os.open(path, os.O_RDONLY)
-        except OSError:
-            return False
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return True
-        finally:
-            os.close(handle)
-        with contextlib.suppress(OSError):
-            path.unlink()
-        return False
-
-    def release(self) -> None:
-        if self._handle is not None:
-            with contextlib.suppress(OSError):
-                (self.directory / f"{self.token}.lock").unlink()
-            os.close(self._handle)
-            self._handle = None
-
-
-_MEMORY_ONLY = "until then, jobs are kept in memory only"
-
-
-def _cause(directory: Path, error: BaseException) -> str | None:
-    """ "full" or "read-only" when the directory is, whatever words the error used (SQLite says
-    "disk I/O error" when it cannot grow its -shm on a full disk)."""
-    code = getattr(error, "sqlite_errorcode", None)
-    number = error.errno if isinstance(error, OSError) else None
-    if number == errno.ENOSPC or code == sqlite3.SQLITE_FULL:
-        return "full"
-    if number in (errno.EROFS, errno.EACCES, errno.EPERM) or code == sqlite3.SQLITE_READONLY:
-        return "read-only"
-    try:
-        usage = os.statvfs(directory)
-    except OSError:
-        return None
-    if usage.f_flag & os.ST_RDONLY or not os.access(directory, os.W_OK):
-        return "read-only"
-    if usage.f_bavail == 0:
-        return "full"
-    return None
-
-
-def _problem(path: Path, error: BaseException) -> JournalError:
-    text = str(error)
-    cause = _cause(path.parent, error)
-    if cause == "full":
-        return JournalError(
-            f"the job journal {path} cannot be written: the disk is full ({text}); free some "
-            f"space and restart cttui ({_MEMORY_ONLY})"
-        )
-    if cause == "read-only":
-        return JournalError(
-            f"the job journal {path} cannot be written: the directory {path.parent} is "
-            f"read-only ({text}); make it writable, or point XDG_STATE_HOME elsewhere, and "
-            f"restart cttui ({_MEMORY_ONLY})"
-        )
-    if "locked" in text or "busy" in text:
-        return JournalError(
-            f"the job journal {path} is locked by another program ({text}); close that program "
-            f"and restart cttui ({_MEMORY_ONLY})"
-        )
-    return JournalError(
-        f"the job journal {path} cannot be used ({text}); move it aside and restart cttui "
-        f"to start a new one ({_MEMORY_ONLY}; the file is left as it is)"
-    )
-
-
-class _Unreadable(Exception):
-    """A row whose values are not what cttui writes: the journal is damaged or hand-edited."""
-
-
-def _damaged(path: Path, what: str) -> JournalError:
-    return JournalError(
-        f"the job journal {path} is damaged ({what}); move it aside and restart cttui to start "
-        f"a new one ({_MEMORY_ONLY}; the file is left as it is)"
-    )
-
-
-_TEXT: tuple[type, ...] = (str,)
-_INT: tuple[type, ...] = (int,)
-_NUMBER: tuple[type, ...] = (int, float)
-# The columns `_load` reads, in order, with the types each may hold; a name ending in "?" may be
-# NULL.
-_JOB_COLUMNS = (
-    ("id", _INT),
-    ("created", _NUMBER),
-    ("updated", _NUMBER),
-    ("profile?", _TEXT),
-    ("account_id", _TEXT),
-    ("base_url", _TEXT),
-    ("body?", _TEXT),
-    ("state", _TEXT),
-    ("req_id?", _TEXT),
-    ("count?", _INT),
-    ("error?", _TEXT),
-    ("http_status?", _INT),
-    ("polls", _INT),
-    ("retries", _INT),
-    ("finished?", _NUMBER),
-    ("next_poll?", _NUMBER),
-    ("last_request?", _NUMBER),
-    ("favorite?", _TEXT),
-    ("owner?", _TEXT),
-)
-_ATTEMPT_COLUMNS = (
-    ("job_id", _INT),
-    ("at", _NUMBER),
-    ("kind", _TEXT),
-    ("answer", _TEXT),
-    ("http_status?", _INT),
-    ("seconds", _NUMBER),
-    ("resubmission", _INT),
-)
-_RUN_COLUMNS = (
-    ("favorite", _TEXT),
-    ("job_id", _INT),
-    ("at", _NUMBER),
-    ("count", _INT),
-    ("date_from", _INT),
-    ("date_to", _INT),
-)
-
-
-def _checked(
-    row: Sequence[Any], columns: Sequence[tuple[str, tuple[type, ...]]], where: str
-) -> None:
-    for value, (name, kinds) in zip(row, columns, strict=True):
-        if value is None and name.endswith("?"):
-            continue
-        if not isinstance(value, kinds):
-            raise _Unreadable(f"{where}: {name.rstrip('?')} is {value!r}")
-
-
 _PARTIAL = re.compile(r"partial: req_id (\S+)")
 _SUCCESS = re.compile(r"success: ([0-9,]+) profiles")
 # SQLite's INTEGER: a count beyond it cannot be kept, nor be real.
@@ -415,32 +242,33 @@ MAX_COUNT = 2**63 - 1
 
 
 def _recover(record: JobRecord) -> bool:
-    """A job an older cttui left half-written: its POST answered and the answer kept, but killed
-    before the req_id or count was (the row still `sending`, or since marked interrupted). Takes
-    the answer back into the job; whether it did.
+    """A job an older cttui left half-written: a request answered and the answer kept, but
+    killed before what it meant was (a POST's req_id or count, the row still `sending` or since
+    marked interrupted; a poll's count, the row still `pending`). Takes the answer back into the
+    job; whether it did.
 
     The answer must be the job's last request: a resubmitted job clears `last_request_at`, so an
     old answer never stands in for a POST that may still be on its way."""
-    if record.state not in (JobState.SENDING, JobState.INTERRUPTED) or not record.attempts:
+    if not record.attempts or record.count is not None:
         return False
     last = record.attempts[-1]
-    if (
-        record.req_id is not None
-        or last.kind != "submit"
-        or last.http_status != 200
-        or last.at != record.last_request_at
-    ):
+    if last.http_status != 200 or last.at != record.last_request_at:
         return False
-    if pending := _PARTIAL.fullmatch(last.answer):
-        record.state, record.req_id = JobState.PENDING, pending.group(1)
-        return True
-    if (done := _SUCCESS.fullmatch(last.answer)) and int(
-        done.group(1).replace(",", "")
-    ) <= MAX_COUNT:
-        record.state, record.count = JobState.DONE, int(done.group(1).replace(",", ""))
-        record.finished = last.at + last.seconds
-        return True
-    return False
+    posted = last.kind == "submit" and record.req_id is None
+    if posted and record.state in (JobState.SENDING, JobState.INTERRUPTED):
+        if pending := _PARTIAL.fullmatch(last.answer):
+            record.state, record.req_id = JobState.PENDING, pending.group(1)
+            return True
+    elif not (last.kind == "poll" and record.state is JobState.PENDING):
+        return False
+    done = _SUCCESS.fullmatch(last.answer)
+    count = int(done.group(1).replace(",", "")) if done else None
+    if count is None or count > MAX_COUNT:
+        return False
+    record.state, record.count = JobState.DONE, count
+    record.finished = last.at + last.seconds
+    record.next_poll_at = None
+    return True
 
 
 class Journal:
@@ -467,22 +295,22 @@ class Journal:
             if journal is not None:
                 return journal
         try:
-            _private_directory(path.parent)
-            _private_file(path)
+            private_directory(path.parent)
+            private_file(path)
             connection = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
         except (OSError, sqlite3.Error) as error:
-            raise _problem(path, error) from None
+            raise problem(path, error) from None
         try:
             cls._check_and_migrate(path, connection)
             for suffix in ("-wal", "-shm"):
                 sibling = path.with_name(path.name + suffix)
                 if sibling.exists():
-                    _private_file(sibling)
+                    private_file(sibling)
             owners = Owners(path.parent / "owners")
             owners.hold()
         except (OSError, sqlite3.Error) as error:
             connection.close()
-            raise _problem(path, error) from None
+            raise problem(path, error) from None
         except JournalError:
             connection.close()
             raise
@@ -508,7 +336,7 @@ class Journal:
                     connection.close()
                     connection = None
                 first = first or error
-                if _cause(path.parent, error) is None:
+                if cause_of(path.parent, error) is None:
                     break
             except JournalError:
                 if connection is not None:
@@ -516,7 +344,7 @@ class Journal:
                 raise
         if connection is None:
             assert first is not None
-            raise _problem(path, first) from None
+            raise problem(path, first) from None
         if version < SCHEMA_VERSION:
             connection.close()
             return None
@@ -531,19 +359,19 @@ class Journal:
         if version == 0 and tables:
             raise JournalError(
                 f"{path} is an SQLite file but not a cttui job journal; move it aside and "
-                f"restart cttui ({_MEMORY_ONLY})"
+                f"restart cttui ({MEMORY_ONLY})"
             )
         if version > 0:
             names = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
             if not {"jobs", "attempts"} <= names:
                 raise JournalError(
                     f"{path} is an SQLite file but not a cttui job journal; move it aside and "
-                    f"restart cttui ({_MEMORY_ONLY})"
+                    f"restart cttui ({MEMORY_ONLY})"
                 )
         if version > SCHEMA_VERSION:
             raise JournalError(
                 f"the job journal {path} was written by a newer cttui (schema {version}, this "
-                f"one knows {SCHEMA_VERSION}); upgrade cttui ({_MEMORY_ONLY} and the file is "
+                f"one knows {SCHEMA_VERSION}); upgrade cttui ({MEMORY_ONLY} and the file is "
                 "left as it is)"
             )
         return version
@@ -578,9 +406,9 @@ class Journal:
         try:
             return self._load(claim)
         except sqlite3.Error as error:
-            raise _problem(self.path, error) from None
-        except _Unreadable as error:
-            raise _damaged(self.path, str(error)) from None
+            raise problem(self.path, error) from None
+        except Unreadable as error:
+            raise damaged(self.path, str(error)) from None
 
     def _load(self, claim: Callable[[Origin], bool] | None) -> tuple[list[JobRecord], set[int]]:
         """Every job, oldest first, and the ids of the unfinished ones this process now runs.
@@ -596,8 +424,11 @@ class Journal:
         with _transaction(db, write=claim is not None):
             rows = self._jobs()
             claimed: set[int] = set()
+            alive: dict[str | None, bool] = {}
             for record, owner in rows:
-                if record.state.finished or (owner != me and self.owners.alive(owner)):
+                if owner not in alive:
+                    alive[owner] = owner != me and self.owners.alive(owner)
+                if record.state.finished or alive[owner]:
                     continue
                 mine = owner == me or (claim is not None and claim(record.origin))
                 recovered = _recover(record)
@@ -617,7 +448,7 @@ class Journal:
             "SELECT job_id, at, kind, answer, http_status, seconds, resubmission FROM attempts "
             "ORDER BY rowid"
         ):
-            _checked(row, _ATTEMPT_COLUMNS, f"a request of job {row[0]!r}")
+            checked(row, ATTEMPT_COLUMNS, f"a request of job {row[0]!r}")
             job_id, at, kind, answer, status, seconds, again = row
             attempt = Attempt(at, kind, answer, status, seconds, bool(again))
             attempts.setdefault(job_id, []).append(attempt)
@@ -628,9 +459,9 @@ class Journal:
             "favorite, owner FROM jobs ORDER BY id"
         ):
             where = f"job {row[0]!r}"
-            _checked(row, _JOB_COLUMNS, where)
+            checked(row, JOB_COLUMNS, where)
             if row[7] not in JobState._value2member_map_:
-                raise _Unreadable(f"{where}: state is {row[7]!r}")
+                raise Unreadable(f"{where}: state is {row[7]!r}")
             record = JobRecord(
                 id=row[0],
                 origin=Origin(row[4], row[5], row[3]),
@@ -657,14 +488,15 @@ class Journal:
         """A dead owner's job is this process's now; its `updated` stays the last moment it was
         known alive."""
         self._db.execute(
-            "UPDATE jobs SET owner = ?, state = ?, req_id = ?, count = ?, finished = ? "
-            "WHERE id = ?",
+            "UPDATE jobs SET owner = ?, state = ?, req_id = ?, count = ?, finished = ?, "
+            "next_poll = ? WHERE id = ?",
             (
                 self.owners.token,
                 record.state.value,
                 record.req_id,
                 record.count,
                 record.finished,
+                record.next_poll_at,
                 record.id,
             ),
         )
@@ -681,7 +513,7 @@ class Journal:
                 (self.owners.token,),
             ).fetchall()
         except sqlite3.Error as error:
-            raise _problem(self.path, error) from None
+            raise problem(self.path, error) from None
         return {job_id for job_id, owner in rows if self.owners.alive(owner)}
 
     def create(self, record: JobRecord) -> int:
@@ -768,14 +600,14 @@ class Journal:
                 "ORDER BY at, job_id"
             ).fetchall()
         except sqlite3.Error as error:
-            raise _problem(self.path, error) from None
+            raise problem(self.path, error) from None
         for row in rows:
             name, job_id, at, count, start, end = row
             try:
-                _checked(row, _RUN_COLUMNS, f"the count of job {job_id!r}")
+                checked(row, RUN_COLUMNS, f"the count of job {job_id!r}")
                 dates = date_from_int(start), date_from_int(end)
-            except (_Unreadable, ValueError, OverflowError) as error:
-                raise _damaged(self.path, str(error)) from None
+            except (Unreadable, ValueError, OverflowError) as error:
+                raise damaged(self.path, str(error)) from None
             runs.setdefault(name, []).append(FavoriteRun(job_id, at, count, *dates))
         return runs
 
@@ -840,14 +672,14 @@ class JournalWriter:
 
     def _failed(self, error: BaseException) -> None:
         assert self.path is not None
-        problem = error if isinstance(error, JournalError) else _problem(self.path, error)
+        failure = error if isinstance(error, JournalError) else problem(self.path, error)
         journal, self._journal = self._journal, None
         if journal is not None:
             self._executor.submit(journal.close)
         if self.error is None:
-            self.error = problem.message
+            self.error = failure.message
             if self._on_error is not None:
-                self._on_error(problem.message)
+                self._on_error(failure.message)
 
     async def load(
         self, claim: Callable[[Origin], bool] | None = None
