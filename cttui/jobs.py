@@ -150,6 +150,7 @@ class Gate:
 
 
 def _answer(outcome: Outcome) -> str:
+    # The journal reads these words back to recover a job an older cttui left half-written.
     if isinstance(outcome, Done):
         return f"success: {outcome.count:,} profiles"
     return f"partial: req_id {outcome.req_id}"
@@ -446,7 +447,8 @@ class JobManager:
         # A POST of a query the server had accepted before (it forgot the req_id, or the user
         # sent the job again): a second request for one count, kept visible as such.
         again = kind == "submit" and any(
-            earlier.kind == "submit" and earlier.http_status == 200 for earlier in job.attempts
+            earlier.kind == "submit" and earlier.answer.startswith(("partial: ", "success: "))
+            for earlier in job.attempts
         )
         retry = 0
         while True:

@@ -1179,3 +1179,30 @@ async def test_an_interrupted_jobs_elapsed_time_stops_when_it_was_last_known_ali
     manager.adopt([record], set())
     [job] = manager.jobs
     assert job.elapsed(90_000.0) == 12.0
+
+
+async def test_a_resubmission_is_marked_only_after_a_post_the_server_accepted(
+    make: Callable[..., Setup],
+) -> None:
+    posts = iter([(200, {"status": "fail", "error": "Invalid event : X", "code": 400}), success(3)])
+    setup = make(lambda request: next(posts) if request.method == "POST" else partial())
+    refused = await finish(setup, await setup.add(QUERY))
+    assert refused.state is JobState.FAILED
+    await setup.clock.run_until((await setup.manager.resubmit(refused, setup.client)).done)
+    assert [(a.kind, a.resubmission) for a in refused.attempts] == [
+        ("submit", False),
+        ("submit", False),
+    ]
+
+    setup = make(lambda request: partial() if request.method == "POST" else partial())
+    accepted = await finish_until(setup, lambda job: job.polls == 1)
+    assert await setup.manager.cancel(accepted)
+    task = await setup.manager.resubmit(accepted, setup.client)
+    await setup.clock.run_until(lambda: len(accepted.attempts) == 3)
+    assert [(a.kind, a.resubmission) for a in accepted.attempts] == [
+        ("submit", False),
+        ("poll", False),
+        ("submit", True),
+    ]
+    await setup.manager.cancel(accepted)
+    assert task.done()
