@@ -1194,7 +1194,7 @@ async def test_a_resubmission_is_marked_only_after_a_post_the_server_accepted(
         ("submit", False),
     ]
 
-    setup = make(lambda request: partial() if request.method == "POST" else partial())
+    setup = make(lambda _: partial())
     accepted = await finish_until(setup, lambda job: job.polls == 1)
     assert await setup.manager.cancel(accepted)
     task = await setup.manager.resubmit(accepted, setup.client)
