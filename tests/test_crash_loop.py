@@ -66,6 +66,11 @@ class Proxy(ThreadingHTTPServer):
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client killed while its answer is on the way is the point, not a failure.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
     def arm(self, process: subprocess.Popen[bytes], method: str, watch: Path | None) -> None:
         with self.lock:
             self.victim, self.kill_after, self.watch = process, method, watch
