@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install test lint demo bench screenshots clean
+.PHONY: install test lint demo bench screenshots crashloop clean
 
 install: $(STAMP)
 
@@ -33,6 +33,11 @@ bench: $(STAMP)
 # in-memory keyring, a seeded emulator).
 screenshots: $(STAMP)
 	$(BIN)/python screenshots/render.py
+
+# 40 SIGKILLs of real cttui processes at random moments (some on the journal's first write after
+# a POST's answer), restarted each time; prints the figures. A short version runs in `make test`.
+crashloop: $(STAMP)
+	$(BIN)/python -m tests.test_crash_loop 40
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

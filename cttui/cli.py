@@ -757,21 +757,22 @@ async def _wait_for_job(
     try:
         async with CleverTapClient(connection.credentials, base_url) as client:
             manager = JobManager(poll_interval=interval, recorder=writer)
+
             # The demo's emulator moves to a new port each start; its own journal knows no other.
-            records, ours = await writer.load(
-                lambda origin: (
-                    origin.account_id == account and (args.demo or origin.base_url == base_url)
-                )
-            )
+            def here(origin: Origin) -> bool:
+                return origin.account_id == account and (args.demo or origin.base_url == base_url)
+
+            records, ours = await writer.load(here)
             resumed = manager.adopt(records, ours)
-            # `cttui poll` of a req_id the journal knows: that job, finished or still ours.
+            # `cttui poll` of a req_id the journal knows: that job, finished or still ours. A
+            # req_id names a job only with its server and account; the newest one wins.
             job = next(
                 (
                     known
-                    for known in manager.jobs
+                    for known in reversed(manager.jobs)
                     if req_id is not None
                     and known.req_id == req_id
-                    and known.origin.account_id == account
+                    and here(known.origin)
                     and (known.state.finished or known.id in ours)
                 ),
                 None,
@@ -803,6 +804,8 @@ async def _wait_for_job(
             if resumed and sys.stderr.isatty():
                 _say(f"also resuming {len(resumed)} pending job(s) from earlier ('cttui jobs')")
             if job.state.finished:
+                # The jobs resumed alongside stop with the client, still pending on disk.
+                await manager.close()
                 return
             job.client = client
             task = manager.start(job)
@@ -1262,7 +1265,8 @@ def _journal_read(args: argparse.Namespace) -> Iterator[Journal | None]:
     if not path.exists():
         yield None
         return
-    journal = Journal.open(path)
+    # Reading never writes: jobs can be listed from a full or read-only state directory.
+    journal = Journal.open(path, read_only=True)
     try:
         yield journal
     finally:

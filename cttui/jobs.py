@@ -20,7 +20,7 @@ from cttui.api.errors import ApiError, UnknownRequestError
 from cttui.api.models import Query
 from cttui.api.outcomes import Done, Outcome, Pending
 from cttui.api.regions import is_clevertap_host
-from cttui.store.journal import Attempt, JobRecord, JobState, Origin
+from cttui.store.journal import MAX_COUNT, Attempt, JobRecord, JobState, Origin
 
 if TYPE_CHECKING:
     from cttui.api.client import CleverTapClient
@@ -109,7 +109,14 @@ class Job(JobRecord):
         return not self.state.finished and self.state is not JobState.INTERRUPTED
 
     def elapsed(self, now: float) -> float:
-        end = self.finished if self.finished is not None else now
+        """Seconds from its start to its end, or to now; an interrupted job stopped counting
+        when it was last known alive."""
+        if self.finished is not None:
+            end = self.finished
+        elif self.state is JobState.INTERRUPTED:
+            end = max(self.updated, self.last_request_at or 0.0)
+        else:
+            end = now
         return max(0.0, end - self.created)
 
     def countdown(self, now: float) -> float | None:
@@ -143,6 +150,7 @@ class Gate:
 
 
 def _answer(outcome: Outcome) -> str:
+    # The journal reads these words back to recover a job an older cttui left half-written.
     if isinstance(outcome, Done):
         return f"success: {outcome.count:,} profiles"
     return f"partial: req_id {outcome.req_id}"
@@ -221,6 +229,7 @@ class JobManager:
             query=query,
             req_id=req_id,
             created=self.clock.now(),
+            updated=self.clock.now(),
             client=client,
             favorite=favorite,
         )
@@ -282,7 +291,8 @@ class JobManager:
             raise ValueError(f"job {job.id} cannot be resubmitted ({job.state})")
         job.client = client
         job.req_id = job.count = job.error = job.http_status = None
-        job.finished = job.next_poll_at = None
+        # The old answers are not this POST's: see `journal._recover`.
+        job.finished = job.next_poll_at = job.last_request_at = None
         job.polls = job.retries = 0
         await self._set(job, JobState.QUEUED)
         return self.start(job)
@@ -373,7 +383,7 @@ class JobManager:
             assert job.query is not None
             query, client = job.query, job.client
             assert client is not None
-            outcome = await self._request(job, "submit", lambda: client.submit(query))
+            outcome, attempt = await self._request(job, "submit", lambda: client.submit(query))
         else:
             # A req_id from a command line, or resumed from the journal, is asked about as soon
             # as allowed: at once, or on a CleverTap host 30 s after its last request.
@@ -381,17 +391,23 @@ class JobManager:
                 job.next_poll_at = self._earliest(job)
                 await self._set(job, JobState.PENDING)
                 await self._wait_to_poll(job)
-            outcome = await self._poll(job, job.req_id)
+            outcome, attempt = await self._poll(job, job.req_id)
+        # Each answer, what it means for the job and the job's new state are one save: a kill
+        # never leaves an answer kept without its req_id or count.
         while isinstance(outcome, Pending):
             job.req_id = outcome.req_id
             # The countdown names the real poll: never sooner than CleverTap's spacing allows.
             job.next_poll_at = max(self.clock.now() + self.poll_interval, self._earliest(job))
-            await self._set(job, JobState.PENDING)
+            await self._set(job, JobState.PENDING, attempt)
             await self._wait_to_poll(job)
-            outcome = await self._poll(job, outcome.req_id)
-        job.count = outcome.count
+            outcome, attempt = await self._poll(job, outcome.req_id)
         job.finished = self.clock.now()
-        await self._set(job, JobState.DONE)
+        if not 0 <= outcome.count <= MAX_COUNT:
+            job.error = f"the server answered an impossible count ({outcome.count})"
+            await self._set(job, JobState.FAILED, attempt)
+            return
+        job.count = outcome.count
+        await self._set(job, JobState.DONE, attempt)
 
     async def _wait_to_poll(self, job: Job) -> None:
         """Sleep until `next_poll_at`, which `poll_now` may bring forward (waking us)."""
@@ -412,20 +428,28 @@ class JobManager:
                 # Brought forward: show the new countdown before waiting out what is left of it.
                 await self._set(job, JobState.PENDING)
 
-    async def _poll(self, job: Job, req_id: str) -> Outcome:
+    async def _poll(self, job: Job, req_id: str) -> tuple[Outcome, Attempt]:
         job.next_poll_at = None
         client = job.client
         assert client is not None
-        outcome = await self._request(job, "poll", lambda: client.poll(req_id))
+        answered = await self._request(job, "poll", lambda: client.poll(req_id))
         job.polls += 1
-        return outcome
+        return answered
 
     async def _request(
         self, job: Job, kind: str, call: Callable[[], Awaitable[Outcome]]
-    ) -> Outcome:
+    ) -> tuple[Outcome, Attempt]:
+        """The answer and the attempt that got it, for the caller to record with what the
+        answer changes; a failed attempt is recorded here."""
         assert job.client is not None
         gate = self.gate(job.client)
         sending_state = JobState.SENDING if kind == "submit" else JobState.PENDING
+        # A POST of a query the server had accepted before (it forgot the req_id, or the user
+        # sent the job again): a second request for one count, kept visible as such.
+        again = kind == "submit" and any(
+            earlier.kind == "submit" and earlier.answer.startswith(("partial: ", "success: "))
+            for earlier in job.attempts
+        )
         retry = 0
         while True:
             if kind == "poll":
@@ -442,36 +466,38 @@ class JobManager:
                     outcome = await call()
                 except ApiError as error:
                     status = f"HTTP {error.http_status}: " if error.http_status else ""
-                    await self._attempt(job, kind, started, f"{status}{error.message}", error)
+                    answer = f"{status}{error.message}"
+                    failed = self._attempt(kind, started, answer, error.http_status, again)
+                    job.attempts.append(failed)
+                    await self.recorder.save(job, failed)
                     if not error.retryable or retry + 1 >= self.retry.attempts:
                         raise
                     job.error = error.message
                     job.http_status = error.http_status
                 else:
-                    await self._attempt(job, kind, started, _answer(outcome))
-                    return outcome
+                    return outcome, self._attempt(kind, started, _answer(outcome), 200, again)
             job.retries += 1
             await self._changed(job)
             await self.clock.sleep(self.retry.delay(retry, self._rng))
             retry += 1
 
-    async def _attempt(
-        self, job: Job, kind: str, started: float, answer: str, error: ApiError | None = None
-    ) -> None:
-        status = error.http_status if error is not None else 200
-        attempt = Attempt(started, kind, answer, status, self.clock.now() - started)
-        job.attempts.append(attempt)
-        await self.recorder.save(job, attempt)
+    def _attempt(
+        self, kind: str, started: float, answer: str, status: int | None, again: bool
+    ) -> Attempt:
+        return Attempt(started, kind, answer, status, self.clock.now() - started, again)
 
-    async def _set(self, job: Job, state: JobState) -> None:
+    async def _set(self, job: Job, state: JobState, attempt: Attempt | None = None) -> None:
         job.state = state
         if state in (JobState.DONE, JobState.PENDING):
             job.error = None
             job.http_status = None
-        await self._changed(job)
+        if attempt is not None:
+            job.attempts.append(attempt)
+        await self._changed(job, attempt)
 
-    async def _changed(self, job: Job) -> None:
-        await self.recorder.save(job)
+    async def _changed(self, job: Job, attempt: Attempt | None = None) -> None:
+        job.updated = self.clock.now()
+        await self.recorder.save(job, attempt)
         self._tell(job)
 
     def _tell(self, job: Job) -> None:

@@ -155,6 +155,9 @@ def job_fields(job: Job, now: float) -> list[tuple[str, str]]:
     origin = job.origin
     fields.append(("account", f"{origin.label} ({origin.account_id} on {origin.base_url})"))
     fields.append(("req_id", job.req_id or "none yet"))
+    posts = posts_text(job)
+    if posts is not None:
+        fields.append(("POSTs", posts))
     countdown = job.countdown(now)
     next_poll = f", next in {duration_text(countdown)}" if countdown is not None else ""
     fields.append(("polls", f"{job.polls}{next_poll}"))
@@ -172,11 +175,24 @@ def job_fields(job: Job, now: float) -> list[tuple[str, str]]:
     return fields
 
 
+RESUBMISSION = "a second POST of this query"
+
+
 def attempt_lines(job: Job) -> list[str]:
     return [
         f"{clock_text(attempt.at)}  {attempt.kind:<6}  {attempt.answer}  ({attempt.seconds:.2f} s)"
+        + (f"  [{RESUBMISSION}]" if attempt.resubmission else "")
         for attempt in job.attempts
     ]
+
+
+def posts_text(job: Job) -> str | None:
+    """How often the query was sent, when that was more than once (the server forgot its
+    req_id, or it was resubmitted): a second POST is never hidden."""
+    again = sum(attempt.resubmission for attempt in job.attempts)
+    if not again:
+        return None
+    return f"sent {again + 1} times: the server's count is the last POST's"
 
 
 def job_json(job: Job) -> dict[str, object]:
@@ -209,6 +225,7 @@ def job_json(job: Job) -> dict[str, object]:
                 "answer": attempt.answer,
                 "http_status": attempt.http_status,
                 "seconds": round(attempt.seconds, 3),
+                "resubmission": attempt.resubmission,
             }
             for attempt in job.attempts
         ],

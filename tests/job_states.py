@@ -74,8 +74,14 @@ def every_state() -> list[JobRecord]:
             created=NOW - 2400,
             finished=NOW - 2280,
         ),
+        # Killed mid-POST 4 s after it started: its elapsed time stops there.
         JobRecord(
-            4, ORIGIN, Query("App Launched", YEAR, (ios,)), JobState.INTERRUPTED, created=NOW - 1800
+            4,
+            ORIGIN,
+            Query("App Launched", YEAR, (ios,)),
+            JobState.INTERRUPTED,
+            created=NOW - 1800,
+            updated=NOW - 1796,
         ),
         JobRecord(5, ORIGIN, Query("Product Viewed", NOVEMBER), JobState.QUEUED, created=NOW - 2),
         JobRecord(6, ORIGIN, Query("Added To Cart", YEAR), JobState.SENDING, created=NOW - 1),

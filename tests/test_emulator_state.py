@@ -250,14 +250,15 @@ def test_without_a_state_file_a_restart_forgets_the_req_id(
 def test_new_req_ids_after_a_restart_never_reuse_a_loaded_one(
     make_emulator: Callable[..., Emulator], state_file: pathlib.Path
 ) -> None:
-    first = make_emulator(state_file=state_file, compute_seconds=LONG_COMPUTE)
+    seeded = {"compute_seconds": LONG_COMPUTE, "req_id_seed": 4}
+    first = make_emulator(state_file=state_file, **seeded)
     loaded = [submit(first) for _ in range(5)]
     first.stop()
-    # The generator is seeded: without the file, a restart hands out the very same req_ids.
-    forgetful = make_emulator(compute_seconds=LONG_COMPUTE)
+    # With a req_id seed, a restart without the file hands out the very same req_ids.
+    forgetful = make_emulator(**seeded)
     assert [submit(forgetful) for _ in range(5)] == loaded
     forgetful.stop()
-    second = make_emulator(state_file=state_file, compute_seconds=LONG_COMPUTE)
+    second = make_emulator(state_file=state_file, **seeded)
     fresh = [submit(second) for _ in range(5)]
     assert len(set(fresh)) == 5
     assert set(fresh).isdisjoint(loaded)

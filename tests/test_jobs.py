@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import pytest
@@ -1084,3 +1086,123 @@ async def test_hold_records_the_reason_before_telling(make: Callable[..., Setup]
     job.client = setup.client
     await setup.clock.run_until(setup.manager.start(job).done)
     assert (job.state, job.error, job.count) == (JobState.DONE, None, 3)
+
+
+# --- One transaction for an answer, a second POST shown as one, counts the journal can hold -------
+
+
+async def test_the_answer_its_req_id_and_the_new_state_are_recorded_in_one_save(
+    make: Callable[..., Setup],
+) -> None:
+    """A kill between two saves would leave the answer on disk and the job still `sending`."""
+    recorder = FakeRecorder()
+    setup = make(after_polls(1, count=5), recorder=recorder)
+    job = await finish(setup, await setup.add(QUERY))
+    assert job.state is JobState.DONE
+    with_attempt = [(kept, attempt) for _, kept, attempt in recorder.saved if attempt]
+    assert [(kept[0], kept[1], kept[2], attempt.answer) for kept, attempt in with_attempt] == [
+        (JobState.PENDING, "384649162721759", None, "partial: req_id 384649162721759"),
+        (JobState.DONE, "384649162721759", 5, "success: 5 profiles"),
+    ]
+
+
+async def test_an_immediate_count_is_recorded_done_with_its_answer(
+    make: Callable[..., Setup],
+) -> None:
+    recorder = FakeRecorder()
+    setup = make(lambda _: success(42), recorder=recorder)
+    await finish(setup, await setup.add(QUERY))
+    [(kept, attempt)] = [(kept, attempt) for _, kept, attempt in recorder.saved if attempt]
+    assert (kept[0], kept[2], attempt.answer) == (JobState.DONE, 42, "success: 42 profiles")
+
+
+async def test_a_forgotten_req_id_is_resubmitted_as_a_second_post_on_record(
+    make: Callable[..., Setup],
+) -> None:
+    posts = iter([partial(111), success(8)])
+
+    def answer(request: httpx.Request) -> Answer:
+        if request.method == "POST":
+            return next(posts)
+        return 200, {"status": "fail", "error": "Invalid req_id: 111", "code": 400}
+
+    recorder = FakeRecorder()
+    setup = make(answer, recorder=recorder)
+    job = await finish(setup, await setup.add(QUERY))
+    assert (job.state, job.count, setup.server.posts) == (JobState.DONE, 8, 2)
+    submits = [attempt for attempt in job.attempts if attempt.kind == "submit"]
+    assert [attempt.resubmission for attempt in submits] == [False, True]
+    kept = [attempt for _, _, attempt in recorder.saved if attempt and attempt.kind == "submit"]
+    assert kept == submits
+
+
+async def test_a_count_too_large_for_the_journal_fails_the_job_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    from cttui.store.journal import JournalWriter
+
+    def answer(_: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"status": "success", "count": 2**63})
+
+    writer = JournalWriter(tmp_path / "journal.sqlite3")
+    await writer.load()
+    manager = JobManager(recorder=writer)
+    async with CleverTapClient(
+        Credentials("TEST-ACC-0001", "x"), LOCAL, transport=httpx.MockTransport(answer)
+    ) as client:
+        try:
+            job = await manager.add(Origin(client.account_id, LOCAL), client, QUERY)
+            await asyncio.wait_for(manager.run(job), timeout=30)
+            assert writer.error is None
+        finally:
+            writer.close()
+    assert job.state is JobState.FAILED
+    assert job.count is None
+    assert "count" in (job.error or "")
+    connection = sqlite3.connect(tmp_path / "journal.sqlite3")
+    try:
+        assert connection.execute("SELECT state, count FROM jobs").fetchall() == [("failed", None)]
+    finally:
+        connection.close()
+
+
+async def test_an_interrupted_jobs_elapsed_time_stops_when_it_was_last_known_alive() -> None:
+    manager = JobManager()
+    record = JobRecord(
+        id=1,
+        origin=Origin("TEST-ACC-0001", LOCAL),
+        query=QUERY,
+        state=JobState.INTERRUPTED,
+        created=1_000.0,
+        updated=1_012.0,
+    )
+    manager.adopt([record], set())
+    [job] = manager.jobs
+    assert job.elapsed(90_000.0) == 12.0
+
+
+async def test_a_resubmission_is_marked_only_after_a_post_the_server_accepted(
+    make: Callable[..., Setup],
+) -> None:
+    posts = iter([(200, {"status": "fail", "error": "Invalid event : X", "code": 400}), success(3)])
+    setup = make(lambda request: next(posts) if request.method == "POST" else partial())
+    refused = await finish(setup, await setup.add(QUERY))
+    assert refused.state is JobState.FAILED
+    await setup.clock.run_until((await setup.manager.resubmit(refused, setup.client)).done)
+    assert [(a.kind, a.resubmission) for a in refused.attempts] == [
+        ("submit", False),
+        ("submit", False),
+    ]
+
+    setup = make(lambda _: partial())
+    accepted = await finish_until(setup, lambda job: job.polls == 1)
+    assert await setup.manager.cancel(accepted)
+    task = await setup.manager.resubmit(accepted, setup.client)
+    await setup.clock.run_until(lambda: len(accepted.attempts) == 3)
+    assert [(a.kind, a.resubmission) for a in accepted.attempts] == [
+        ("submit", False),
+        ("poll", False),
+        ("submit", True),
+    ]
+    await setup.manager.cancel(accepted)
+    assert task.done()

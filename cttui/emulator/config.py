@@ -30,6 +30,8 @@ class EmulatorConfig:
       made, so that an emulator started again with the same file still answers their
       ``req_id``s; None keeps pending requests in memory only. A file that cannot be used is
       ignored (and said so on stderr unless ``quiet``).
+    - ``req_id_seed``: None (the default) draws ``req_id``s that differ at every start, as
+      CleverTap's do; a number repeats one sequence, for renderers that must be byte-identical.
     """
 
     host: str = "127.0.0.1"
@@ -48,6 +50,7 @@ class EmulatorConfig:
     cache_dir: pathlib.Path | None = None
     quiet: bool = True
     state_file: pathlib.Path | None = None
+    req_id_seed: int | None = None
 
     def __post_init__(self) -> None:
         # Fail at construction rather than with a confusing answer half-way through a test.

@@ -101,11 +101,17 @@ class _State:
         self._max_in_flight = 0
         self._pending: dict[int, _PendingCount] = {}
         self._save_lock = threading.Lock()
-        # Separate generators so that polling more or less often never shifts which requests
-        # fail, and both sequences repeat from run to run.
+        # A generator of its own so that polling more or less often never shifts which requests
+        # fail, and the failures repeat from run to run.
         self._failure_rng = random.Random(f"failures-{config.seed}")
         self._failures_injected = 0
-        self._req_id_rng = random.Random(f"req-ids-{config.seed}")
+        # req_ids are unpredictable from one start to the next, as CleverTap's are: a req_id
+        # from before a restart must never name a new query. Renderers opt into a fixed sequence.
+        self._req_id_rng: random.Random = (
+            random.SystemRandom()
+            if config.req_id_seed is None
+            else random.Random(f"req-ids-{config.req_id_seed}")
+        )
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="emulator-count")
         self._connections: set[socket.socket] = set()
         self._closed = False

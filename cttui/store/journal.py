@@ -16,10 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import secrets
+import re
 import sqlite3
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,8 +26,35 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cttui.api.errors import CttuiError, UsageError
+from cttui.api.errors import CttuiError
 from cttui.api.models import Query, date_from_int, date_to_int
+from cttui.store.journal_files import (
+    ATTEMPT_COLUMNS,
+    JOB_COLUMNS,
+    MEMORY_ONLY,
+    RUN_COLUMNS,
+    JournalError,
+    Owners,
+    Unreadable,
+    cause_of,
+    checked,
+    damaged,
+    private_directory,
+    private_file,
+    problem,
+)
+
+__all__ = [
+    "Attempt",
+    "FavoriteRun",
+    "JobRecord",
+    "JobState",
+    "Journal",
+    "JournalError",
+    "JournalWriter",
+    "Origin",
+    "Owners",
+]
 
 T = TypeVar("T")
 
@@ -74,6 +99,8 @@ class Attempt:
     answer: str
     http_status: int | None = None
     seconds: float = 0.0
+    # A POST of a query the server had already accepted once: a second request, never hidden.
+    resubmission: bool = False
 
 
 @dataclass(eq=False)
@@ -91,6 +118,8 @@ class JobRecord:
     polls: int = 0
     retries: int = 0
     created: float = 0.0
+    # When the job last changed on disk: for an interrupted job, the last moment it was alive.
+    updated: float = 0.0
     finished: float | None = None
     next_poll_at: float | None = None
     last_request_at: float | None = None
@@ -125,11 +154,7 @@ def _run_of(record: JobRecord) -> tuple[str, FavoriteRun] | None:
     return record.favorite, FavoriteRun(record.id, at, record.count, dates.start, dates.end)
 
 
-class JournalError(UsageError):
-    """The journal cannot be used; the message names the file and what to do."""
-
-
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # MIGRATIONS[n] takes a journal from version n to n + 1, in one transaction.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -177,6 +202,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX favorite_counts_by_name ON favorite_counts (favorite, at);
     """,
+    # A second POST of one job's query is marked as such.
+    """
+    ALTER TABLE attempts ADD COLUMN resubmission INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 
@@ -192,6 +221,7 @@ def _row(record: JobRecord) -> tuple[Any, ...]:
         record.finished,
         record.next_poll_at,
         record.last_request_at,
+        record.updated,
     )
 
 
@@ -200,126 +230,155 @@ def _query(body: str | None) -> Query | None:
         return None
     try:
         return Query.from_payload(json.loads(body))
-    except (ValueError, CttuiError):
+    except (ValueError, TypeError, KeyError, AttributeError, CttuiError):
         # Only a hand-edited file gets here; the job keeps its req_id and outcome regardless.
         return None
 
 
-class Owners:
-    """Which cttui processes are alive: each holds an exclusive lock on `owners/<token>.lock`."""
+_PARTIAL = re.compile(r"partial: req_id (\S+)")
+_SUCCESS = re.compile(r"success: ([0-9,]+) profiles")
+# SQLite's INTEGER: a count beyond it cannot be kept, nor be real.
+MAX_COUNT = 2**63 - 1
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.token = f"{os.getpid()}-{secrets.token_hex(4)}"
-        self._handle: int | None = None
 
-    def hold(self) -> None:
-        try:
-            import fcntl
-        except ImportError:  # Windows: no sharing between processes there.
-            return
-        self.directory.mkdir(parents=True, exist_ok=True)
-        handle = os.open(self.directory / f"{self.token}.lock", os.O_CREAT | os.O_RDWR, 0o600)
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        self._handle = handle
+def _recover(record: JobRecord) -> bool:
+    """A job an older cttui left half-written: a request answered and the answer kept, but
+    killed before what it meant was (a POST's req_id or count, the row still `sending` or since
+    marked interrupted; a poll's count, the row still `pending`). Takes the answer back into the
+    job; whether it did.
 
-    def alive(self, token: str) -> bool:
-        if token == self.token:
-            return True
-        try:
-            import fcntl
-        except ImportError:
-            return False
-        path = self.directory / f"{token}.lock"
-        try:
-            handle = os.open(path, os.O_RDWR)
-        except OSError:
-            return False
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return True
-        finally:
-            os.close(handle)
-        with contextlib.suppress(OSError):
-            path.unlink()
+    The answer must be the job's last request: a resubmitted job clears `last_request_at`, so an
+    old answer never stands in for a POST that may still be on its way."""
+    if not record.attempts or record.count is not None:
         return False
-
-    def release(self) -> None:
-        if self._handle is not None:
-            with contextlib.suppress(OSError):
-                (self.directory / f"{self.token}.lock").unlink()
-            os.close(self._handle)
-            self._handle = None
-
-
-def _problem(path: Path, error: BaseException) -> JournalError:
-    text = str(error)
-    if "locked" in text or "busy" in text:
-        return JournalError(
-            f"the job journal {path} is locked by another program ({text}); close that program "
-            "and restart cttui (until then, jobs are kept in memory only)"
-        )
-    return JournalError(
-        f"the job journal {path} cannot be used ({text}); move it aside and restart cttui "
-        "to start a new one (until then, jobs are kept in memory only; the file is left as it is)"
-    )
+    last = record.attempts[-1]
+    if last.http_status != 200 or last.at != record.last_request_at:
+        return False
+    posted = last.kind == "submit" and record.req_id is None
+    if posted and record.state in (JobState.SENDING, JobState.INTERRUPTED):
+        if pending := _PARTIAL.fullmatch(last.answer):
+            record.state, record.req_id = JobState.PENDING, pending.group(1)
+            return True
+    elif not (last.kind == "poll" and record.state is JobState.PENDING):
+        return False
+    done = _SUCCESS.fullmatch(last.answer)
+    count = int(done.group(1).replace(",", "")) if done else None
+    if count is None or count > MAX_COUNT:
+        return False
+    record.state, record.count = JobState.DONE, count
+    record.finished = last.at + last.seconds
+    record.next_poll_at = None
+    return True
 
 
 class Journal:
     """The SQLite file. Use from one thread: the one that opened it."""
 
-    def __init__(self, path: Path, connection: sqlite3.Connection, owners: Owners) -> None:
+    def __init__(
+        self, path: Path, connection: sqlite3.Connection, owners: Owners, *, read_only: bool
+    ) -> None:
         self.path = path
         self._db = connection
         self.owners = owners
+        self.read_only = read_only
 
     @classmethod
-    def open(cls, path: Path, *, busy_timeout: float = 5.0) -> Journal:
+    def open(cls, path: Path, *, busy_timeout: float = 5.0, read_only: bool = False) -> Journal:
         """Open or create the journal, migrating it forward.
 
         Nothing is written to a file that is not a cttui journal, or to one of a newer version.
+        `read_only` writes nothing at all, so that jobs can be listed from a full or read-only
+        directory (a journal of an older schema is migrated first all the same).
         """
+        if read_only:
+            journal = cls._open_to_read(path, busy_timeout)
+            if journal is not None:
+                return journal
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_directory(path.parent)
+            private_file(path)
             connection = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
         except (OSError, sqlite3.Error) as error:
-            raise _problem(path, error) from None
+            raise problem(path, error) from None
         try:
             cls._check_and_migrate(path, connection)
+            for suffix in ("-wal", "-shm"):
+                sibling = path.with_name(path.name + suffix)
+                if sibling.exists():
+                    private_file(sibling)
             owners = Owners(path.parent / "owners")
             owners.hold()
         except (OSError, sqlite3.Error) as error:
             connection.close()
-            raise _problem(path, error) from None
+            raise problem(path, error) from None
         except JournalError:
             connection.close()
             raise
-        return cls(path, connection, owners)
+        return cls(path, connection, owners, read_only=False)
+
+    @classmethod
+    def _open_to_read(cls, path: Path, busy_timeout: float) -> Journal | None:
+        """The journal opened read-only, or None if it needs migrating first."""
+        uri = path.absolute().as_uri()
+        connection: sqlite3.Connection | None = None
+        first: sqlite3.Error | None = None
+        # WAL needs its -shm to read; where that cannot be made (a full or read-only directory,
+        # and so no live writer), the file is read as it stands.
+        for mode in ("?mode=ro", "?mode=ro&immutable=1"):
+            try:
+                connection = sqlite3.connect(
+                    uri + mode, uri=True, timeout=busy_timeout, isolation_level=None
+                )
+                version = cls._check(path, connection)
+                break
+            except sqlite3.Error as error:
+                if connection is not None:
+                    connection.close()
+                    connection = None
+                first = first or error
+                if cause_of(path.parent, error) is None:
+                    break
+            except JournalError:
+                if connection is not None:
+                    connection.close()
+                raise
+        if connection is None:
+            assert first is not None
+            raise problem(path, first) from None
+        if version < SCHEMA_VERSION:
+            connection.close()
+            return None
+        return cls(path, connection, Owners(path.parent / "owners"), read_only=True)
 
     @staticmethod
-    def _check_and_migrate(path: Path, db: sqlite3.Connection) -> None:
+    def _check(path: Path, db: sqlite3.Connection) -> int:
+        """The journal's schema version; a JournalError for a file that is not ours to use."""
         # Reads first: a file that is not a database fails here, before anything is written.
-        version = db.execute("PRAGMA user_version").fetchone()[0]
+        version: int = db.execute("PRAGMA user_version").fetchone()[0]
         tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if version == 0 and tables:
             raise JournalError(
                 f"{path} is an SQLite file but not a cttui job journal; move it aside and "
-                "restart cttui (until then, jobs are kept in memory only)"
+                f"restart cttui ({MEMORY_ONLY})"
             )
         if version > 0:
             names = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
             if not {"jobs", "attempts"} <= names:
                 raise JournalError(
                     f"{path} is an SQLite file but not a cttui job journal; move it aside and "
-                    "restart cttui (until then, jobs are kept in memory only)"
+                    f"restart cttui ({MEMORY_ONLY})"
                 )
         if version > SCHEMA_VERSION:
             raise JournalError(
                 f"the job journal {path} was written by a newer cttui (schema {version}, this "
-                f"one knows {SCHEMA_VERSION}); upgrade cttui (until then, jobs are kept in "
-                "memory only and the file is left as it is)"
+                f"one knows {SCHEMA_VERSION}); upgrade cttui ({MEMORY_ONLY} and the file is "
+                "left as it is)"
             )
+        return version
+
+    @classmethod
+    def _check_and_migrate(cls, path: Path, db: sqlite3.Connection) -> None:
+        version = cls._check(path, db)
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = FULL")
         db.execute("PRAGMA foreign_keys = ON")
@@ -342,82 +401,108 @@ class Journal:
         self, claim: Callable[[Origin], bool] | None = None
     ) -> tuple[list[JobRecord], set[int]]:
         """See `_load`; a locked or broken file is a JournalError naming it."""
+        if claim is not None and self.read_only:
+            raise ValueError("a journal opened read-only cannot claim jobs")
         try:
             return self._load(claim)
         except sqlite3.Error as error:
-            raise _problem(self.path, error) from None
+            raise problem(self.path, error) from None
+        except Unreadable as error:
+            raise damaged(self.path, str(error)) from None
 
     def _load(self, claim: Callable[[Origin], bool] | None) -> tuple[list[JobRecord], set[int]]:
         """Every job, oldest first, and the ids of the unfinished ones this process now runs.
 
         Unfinished jobs whose owner died, and whose origin `claim` accepts, are taken over; a job
         among them that died mid-POST is marked interrupted (its POST may or may not have
-        reached the server, so only the user may send it again). With no `claim`, nothing is
-        written and nothing is taken, and such a job is only reported interrupted.
+        reached the server, so only the user may send it again), unless its answer was kept
+        (see `_recover`). With no `claim`, nothing is written and nothing is taken, and such a
+        job is only reported so.
         """
         db = self._db
         me = self.owners.token
         with _transaction(db, write=claim is not None):
-            unfinished = db.execute(
-                "SELECT id, owner, account_id, base_url, profile FROM jobs "
-                "WHERE state NOT IN ('done', 'failed', 'cancelled')"
-            ).fetchall()
-            alive = {owner: self.owners.alive(owner) for _, owner, *_ in unfinished if owner}
-            dead = {owner for _, owner, *_ in unfinished if not alive.get(owner, False)}
-            if claim is not None:
-                for job_id, owner, account_id, base_url, profile in unfinished:
-                    if owner in dead and claim(Origin(account_id, base_url, profile)):
-                        db.execute("UPDATE jobs SET owner = ? WHERE id = ?", (me, job_id))
-                db.execute(
-                    "UPDATE jobs SET state = ?, updated = ? WHERE owner = ? AND state = ?",
-                    (JobState.INTERRUPTED.value, time.time(), me, JobState.SENDING.value),
-                )
-            claimed = {
-                job_id
-                for (job_id,) in db.execute(
-                    "SELECT id FROM jobs WHERE owner = ? AND state NOT IN ('done', 'failed', "
-                    "'cancelled')",
-                    (me,),
-                )
-            }
-            orphans = {
-                job_id
-                for (job_id, owner) in db.execute(
-                    "SELECT id, owner FROM jobs WHERE state = ?", (JobState.SENDING.value,)
-                )
-                if owner in dead
-            }
-            attempts: dict[int, list[Attempt]] = {}
-            for job_id, *values in db.execute(
-                "SELECT job_id, at, kind, answer, http_status, seconds FROM attempts ORDER BY rowid"
-            ):
-                attempts.setdefault(job_id, []).append(Attempt(*values))
-            records = [
-                JobRecord(
-                    id=row[0],
-                    origin=Origin(row[4], row[5], row[3]),
-                    query=_query(row[6]),
-                    state=JobState.INTERRUPTED if row[0] in orphans else JobState(row[7]),
-                    req_id=row[8],
-                    count=row[9],
-                    error=row[10],
-                    http_status=row[11],
-                    polls=row[12],
-                    retries=row[13],
-                    created=row[1],
-                    finished=row[14],
-                    next_poll_at=row[15],
-                    last_request_at=row[16],
-                    attempts=attempts.get(row[0], []),
-                    favorite=row[17],
-                )
-                for row in db.execute(
-                    "SELECT id, created, updated, profile, account_id, base_url, body, state, "
-                    "req_id, count, error, http_status, polls, retries, finished, next_poll, "
-                    "last_request, favorite FROM jobs ORDER BY id"
-                )
-            ]
-        return records, claimed
+            rows = self._jobs()
+            claimed: set[int] = set()
+            alive: dict[str | None, bool] = {}
+            for record, owner in rows:
+                if owner not in alive:
+                    alive[owner] = owner != me and self.owners.alive(owner)
+                if record.state.finished or alive[owner]:
+                    continue
+                mine = owner == me or (claim is not None and claim(record.origin))
+                recovered = _recover(record)
+                if record.state is JobState.SENDING:
+                    record.state = JobState.INTERRUPTED
+                if not mine or claim is None:
+                    continue
+                self._take(record, recovered)
+                if not record.state.finished:
+                    claimed.add(record.id)
+        return [record for record, _ in rows], claimed
+
+    def _jobs(self) -> list[tuple[JobRecord, str | None]]:
+        db = self._db
+        attempts: dict[int, list[Attempt]] = {}
+        for row in db.execute(
+            "SELECT job_id, at, kind, answer, http_status, seconds, resubmission FROM attempts "
+            "ORDER BY rowid"
+        ):
+            checked(row, ATTEMPT_COLUMNS, f"a request of job {row[0]!r}")
+            job_id, at, kind, answer, status, seconds, again = row
+            attempt = Attempt(at, kind, answer, status, seconds, bool(again))
+            attempts.setdefault(job_id, []).append(attempt)
+        jobs = []
+        for row in db.execute(
+            "SELECT id, created, updated, profile, account_id, base_url, body, state, req_id, "
+            "count, error, http_status, polls, retries, finished, next_poll, last_request, "
+            "favorite, owner FROM jobs ORDER BY id"
+        ):
+            where = f"job {row[0]!r}"
+            checked(row, JOB_COLUMNS, where)
+            if row[7] not in JobState._value2member_map_:
+                raise Unreadable(f"{where}: state is {row[7]!r}")
+            record = JobRecord(
+                id=row[0],
+                origin=Origin(row[4], row[5], row[3]),
+                query=_query(row[6]),
+                state=JobState(row[7]),
+                req_id=row[8],
+                count=row[9],
+                error=row[10],
+                http_status=row[11],
+                polls=row[12],
+                retries=row[13],
+                created=row[1],
+                updated=row[2],
+                finished=row[14],
+                next_poll_at=row[15],
+                last_request_at=row[16],
+                attempts=attempts.get(row[0], []),
+                favorite=row[17],
+            )
+            jobs.append((record, row[18]))
+        return jobs
+
+    def _take(self, record: JobRecord, recovered: bool) -> None:
+        """A dead owner's job is this process's now; its `updated` stays the last moment it was
+        known alive."""
+        self._db.execute(
+            "UPDATE jobs SET owner = ?, state = ?, req_id = ?, count = ?, finished = ?, "
+            "next_poll = ? WHERE id = ?",
+            (
+                self.owners.token,
+                record.state.value,
+                record.req_id,
+                record.count,
+                record.finished,
+                record.next_poll_at,
+                record.id,
+            ),
+        )
+        run = _run_of(record) if recovered else None
+        if run is not None:
+            self._keep_run(*run)
 
     def elsewhere(self) -> set[int]:
         """The unfinished jobs another live cttui process is running."""
@@ -428,7 +513,7 @@ class Journal:
                 (self.owners.token,),
             ).fetchall()
         except sqlite3.Error as error:
-            raise _problem(self.path, error) from None
+            raise problem(self.path, error) from None
         return {job_id for job_id, owner in rows if self.owners.alive(owner)}
 
     def create(self, record: JobRecord) -> int:
@@ -436,13 +521,12 @@ class Journal:
         body = record.query.to_json() if record.query is not None else None
         with _transaction(self._db):
             cursor = self._db.execute(
-                "INSERT INTO jobs (created, updated, profile, account_id, base_url, body, owner, "
+                "INSERT INTO jobs (created, profile, account_id, base_url, body, owner, "
                 "favorite, state, req_id, count, error, http_status, polls, retries, finished, "
-                "next_poll, last_request) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                "?, ?)",
+                "next_poll, last_request, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                "?, ?, ?, ?, ?)",
                 (
                     record.created,
-                    time.time(),
                     origin.profile,
                     origin.account_id,
                     origin.base_url,
@@ -470,12 +554,12 @@ class Journal:
                 "UPDATE jobs SET state = ?, req_id = ?, count = ?, error = ?, http_status = ?, "
                 "polls = ?, retries = ?, finished = ?, next_poll = ?, last_request = ?, "
                 "updated = ?, owner = ? WHERE id = ?",
-                (*row, time.time(), self.owners.token, job_id),
+                (*row, self.owners.token, job_id),
             )
             if attempt is not None:
                 self._db.execute(
-                    "INSERT INTO attempts (job_id, at, kind, answer, http_status, seconds) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO attempts (job_id, at, kind, answer, http_status, seconds, "
+                    "resubmission) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (
                         job_id,
                         attempt.at,
@@ -483,22 +567,25 @@ class Journal:
                         attempt.answer,
                         attempt.http_status,
                         attempt.seconds,
+                        int(attempt.resubmission),
                     ),
                 )
             if run is not None:
-                name, entry = run
-                self._db.execute(
-                    "INSERT OR IGNORE INTO favorite_counts (job_id, favorite, at, count, "
-                    "date_from, date_to) VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        entry.job_id,
-                        name,
-                        entry.at,
-                        entry.count,
-                        date_to_int(entry.start),
-                        date_to_int(entry.end),
-                    ),
-                )
+                self._keep_run(*run)
+
+    def _keep_run(self, name: str, entry: FavoriteRun) -> None:
+        self._db.execute(
+            "INSERT OR IGNORE INTO favorite_counts (job_id, favorite, at, count, date_from, "
+            "date_to) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                entry.job_id,
+                name,
+                entry.at,
+                entry.count,
+                date_to_int(entry.start),
+                date_to_int(entry.end),
+            ),
+        )
 
     def remove(self, ids: Sequence[int]) -> None:
         with _transaction(self._db):
@@ -513,11 +600,15 @@ class Journal:
                 "ORDER BY at, job_id"
             ).fetchall()
         except sqlite3.Error as error:
-            raise _problem(self.path, error) from None
-        for name, job_id, at, count, start, end in rows:
-            runs.setdefault(name, []).append(
-                FavoriteRun(job_id, at, count, date_from_int(start), date_from_int(end))
-            )
+            raise problem(self.path, error) from None
+        for row in rows:
+            name, job_id, at, count, start, end = row
+            try:
+                checked(row, RUN_COLUMNS, f"the count of job {job_id!r}")
+                dates = date_from_int(start), date_from_int(end)
+            except (Unreadable, ValueError, OverflowError) as error:
+                raise damaged(self.path, str(error)) from None
+            runs.setdefault(name, []).append(FavoriteRun(job_id, at, count, *dates))
         return runs
 
     def rename_favorite(self, old: str, new: str) -> None:
@@ -581,14 +672,14 @@ class JournalWriter:
 
     def _failed(self, error: BaseException) -> None:
         assert self.path is not None
-        problem = error if isinstance(error, JournalError) else _problem(self.path, error)
+        failure = error if isinstance(error, JournalError) else problem(self.path, error)
         journal, self._journal = self._journal, None
         if journal is not None:
             self._executor.submit(journal.close)
         if self.error is None:
-            self.error = problem.message
+            self.error = failure.message
             if self._on_error is not None:
-                self._on_error(problem.message)
+                self._on_error(failure.message)
 
     async def load(
         self, claim: Callable[[Origin], bool] | None = None
