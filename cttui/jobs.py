@@ -10,13 +10,14 @@ so that tests run on a fake clock.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from cttui.api.errors import ApiError, UnknownRequestError
+from cttui.api.errors import DEBUG_VARIABLE, ApiError, UnknownRequestError, unexpected
 from cttui.api.models import Query
 from cttui.api.outcomes import Done, Outcome, Pending
 from cttui.api.regions import is_clevertap_host
@@ -369,9 +370,27 @@ class JobManager:
                 # Recording must finish even though this task is being cancelled.
                 await asyncio.shield(self._set(job, JobState.CANCELLED))
             raise
+        except Exception as error:
+            # A bug of ours or of a part below: the job ends failed with the one line that says
+            # so, rather than as a task exception nobody retrieves (a traceback at exit).
+            await self._fail_unexpectedly(job, error)
+            if os.environ.get(DEBUG_VARIABLE):
+                raise
         finally:
             self._wake.pop(job.id, None)
         return job
+
+    async def _fail_unexpectedly(self, job: Job, error: Exception) -> None:
+        job.error = unexpected(error)
+        job.http_status = None
+        job.finished = self.clock.now()
+        job.next_poll_at = None
+        try:
+            await self._set(job, JobState.FAILED)
+        except Exception:
+            # The recorder itself failed: the job still ends here, in memory.
+            job.state = JobState.FAILED
+            self._tell(job)
 
     def _earliest(self, job: Job) -> float:
         if job.last_request_at is None or not is_clevertap_host(job.origin.base_url):

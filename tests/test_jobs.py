@@ -1206,3 +1206,21 @@ async def test_a_resubmission_is_marked_only_after_a_post_the_server_accepted(
     ]
     await setup.manager.cancel(accepted)
     assert task.done()
+
+
+async def test_a_bug_below_the_job_fails_it_with_one_line_instead_of_a_lost_task_exception(
+    make: Callable[..., Setup], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CTTUI_DEBUG", raising=False)
+
+    def answer(request: httpx.Request) -> Answer:
+        raise RuntimeError("boom in a layer below")
+
+    setup = make(answer)
+    job = await finish(setup, await setup.add(QUERY))
+    assert job.state is JobState.FAILED
+    assert job.error is not None
+    assert job.error.startswith("unexpected error (RuntimeError: boom in a layer below)")
+    assert "\n" not in job.error
+    assert job.finished is not None
+    assert setup.changes[-1] == (job.id, JobState.FAILED)
