@@ -660,6 +660,17 @@ class _Watch:
     """The job a command runs, kept where an interrupt can still report it."""
 
     job: Job | None = None
+    # Set when the journal failed: a pending req_id may then be kept nowhere but on screen.
+    unsaved: bool = False
+
+    def resume_hint(self, req_id: str, demo: bool) -> str:
+        poll = f"{_command(demo)} poll {req_id}"
+        if self.unsaved:
+            return (
+                f"not saved in the job journal ('{_command(demo)} jobs resume' will not find it): "
+                f"keep the req_id and resume with: {poll}"
+            )
+        return f"resume with: {poll}"
 
 
 def _run_job(
@@ -694,12 +705,14 @@ def _run_job(
     except KeyboardInterrupt:
         pending = watch.job.req_id if watch.job else None
         if pending:
-            _say(f"interrupted while pending; resume with: cttui poll {pending}")
+            _say(f"interrupted while pending; {watch.resume_hint(pending, args.demo)}")
         else:
             _say("interrupted before the server answered; nothing is pending")
         return EXIT_INTERRUPTED
     assert watch.job is not None
-    return _report(watch.job, args.json, sys.stdout)
+    return _report(
+        watch.job, args.json, sys.stdout, lambda req_id: watch.resume_hint(req_id, args.demo)
+    )
 
 
 def _journal_writer(args: argparse.Namespace) -> JournalWriter:
@@ -744,18 +757,7 @@ async def _wait_for_job(
                 )
             )
             resumed = manager.adopt(records, ours)
-            # `cttui poll` of a req_id the journal knows: that job, finished or still ours.
-            job = next(
-                (
-                    known
-                    for known in manager.jobs
-                    if req_id is not None
-                    and known.req_id == req_id
-                    and known.origin.account_id == account
-                    and (known.state.finished or known.id in ours)
-                ),
-                None,
-            )
+            job = _known_job(manager.jobs, req_id, account, ours)
             answered = asyncio.Event()
             asked = len(job.attempts) if job else 0
 
@@ -776,27 +778,55 @@ async def _wait_for_job(
                 origin = Origin(account, base_url, profile)
                 job = await manager.add(origin, client, query, req_id, favorite=favorite)
             watch.job = job
-            resumed = [other for other in resumed if other is not job]
-            for other in resumed:
-                other.client = client
-                manager.start(other)
-            if resumed and sys.stderr.isatty():
-                _say(f"also resuming {len(resumed)} pending job(s) from earlier ('cttui jobs')")
             if job.state.finished:
+                # Nothing to wait for: the jobs from earlier stay pending for the next run,
+                # rather than be started and cut off at once.
                 return
+            others = [other for other in resumed if other is not job]
+            _resume_alongside(manager, others, client, args.demo)
             job.client = client
             task = manager.start(job)
             waits: set[asyncio.Future[Any]] = {task}
             if args.no_wait:
                 waits.add(asyncio.ensure_future(answered.wait()))
-            await asyncio.wait(waits, timeout=args.timeout, return_when=asyncio.FIRST_COMPLETED)
-            if not task.done():
-                watch.job = copy.copy(job)
+            try:
+                await asyncio.wait(waits, timeout=args.timeout, return_when=asyncio.FIRST_COMPLETED)
+            finally:
                 for waiting in waits - {task}:
                     waiting.cancel()
-            await manager.close()
+                if not task.done():
+                    watch.job = copy.copy(job)
+                # Every task ends before the client closes under it.
+                await manager.close()
     finally:
         writer.close()
+        watch.unsaved = writer.error is not None
+
+
+def _resume_alongside(
+    manager: JobManager, jobs: list[Job], client: CleverTapClient, demo: bool
+) -> None:
+    for other in jobs:
+        other.client = client
+        manager.start(other)
+    if jobs and sys.stderr.isatty():
+        _say(f"also resuming {len(jobs)} pending job(s) from earlier ('{_command(demo)} jobs')")
+
+
+def _known_job(jobs: Sequence[Job], req_id: str | None, account: str, ours: set[int]) -> Job | None:
+    """For `cttui poll` of a req_id the journal knows: that job, finished or still ours."""
+    if req_id is None:
+        return None
+    return next(
+        (
+            known
+            for known in jobs
+            if known.req_id == req_id
+            and known.origin.account_id == account
+            and (known.state.finished or known.id in ours)
+        ),
+        None,
+    )
 
 
 def _progress(job: Job, interval: float, label: str = "") -> None:
@@ -812,7 +842,7 @@ def _progress(job: Job, interval: float, label: str = "") -> None:
         _say(f"{about}retrying ({job.retries}): {job.error}")
 
 
-def _report(job: Job, as_json: bool, out: TextIO) -> int:
+def _report(job: Job, as_json: bool, out: TextIO, hint: Callable[[str], str]) -> int:
     from cttui.jobs import JobState
 
     if job.state is JobState.DONE:
@@ -834,7 +864,7 @@ def _report(job: Job, as_json: bool, out: TextIO) -> int:
         return EXIT_API
     req_id: int | str = int(job.req_id) if job.req_id.isdigit() else job.req_id
     print(json.dumps({"status": "partial", "req_id": req_id}) if as_json else job.req_id, file=out)
-    _say(f"still pending; resume with: cttui poll {job.req_id}")
+    _say(f"still pending; {hint(job.req_id)}")
     return EXIT_PENDING
 
 
@@ -1033,7 +1063,7 @@ def _favorites_run(args: argparse.Namespace) -> int:
         if unfinished:
             _say(
                 f"interrupted; {len(unfinished)} unfinished job(s) stay in the journal: "
-                "'cttui jobs resume' picks them up"
+                f"'{_command(args.demo)} jobs resume' picks them up"
             )
         else:
             _say("interrupted; nothing is pending")
@@ -1165,7 +1195,10 @@ async def _report_runs(
         print(json.dumps(results, ensure_ascii=False, indent=2))
     statuses = [result["status"] for result in results]
     if "partial" in statuses:
-        _say(f"{statuses.count('partial')} still pending; 'cttui jobs resume' finishes them")
+        _say(
+            f"{statuses.count('partial')} still pending; '{_command(args.demo)} jobs resume' "
+            "finishes them"
+        )
     if "fail" in statuses:
         return EXIT_API
     return EXIT_PENDING if "partial" in statuses else EXIT_OK
@@ -1267,7 +1300,7 @@ def _jobs_list(args: argparse.Namespace) -> int:
         print(json.dumps([job_json(job) for job in jobs], ensure_ascii=False, indent=2))
         return EXIT_OK
     if not jobs:
-        _say("no jobs yet: run one with 'cttui count' or in the app")
+        _say(f"no jobs yet: run one with '{_command(args.demo)} count' or in the app")
         return EXIT_OK
     from datetime import datetime
 
@@ -1299,7 +1332,9 @@ def _find_job(args: argparse.Namespace, jobs: list[Job]) -> Job:
 
     job = next((job for job in jobs if job.id == args.job_id), None)
     if job is None:
-        raise UsageError(f"no job {args.job_id} in the journal; 'cttui jobs' lists them")
+        raise UsageError(
+            f"no job {args.job_id} in the journal; '{_command(args.demo)} jobs' lists them"
+        )
     return job
 
 
@@ -1333,7 +1368,10 @@ def _jobs_resume(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_resume_jobs(args))
     except KeyboardInterrupt:
-        _say("interrupted; the jobs stay pending: 'cttui jobs resume' picks them up again")
+        _say(
+            f"interrupted; the jobs stay pending: '{_command(args.demo)} jobs resume' picks them "
+            "up again"
+        )
         return EXIT_INTERRUPTED
 
 
@@ -1363,15 +1401,25 @@ async def _resume_in(stack: AsyncExitStack, args: argparse.Namespace) -> int:
     interval = _poll_interval(args.poll_interval, os.environ, "", args.demo)
     manager = JobManager(poll_interval=interval, recorder=writer)
     runnable = manager.adopt(records, ours)
+    # Sent, perhaps received, never answered: only the user can say to send them again, so
+    # each is reported (and the exit code says so) until it is resubmitted or removed.
+    interrupted = [job for job in manager.jobs if job.state is JobState.INTERRUPTED]
     if resubmit is not None:
-        runnable = [_resubmittable(_find_job(args, manager.jobs))]
+        runnable = [_resubmittable(_find_job(args, manager.jobs), args.demo)]
+        interrupted = []
+    for job in interrupted:
+        _say(_interrupted_advice(job, args.demo))
     if not runnable:
+        if interrupted:
+            return EXIT_API
         _say("nothing pending in the journal")
         return EXIT_OK
     if sys.stderr.isatty():
         manager.subscribe(lambda job: _progress(job, interval) if job in runnable else None)
     connector = _JobConnector(emulator)
     stack.push_async_callback(connector.aclose)
+    # Runs first: every task ends before the clients close under it.
+    stack.push_async_callback(manager.close)
     tasks: list[asyncio.Task[Job]] = []
     stuck = False
     for job in runnable:
@@ -1392,14 +1440,39 @@ async def _resume_in(stack: AsyncExitStack, args: argparse.Namespace) -> int:
     for job in runnable:
         print(detail_text(job))
     states = {job.state for job in runnable}
-    if stuck or states & {JobState.FAILED, JobState.INTERRUPTED}:
+    if stuck or interrupted or states & {JobState.FAILED, JobState.INTERRUPTED}:
         return EXIT_API
     return EXIT_OK if states <= {JobState.DONE} else EXIT_PENDING
 
 
-def _resubmittable(job: Job) -> Job:
-    from cttui.api.errors import UsageError
+def _interrupted_advice(job: Job, demo: bool) -> str:
+    resubmit = f"'{_command(demo)} jobs resubmit {job.id}'"
+    if job.elsewhere:
+        how = f"press r on it in the cttui that has it open, or close that one and run {resubmit}"
+    else:
+        how = f"{resubmit} sends it again, or remove it in the app (d)"
+    return (
+        f"job {job.id} was interrupted before the server answered (it may or may not have "
+        f"the query), and nothing sends it again by itself: {how}"
+    )
 
+
+def _command(demo: bool) -> str:
+    """How to run cttui again on the same journal, for a hint to quote."""
+    return "cttui --demo" if demo else "cttui"
+
+
+def _resubmittable(job: Job, demo: bool) -> Job:
+    from cttui.api.errors import UsageError
+    from cttui.jobs import JobState
+
+    if job.elsewhere and job.state is JobState.INTERRUPTED:
+        # The other cttui will never send it either: only where it is shown can it be sent.
+        raise UsageError(
+            f"job {job.id} is interrupted and held by another cttui that is still open: press r "
+            f"on it there to send it again, or close that one and run "
+            f"'{_command(demo)} jobs resubmit {job.id}'"
+        )
     if job.elsewhere:
         raise UsageError(f"job {job.id} is being run by another cttui; wait for it there")
     if not job.state.resubmittable:

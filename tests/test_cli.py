@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from cttui import __version__
+from cttui.api.models import DateRange, Query
 from cttui.cli import main
 from cttui.emulator import Emulator
 from tests.conftest import CTTUI, DEFAULTS, interrupt_when_said, run_cttui, wait_for
@@ -401,3 +403,93 @@ def test_a_bug_is_one_line_unless_debugging(
     monkeypatch.setenv("CTTUI_DEBUG", "1")
     with pytest.raises(RuntimeError, match="wires crossed"):
         main(parser_args)
+
+
+def test_poll_of_a_finished_job_leaves_another_pending_job_pending_without_a_traceback(
+    emulator_env: dict[str, str],
+) -> None:
+    first = run_cttui("count", "App Launched", *HEAVY, "--no-wait", env=emulator_env)
+    assert first.code == 3, first.err
+    req_id = first.out.strip()
+    assert run_cttui("poll", req_id, env=emulator_env).code == 0
+    second = run_cttui("count", "Charged", *HEAVY, "--no-wait", env=emulator_env)
+    assert second.code == 3, second.err
+
+    again = run_cttui("poll", req_id, env=emulator_env)
+    assert again.code == 0, again.err
+    assert again.out.strip().isdigit()
+    assert again.err == ""
+    jobs = json.loads(run_cttui("jobs", "--json").out)
+    other = next(job for job in jobs if job["req_id"] == second.out.strip())
+    # Not run here (the command had nothing to wait for), so still there to resume.
+    assert other["state"] == "pending", other
+    resumed = run_cttui("jobs", "resume", env=emulator_env)
+    assert resumed.code == 0, resumed.err
+
+
+def cut_off_jobs(emulator: Emulator, count: int) -> list[int]:
+    """Jobs whose cttui died mid-POST, as a crash leaves them: the next to load them finds them
+    interrupted."""
+    from cttui.jobs import JobState, Origin
+    from cttui.store.journal import JobRecord, Journal
+    from cttui.store.paths import journal_file
+
+    path = journal_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    journal = Journal.open(path)
+    try:
+        origin = Origin(DEFAULTS.account_id, emulator.base_url, None)
+        query = Query("Charged", DateRange(TODAY - timedelta(days=3), TODAY))
+        return [
+            journal.create(JobRecord(0, origin, query, JobState.SENDING, created=time.time()))
+            for _ in range(count)
+        ]
+    finally:
+        journal.close()
+
+
+def test_jobs_resume_reports_interrupted_jobs_and_exits_1_until_they_are_resubmitted(
+    emulator: Emulator, emulator_env: dict[str, str]
+) -> None:
+    ids = cut_off_jobs(emulator, 2)
+    resumed = run_cttui("jobs", "resume", env=emulator_env)
+    assert resumed.code == 1, resumed
+    assert "nothing pending" not in resumed.err
+    lines = resumed.err.strip().splitlines()
+    for job_id in ids:
+        assert any(
+            f"job {job_id} " in line and f"cttui jobs resubmit {job_id}" in line for line in lines
+        ), resumed.err
+    assert emulator.requests == []
+    # Each resubmitted: then there is nothing left to report.
+    for job_id in ids:
+        resubmitted = run_cttui("jobs", "resubmit", str(job_id), env=emulator_env)
+        assert resubmitted.code == 0, resubmitted.err
+    again = run_cttui("jobs", "resume", env=emulator_env)
+    assert (again.code, again.err) == (0, "cttui: nothing pending in the journal\n")
+
+
+def test_resubmit_of_a_job_interrupted_in_an_open_app_says_what_to_do(
+    emulator: Emulator, emulator_env: dict[str, str]
+) -> None:
+    from cttui.store.journal import Journal
+    from cttui.store.paths import journal_file
+
+    (job_id,) = cut_off_jobs(emulator, 1)
+    app = Journal.open(journal_file())
+    try:
+        app.load(lambda _: True)  # as the app does on starting: the job is now its own
+        result = run_cttui("jobs", "resubmit", str(job_id), env=emulator_env)
+    finally:
+        app.close()
+    assert result.code == 2, result
+    assert "wait for it there" not in result.err
+    assert "press r" in result.err
+    assert f"cttui jobs resubmit {job_id}" in result.err
+    assert emulator.requests == []
+
+
+def test_the_demos_hints_name_the_demo(isolated_home: Path) -> None:
+    result = run_cttui("--demo", "count", "Charged", *HEAVY, "--no-wait", timeout=90)
+    assert result.code == 3, result
+    assert f"resume with: cttui --demo poll {result.out.strip()}" in result.err

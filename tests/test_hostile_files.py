@@ -4,9 +4,11 @@ previous file byte-identical, and no temporary file left behind."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,8 @@ PROFILES = (
     '[profiles.home]\naccount_id = "H00-H00-H000"\nregion = "in1"\n'
 )
 FAVORITE = '[[favorite]]\nname = "{name}"\nevent_name = "Charged"\nrange = "last_7_days"\n'
+TODAY = date.today()
+HEAVY = ["--from", (TODAY - timedelta(days=120)).isoformat(), "--to", TODAY.isoformat()]
 VALID_FAVORITES = "version = 1\n\n" + FAVORITE.format(name="Weekly buyers")
 
 
@@ -153,10 +157,11 @@ def test_something_else_in_place_of_the_file_is_one_line_and_never_hangs(
 # Writing on a read-only or a full filesystem: a small tmpfs in place of the config directory.
 
 
-@pytest.fixture
-def small_fs(isolated_home: Path) -> Iterator[Path]:
-    directory = config_dir(isolated_home)
-    directory.mkdir(parents=True)
+@contextlib.contextmanager
+def tmpfs(directory: Path) -> Iterator[Path]:
+    """A 64 KB filesystem mounted on `directory` for the test; skipped only where mounting is
+    not permitted."""
+    directory.mkdir(parents=True, exist_ok=True)
     mounted = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(directory)],
         capture_output=True,
@@ -171,6 +176,12 @@ def small_fs(isolated_home: Path) -> Iterator[Path]:
         yield directory
     finally:
         subprocess.run(["umount", "-l", str(directory)], check=False)
+
+
+@pytest.fixture
+def small_fs(isolated_home: Path) -> Iterator[Path]:
+    with tmpfs(config_dir(isolated_home)) as directory:
+        yield directory
 
 
 def read_only(directory: Path) -> None:
@@ -245,3 +256,18 @@ def test_saving_the_theme_on_an_unwritable_disk_is_one_message_naming_the_file(
     assert "\n" not in raised.value.message
     assert path.read_text() == PROFILES
     assert leftovers(small_fs, before) == set()
+
+
+def test_a_full_state_directory_says_the_pending_req_id_was_not_saved(
+    isolated_home: Path, emulator_env: dict[str, str]
+) -> None:
+    with tmpfs(isolated_home / ".local" / "state" / "cttui") as state:
+        fill(state)
+        result = run_cttui("count", "Charged", *HEAVY, "--no-wait", env=emulator_env)
+    assert result.code == 3, result
+    req_id = result.out.strip()
+    assert req_id.isdigit()
+    last = result.err.strip().splitlines()[-1]
+    assert "not saved" in last, result.err
+    assert f"cttui poll {req_id}" in last, result.err
+    assert "Traceback" not in result.err
