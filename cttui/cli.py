@@ -7,6 +7,7 @@ instant, and `cttui count` loads httpx but never Textual.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -400,13 +401,27 @@ def _add_wait_options(command: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     from cttui.api.errors import DEBUG_VARIABLE, UsageError, unexpected
 
+    _standard_streams()
     parser = build_parser()
     arguments = sys.argv[1:] if argv is None else list(argv)
     try:
+        _refuse_undecodable(arguments)
         _refuse_passcode_argument(arguments)
         args = parser.parse_args(arguments)
         handler: Callable[[argparse.Namespace], int] = getattr(args, "handler", _app)
-        return handler(args)
+        if handler is _app:
+            return handler(args)
+        with _guarded_stdout():
+            code = handler(args)
+            # Written out here, where a full disk is still one line, not a message at exit.
+            sys.stdout.flush()
+        return code
+    except _OutputFailed as failed:
+        from cttui.store.files import describe
+
+        _say(f"cannot write to standard output: {describe(failed.error)}")
+        _silence_stdout()
+        return EXIT_API
     except (_Usage, UsageError) as error:
         _say(str(error))
         return EXIT_USAGE
@@ -415,7 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # `cttui jobs | head`: the reader has gone, and so has anyone to tell.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _silence_stdout()
         return EXIT_API
     except Exception as error:
         # A bug of ours: still one line for the user, with the way to the full story.
@@ -423,6 +438,109 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         _say(unexpected(error))
         return EXIT_API
+
+
+def _standard_streams() -> None:
+    """A closed stdin, stdout or stderr reads as empty and writes to nowhere: else a file
+    opened later could take its place, and None stands where code expects a stream."""
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        if getattr(sys, name) is not None:
+            continue
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+        setattr(sys, name, open(fd, mode, encoding="utf-8", closefd=False))  # noqa: SIM115
+
+
+class _OutputFailed(Exception):
+    """Standard output refused what was written to it (a full disk, /dev/full)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _GuardedOutput:
+    """sys.stdout, with a failed write told apart from every other OSError."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise _OutputFailed(error) from error
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise _OutputFailed(error) from error
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def _guarded_stdout() -> Iterator[None]:
+    stream = sys.stdout
+    sys.stdout = _GuardedOutput(stream)
+    try:
+        yield
+    finally:
+        sys.stdout = stream
+
+
+def _silence_stdout() -> None:
+    # What is still buffered goes nowhere, rather than fail again as the interpreter exits.
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _refuse_undecodable(arguments: Sequence[str]) -> None:
+    """Bytes that are not UTF-8 reach Python as lone surrogates, which no output can print."""
+    from cttui.api.errors import UsageError
+
+    for number, word in enumerate(arguments, start=1):
+        try:
+            word.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UsageError(
+                f"argument {number} ({printable(word)}) is not valid UTF-8 text; type it again, "
+                "or set a UTF-8 locale in the terminal"
+            ) from None
+
+
+# Characters that move the cursor, retitle the terminal or reorder the text around them.
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def printable(text: str) -> str:
+    """`text` safe to show on a terminal: control and bidi characters as escapes, and the bytes
+    of invalid UTF-8 as \\xNN."""
+    return "".join(_escaped(char) for char in text)
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"
+    if code < 0x20 or 0x7F <= code < 0xA0 or char in _BIDI_CONTROLS:
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    if 0xD800 <= code <= 0xDFFF or code in (0x2028, 0x2029):
+        return f"\\u{code:04x}"
+    return char
 
 
 def _refuse_passcode_argument(arguments: list[str]) -> None:
@@ -441,7 +559,9 @@ def _refuse_passcode_argument(arguments: list[str]) -> None:
 
 
 def _say(message: str) -> None:
-    print(f"cttui: {message}", file=sys.stderr)
+    # Messages quote what users typed and files hold: one line, with nothing a terminal obeys.
+    with contextlib.suppress(OSError):
+        print(f"cttui: {printable(message)}", file=sys.stderr)
 
 
 def _poll_interval(
@@ -945,10 +1065,19 @@ def _print_favorites(
             )
         )
     header = ("NAME", "QUERY", "RANGE", "PROFILE", "LAST", "WHEN", "RUNS")
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
+    _print_table(header, rows, right=(4, 6))
+
+
+def _print_table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], right: tuple[int, ...]
+) -> None:
+    """Columns two spaces apart, those in `right` aligned right; every cell made printable
+    before it is measured."""
+    table = [[printable(cell) for cell in row] for row in [header, *rows]]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
         cells = [
-            cell.rjust(width) if i in (4, 6) else cell.ljust(width)
+            cell.rjust(width) if i in right else cell.ljust(width)
             for i, (cell, width) in enumerate(zip(row, widths, strict=True))
         ]
         print("  ".join(cells).rstrip())
@@ -1190,7 +1319,7 @@ async def _report_runs(
         result = _run_result(plan, today)
         results.append(result)
         if not args.json:
-            print(_run_line(result, width), flush=True)
+            print(printable(_run_line(result, width)), flush=True)
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
     statuses = [result["status"] for result in results]
@@ -1317,13 +1446,7 @@ def _jobs_list(args: argparse.Namespace) -> int:
         for job in jobs
     ]
     header = ("ID", "STATE", "COUNT", "QUERY", "DATES", "PROFILE", "STARTED")
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        cells = [
-            cell.rjust(width) if i in (0, 2) else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        print("  ".join(cells).rstrip())
+    _print_table(header, rows, right=(0, 2))
     return EXIT_OK
 
 
@@ -1349,15 +1472,15 @@ def _jobs_show(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"job {job.id}")
     for label, value in job_fields(job, time.time()):
-        print(f"  {label:<9} {value}")
+        print(printable(f"  {label:<9} {value}"))
     print("  requests")
     for line in attempt_lines(job) or ["none yet"]:
-        print(f"    {line}")
+        print(printable(f"    {line}"))
     curl = job_curl(job)
     if curl:
         print("  curl")
         for line in curl.splitlines():
-            print(f"    {line}")
+            print(printable(f"    {line}"))
     return EXIT_OK
 
 
@@ -1438,7 +1561,7 @@ async def _resume_in(stack: AsyncExitStack, args: argparse.Namespace) -> int:
         await asyncio.wait(tasks, timeout=args.timeout)
     await manager.close()
     for job in runnable:
-        print(detail_text(job))
+        print(printable(detail_text(job)))
     states = {job.state for job in runnable}
     if stuck or interrupted or states & {JobState.FAILED, JobState.INTERRUPTED}:
         return EXIT_API

@@ -19,6 +19,8 @@ from cttui import __version__
 from cttui.api.models import DateRange, Query
 from cttui.cli import main
 from cttui.emulator import Emulator
+from cttui.store.favorites import Favorite, FavoritesStore
+from cttui.store.paths import favorites_file
 from tests.conftest import CTTUI, DEFAULTS, interrupt_when_said, run_cttui, wait_for
 
 EXAMPLE = [
@@ -493,3 +495,70 @@ def test_the_demos_hints_name_the_demo(isolated_home: Path) -> None:
     result = run_cttui("--demo", "count", "Charged", *HEAVY, "--no-wait", timeout=90)
     assert result.code == 3, result
     assert f"resume with: cttui --demo poll {result.out.strip()}" in result.err
+
+
+def raw_cttui(*args: bytes, **options: object) -> subprocess.CompletedProcess[bytes]:
+    """The binary with argv as bytes, as a shell hands over whatever was typed."""
+    streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **options}
+    return subprocess.run(  # type: ignore[call-overload, no-any-return]
+        [CTTUI.encode(), *args], timeout=60, check=False, **streams
+    )
+
+
+def assert_one_clean_line(err: bytes) -> str:
+    text = err.decode("utf-8")
+    lines = text.strip().splitlines()
+    assert len(lines) == 1, text
+    assert "Traceback" not in text
+    assert "unexpected error" not in text
+    # Nothing that a terminal would act on: no escape, no carriage return, no bidi control.
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]", text), text
+    return lines[0]
+
+
+def test_an_argument_that_is_not_utf8_is_one_line_and_exit_2(
+    emulator: Emulator, emulator_env: dict[str, str]
+) -> None:
+    result = raw_cttui(
+        b"count", b"Ev\xff", b"--range", b"last_7_days", env={**os.environ, **emulator_env}
+    )
+    line = assert_one_clean_line(result.stderr)
+    assert result.returncode == 2
+    assert "UTF-8" in line
+    assert "\\xff" in line
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize(
+    "argument",
+    [b"--x\n\x1b[31mred", b"bad\rover", b"\xe2\x80\xaeevil", b"--range=\x1b]0;title\x07"],
+)
+def test_control_and_bidi_characters_never_reach_the_terminal_raw(argument: bytes) -> None:
+    result = raw_cttui(b"count", b"Charged", b"--range", b"last_7_days", argument)
+    assert result.returncode == 2
+    assert_one_clean_line(result.stderr)
+
+
+def test_a_full_stdout_is_one_line_and_exit_1(isolated_home: Path) -> None:
+    FavoritesStore(favorites_file()).save(Favorite("Weekly", "Charged"))
+    with open("/dev/full", "wb") as full:
+        result = raw_cttui(b"favorites", stdout=full, stderr=subprocess.PIPE)
+    line = assert_one_clean_line(result.stderr)
+    assert result.returncode == 1
+    assert "standard output" in line
+    assert "full" in line
+
+
+def test_closed_standard_streams_are_no_unexpected_error() -> None:
+    closed_stdin = raw_cttui(
+        b"credentials", b"set", b"--account-id", b"W9R-486-4W5Z", b"--passcode-stdin",
+        stdin=None, preexec_fn=lambda: os.close(0),
+    )  # fmt: skip
+    line = assert_one_clean_line(closed_stdin.stderr)
+    assert closed_stdin.returncode == 2
+    assert "no passcode on standard input" in line
+    closed_stdout = subprocess.run(
+        [CTTUI, "--version"], stderr=subprocess.PIPE, preexec_fn=lambda: os.close(1), check=False
+    )
+    assert closed_stdout.returncode == 0
+    assert closed_stdout.stderr == b""
