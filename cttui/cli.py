@@ -407,7 +407,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _refuse_undecodable(arguments)
         _refuse_passcode_argument(arguments)
-        args = parser.parse_args(arguments)
+        with _guarded_stdout():
+            args = _parse(parser, arguments)
         handler: Callable[[argparse.Namespace], int] = getattr(args, "handler", _app)
         if handler is _app:
             return handler(args)
@@ -438,6 +439,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         _say(unexpected(error))
         return EXIT_API
+
+
+def _parse(parser: argparse.ArgumentParser, arguments: list[str]) -> argparse.Namespace:
+    try:
+        return parser.parse_args(arguments)
+    except SystemExit:
+        # --help and --version: argparse ignores a failed write, and exits 0 having printed
+        # nothing. Flushed here, the failure is told.
+        sys.stdout.flush()
+        raise
 
 
 def _standard_streams() -> None:

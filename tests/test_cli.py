@@ -539,10 +539,11 @@ def test_control_and_bidi_characters_never_reach_the_terminal_raw(argument: byte
     assert_one_clean_line(result.stderr)
 
 
-def test_a_full_stdout_is_one_line_and_exit_1(isolated_home: Path) -> None:
+@pytest.mark.parametrize("argv", [[b"favorites"], [b"--help"], [b"--version"]])
+def test_a_full_stdout_is_one_line_and_exit_1(isolated_home: Path, argv: list[bytes]) -> None:
     FavoritesStore(favorites_file()).save(Favorite("Weekly", "Charged"))
     with open("/dev/full", "wb") as full:
-        result = raw_cttui(b"favorites", stdout=full, stderr=subprocess.PIPE)
+        result = raw_cttui(*argv, stdout=full, stderr=subprocess.PIPE)
     line = assert_one_clean_line(result.stderr)
     assert result.returncode == 1
     assert "standard output" in line

@@ -33,7 +33,7 @@ from cttui.store.favorites import dump_favorites, parse_favorites, read_favorite
 SCALE = float(os.environ.get("CTTUI_FUZZ_EXAMPLES", "1"))
 
 
-def examples(default: int) -> Any:
+def examples(default: int) -> settings:
     return settings(
         max_examples=max(1, int(default * SCALE)),
         deadline=None,
@@ -167,8 +167,9 @@ def test_filters_and_dates_are_valid_or_errors_that_say_what_to_fix(
         lambda: DateRange.parse(start, end).problems(),
         lambda: [parse_date(end, "to")],
     ):
+        found: list[object]
         try:
-            found = attempt()
+            found = list(attempt())
         except CttuiError as error:
             found = [error]
         for problem in found:

@@ -5,6 +5,7 @@ previous file byte-identical, and no temporary file left behind."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import subprocess
 from collections.abc import Callable, Iterator
@@ -16,7 +17,7 @@ import pytest
 from cttui.api.errors import UsageError
 from cttui.emulator import Emulator
 from cttui.store.credentials import CredentialStore, OsKeyring
-from cttui.store.files import FAVORITES_MAX_BYTES, SMALL_FILE_MAX_BYTES
+from cttui.store.files import FAVORITES_MAX_BYTES, SMALL_FILE_MAX_BYTES, describe
 from tests.conftest import Run, run_cttui
 
 PROFILES = (
@@ -271,3 +272,18 @@ def test_a_full_state_directory_says_the_pending_req_id_was_not_saved(
     assert "not saved" in last, result.err
     assert f"cttui poll {req_id}" in last, result.err
     assert "Traceback" not in result.err
+
+
+@pytest.mark.parametrize(
+    ("code", "advice"),
+    [
+        (errno.ENOSPC, "the disk is full"),
+        (errno.EDQUOT, "over quota"),
+        (errno.EROFS, "read-only"),
+        (errno.EACCES, "permission denied; check the permissions of /x/config.toml"),
+        (errno.EPERM, "permission denied"),
+    ],
+)
+def test_the_advice_fits_the_cause(code: int, advice: str) -> None:
+    # As root, the tests cannot be refused for permissions: the wording is checked here.
+    assert advice in describe(OSError(code, os.strerror(code), "/x/config.toml"))
