@@ -358,6 +358,14 @@ def _add_jobs_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
         help="send a failed, cancelled or interrupted job again and wait for it",
     )
     resubmit.add_argument("job_id", type=_job_id, metavar="ID")
+    remove = actions.add_parser(
+        "remove",
+        help="remove jobs from the journal, such as interrupted ones not to send again",
+        description="Forget jobs, pending ones included (their req_ids with them). A job that "
+        "another open cttui runs or shows is removed there.",
+    )
+    remove.add_argument("job_ids", type=_job_id, nargs="+", metavar="ID")
+    remove.set_defaults(handler=_jobs_remove)
     for command in (resume, resubmit):
         command.add_argument("--timeout", type=_positive_float, metavar="S", help="stop after S s")
         command.add_argument(
@@ -1461,14 +1469,13 @@ def _jobs_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _find_job(args: argparse.Namespace, jobs: list[Job]) -> Job:
+def _find_job(args: argparse.Namespace, jobs: list[Job], job_id: int | None = None) -> Job:
     from cttui.api.errors import UsageError
 
-    job = next((job for job in jobs if job.id == args.job_id), None)
+    wanted = args.job_id if job_id is None else job_id
+    job = next((job for job in jobs if job.id == wanted), None)
     if job is None:
-        raise UsageError(
-            f"no job {args.job_id} in the journal; '{_command(args.demo)} jobs' lists them"
-        )
+        raise UsageError(f"no job {wanted} in the journal; '{_command(args.demo)} jobs' lists them")
     return job
 
 
@@ -1584,7 +1591,7 @@ def _interrupted_advice(job: Job, demo: bool) -> str:
     if job.elsewhere:
         how = f"press r on it in the cttui that has it open, or close that one and run {resubmit}"
     else:
-        how = f"{resubmit} sends it again, or remove it in the app (d)"
+        how = f"{resubmit} sends it again, '{_command(demo)} jobs remove {job.id}' forgets it"
     return (
         f"job {job.id} was interrupted before the server answered (it may or may not have "
         f"the query), and nothing sends it again by itself: {how}"
@@ -1594,6 +1601,40 @@ def _interrupted_advice(job: Job, demo: bool) -> str:
 def _command(demo: bool) -> str:
     """How to run cttui again on the same journal, for a hint to quote."""
     return "cttui --demo" if demo else "cttui"
+
+
+def _jobs_remove(args: argparse.Namespace) -> int:
+    import asyncio
+
+    return asyncio.run(_remove_jobs(args))
+
+
+async def _remove_jobs(args: argparse.Namespace) -> int:
+    from cttui.api.errors import UsageError
+    from cttui.jobs import JobManager
+
+    writer = _journal_writer(args)
+    try:
+        records, ours = await writer.load(lambda _: True)
+        if writer.error:
+            raise UsageError(writer.error)
+        manager = JobManager(recorder=writer)
+        manager.adopt(records, ours)
+        jobs = [_find_job(args, manager.jobs, job_id) for job_id in dict.fromkeys(args.job_ids)]
+        for job in jobs:
+            if job.elsewhere:
+                raise UsageError(
+                    f"job {job.id} is held by another cttui that is still open: remove it there "
+                    "(d in the app), or close that one first; nothing was removed"
+                )
+        await manager.remove(jobs)
+        if writer.error:
+            raise UsageError(writer.error)
+    finally:
+        writer.close()
+    for job in jobs:
+        print(f"removed job {job.id}")
+    return EXIT_OK
 
 
 def _resubmittable(job: Job, demo: bool) -> Job:

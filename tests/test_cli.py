@@ -563,3 +563,21 @@ def test_closed_standard_streams_are_no_unexpected_error() -> None:
     )
     assert closed_stdout.returncode == 0
     assert closed_stdout.stderr == b""
+
+
+def test_jobs_remove_clears_interrupted_jobs_from_the_report(
+    emulator: Emulator, emulator_env: dict[str, str]
+) -> None:
+    ids = cut_off_jobs(emulator, 2)
+    removed = run_cttui("jobs", "remove", *map(str, ids))
+    assert removed.code == 0, removed.err
+    assert removed.out == "".join(f"removed job {job_id}\n" for job_id in ids)
+    assert json.loads(run_cttui("jobs", "--json").out) == []
+    again = run_cttui("jobs", "resume", env=emulator_env)
+    assert (again.code, again.err) == (0, "cttui: nothing pending in the journal\n")
+    unknown = run_cttui("jobs", "remove", "99")
+    assert (unknown.code, unknown.err) == (
+        2,
+        "cttui: no job 99 in the journal; 'cttui jobs' lists them\n",
+    )
+    assert emulator.requests == []
