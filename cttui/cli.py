@@ -351,7 +351,8 @@ def _add_jobs_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
         help="poll every pending job to the end and print the results",
         description="Poll every pending job in the journal (that no other cttui is running) "
         "until it ends, each on its own account, and print one line per job. Exit 0 when all "
-        "are done, 1 if any failed, 3 if --timeout left some pending.",
+        "are done, 1 if any failed or an interrupted job waits in the journal (resubmit or "
+        "remove it), 3 if --timeout left some pending.",
     )
     resubmit = actions.add_parser(
         "resubmit",
