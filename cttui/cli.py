@@ -18,6 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from cttui import __version__
+from cttui.console import (
+    OutputFailed,
+    guarded_stdout,
+    printable,
+    silence_stdout,
+    standard_streams,
+    undecodable,
+)
 
 if TYPE_CHECKING:
     import asyncio
@@ -410,27 +418,29 @@ def _add_wait_options(command: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     from cttui.api.errors import DEBUG_VARIABLE, UsageError, unexpected
 
-    _standard_streams()
+    standard_streams()
     parser = build_parser()
     arguments = sys.argv[1:] if argv is None else list(argv)
     try:
-        _refuse_undecodable(arguments)
+        not_text = undecodable(arguments)
+        if not_text is not None:
+            raise UsageError(not_text)
         _refuse_passcode_argument(arguments)
-        with _guarded_stdout():
+        with guarded_stdout():
             args = _parse(parser, arguments)
         handler: Callable[[argparse.Namespace], int] = getattr(args, "handler", _app)
         if handler is _app:
             return handler(args)
-        with _guarded_stdout():
+        with guarded_stdout():
             code = handler(args)
             # Written out here, where a full disk is still one line, not a message at exit.
             sys.stdout.flush()
         return code
-    except _OutputFailed as failed:
+    except OutputFailed as failed:
         from cttui.store.files import describe
 
         _say(f"cannot write to standard output: {describe(failed.error)}")
-        _silence_stdout()
+        silence_stdout()
         return EXIT_API
     except (_Usage, UsageError) as error:
         _say(str(error))
@@ -440,7 +450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # `cttui jobs | head`: the reader has gone, and so has anyone to tell.
-        _silence_stdout()
+        silence_stdout()
         return EXIT_API
     except Exception as error:
         # A bug of ours: still one line for the user, with the way to the full story.
@@ -458,109 +468,6 @@ def _parse(parser: argparse.ArgumentParser, arguments: list[str]) -> argparse.Na
         # nothing. Flushed here, the failure is told.
         sys.stdout.flush()
         raise
-
-
-def _standard_streams() -> None:
-    """A closed stdin, stdout or stderr reads as empty and writes to nowhere: else a file
-    opened later could take its place, and None stands where code expects a stream."""
-    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
-        if getattr(sys, name) is not None:
-            continue
-        try:
-            os.fstat(fd)
-        except OSError:
-            null = os.open(os.devnull, os.O_RDWR)
-            if null != fd:
-                os.dup2(null, fd)
-                os.close(null)
-        setattr(sys, name, open(fd, mode, encoding="utf-8", closefd=False))  # noqa: SIM115
-
-
-class _OutputFailed(Exception):
-    """Standard output refused what was written to it (a full disk, /dev/full)."""
-
-    def __init__(self, error: OSError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-class _GuardedOutput:
-    """sys.stdout, with a failed write told apart from every other OSError."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-
-    def write(self, text: str) -> int:
-        try:
-            return self._stream.write(text)
-        except BrokenPipeError:
-            raise
-        except OSError as error:
-            raise _OutputFailed(error) from error
-
-    def flush(self) -> None:
-        try:
-            self._stream.flush()
-        except BrokenPipeError:
-            raise
-        except OSError as error:
-            raise _OutputFailed(error) from error
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-
-@contextmanager
-def _guarded_stdout() -> Iterator[None]:
-    stream = sys.stdout
-    sys.stdout = _GuardedOutput(stream)
-    try:
-        yield
-    finally:
-        sys.stdout = stream
-
-
-def _silence_stdout() -> None:
-    # What is still buffered goes nowhere, rather than fail again as the interpreter exits.
-    with contextlib.suppress(OSError, ValueError):
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-
-
-def _refuse_undecodable(arguments: Sequence[str]) -> None:
-    """Bytes that are not UTF-8 reach Python as lone surrogates, which no output can print."""
-    from cttui.api.errors import UsageError
-
-    for number, word in enumerate(arguments, start=1):
-        try:
-            word.encode("utf-8")
-        except UnicodeEncodeError:
-            raise UsageError(
-                f"argument {number} ({printable(word)}) is not valid UTF-8 text; type it again, "
-                "or set a UTF-8 locale in the terminal"
-            ) from None
-
-
-# Characters that move the cursor, retitle the terminal or reorder the text around them.
-_BIDI_CONTROLS = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
-
-
-def printable(text: str) -> str:
-    """`text` safe to show on a terminal: control and bidi characters as escapes, and the bytes
-    of invalid UTF-8 as \\xNN."""
-    return "".join(_escaped(char) for char in text)
-
-
-def _escaped(char: str) -> str:
-    code = ord(char)
-    if 0xDC80 <= code <= 0xDCFF:
-        return f"\\x{code - 0xDC00:02x}"
-    if code < 0x20 or 0x7F <= code < 0xA0 or char in _BIDI_CONTROLS:
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-    if 0xD800 <= code <= 0xDFFF or code in (0x2028, 0x2029):
-        return f"\\u{code:04x}"
-    return char
 
 
 def _refuse_passcode_argument(arguments: list[str]) -> None:
