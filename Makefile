@@ -41,3 +41,8 @@ crashloop: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+
+# Ten times the fuzz examples of the default run (about 50,000).
+.PHONY: fuzz
+fuzz: $(STAMP)
+	CTTUI_FUZZ_EXAMPLES=10 $(BIN)/pytest tests/test_fuzz_cli.py -p no:cacheprovider

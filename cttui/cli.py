@@ -7,6 +7,7 @@ instant, and `cttui count` loads httpx but never Textual.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -17,6 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from cttui import __version__
+from cttui.console import (
+    OutputFailed,
+    guarded_stdout,
+    printable,
+    silence_stdout,
+    standard_streams,
+    undecodable,
+)
 
 if TYPE_CHECKING:
     import asyncio
@@ -350,13 +359,22 @@ def _add_jobs_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
         help="poll every pending job to the end and print the results",
         description="Poll every pending job in the journal (that no other cttui is running) "
         "until it ends, each on its own account, and print one line per job. Exit 0 when all "
-        "are done, 1 if any failed, 3 if --timeout left some pending.",
+        "are done, 1 if any failed or an interrupted job waits in the journal (resubmit or "
+        "remove it), 3 if --timeout left some pending.",
     )
     resubmit = actions.add_parser(
         "resubmit",
         help="send a failed, cancelled or interrupted job again and wait for it",
     )
     resubmit.add_argument("job_id", type=_job_id, metavar="ID")
+    remove = actions.add_parser(
+        "remove",
+        help="remove jobs from the journal, such as interrupted ones not to send again",
+        description="Forget jobs, pending ones included (their req_ids with them). A job that "
+        "another open cttui runs or shows is removed there.",
+    )
+    remove.add_argument("job_ids", type=_job_id, nargs="+", metavar="ID")
+    remove.set_defaults(handler=_jobs_remove)
     for command in (resume, resubmit):
         command.add_argument("--timeout", type=_positive_float, metavar="S", help="stop after S s")
         command.add_argument(
@@ -400,13 +418,30 @@ def _add_wait_options(command: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     from cttui.api.errors import DEBUG_VARIABLE, UsageError, unexpected
 
+    standard_streams()
     parser = build_parser()
     arguments = sys.argv[1:] if argv is None else list(argv)
     try:
+        not_text = undecodable(arguments)
+        if not_text is not None:
+            raise UsageError(not_text)
         _refuse_passcode_argument(arguments)
-        args = parser.parse_args(arguments)
+        with guarded_stdout():
+            args = _parse(parser, arguments)
         handler: Callable[[argparse.Namespace], int] = getattr(args, "handler", _app)
-        return handler(args)
+        if handler is _app:
+            return handler(args)
+        with guarded_stdout():
+            code = handler(args)
+            # Written out here, where a full disk is still one line, not a message at exit.
+            sys.stdout.flush()
+        return code
+    except OutputFailed as failed:
+        from cttui.store.files import describe
+
+        _say(f"cannot write to standard output: {describe(failed.error)}")
+        silence_stdout()
+        return EXIT_API
     except (_Usage, UsageError) as error:
         _say(str(error))
         return EXIT_USAGE
@@ -415,7 +450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # `cttui jobs | head`: the reader has gone, and so has anyone to tell.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        silence_stdout()
         return EXIT_API
     except Exception as error:
         # A bug of ours: still one line for the user, with the way to the full story.
@@ -423,6 +458,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         _say(unexpected(error))
         return EXIT_API
+
+
+def _parse(parser: argparse.ArgumentParser, arguments: list[str]) -> argparse.Namespace:
+    try:
+        return parser.parse_args(arguments)
+    except SystemExit:
+        # --help and --version: argparse ignores a failed write, and exits 0 having printed
+        # nothing. Flushed here, the failure is told.
+        sys.stdout.flush()
+        raise
 
 
 def _refuse_passcode_argument(arguments: list[str]) -> None:
@@ -461,7 +506,9 @@ def _misspelt(option: str) -> str:
 
 
 def _say(message: str) -> None:
-    print(f"cttui: {message}", file=sys.stderr)
+    # Messages quote what users typed and files hold: one line, with nothing a terminal obeys.
+    with contextlib.suppress(OSError):
+        print(f"cttui: {printable(message)}", file=sys.stderr)
 
 
 def _poll_interval(
@@ -680,6 +727,17 @@ class _Watch:
     """The job a command runs, kept where an interrupt can still report it."""
 
     job: Job | None = None
+    # Set when the journal failed: a pending req_id may then be kept nowhere but on screen.
+    unsaved: bool = False
+
+    def resume_hint(self, req_id: str, demo: bool) -> str:
+        poll = f"{_command(demo)} poll {req_id}"
+        if self.unsaved:
+            return (
+                f"not saved in the job journal ('{_command(demo)} jobs resume' will not find it): "
+                f"keep the req_id and resume with: {poll}"
+            )
+        return f"resume with: {poll}"
 
 
 def _run_job(
@@ -714,12 +772,14 @@ def _run_job(
     except KeyboardInterrupt:
         pending = watch.job.req_id if watch.job else None
         if pending:
-            _say(f"interrupted while pending; resume with: cttui poll {pending}")
+            _say(f"interrupted while pending; {watch.resume_hint(pending, args.demo)}")
         else:
             _say("interrupted before the server answered; nothing is pending")
         return EXIT_INTERRUPTED
     assert watch.job is not None
-    return _report(watch.job, args.json, sys.stdout)
+    return _report(
+        watch.job, args.json, sys.stdout, lambda req_id: watch.resume_hint(req_id, args.demo)
+    )
 
 
 def _journal_writer(args: argparse.Namespace) -> JournalWriter:
@@ -797,29 +857,39 @@ async def _wait_for_job(
                 origin = Origin(account, base_url, profile)
                 job = await manager.add(origin, client, query, req_id, favorite=favorite)
             watch.job = job
-            resumed = [other for other in resumed if other is not job]
-            for other in resumed:
-                other.client = client
-                manager.start(other)
-            if resumed and sys.stderr.isatty():
-                _say(f"also resuming {len(resumed)} pending job(s) from earlier ('cttui jobs')")
             if job.state.finished:
-                # The jobs resumed alongside stop with the client, still pending on disk.
-                await manager.close()
+                # Nothing to wait for: the jobs from earlier stay pending for the next run,
+                # rather than be started and cut off at once.
                 return
+            others = [other for other in resumed if other is not job]
+            _resume_alongside(manager, others, client, args.demo)
             job.client = client
             task = manager.start(job)
             waits: set[asyncio.Future[Any]] = {task}
             if args.no_wait:
                 waits.add(asyncio.ensure_future(answered.wait()))
-            await asyncio.wait(waits, timeout=args.timeout, return_when=asyncio.FIRST_COMPLETED)
-            if not task.done():
-                watch.job = copy.copy(job)
+            try:
+                await asyncio.wait(waits, timeout=args.timeout, return_when=asyncio.FIRST_COMPLETED)
+            finally:
                 for waiting in waits - {task}:
                     waiting.cancel()
-            await manager.close()
+                if not task.done():
+                    watch.job = copy.copy(job)
+                # Every task ends before the client closes under it.
+                await manager.close()
     finally:
         writer.close()
+        watch.unsaved = writer.error is not None
+
+
+def _resume_alongside(
+    manager: JobManager, jobs: list[Job], client: CleverTapClient, demo: bool
+) -> None:
+    for other in jobs:
+        other.client = client
+        manager.start(other)
+    if jobs and sys.stderr.isatty():
+        _say(f"also resuming {len(jobs)} pending job(s) from earlier ('{_command(demo)} jobs')")
 
 
 def _progress(job: Job, interval: float, label: str = "") -> None:
@@ -835,7 +905,7 @@ def _progress(job: Job, interval: float, label: str = "") -> None:
         _say(f"{about}retrying ({job.retries}): {job.error}")
 
 
-def _report(job: Job, as_json: bool, out: TextIO) -> int:
+def _report(job: Job, as_json: bool, out: TextIO, hint: Callable[[str], str]) -> int:
     from cttui.jobs import JobState
 
     if job.state is JobState.DONE:
@@ -857,7 +927,7 @@ def _report(job: Job, as_json: bool, out: TextIO) -> int:
         return EXIT_API
     req_id: int | str = int(job.req_id) if job.req_id.isdigit() else job.req_id
     print(json.dumps({"status": "partial", "req_id": req_id}) if as_json else job.req_id, file=out)
-    _say(f"still pending; resume with: cttui poll {job.req_id}")
+    _say(f"still pending; {hint(job.req_id)}")
     return EXIT_PENDING
 
 
@@ -938,10 +1008,19 @@ def _print_favorites(
             )
         )
     header = ("NAME", "QUERY", "RANGE", "PROFILE", "LAST", "WHEN", "RUNS")
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
+    _print_table(header, rows, right=(4, 6))
+
+
+def _print_table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], right: tuple[int, ...]
+) -> None:
+    """Columns two spaces apart, those in `right` aligned right; every cell made printable
+    before it is measured."""
+    table = [[printable(cell) for cell in row] for row in [header, *rows]]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
         cells = [
-            cell.rjust(width) if i in (4, 6) else cell.ljust(width)
+            cell.rjust(width) if i in right else cell.ljust(width)
             for i, (cell, width) in enumerate(zip(row, widths, strict=True))
         ]
         print("  ".join(cells).rstrip())
@@ -1056,7 +1135,7 @@ def _favorites_run(args: argparse.Namespace) -> int:
         if unfinished:
             _say(
                 f"interrupted; {len(unfinished)} unfinished job(s) stay in the journal: "
-                "'cttui jobs resume' picks them up"
+                f"'{_command(args.demo)} jobs resume' picks them up"
             )
         else:
             _say("interrupted; nothing is pending")
@@ -1187,12 +1266,15 @@ async def _report_runs(
         result = _run_result(plan, today)
         results.append(result)
         if not args.json:
-            print(_run_line(result, width), flush=True)
+            print(printable(_run_line(result, width)), flush=True)
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
     statuses = [result["status"] for result in results]
     if "partial" in statuses:
-        _say(f"{statuses.count('partial')} still pending; 'cttui jobs resume' finishes them")
+        _say(
+            f"{statuses.count('partial')} still pending; '{_command(args.demo)} jobs resume' "
+            "finishes them"
+        )
     if "fail" in statuses:
         return EXIT_API
     return EXIT_PENDING if "partial" in statuses else EXIT_OK
@@ -1295,7 +1377,7 @@ def _jobs_list(args: argparse.Namespace) -> int:
         print(json.dumps([job_json(job) for job in jobs], ensure_ascii=False, indent=2))
         return EXIT_OK
     if not jobs:
-        _say("no jobs yet: run one with 'cttui count' or in the app")
+        _say(f"no jobs yet: run one with '{_command(args.demo)} count' or in the app")
         return EXIT_OK
     from datetime import datetime
 
@@ -1312,22 +1394,17 @@ def _jobs_list(args: argparse.Namespace) -> int:
         for job in jobs
     ]
     header = ("ID", "STATE", "COUNT", "QUERY", "DATES", "PROFILE", "STARTED")
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        cells = [
-            cell.rjust(width) if i in (0, 2) else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        print("  ".join(cells).rstrip())
+    _print_table(header, rows, right=(0, 2))
     return EXIT_OK
 
 
-def _find_job(args: argparse.Namespace, jobs: list[Job]) -> Job:
+def _find_job(args: argparse.Namespace, jobs: list[Job], job_id: int | None = None) -> Job:
     from cttui.api.errors import UsageError
 
-    job = next((job for job in jobs if job.id == args.job_id), None)
+    wanted = args.job_id if job_id is None else job_id
+    job = next((job for job in jobs if job.id == wanted), None)
     if job is None:
-        raise UsageError(f"no job {args.job_id} in the journal; 'cttui jobs' lists them")
+        raise UsageError(f"no job {wanted} in the journal; '{_command(args.demo)} jobs' lists them")
     return job
 
 
@@ -1342,15 +1419,15 @@ def _jobs_show(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"job {job.id}")
     for label, value in job_fields(job, time.time()):
-        print(f"  {label:<9} {value}")
+        print(printable(f"  {label:<9} {value}"))
     print("  requests")
     for line in attempt_lines(job) or ["none yet"]:
-        print(f"    {line}")
+        print(printable(f"    {line}"))
     curl = job_curl(job)
     if curl:
         print("  curl")
         for line in curl.splitlines():
-            print(f"    {line}")
+            print(printable(f"    {line}"))
     return EXIT_OK
 
 
@@ -1361,7 +1438,10 @@ def _jobs_resume(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_resume_jobs(args))
     except KeyboardInterrupt:
-        _say("interrupted; the jobs stay pending: 'cttui jobs resume' picks them up again")
+        _say(
+            f"interrupted; the jobs stay pending: '{_command(args.demo)} jobs resume' picks them "
+            "up again"
+        )
         return EXIT_INTERRUPTED
 
 
@@ -1391,15 +1471,25 @@ async def _resume_in(stack: AsyncExitStack, args: argparse.Namespace) -> int:
     interval = _poll_interval(args.poll_interval, os.environ, "", args.demo)
     manager = JobManager(poll_interval=interval, recorder=writer)
     runnable = manager.adopt(records, ours)
+    # Sent, perhaps received, never answered: only the user can say to send them again, so
+    # each is reported (and the exit code says so) until it is resubmitted or removed.
+    interrupted = [job for job in manager.jobs if job.state is JobState.INTERRUPTED]
     if resubmit is not None:
-        runnable = [_resubmittable(_find_job(args, manager.jobs))]
+        runnable = [_resubmittable(_find_job(args, manager.jobs), args.demo)]
+        interrupted = []
+    for job in interrupted:
+        _say(_interrupted_advice(job, args.demo))
     if not runnable:
+        if interrupted:
+            return EXIT_API
         _say("nothing pending in the journal")
         return EXIT_OK
     if sys.stderr.isatty():
         manager.subscribe(lambda job: _progress(job, interval) if job in runnable else None)
     connector = _JobConnector(emulator)
     stack.push_async_callback(connector.aclose)
+    # Runs first: every task ends before the clients close under it.
+    stack.push_async_callback(manager.close)
     tasks: list[asyncio.Task[Job]] = []
     stuck = False
     for job in runnable:
@@ -1418,16 +1508,75 @@ async def _resume_in(stack: AsyncExitStack, args: argparse.Namespace) -> int:
         await asyncio.wait(tasks, timeout=args.timeout)
     await manager.close()
     for job in runnable:
-        print(detail_text(job))
+        print(printable(detail_text(job)))
     states = {job.state for job in runnable}
-    if stuck or states & {JobState.FAILED, JobState.INTERRUPTED}:
+    if stuck or interrupted or states & {JobState.FAILED, JobState.INTERRUPTED}:
         return EXIT_API
     return EXIT_OK if states <= {JobState.DONE} else EXIT_PENDING
 
 
-def _resubmittable(job: Job) -> Job:
-    from cttui.api.errors import UsageError
+def _interrupted_advice(job: Job, demo: bool) -> str:
+    resubmit = f"'{_command(demo)} jobs resubmit {job.id}'"
+    if job.elsewhere:
+        how = f"press r on it in the cttui that has it open, or close that one and run {resubmit}"
+    else:
+        how = f"{resubmit} sends it again, '{_command(demo)} jobs remove {job.id}' forgets it"
+    return (
+        f"job {job.id} was interrupted before the server answered (it may or may not have "
+        f"the query), and nothing sends it again by itself: {how}"
+    )
 
+
+def _command(demo: bool) -> str:
+    """How to run cttui again on the same journal, for a hint to quote."""
+    return "cttui --demo" if demo else "cttui"
+
+
+def _jobs_remove(args: argparse.Namespace) -> int:
+    import asyncio
+
+    return asyncio.run(_remove_jobs(args))
+
+
+async def _remove_jobs(args: argparse.Namespace) -> int:
+    from cttui.api.errors import UsageError
+    from cttui.jobs import JobManager
+
+    writer = _journal_writer(args)
+    try:
+        records, ours = await writer.load(lambda _: True)
+        if writer.error:
+            raise UsageError(writer.error)
+        manager = JobManager(recorder=writer)
+        manager.adopt(records, ours)
+        jobs = [_find_job(args, manager.jobs, job_id) for job_id in dict.fromkeys(args.job_ids)]
+        for job in jobs:
+            if job.elsewhere:
+                raise UsageError(
+                    f"job {job.id} is held by another cttui that is still open: remove it there "
+                    "(d in the app), or close that one first; nothing was removed"
+                )
+        await manager.remove(jobs)
+        if writer.error:
+            raise UsageError(writer.error)
+    finally:
+        writer.close()
+    for job in jobs:
+        print(f"removed job {job.id}")
+    return EXIT_OK
+
+
+def _resubmittable(job: Job, demo: bool) -> Job:
+    from cttui.api.errors import UsageError
+    from cttui.jobs import JobState
+
+    if job.elsewhere and job.state is JobState.INTERRUPTED:
+        # The other cttui will never send it either: only where it is shown can it be sent.
+        raise UsageError(
+            f"job {job.id} is interrupted and held by another cttui that is still open: press r "
+            f"on it there to send it again, or close that one and run "
+            f"'{_command(demo)} jobs resubmit {job.id}'"
+        )
     if job.elsewhere:
         raise UsageError(f"job {job.id} is being run by another cttui; wait for it there")
     if not job.state.resubmittable:

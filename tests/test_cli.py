@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
@@ -15,8 +16,11 @@ from pathlib import Path
 import pytest
 
 from cttui import __version__
+from cttui.api.models import DateRange, Query
 from cttui.cli import main
 from cttui.emulator import Emulator
+from cttui.store.favorites import Favorite, FavoritesStore
+from cttui.store.paths import favorites_file
 from tests.conftest import CTTUI, DEFAULTS, interrupt_when_said, run_cttui, wait_for
 
 EXAMPLE = [
@@ -401,3 +405,179 @@ def test_a_bug_is_one_line_unless_debugging(
     monkeypatch.setenv("CTTUI_DEBUG", "1")
     with pytest.raises(RuntimeError, match="wires crossed"):
         main(parser_args)
+
+
+def test_poll_of_a_finished_job_leaves_another_pending_job_pending_without_a_traceback(
+    emulator_env: dict[str, str],
+) -> None:
+    first = run_cttui("count", "App Launched", *HEAVY, "--no-wait", env=emulator_env)
+    assert first.code == 3, first.err
+    req_id = first.out.strip()
+    assert run_cttui("poll", req_id, env=emulator_env).code == 0
+    second = run_cttui("count", "Charged", *HEAVY, "--no-wait", env=emulator_env)
+    assert second.code == 3, second.err
+
+    again = run_cttui("poll", req_id, env=emulator_env)
+    assert again.code == 0, again.err
+    assert again.out.strip().isdigit()
+    assert again.err == ""
+    jobs = json.loads(run_cttui("jobs", "--json").out)
+    other = next(job for job in jobs if job["req_id"] == second.out.strip())
+    # Not run here (the command had nothing to wait for), so still there to resume.
+    assert other["state"] == "pending", other
+    resumed = run_cttui("jobs", "resume", env=emulator_env)
+    assert resumed.code == 0, resumed.err
+
+
+def cut_off_jobs(emulator: Emulator, count: int) -> list[int]:
+    """Jobs whose cttui died mid-POST, as a crash leaves them: the next to load them finds them
+    interrupted."""
+    from cttui.jobs import JobState, Origin
+    from cttui.store.journal import JobRecord, Journal
+    from cttui.store.paths import journal_file
+
+    path = journal_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    journal = Journal.open(path)
+    try:
+        origin = Origin(DEFAULTS.account_id, emulator.base_url, None)
+        query = Query("Charged", DateRange(TODAY - timedelta(days=3), TODAY))
+        return [
+            journal.create(JobRecord(0, origin, query, JobState.SENDING, created=time.time()))
+            for _ in range(count)
+        ]
+    finally:
+        journal.close()
+
+
+def test_jobs_resume_reports_interrupted_jobs_and_exits_1_until_they_are_resubmitted(
+    emulator: Emulator, emulator_env: dict[str, str]
+) -> None:
+    ids = cut_off_jobs(emulator, 2)
+    resumed = run_cttui("jobs", "resume", env=emulator_env)
+    assert resumed.code == 1, resumed
+    assert "nothing pending" not in resumed.err
+    lines = resumed.err.strip().splitlines()
+    for job_id in ids:
+        assert any(
+            f"job {job_id} " in line and f"cttui jobs resubmit {job_id}" in line for line in lines
+        ), resumed.err
+    assert emulator.requests == []
+    # Each resubmitted: then there is nothing left to report.
+    for job_id in ids:
+        resubmitted = run_cttui("jobs", "resubmit", str(job_id), env=emulator_env)
+        assert resubmitted.code == 0, resubmitted.err
+    again = run_cttui("jobs", "resume", env=emulator_env)
+    assert (again.code, again.err) == (0, "cttui: nothing pending in the journal\n")
+
+
+def test_resubmit_of_a_job_interrupted_in_an_open_app_says_what_to_do(
+    emulator: Emulator, emulator_env: dict[str, str]
+) -> None:
+    from cttui.store.journal import Journal
+    from cttui.store.paths import journal_file
+
+    (job_id,) = cut_off_jobs(emulator, 1)
+    app = Journal.open(journal_file())
+    try:
+        app.load(lambda _: True)  # as the app does on starting: the job is now its own
+        result = run_cttui("jobs", "resubmit", str(job_id), env=emulator_env)
+    finally:
+        app.close()
+    assert result.code == 2, result
+    assert "wait for it there" not in result.err
+    assert "press r" in result.err
+    assert f"cttui jobs resubmit {job_id}" in result.err
+    assert emulator.requests == []
+
+
+def test_the_demos_hints_name_the_demo(isolated_home: Path) -> None:
+    result = run_cttui("--demo", "count", "Charged", *HEAVY, "--no-wait", timeout=90)
+    assert result.code == 3, result
+    assert f"resume with: cttui --demo poll {result.out.strip()}" in result.err
+
+
+def raw_cttui(*args: bytes, **options: object) -> subprocess.CompletedProcess[bytes]:
+    """The binary with argv as bytes, as a shell hands over whatever was typed."""
+    streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **options}
+    return subprocess.run(  # type: ignore[call-overload, no-any-return]
+        [CTTUI.encode(), *args], timeout=60, check=False, **streams
+    )
+
+
+def assert_one_clean_line(err: bytes) -> str:
+    text = err.decode("utf-8")
+    lines = text.strip().splitlines()
+    assert len(lines) == 1, text
+    assert "Traceback" not in text
+    assert "unexpected error" not in text
+    # Nothing that a terminal would act on: no escape, no carriage return, no bidi control.
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]", text), text
+    return lines[0]
+
+
+def test_an_argument_that_is_not_utf8_is_one_line_and_exit_2(
+    emulator: Emulator, emulator_env: dict[str, str]
+) -> None:
+    result = raw_cttui(
+        b"count", b"Ev\xff", b"--range", b"last_7_days", env={**os.environ, **emulator_env}
+    )
+    line = assert_one_clean_line(result.stderr)
+    assert result.returncode == 2
+    assert "UTF-8" in line
+    assert "\\xff" in line
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize(
+    "argument",
+    [b"--x\n\x1b[31mred", b"bad\rover", b"\xe2\x80\xaeevil", b"--range=\x1b]0;title\x07"],
+)
+def test_control_and_bidi_characters_never_reach_the_terminal_raw(argument: bytes) -> None:
+    result = raw_cttui(b"count", b"Charged", b"--range", b"last_7_days", argument)
+    assert result.returncode == 2
+    assert_one_clean_line(result.stderr)
+
+
+@pytest.mark.parametrize("argv", [[b"favorites"], [b"--help"], [b"--version"]])
+def test_a_full_stdout_is_one_line_and_exit_1(isolated_home: Path, argv: list[bytes]) -> None:
+    FavoritesStore(favorites_file()).save(Favorite("Weekly", "Charged"))
+    with open("/dev/full", "wb") as full:
+        result = raw_cttui(*argv, stdout=full, stderr=subprocess.PIPE)
+    line = assert_one_clean_line(result.stderr)
+    assert result.returncode == 1
+    assert "standard output" in line
+    assert "full" in line
+
+
+def test_closed_standard_streams_are_no_unexpected_error() -> None:
+    closed_stdin = raw_cttui(
+        b"credentials", b"set", b"--account-id", b"W9R-486-4W5Z", b"--passcode-stdin",
+        stdin=None, preexec_fn=lambda: os.close(0),
+    )  # fmt: skip
+    line = assert_one_clean_line(closed_stdin.stderr)
+    assert closed_stdin.returncode == 2
+    assert "no passcode on standard input" in line
+    closed_stdout = subprocess.run(
+        [CTTUI, "--version"], stderr=subprocess.PIPE, preexec_fn=lambda: os.close(1), check=False
+    )
+    assert closed_stdout.returncode == 0
+    assert closed_stdout.stderr == b""
+
+
+def test_jobs_remove_clears_interrupted_jobs_from_the_report(
+    emulator: Emulator, emulator_env: dict[str, str]
+) -> None:
+    ids = cut_off_jobs(emulator, 2)
+    removed = run_cttui("jobs", "remove", *map(str, ids))
+    assert removed.code == 0, removed.err
+    assert removed.out == "".join(f"removed job {job_id}\n" for job_id in ids)
+    assert json.loads(run_cttui("jobs", "--json").out) == []
+    again = run_cttui("jobs", "resume", env=emulator_env)
+    assert (again.code, again.err) == (0, "cttui: nothing pending in the journal\n")
+    unknown = run_cttui("jobs", "remove", "99")
+    assert (unknown.code, unknown.err) == (
+        2,
+        "cttui: no job 99 in the journal; 'cttui jobs' lists them\n",
+    )
+    assert emulator.requests == []

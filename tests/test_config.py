@@ -23,6 +23,20 @@ WORK = Profile("work", "W9R-486-4W5Z", get_region("in1"))
 STAGING = Profile("staging", "TEST-8R6-5Z4Z", get_region("eu1"))
 
 
+def test_the_file_is_written_0600_in_a_0700_directory(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "cttui" / "config.toml"
+    save_config(Config((WORK,), "work"), path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    # An older file made readable by all becomes private on the next write.
+    path.chmod(0o644)
+    path.parent.chmod(0o755)
+    save_config(Config((WORK,), "work", "nord"), path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    assert sorted(item.name for item in path.parent.iterdir()) == ["config.toml"]
+
+
 def test_a_missing_file_is_an_empty_config(tmp_path: Path) -> None:
     assert load_config(tmp_path / "config.toml") == Config()
 

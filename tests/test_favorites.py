@@ -718,13 +718,18 @@ def test_a_missing_file_has_no_favourites_and_the_first_save_makes_it(path: Path
 # --- Atomic writes --------------------------------------------------------------------------------
 
 
-def test_a_write_leaves_no_temporary_file_and_keeps_the_mode(store: FavoritesStore) -> None:
-    store.path.chmod(0o640)
+def test_a_write_leaves_no_temporary_file_and_makes_the_file_private(
+    store: FavoritesStore,
+) -> None:
+    # Queries say what a business counts: the file is the user's alone, in a directory that is.
+    store.path.chmod(0o644)
+    store.path.parent.chmod(0o755)
     before = store.path.stat().st_ino
     store.save(Favorite("Another", "Charged"))
     assert sorted(item.name for item in store.path.parent.iterdir()) == ["favorites.toml"]
     status = store.path.stat()
-    assert status.st_mode & 0o777 == 0o640
+    assert status.st_mode & 0o777 == 0o600
+    assert store.path.parent.stat().st_mode & 0o777 == 0o700
     # Replaced, not rewritten in place: a reader never sees half a file.
     assert status.st_ino != before
 
@@ -747,7 +752,7 @@ def test_a_failed_write_leaves_the_file_and_no_temporary_file(
     monkeypatch.undo()
     if isinstance(error, OSError):
         assert str(store.path) in str(caught.value)
-        assert "No space left on device" in str(caught.value)
+        assert "the disk is full" in str(caught.value)
     assert store.path.read_bytes() == before
     assert sorted(item.name for item in store.path.parent.iterdir()) == ["favorites.toml"]
 

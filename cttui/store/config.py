@@ -7,9 +7,7 @@ cttui does not know are written back as they were read.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -19,6 +17,7 @@ from typing import Any
 
 from cttui.api.errors import UsageError
 from cttui.api.regions import Region, get_region
+from cttui.store.files import SMALL_FILE_MAX_BYTES, Unreadable, read_limited, write_atomically
 
 PROFILE_NAME_MAX = 40
 _PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]*")
@@ -125,15 +124,25 @@ def unknown_profile(name: str, config: Config) -> UsageError:
 
 def load_config(path: Path) -> Config:
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        data = read_limited(path, SMALL_FILE_MAX_BYTES)
+    except Unreadable as error:
+        raise UsageError(f"{path} {error.reason}") from None
+    if data is None:
         return Config()
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"cannot read {path}: {error}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise UsageError(
+            f"{path} is not UTF-8 text (a byte at line {line} is not); save it as UTF-8 or "
+            "move it aside"
+        ) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise UsageError(f"{path} is not valid TOML ({error}); fix it or move it aside") from None
+    except RecursionError:
+        raise UsageError(f"{path} is nested too deeply to read; fix it or move it aside") from None
     return _parse(raw, path)
 
 
@@ -186,14 +195,8 @@ def save_config(config: Config, path: Path) -> None:
     document["profiles"] = {
         p.name: {"account_id": p.account_id, "region": p.region.code} for p in config.profiles
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".config-", suffix=".toml")
     try:
-        with os.fdopen(handle, "wb") as out:
-            tomli_w.dump(document, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        data = tomli_w.dumps(document).encode("utf-8")
+    except RecursionError:
+        raise UsageError(f"{path} holds keys nested too deeply to write back; fix it") from None
+    write_atomically(path, data)

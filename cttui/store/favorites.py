@@ -14,7 +14,6 @@ import contextlib
 import fcntl
 import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -35,6 +34,14 @@ from cttui.api.models import (
 )
 from cttui.api.ranges import RangePreset
 from cttui.store.config import check_profile_name
+from cttui.store.files import (
+    FAVORITES_MAX_BYTES,
+    Unreadable,
+    describe,
+    private_directory,
+    read_limited,
+    write_atomically,
+)
 
 FORMAT_VERSION = 1
 NAME_MAX = 60
@@ -222,6 +229,9 @@ def parse_favorites(text: str, path: Path) -> Favorites:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         return Favorites(path, problems=(_syntax_problem(str(error), text, path),))
+    except RecursionError:
+        reason = "is nested too deeply to read; fix it or move it aside"
+        return Favorites(path, problems=(FavoritesError(path, 0, 0, reason),))
     locate = _Locator(text, path)
     problems: list[FavoritesError] = []
     version = raw.get("version", FORMAT_VERSION)
@@ -243,11 +253,12 @@ def parse_favorites(text: str, path: Path) -> Favorites:
         )
         entries = []
     items: list[Favorite] = []
+    # Every name read so far, folded as same_name compares them: one look-up per favourite.
+    seen: set[str] = set()
     for index, entry in enumerate(entries):
         try:
             favorite = _favorite(entry)
-            taken = next((item for item in items if same_name(item.name, favorite.name)), None)
-            if taken is not None:
+            if favorite.name.casefold() in seen:
                 raise _Bad("name", f"the name {favorite.name!r} is used twice; rename one")
         except _Bad as bad:
             name = entry.get("name")
@@ -262,6 +273,7 @@ def parse_favorites(text: str, path: Path) -> Favorites:
                 )
             )
             continue
+        seen.add(favorite.name.casefold())
         items.append(favorite)
     extra = {key: value for key, value in raw.items() if key not in ("version", "favorite")}
     return Favorites(path, tuple(items), tuple(problems), MappingProxyType(extra))
@@ -272,12 +284,12 @@ def read_favorites(path: Path) -> Favorites:
     comes back with that as its problem."""
     before = signature(path)
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+        data = read_limited(path, FAVORITES_MAX_BYTES)
+    except Unreadable as error:
+        problem = FavoritesError(path, 0, 0, error.reason)
+        return Favorites(path, problems=(problem,), signature=before)
+    if data is None:
         return Favorites(path)
-    except OSError as error:
-        reason = f"cannot be read ({error.strerror or error}); check its permissions"
-        return Favorites(path, problems=(FavoritesError(path, 0, 0, reason),), signature=before)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -654,7 +666,13 @@ class FavoritesStore:
             if not current.writable:
                 raise UsageError(current.read_only_reason())
             updated = replace(current, items=tuple(change(list(current.items))))
-            self._write(dump_favorites(updated))
+            try:
+                text = dump_favorites(updated)
+            except RecursionError:
+                raise UsageError(
+                    f"{self.path} holds keys nested too deeply to write back; fix it"
+                ) from None
+            self._write(text)
         return replace(updated, signature=signature(self.path))
 
     @contextlib.contextmanager
@@ -663,10 +681,12 @@ class FavoritesStore:
         # would be one more thing in the user's config directory.
         directory = self.path.parent
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            private_directory(directory)
             handle = os.open(directory, os.O_RDONLY)
         except OSError as error:
-            raise UsageError(f"cannot write favourites in {directory}: {error.strerror}") from None
+            raise UsageError(
+                f"cannot write {self.path}: {describe(error)}; the file was not changed"
+            ) from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX)
             yield
@@ -674,23 +694,7 @@ class FavoritesStore:
             os.close(handle)
 
     def _write(self, text: str) -> None:
-        handle, temporary = tempfile.mkstemp(
-            dir=self.path.parent, prefix=".favorites-", suffix=".toml"
-        )
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-                out.write(text)
-                out.flush()
-                os.fsync(out.fileno())
-            if self.path.exists():
-                os.chmod(temporary, self.path.stat().st_mode & 0o777)
-            os.replace(temporary, self.path)
-        except OSError as error:
-            Path(temporary).unlink(missing_ok=True)
-            raise UsageError(f"cannot write {self.path}: {error.strerror or error}") from None
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(self.path, text.encode("utf-8"))
 
 
 def _index(items: Sequence[Favorite], name: str) -> int | None:
