@@ -615,3 +615,17 @@ async def test_ssl_cert_file_trusts_the_certificate_the_error_asked_for(
     with HostileServer([OK], certificate) as server:
         async with CleverTapClient(Credentials(ACCOUNT, PASSCODE), server.base_url) as client:
             assert await client.submit(QUERY) == Done(1)
+
+
+@pytest.mark.parametrize(
+    "proxy", ["socks5://127.0.0.1:1080", "ftp://user:secret@proxy:21", "http://proxy::bad"]
+)
+def test_a_proxy_that_cannot_be_used_is_a_usage_error_that_hides_its_url(
+    proxy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", proxy)
+    with pytest.raises(UsageError) as excinfo:
+        CleverTapClient(Credentials(ACCOUNT, PASSCODE), BASE_URL)
+    assert "HTTPS_PROXY" in str(excinfo.value)
+    assert proxy not in str(excinfo.value)
+    assert "secret" not in str(excinfo.value)

@@ -49,15 +49,22 @@ class Answer:
     body: bytes
 
 
+class _Shown(dict[int, str]):
+    """A `str.translate` table that fills itself: each character as shown."""
+
+    def __missing__(self, code: int) -> str:
+        category = unicodedata.category(chr(code))
+        shown = " " if category in _BREAKING else "" if category in _INVISIBLE else chr(code)
+        if len(self) < 10_000:  # a server sending every character there is gets no bigger table
+            self[code] = shown
+        return shown
+
+
+_SHOWN = _Shown()
+
+
 def _visible(text: str) -> str:
-    return "".join(
-        " "
-        if unicodedata.category(char) in _BREAKING
-        else ""
-        if unicodedata.category(char) in _INVISIBLE
-        else char
-        for char in text
-    )
+    return text.translate(_SHOWN)
 
 
 def _echoes(secret: str) -> set[str]:

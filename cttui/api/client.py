@@ -25,6 +25,7 @@ from cttui.api.errors import (
     NetworkError,
     TlsError,
     UnsendableCredentialsError,
+    UsageError,
 )
 from cttui.api.models import Query
 from cttui.api.outcomes import Outcome
@@ -157,17 +158,26 @@ class CleverTapClient:
         if self._refusal is None:
             headers["X-CleverTap-Account-Id"] = credentials.account_id
             headers["X-CleverTap-Passcode"] = credentials.passcode
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            headers=headers,
-            timeout=timeout,
-            transport=transport,
-            follow_redirects=False,
-            # Plain http (loopback only) never goes through a proxy, which would read the
-            # passcode; https may (HTTPS_PROXY, ALL_PROXY, NO_PROXY), as a tunnel that carries
-            # TLS through.
-            trust_env=urlsplit(self.base_url).scheme == "https",
-        )
+        try:
+            self._http = httpx.AsyncClient(
+                base_url=self.base_url,
+                headers=headers,
+                timeout=timeout,
+                transport=transport,
+                follow_redirects=False,
+                # Plain http (loopback only) never goes through a proxy, which would read the
+                # passcode; https may (HTTPS_PROXY, ALL_PROXY, NO_PROXY), as a tunnel that
+                # carries TLS through.
+                trust_env=urlsplit(self.base_url).scheme == "https",
+            )
+        except (ImportError, ValueError, httpx.InvalidURL) as error:
+            # Not the variable's value in the message: a proxy URL may hold a password.
+            why = "a SOCKS proxy needs httpx[socks]" if isinstance(error, ImportError) else ""
+            raise UsageError(
+                f"the proxy that HTTPS_PROXY or ALL_PROXY names cannot be used"
+                f"{f' ({why})' if why else ''}: give an http:// or https:// proxy URL, or unset "
+                "the variable"
+            ) from None
 
     async def submit(self, query: Query) -> Outcome:
         """POST the query: its count, or the `req_id` to poll. Validates before sending."""
