@@ -343,6 +343,18 @@ async def test_network_failures_are_retryable_network_errors(
     assert "in1.api.clevertap.com" in str(error)
 
 
+@pytest.mark.parametrize("kind", BOTH)
+async def test_a_header_http_refuses_fails_at_once_without_quoting_it(kind: Kind) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        raise httpx.LocalProtocolError(f"Illegal header value b'{PASSCODE} '", request=request)
+
+    error = await failure(kind, answer)
+    assert isinstance(error, AuthError)
+    assert not error.retryable
+    assert "passcode" in str(error)
+    assert "Illegal" not in str(error)
+
+
 # --- property: whatever the server says, the outcome is an Outcome or an ApiError ---------------
 
 JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)

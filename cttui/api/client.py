@@ -127,8 +127,8 @@ def _too_large() -> InvalidResponseError:
 def _ssl_error(error: BaseException) -> ssl.SSLError | None:
     """The TLS failure behind an httpx error, if one is."""
     seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError):
+    for _ in range(10):  # a chain is short; this one bound keeps a cycle from holding us
+        if seen is None or isinstance(seen, ssl.SSLError):
             return seen
         seen = seen.__cause__ or seen.__context__
     return None
