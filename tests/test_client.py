@@ -66,7 +66,7 @@ def replying(status: int, body: object) -> Answer:
     return lambda request: httpx.Response(status, content=content)
 
 
-def fail(error: str, code: int | None = None) -> dict[str, object]:
+def fail(error: object, code: int | None = None) -> dict[str, object]:
     return {"status": "fail", "error": error} | ({} if code is None else {"code": code})
 
 
@@ -243,6 +243,7 @@ ERROR_ANSWERS: list[tuple[str, int, object, type[ApiError]]] = [
     ("404-text", 404, b"Not Found", InvalidResponseError),
     ("deeply-nested-body", 200, b"[" * 100_000, InvalidResponseError),
     ("deeply-nested-error", 200, fail("[" * 100_000, 400), BadRequestError),
+    ("deep-error-value", 200, fail(json.loads("[" * 900 + "]" * 900), 400), BadRequestError),
 ]
 
 
@@ -553,7 +554,8 @@ ECHOES = {
 
 
 # A poll keeps the req_id it asked about when the answer has none that is valid.
-FIELDS = [(kind, field) for kind in BOTH for field in ("error", "error-array", "count", "status")]
+ASKED = ("error", "error-array", "error-nested", "error-object", "count", "status")
+FIELDS = [(kind, field) for kind in BOTH for field in ASKED]
 
 
 @pytest.mark.parametrize("echo", ECHOES.values(), ids=ECHOES.keys())
@@ -562,6 +564,8 @@ async def test_a_passcode_the_server_echoes_is_hidden(kind: Kind, field: str, ec
     body = {
         "error": fail(f"header passcode={echo} refused", 400),
         "error-array": fail(json.dumps(["first", f"got {echo}"]), 400),
+        "error-nested": fail(json.dumps([["first", {"header": echo}]]), 400),
+        "error-object": fail({"header": [echo]}, 400),
         "count": {"status": "success", "count": echo},
         "status": {"status": echo},
         "req_id": {"status": "partial", "req_id": echo},

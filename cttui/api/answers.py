@@ -76,6 +76,27 @@ def _echoes(secret: str) -> set[str]:
     return {_visible(form) for form in forms}
 
 
+def _plain(value: object) -> str:
+    """A JSON value as text: its strings and numbers in order, joined by `; `. Not repr() nor
+    json.dumps(): they spell line breaks, quotes and invisible characters as escapes, which no
+    redaction would see through."""
+    parts: list[str] = []
+    stack = [value]
+    # A loop, not recursion: a value as deep as the JSON reader allows must not overflow.
+    while stack and len(parts) < 1000:
+        item = stack.pop()
+        if isinstance(item, str):
+            parts.append(item)
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            for key, inner in reversed(item.items()):
+                stack += [inner, key]
+        elif item is not None:
+            parts.append(json.dumps(item))
+    return "; ".join(parts)
+
+
 class ServerText:
     """Turns what a server wrote into text fit to show, log and store.
 
@@ -103,13 +124,7 @@ class ServerText:
                     raw = json.loads(stripped)
                 except (ValueError, RecursionError):
                     raw = stripped
-        if isinstance(raw, list):
-            text = "; ".join(str(item) for item in raw)
-        elif raw is None:
-            text = ""
-        else:
-            text = str(raw)
-        return self.line(text)
+        return self.line(_plain(raw))
 
     def line(self, text: str) -> str:
         text = _visible(text)
