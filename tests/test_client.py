@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import html
 import json
 import unicodedata
 from collections.abc import Callable
+from pathlib import Path
 from typing import Literal
+from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
@@ -28,6 +32,7 @@ from cttui.api.errors import (
 )
 from cttui.api.models import DateRange, PropertyFilter, Query
 from cttui.api.outcomes import Done, Outcome, Pending
+from tests.hostile_server import HostileServer, Mode, Reply, gzip_bomb, self_signed_certificate
 
 ACCOUNT = "ABC-DEF-1234"
 PASSCODE = "PASS-zq8Xv3-never-shown"
@@ -61,7 +66,7 @@ def replying(status: int, body: object) -> Answer:
     return lambda request: httpx.Response(status, content=content)
 
 
-def fail(error: str, code: int | None = None) -> dict[str, object]:
+def fail(error: object, code: int | None = None) -> dict[str, object]:
     return {"status": "fail", "error": error} | ({} if code is None else {"code": code})
 
 
@@ -168,7 +173,7 @@ def test_credentials_repr_hides_the_passcode() -> None:
 
 
 @pytest.mark.parametrize("kind", BOTH)
-@pytest.mark.parametrize("count", [0, 7138, 2**40])
+@pytest.mark.parametrize("count", [0, 7138, 2**40, 2**53 - 1])
 async def test_success_is_done(kind: Kind, count: int) -> None:
     assert await call(kind, replying(200, {"status": "success", "count": count})) == Done(count)
 
@@ -225,6 +230,12 @@ ERROR_ANSWERS: list[tuple[str, int, object, type[ApiError]]] = [
     ("no-count", 200, {"status": "success"}, InvalidResponseError),
     ("negative-count", 200, {"status": "success", "count": -1}, InvalidResponseError),
     ("bool-count", 200, {"status": "success", "count": True}, InvalidResponseError),
+    ("count-2**53", 200, {"status": "success", "count": 2**53}, InvalidResponseError),
+    ("count-2**63", 200, {"status": "success", "count": 2**63}, InvalidResponseError),
+    ("count-10**30", 200, {"status": "success", "count": 10**30}, InvalidResponseError),
+    ("count-NaN", 200, b'{"status": "success", "count": NaN}', InvalidResponseError),
+    ("redirect-302", 302, b"", InvalidResponseError),
+    ("redirect-with-success-body", 301, {"status": "success", "count": 1}, InvalidResponseError),
     ("text-count", 200, {"status": "success", "count": "12"}, InvalidResponseError),
     ("float-count", 200, {"status": "success", "count": 1.5}, InvalidResponseError),
     ("unknown-status", 200, {"status": "done", "count": 1}, InvalidResponseError),
@@ -232,6 +243,7 @@ ERROR_ANSWERS: list[tuple[str, int, object, type[ApiError]]] = [
     ("404-text", 404, b"Not Found", InvalidResponseError),
     ("deeply-nested-body", 200, b"[" * 100_000, InvalidResponseError),
     ("deeply-nested-error", 200, fail("[" * 100_000, 400), BadRequestError),
+    ("deep-error-value", 200, fail(json.loads("[" * 900 + "]" * 900), 400), BadRequestError),
 ]
 
 
@@ -332,9 +344,25 @@ async def test_network_failures_are_retryable_network_errors(
     assert "in1.api.clevertap.com" in str(error)
 
 
+@pytest.mark.parametrize("kind", BOTH)
+async def test_a_header_http_refuses_fails_at_once_without_quoting_it(kind: Kind) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        raise httpx.LocalProtocolError(f"Illegal header value b'{PASSCODE} '", request=request)
+
+    error = await failure(kind, answer)
+    assert isinstance(error, AuthError)
+    assert not error.retryable
+    assert "passcode" in str(error)
+    assert "Illegal" not in str(error)
+
+
 # --- property: whatever the server says, the outcome is an Outcome or an ApiError ---------------
 
 JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
+# Text as a hostile server writes it: bidi controls, zero-width marks, separators, surrogates.
+NASTY_TEXT = st.text(
+    st.characters(categories=["Cc", "Cf", "Cs", "Co", "Zl", "Zp", "Lu", "Nd"]), max_size=20
+)
 JSON_VALUES = st.recursive(
     JSON_SCALARS,
     lambda children: (
@@ -349,6 +377,7 @@ SHAPED = st.fixed_dictionaries(
         "req_id": st.integers() | st.from_regex(r"\A[0-9]{1,18}\Z") | JSON_VALUES,
         "error": st.sampled_from(["Invalid req_id", "Invalid Credentials"])
         | st.lists(st.text(max_size=20)).map(json.dumps)
+        | NASTY_TEXT
         | JSON_VALUES,
         "code": st.sampled_from([1, 2, 400, 401, 403, 429, 500, 503]) | JSON_VALUES,
     },
@@ -358,6 +387,9 @@ BODIES = st.one_of(
     JSON_VALUES.map(lambda value: json.dumps(value).encode()),
     SHAPED.map(lambda value: json.dumps(value).encode()),
 )
+
+
+HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -376,11 +408,240 @@ async def test_any_answer_is_an_outcome_or_an_api_error(
         outcome = error
     if isinstance(outcome, ApiError):
         assert PASSCODE not in str(outcome)
-        assert not [char for char in str(outcome) if unicodedata.category(char) == "Cc"]
+        assert not [char for char in str(outcome) if unicodedata.category(char) in HIDDEN]
     elif isinstance(outcome, Done):
         assert type(outcome.count) is int
-        assert outcome.count >= 0
+        assert 0 <= outcome.count < 2**53
     else:
         assert isinstance(outcome, Pending)
         assert type(outcome.req_id) is str
         assert outcome.req_id
+
+
+# --- hostile answers over real loopback sockets (tests/hostile_server.py) ----------------------
+
+
+OK = Reply(200, b'{"status": "success", "count": 1}')
+
+
+async def real_failure(
+    replies: list[Reply], *, passcode: str = PASSCODE, tls: Path | None = None, deadline: float = 30
+) -> tuple[ApiError, HostileServer]:
+    """The error of one submit to a hostile server, within a bound well above `deadline`."""
+    certificate = self_signed_certificate(tls) if tls else None
+    with HostileServer(replies, certificate) as server:
+        credentials = Credentials(ACCOUNT, passcode)
+        async with CleverTapClient(credentials, server.base_url, timeout=deadline) as client:
+            with pytest.raises(ApiError) as excinfo:
+                await asyncio.wait_for(client.submit(QUERY), deadline + 15)
+    error = excinfo.value
+    assert not passcode or passcode not in str(error)
+    return error, server
+
+
+@pytest.mark.parametrize("mode", ["slow-headers", "trickle", "silent"])
+async def test_every_request_has_one_deadline_for_all_of_it(mode: Mode) -> None:
+    error, _ = await real_failure([Reply(mode=mode)], deadline=1)
+    assert type(error) is NetworkError
+    assert error.retryable
+    assert "within 1 s" in str(error)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [gzip_bomb(50 * 2**20), Reply(mode="endless"), Reply(200, b"{", content_length=10**12)],
+    ids=["gzip-bomb", "endless", "content-length"],
+)
+async def test_an_answer_over_a_mebibyte_is_refused_at_once(reply: Reply) -> None:
+    error, server = await real_failure([reply])
+    assert type(error) is InvalidResponseError
+    assert not error.retryable
+    assert "1 MiB" in str(error)
+    assert len(server.received) == 1
+
+
+async def test_a_body_that_is_not_the_gzip_it_says_is_invalid_and_not_retried() -> None:
+    error, _ = await real_failure([Reply(200, b"nope", (("Content-Encoding", "gzip"),))])
+    assert type(error) is InvalidResponseError
+    assert not error.retryable
+    assert "gzip" in str(error)
+
+
+async def test_a_gzip_answer_is_read() -> None:
+    with HostileServer([gzip_bomb(1000)]) as server:
+        async with CleverTapClient(Credentials(ACCOUNT, PASSCODE), server.base_url) as client:
+            assert await client.submit(QUERY) == Done(1)
+    assert b"accept-encoding: gzip\r\n" in server.received[0].raw.lower()
+
+
+async def test_an_untrusted_certificate_fails_at_once_and_names_the_cause(tmp_path: Path) -> None:
+    error, server = await real_failure([OK], tls=tmp_path)
+    assert not error.retryable
+    assert "certificate" in str(error)
+    assert "not trusted" in str(error)
+    assert server.received == []
+
+
+@pytest.mark.parametrize(
+    "passcode",
+    [
+        "trailing-Space ",
+        "trailing-Newline\n",
+        "\tleading-Tab",
+        "p\u00e4ss-Umlaut",
+        "ctl\x01-Char",
+        "",
+    ],
+    ids=["trailing-space", "trailing-newline", "leading-tab", "non-ascii", "control", "empty"],
+)
+async def test_a_passcode_http_cannot_carry_fails_at_once_without_showing_it(
+    passcode: str,
+) -> None:
+    error, server = await real_failure([OK], passcode=passcode)
+    assert isinstance(error, AuthError)
+    assert not error.retryable
+    assert "passcode" in str(error)
+    assert str(error).isascii()
+    assert "position" not in str(error)
+    assert not [part for part in ("Qz7", "Kp9", "\u00e4", "\x01") if part in str(error)]
+    assert server.received == []
+
+
+async def test_plain_http_to_loopback_ignores_proxy_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reply = Reply(200, b'{"status":"success","count":5}')
+    with HostileServer([reply]) as proxy, HostileServer([reply]) as server:
+        for variable in ("HTTP_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
+            monkeypatch.setenv(variable, proxy.base_url)
+        async with CleverTapClient(Credentials(ACCOUNT, PASSCODE), server.base_url) as client:
+            assert await client.submit(QUERY) == Done(5)
+    assert proxy.connections == 0
+    assert len(server.received) == 1
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+async def test_a_redirect_is_never_followed_and_says_where_to(status: int) -> None:
+    with HostileServer([Reply(200, b'{"status":"success","count":5}')]) as other:
+        location = f"{other.base_url}/1/counts/profiles.json?passcode={PASSCODE}"
+        error, _ = await real_failure([Reply(status, b"", (("Location", location),))])
+    assert other.connections == 0
+    assert type(error) is InvalidResponseError
+    assert not error.retryable
+    assert f"redirected to {other.base_url}/" in str(error)
+    assert f"set CTTUI_BASE_URL to {other.base_url} " in str(error)
+
+
+# --- what the server wrote, as shown ------------------------------------------------------------
+
+# A passcode HTTP can carry, with the marks that URL, HTML and JSON encode and an inner space.
+ODD = 'odd/Pa+ss=7f"a&9c <x>'
+ECHOES = {
+    "plain": ODD,
+    "lower-case": ODD.lower(),
+    "upper-case": ODD.upper(),
+    "percent-encoded": "".join(f"%{byte:02X}" for byte in ODD.encode()),
+    "url-encoded": quote(ODD, safe=""),
+    "url-encoded-path": quote(ODD),
+    "plus-encoded": quote_plus(ODD),
+    "html-escaped": html.escape(ODD),
+    "json-escaped": json.dumps(ODD)[1:-1],
+    "split-by-zero-width": "\u200b".join(ODD),
+    "split-by-a-line-break": ODD[:5] + "\r\n" + ODD[5:],
+    "space-removed": ODD.replace(" ", ""),
+    "after-invisible-padding": "\u200b" * 20_000 + ODD,
+}
+
+
+# A poll keeps the req_id it asked about when the answer has none that is valid.
+ASKED = ("error", "error-array", "error-nested", "error-object", "count", "status")
+FIELDS = [(kind, field) for kind in BOTH for field in ASKED]
+
+
+@pytest.mark.parametrize("echo", ECHOES.values(), ids=ECHOES.keys())
+@pytest.mark.parametrize(("kind", "field"), [*FIELDS, ("submit", "req_id")])
+async def test_a_passcode_the_server_echoes_is_hidden(kind: Kind, field: str, echo: str) -> None:
+    body = {
+        "error": fail(f"header passcode={echo} refused", 400),
+        "error-array": fail(json.dumps(["first", f"got {echo}"]), 400),
+        "error-nested": fail(json.dumps([["first", {"header": echo}]]), 400),
+        "error-object": fail({"header": [echo]}, 400),
+        "count": {"status": "success", "count": echo},
+        "status": {"status": echo},
+        "req_id": {"status": "partial", "req_id": echo},
+    }[field]
+    transport = httpx.MockTransport(replying(400 if field.startswith("error") else 200, body))
+    async with CleverTapClient(Credentials(ACCOUNT, ODD), BASE_URL, transport=transport) as client:
+        with pytest.raises(ApiError) as excinfo:
+            await (client.submit(QUERY) if kind == "submit" else client.poll(REQ_ID))
+    shown = str(excinfo.value).lower()
+    assert "***" in shown
+    for form in (ODD, ODD.replace(" ", ""), quote(ODD, safe=""), "pa+ss", "pa%2bss"):
+        assert form.lower() not in shown
+
+
+INVISIBLE = [
+    "\u202e",
+    "\u202a",
+    "\u202b",
+    "\u202c",
+    "\u202d",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+    "\u200e",
+    "\u200f",
+    "\u061c",
+    "\u200b",
+    "\u200c",
+    "\u200d",
+    "\u2060",
+    "\ufeff",
+    "\u00ad",
+    "\U000e0001",
+    "\U000e0041",
+    "\ud800",
+    "\ue000",
+    "\u2028",
+    "\u2029",
+    "\x85",
+]
+
+
+@pytest.mark.parametrize("kind", BOTH)
+@pytest.mark.parametrize("char", INVISIBLE, ids=[f"U+{ord(char):04X}" for char in INVISIBLE])
+async def test_bidi_and_invisible_characters_never_reach_the_terminal(
+    kind: Kind, char: str
+) -> None:
+    body = json.dumps({"status": "fail", "error": f"bad{char}event{char}", "code": 400})
+    error = await failure(kind, replying(400, body.encode()))
+    assert "bad" in str(error)
+    assert char not in str(error)
+    assert not [
+        mark for mark in str(error) if unicodedata.category(mark)[0] in "CZ" and mark != " "
+    ]
+
+
+async def test_ssl_cert_file_trusts_the_certificate_the_error_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    certificate = self_signed_certificate(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    with HostileServer([OK], certificate) as server:
+        async with CleverTapClient(Credentials(ACCOUNT, PASSCODE), server.base_url) as client:
+            assert await client.submit(QUERY) == Done(1)
+
+
+@pytest.mark.parametrize(
+    "proxy", ["socks5://127.0.0.1:1080", "ftp://user:secret@proxy:21", "http://proxy::bad"]
+)
+def test_a_proxy_that_cannot_be_used_is_a_usage_error_that_hides_its_url(
+    proxy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", proxy)
+    with pytest.raises(UsageError) as excinfo:
+        CleverTapClient(Credentials(ACCOUNT, PASSCODE), BASE_URL)
+    assert "HTTPS_PROXY" in str(excinfo.value)
+    assert proxy not in str(excinfo.value)
+    assert "secret" not in str(excinfo.value)

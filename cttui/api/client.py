@@ -1,9 +1,16 @@
-"""Async client for the Get Profile Count API on one `httpx.AsyncClient` per account."""
+"""Async client for the Get Profile Count API on one `httpx.AsyncClient` per account.
+
+Each request has one deadline for all of it, the body included, and its answer is read up to
+`MAX_ANSWER_BYTES` once decoded: a server that trickles, never ends or inflates cannot hold
+cttui. Failures that a retry cannot mend (an untrusted certificate, a passcode HTTP cannot
+carry, a body that does not decode) raise errors that are not `retryable`.
+"""
 
 from __future__ import annotations
 
-import json
-import re
+import asyncio
+import ssl
+import zlib
 from dataclasses import dataclass, field
 from types import TracebackType
 from urllib.parse import urlsplit
@@ -11,21 +18,24 @@ from urllib.parse import urlsplit
 import httpx
 
 from cttui import __version__
+from cttui.api.answers import Answer, ServerText, interpret
 from cttui.api.errors import (
-    AuthError,
-    BadRequestError,
+    ApiError,
     InvalidResponseError,
     NetworkError,
-    RateLimitedError,
-    ServerError,
-    UnknownRequestError,
+    TlsError,
+    UnsendableCredentialsError,
+    UsageError,
 )
 from cttui.api.models import Query
-from cttui.api.outcomes import Done, Outcome, Pending
+from cttui.api.outcomes import Outcome
 from cttui.api.regions import COUNT_PATH, check_base_url
 
 USER_AGENT = f"cttui/{__version__}"
 DEFAULT_TIMEOUT = 30.0
+# An answer is a few dozen bytes; a megabyte is a broken or hostile server.
+MAX_ANSWER_BYTES = 2**20
+_MIB = MAX_ANSWER_BYTES // 2**20
 
 
 @dataclass(frozen=True)
@@ -34,141 +44,94 @@ class Credentials:
     passcode: str = field(repr=False)
 
 
-# What a server may put in `error` is shown to a person: keep it one printable line of sane length.
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
-_MAX_ERROR_CHARS = 300
-
-
-def error_text(raw: object) -> str:
-    """CleverTap's `error`, which is sometimes a JSON array serialised inside a string."""
-    if isinstance(raw, str):
-        stripped = raw.strip()
-        if stripped.startswith("["):
-            try:
-                raw = json.loads(stripped)
-            except (ValueError, RecursionError):
-                raw = stripped
-    if isinstance(raw, list):
-        text = "; ".join(str(item) for item in raw)
-    elif raw is None:
-        text = ""
-    else:
-        text = str(raw)
-    text = _UNPRINTABLE.sub(" ", text).strip()
-    if len(text) > _MAX_ERROR_CHARS:
-        text = text[: _MAX_ERROR_CHARS - 1] + "…"
-    return text
-
-
-def _req_id(raw: object) -> str | None:
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int) and raw >= 0:
-        return str(raw)
-    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
-        return raw.strip()
+def _flaw(value: str) -> str | None:
+    """Why an HTTP header cannot carry `value` as it is, without quoting any of it."""
+    if not value:
+        return "is empty"
+    if value != value.strip():
+        return "starts or ends with a space or line break"
+    if not value.isascii():
+        return "holds a non-ASCII character"
+    if not value.isprintable():
+        return "holds a control character"
     return None
 
 
-def _auth_error(http_status: int, detail: str, *, forbidden: bool) -> AuthError:
-    said = f" ({detail})" if detail else ""
-    if forbidden:
-        return AuthError(
-            f"CleverTap refused access{said}: this passcode is not allowed to read counts; "
-            "check its permissions in the dashboard",
-            http_status,
+def _unsendable(credentials: Credentials) -> UnsendableCredentialsError | None:
+    """Nothing is sent with a passcode or account ID that HTTP would refuse or alter."""
+    passcode, account = _flaw(credentials.passcode), _flaw(credentials.account_id)
+    if passcode is not None:
+        return UnsendableCredentialsError(
+            f"the passcode {passcode}, which HTTP cannot send, so nothing was sent: set it again "
+            "exactly as the dashboard shows it ('cttui credentials set', or CLEVERTAP_PASSCODE)"
         )
-    return AuthError(
-        f"CleverTap rejected the credentials{said}: check the passcode and account ID, and that "
-        "the region matches your dashboard URL (a wrong region answers the same way)",
-        http_status,
-    )
-
-
-def interpret(response: httpx.Response, req_id: str | None = None) -> Outcome:
-    """The outcome of one answer, or the ApiError it stands for.
-
-    `status` in the body decides, whatever the HTTP code: CleverTap answers many failures with
-    HTTP 200 and `"status": "fail"`. `req_id` is set when the answer is to a poll.
-    """
-    http_status = response.status_code
-    try:
-        data: object = json.loads(response.content) if response.content.strip() else None
-    except (ValueError, RecursionError):
-        data = None
-    if not isinstance(data, dict):
-        return _from_http_status(http_status, empty=not response.content.strip())
-
-    status = data.get("status")
-    if status == "success" and http_status < 400:
-        count = data.get("count")
-        if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
-            return Done(count)
-        raise InvalidResponseError(
-            f"the server answered success without a valid count (got {count!r})", http_status
+    if account is not None:
+        return UnsendableCredentialsError(
+            f"the account ID {account}, which HTTP cannot send, so nothing was sent: set it "
+            "again as the dashboard URL shows it"
         )
-    if status == "partial" and http_status < 400:
-        pending = _req_id(data.get("req_id")) or req_id
-        if pending is None:
+    return None
+
+
+class _Decoder:
+    """The body as sent, or inflated from gzip / deflate, never past `MAX_ANSWER_BYTES`."""
+
+    def __init__(self, encoding: str, text: ServerText) -> None:
+        self.encoding = encoding
+        self._inflate = None
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            # 47: a zlib or a gzip header, whichever comes.
+            self._inflate = zlib.decompressobj(47)
+        elif encoding not in ("", "identity"):
             raise InvalidResponseError(
-                "the server answered partial without a req_id to poll", http_status
+                f"the server sent a body encoded as {text.value(encoding)}, which cttui does "
+                "not read; is the base URL a CleverTap API host?"
             )
-        return Pending(pending)
-    if status not in ("fail", "success", "partial") and http_status < 400:
-        raise InvalidResponseError(
-            f"the server's answer has no known status (got {status!r})", http_status
+        self._size = 0
+        self._fed = False
+        self.chunks: list[bytes] = []
+
+    def feed(self, data: bytes) -> None:
+        room = MAX_ANSWER_BYTES - self._size + 1
+        self._fed = self._fed or bool(data)
+        if self._inflate is not None:
+            try:
+                data = self._inflate.decompress(data, room)
+            except zlib.error:
+                raise self._broken() from None
+        self._size += len(data)
+        if self._size > MAX_ANSWER_BYTES:
+            raise _too_large()
+        self.chunks.append(data)
+
+    def finish(self) -> bytes:
+        # An empty body is empty whatever its encoding; one cut short is not an answer.
+        if self._inflate is not None and self._fed and not self._inflate.eof:
+            raise self._broken()
+        return b"".join(self.chunks)
+
+    def _broken(self) -> InvalidResponseError:
+        return InvalidResponseError(
+            f"the server's body says it is {self.encoding} but does not decode as {self.encoding}"
+            " (corrupt or cut short); is the base URL a CleverTap API host?"
         )
 
-    detail = error_text(data.get("error"))
-    code = data.get("code")
-    if code == 2:
-        # CleverTap's "still in progress": the same call later will do.
-        if req_id is not None:
-            return Pending(req_id)
-        raise ServerError("CleverTap is still busy with this query; try again", http_status)
-    if http_status in (401, 403) or code in (401, 403) or "invalid credentials" in detail.lower():
-        raise _auth_error(http_status, detail, forbidden=403 in (http_status, code))
-    if http_status == 429 or code in (1, 429):
-        raise RateLimitedError(
-            f"CleverTap is throttling this account ({detail or 'too many requests'})",
-            http_status,
-        )
-    if http_status >= 500 or (isinstance(code, int) and code >= 500):
-        raise ServerError(
-            f"CleverTap's server failed (HTTP {http_status}{': ' + detail if detail else ''}); "
-            "it usually recovers, try again",
-            http_status,
-        )
-    lowered = detail.lower()
-    if req_id is not None and ("req_id" in lowered or "request id" in lowered):
-        raise UnknownRequestError(
-            f"the server no longer knows request {req_id} ({detail}); send the query again",
-            http_status,
-        )
-    raise BadRequestError(
-        f"CleverTap refused the query: {detail or f'HTTP {http_status} with no reason given'}",
-        http_status,
+
+def _too_large() -> InvalidResponseError:
+    return InvalidResponseError(
+        f"the server's answer is larger than {_MIB} MiB, far more than a count; "
+        "is the base URL a CleverTap API host?"
     )
 
 
-def _from_http_status(http_status: int, *, empty: bool) -> Outcome:
-    """For answers whose body is not a JSON object: the HTTP code is all there is."""
-    if http_status in (401, 403):
-        raise _auth_error(http_status, "", forbidden=http_status == 403)
-    if http_status == 429:
-        raise RateLimitedError("CleverTap is throttling this account (HTTP 429)", http_status)
-    if http_status >= 500:
-        raise ServerError(
-            f"CleverTap's server failed (HTTP {http_status}); it usually recovers, try again",
-            http_status,
-        )
-    if http_status == 400:
-        raise BadRequestError("CleverTap refused the query: HTTP 400 with no reason given", 400)
-    what = "an empty answer" if empty else "an answer that is not a JSON object"
-    raise InvalidResponseError(
-        f"the server sent {what} (HTTP {http_status}); is the base URL a CleverTap API host?",
-        http_status,
-    )
+def _ssl_error(error: BaseException) -> ssl.SSLError | None:
+    """The TLS failure behind an httpx error, if one is."""
+    seen: BaseException | None = error
+    for _ in range(10):  # a chain is short; this one bound keeps a cycle from holding us
+        if seen is None or isinstance(seen, ssl.SSLError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 class CleverTapClient:
@@ -189,30 +152,45 @@ class CleverTapClient:
         self.account_id = credentials.account_id
         self._host = urlsplit(self.base_url).netloc
         self._timeout = timeout
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            headers={
-                "X-CleverTap-Account-Id": credentials.account_id,
-                "X-CleverTap-Passcode": credentials.passcode,
-                "User-Agent": USER_AGENT,
-            },
-            timeout=timeout,
-            transport=transport,
-            follow_redirects=False,
-        )
+        self._text = ServerText([credentials.passcode])
+        self._refusal = _unsendable(credentials)
+        headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"}
+        if self._refusal is None:
+            headers["X-CleverTap-Account-Id"] = credentials.account_id
+            headers["X-CleverTap-Passcode"] = credentials.passcode
+        try:
+            self._http = httpx.AsyncClient(
+                base_url=self.base_url,
+                headers=headers,
+                timeout=timeout,
+                transport=transport,
+                follow_redirects=False,
+                # Plain http (loopback only) never goes through a proxy, which would read the
+                # passcode; https may (HTTPS_PROXY, ALL_PROXY, NO_PROXY), as a tunnel that
+                # carries TLS through.
+                trust_env=urlsplit(self.base_url).scheme == "https",
+            )
+        except (ImportError, ValueError, httpx.InvalidURL) as error:
+            # Not the variable's value in the message: a proxy URL may hold a password.
+            why = "a SOCKS proxy needs httpx[socks]" if isinstance(error, ImportError) else ""
+            raise UsageError(
+                f"the proxy that HTTPS_PROXY or ALL_PROXY names cannot be used"
+                f"{f' ({why})' if why else ''}: give an http:// or https:// proxy URL, or unset "
+                "the variable"
+            ) from None
 
     async def submit(self, query: Query) -> Outcome:
         """POST the query: its count, or the `req_id` to poll. Validates before sending."""
         body = query.to_json().encode()
-        response = await self._send(
+        answer = await self._send(
             "POST", COUNT_PATH, content=body, headers={"Content-Type": "application/json"}
         )
-        return interpret(response)
+        return interpret(answer, self._text)
 
     async def poll(self, req_id: str) -> Outcome:
         """GET the state of a pending query, on the same host, with no Content-Type."""
-        response = await self._send("GET", COUNT_PATH, params={"req_id": req_id})
-        return interpret(response, req_id=req_id)
+        answer = await self._send("GET", COUNT_PATH, params={"req_id": req_id})
+        return interpret(answer, self._text, req_id=req_id)
 
     async def _send(
         self,
@@ -222,25 +200,74 @@ class CleverTapClient:
         content: bytes | None = None,
         headers: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
-    ) -> httpx.Response:
+    ) -> Answer:
+        if self._refusal is not None:
+            raise self._refusal
+        request = self._http.build_request(
+            method, path, content=content, headers=headers, params=params
+        )
         try:
-            return await self._http.request(
-                method, path, content=content, headers=headers, params=params
-            )
-        except httpx.TimeoutException:
+            async with asyncio.timeout(self._timeout):
+                return await self._exchange(request)
+        except (TimeoutError, httpx.TimeoutException):
             raise NetworkError(
-                f"no answer from {self._host} within {self._timeout:g} s; "
+                f"no full answer from {self._host} within {self._timeout:g} s; "
                 "check the network and try again"
             ) from None
-        except httpx.ConnectError as error:
-            raise NetworkError(
-                f"cannot connect to {self._host} ({error or 'connection failed'}); "
-                "check the network and the region"
+        except httpx.LocalProtocolError:
+            # What we send is a query and fixed headers: only the credentials can be at fault.
+            raise UnsendableCredentialsError(
+                "the request could not be sent: HTTP refused a header; check the passcode and "
+                "account ID for spaces, line breaks or other characters that do not belong"
             ) from None
         except httpx.HTTPError as error:
-            raise NetworkError(
-                f"the connection to {self._host} failed ({type(error).__name__}); try again"
-            ) from None
+            raise self._transport_error(error) from None
+
+    async def _exchange(self, request: httpx.Request) -> Answer:
+        response = await self._http.send(request, stream=True)
+        try:
+            encoding = response.headers.get("content-encoding", "").strip().lower()
+            length = response.headers.get("content-length", "").strip()
+            if response.is_stream_consumed:
+                # Made in memory (by a mock transport): already read, and decoded.
+                decoder = _Decoder("", self._text)
+                decoder.feed(response.content)
+            else:
+                decoder = _Decoder(encoding, self._text)
+                if not encoding and length.isdigit() and int(length) > MAX_ANSWER_BYTES:
+                    raise _too_large()
+                async for chunk in response.aiter_raw():
+                    decoder.feed(chunk)
+            body = decoder.finish()
+        except ApiError as error:
+            error.http_status = response.status_code
+            raise
+        finally:
+            await response.aclose()
+        return Answer(response.status_code, response.headers, body)
+
+    def _transport_error(self, error: httpx.HTTPError) -> ApiError:
+        tls = _ssl_error(error)
+        if isinstance(tls, ssl.SSLCertVerificationError):
+            reason = self._text.line(tls.verify_message or "certificate verify failed")
+            return TlsError(
+                f"the TLS certificate of {self._host} is not trusted ({reason}); check "
+                "CTTUI_BASE_URL, or give the CA that signed it with SSL_CERT_FILE"
+            )
+        if tls is not None and not isinstance(tls, ssl.SSLEOFError | ssl.SSLZeroReturnError):
+            reason = self._text.line(tls.reason or type(tls).__name__)
+            return TlsError(
+                f"TLS with {self._host} failed ({reason}); check that CTTUI_BASE_URL names an "
+                "https server"
+            )
+        if isinstance(error, httpx.ConnectError):
+            reason = self._text.line(str(error)) or "connection failed"
+            return NetworkError(
+                f"cannot connect to {self._host} ({reason}); check the network and the region"
+            )
+        return NetworkError(
+            f"the connection to {self._host} failed ({type(error).__name__}); try again"
+        )
 
     async def aclose(self) -> None:
         await self._http.aclose()

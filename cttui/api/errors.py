@@ -1,7 +1,8 @@
 """One exception tree for everything that can go wrong between a query and its count.
 
 Every error carries a message a person can act on. None of them ever holds the passcode: they are
-built from what the server said and from the request's shape, never from its headers.
+built from the request's shape, never from its headers, and from what the server said once
+`answers.ServerText` has made it one clean line with any echo of the passcode hidden.
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ class AuthError(ApiError):
     """Wrong account ID, passcode or region: CleverTap answers all three the same way."""
 
 
+class UnsendableCredentialsError(AuthError):
+    """A passcode or account ID that an HTTP header cannot carry: nothing was sent, and sending
+    again will not help. The message never quotes the value."""
+
+
 class RateLimitedError(ApiError):
     """More requests in flight than the account allows."""
 
@@ -63,12 +69,17 @@ class NetworkError(ApiError):
     retryable = True
 
 
+class TlsError(ApiError):
+    """The server's certificate is not trusted, or TLS with it failed: a retry meets the same."""
+
+
 class BadRequestError(ApiError):
     """The server refused the query; the message is the server's own."""
 
 
 class InvalidResponseError(ApiError):
-    """An answer that is not what the API documents: empty, not JSON, or the wrong shape."""
+    """An answer that is not what the API documents: empty, not JSON, the wrong shape, too large,
+    badly compressed, an implausible count, or a redirect (never followed)."""
 
 
 class UnknownRequestError(ApiError):
