@@ -313,9 +313,4 @@ async def test_a_whole_session_leaves_the_passcode_nowhere(
     leaks = scan_home(isolated_home) + scan_texts(
         {f"echo {i}": run.out + run.err for i, run in enumerate(echoed)}
     )
-    if leaks:
-        pytest.xfail(
-            "defect outside the credentials work: the client shows and journals a server's "
-            f"error text that echoes the passcode, unredacted ({leaks})"
-        )
     assert leaks == []
