@@ -710,6 +710,20 @@ def _journal_writer(args: argparse.Namespace) -> JournalWriter:
     return JournalWriter(journal_file(demo=args.demo), on_error=lambda m: _say(f"warning: {m}"))
 
 
+def _job_manager(args: argparse.Namespace, interval: float, writer: JournalWriter) -> JobManager:
+    from cttui.jobs import JobManager
+    from cttui.store.paths import journal_file
+    from cttui.store.slots import slots_dir
+
+    # Slots beside the journal: every cttui on the machine shares an account's requests in flight.
+    return JobManager(
+        poll_interval=interval,
+        recorder=writer,
+        slots=slots_dir(journal_file(demo=args.demo)),
+        on_warning=lambda m: _say(f"warning: {m}"),
+    )
+
+
 async def _wait_for_job(
     args: argparse.Namespace,
     connection: Connection,
@@ -730,13 +744,13 @@ async def _wait_for_job(
     import copy
 
     from cttui.api.client import CleverTapClient
-    from cttui.jobs import JobManager, JobState, Origin
+    from cttui.jobs import JobState, Origin
 
     account, base_url = connection.credentials.account_id, connection.base_url
     writer = _journal_writer(args)
     try:
         async with CleverTapClient(connection.credentials, base_url) as client:
-            manager = JobManager(poll_interval=interval, recorder=writer)
+            manager = _job_manager(args, interval, writer)
             # The demo's emulator moves to a new port each start; its own journal knows no other.
             records, ours = await writer.load(
                 lambda origin: (
@@ -1054,7 +1068,7 @@ async def _run_favorites_in(
     import asyncio
 
     from cttui.api.client import CleverTapClient
-    from cttui.jobs import JobManager, JobState, Origin
+    from cttui.jobs import JobState, Origin
     from cttui.store.credentials import DEMO_PROFILE
 
     emulator = stack.enter_context(_demo_emulator()) if args.demo else None
@@ -1077,7 +1091,7 @@ async def _run_favorites_in(
             await client.aclose()
 
     stack.push_async_callback(close_clients)
-    manager = JobManager(poll_interval=interval, recorder=writer)
+    manager = _job_manager(args, interval, writer)
     stack.push_async_callback(manager.close)
     by_job: dict[int, _Planned] = {}
     progress = sys.stderr.isatty()
@@ -1349,7 +1363,7 @@ async def _resume_in(stack: AsyncExitStack, args: argparse.Namespace) -> int:
     import asyncio
 
     from cttui.api.errors import CttuiError, UsageError
-    from cttui.jobs import JobManager, JobState
+    from cttui.jobs import JobState
     from cttui.report import detail_text
 
     resubmit: int | None = getattr(args, "job_id", None)
@@ -1361,7 +1375,7 @@ async def _resume_in(stack: AsyncExitStack, args: argparse.Namespace) -> int:
         raise UsageError(writer.error)
     # No 30 s check here: the manager keeps every job on a CleverTap host 30 s apart.
     interval = _poll_interval(args.poll_interval, os.environ, "", args.demo)
-    manager = JobManager(poll_interval=interval, recorder=writer)
+    manager = _job_manager(args, interval, writer)
     runnable = manager.adopt(records, ours)
     if resubmit is not None:
         runnable = [_resubmittable(_find_job(args, manager.jobs))]
