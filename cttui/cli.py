@@ -196,10 +196,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="fraction of requests answering an injected 5xx",
     )
     emulator.add_argument(
+        "--throttle-rate",
+        type=_bounded(float, 0, 1),
+        default=0.0,
+        help="fraction of requests answering an injected 429",
+    )
+    emulator.add_argument(
+        "--reset-rate",
+        type=_bounded(float, 0, 1),
+        default=0.0,
+        help="fraction of requests whose connection is reset, unanswered",
+    )
+    emulator.add_argument(
+        "--forget-rate",
+        type=_bounded(float, 0, 1),
+        default=0.0,
+        help="fraction of polls after which the req_id is forgotten",
+    )
+    emulator.add_argument(
+        "--fault-seed",
+        type=_bounded(int, 0, 2**31),
+        help="seed of the injected faults (default: --seed)",
+    )
+    emulator.add_argument(
         "--latency",
         type=_bounded(float, 0, 3600),
         default=0.0,
         help="seconds every request waits before answering",
+    )
+    emulator.add_argument(
+        "--latency-jitter",
+        type=_bounded(float, 0, 3600),
+        default=0.0,
+        help="up to this many seconds more, at random",
     )
     emulator.add_argument(
         "--max-concurrent",
@@ -1698,6 +1727,10 @@ def _emulator(args: argparse.Namespace) -> int:
     from cttui.emulator import EmulatorConfig, EmulatorError, serve
     from cttui.store.paths import emulator_cache_dir
 
+    if args.fail_rate + args.throttle_rate + args.reset_rate > 1:
+        raise UsageError(
+            "--fail-rate, --throttle-rate and --reset-rate add up to more than 1; lower one"
+        )
     config = EmulatorConfig(
         host=args.host,
         port=args.port,
@@ -1707,7 +1740,12 @@ def _emulator(args: argparse.Namespace) -> int:
         profiles=args.profiles,
         events=args.events,
         fail_rate=args.fail_rate,
+        throttle_rate=args.throttle_rate,
+        reset_rate=args.reset_rate,
+        forget_rate=args.forget_rate,
+        fault_seed=args.fault_seed,
         latency=args.latency,
+        latency_jitter=args.latency_jitter,
         max_concurrent=args.max_concurrent,
         partial_after_days=args.partial_after_days,
         compute_seconds=args.compute_seconds,

@@ -7,14 +7,19 @@ import os
 import re
 import selectors
 import subprocess
+import sys
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from tests.conftest import CTTUI, DEFAULTS
+from cttui.emulator import EmulatorConfig
 
+# Not from conftest: the soak script runs this outside pytest.
+CTTUI = str(Path(sys.executable).parent / "cttui")
+DEFAULTS = EmulatorConfig()
 _LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)\n")
 
 
@@ -32,7 +37,9 @@ class ServedEmulator:
         }
 
     def get(self, path: str) -> Any:
-        with urllib.request.urlopen(self.base_url + path, timeout=30) as answer:
+        # No proxy: the emulator is on loopback whatever the environment says.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(self.base_url + path, timeout=30) as answer:
             return json.load(answer)
 
     def stats(self) -> dict[str, Any]:
@@ -45,14 +52,16 @@ class ServedEmulator:
 
 
 @contextmanager
-def served_emulator(*options: str, limit: float = 60.0) -> Iterator[ServedEmulator]:
+def served_emulator(
+    *options: str, env: dict[str, str] | None = None, limit: float = 60.0
+) -> Iterator[ServedEmulator]:
     """Run `cttui emulator --port 0 OPTIONS` (a small store) until the block ends."""
     process = subprocess.Popen(
         [CTTUI, "emulator", "--port", "0", "--profiles", "2000", "--events", "60000", *options],
         stdout=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
         text=True,
-        env=dict(os.environ),
+        env=dict(os.environ) if env is None else env,
     )
     try:
         assert process.stdout is not None
