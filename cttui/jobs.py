@@ -10,6 +10,7 @@ so that tests run on a fake clock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -38,6 +39,8 @@ CLEVERTAP_MIN_SPACING = 30.0
 # for long, long enough not to spin.
 SLOT_PAUSE_MIN = 0.005
 SLOT_PAUSE_MAX = 0.1
+# Seconds a closing manager waits for requests in flight to answer before it cancels them.
+DRAIN_LIMIT = 10.0
 
 
 class Clock(Protocol):
@@ -140,6 +143,9 @@ class Gate:
     non-blocking lock never stalls the event loop, and a cancelled wait leaves nothing behind.
     Slot files that cannot be used leave the limit to this process alone, said once through
     `on_warning`.
+
+    A request abandoned mid-way still counts at the server until it answers, so a closing
+    process lets those in flight finish (`shut`, then `drained`) before its slots go free.
     """
 
     def __init__(
@@ -153,8 +159,16 @@ class Gate:
         self._on_warning = on_warning
         # Descriptors of the slot files this process holds: any one of them frees a slot.
         self._held: list[int] = []
+        self._shut = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
         self.in_flight = 0
         self.max_in_flight = 0
+
+    @property
+    def shared(self) -> bool:
+        """Whether the limit is kept with other processes (through the slot files)."""
+        return self._slots is not None
 
     async def __aenter__(self) -> None:
         await self._semaphore.acquire()
@@ -165,16 +179,31 @@ class Gate:
             raise
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        self._idle.clear()
 
     async def __aexit__(self, *_: object) -> None:
         self.in_flight -= 1
         if self._held:
             SlotFiles.give_back(self._held.pop())
+        if not self.in_flight:
+            self._idle.set()
         self._semaphore.release()
+
+    def shut(self) -> None:
+        """Let no new request through, for a manager that is closing."""
+        self._shut.set()
+
+    async def drained(self, limit: float) -> None:
+        """Wait, at most `limit` seconds, until no request is in flight."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), limit)
 
     async def _take_slot(self) -> None:
         pause = SLOT_PAUSE_MIN
         while self._slots is not None:
+            if self._shut.is_set():
+                # Closing: nothing new leaves; the caller is about to be cancelled.
+                await asyncio.get_running_loop().create_future()
             try:
                 fd = self._slots.try_take()
             except SlotsUnavailableError as error:
@@ -373,7 +402,14 @@ class JobManager:
         return finished
 
     async def close(self) -> None:
-        """Stop every task without recording anything: pending jobs stay pending on disk."""
+        """Stop every task without recording anything: pending jobs stay pending on disk.
+
+        Requests in flight on slots shared with other processes are let answer first (for at
+        most DRAIN_LIMIT s): until then the server counts them, whatever this process does."""
+        shared = [gate for gate in self._gates.values() if gate.shared]
+        for gate in shared:
+            gate.shut()
+        await asyncio.gather(*(gate.drained(DRAIN_LIMIT) for gate in shared))
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()

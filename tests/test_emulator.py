@@ -746,6 +746,7 @@ def test_introspection_endpoints(emulator: Emulator) -> None:
     stats = call(emulator.base_url, "GET", "/_emulator/stats", headers={})
     assert stats.body == {
         "requests": 1,
+        "in_flight": 0,
         "max_in_flight": 1,
         "max_offered": 1,
         "refused": 0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import signal
 import stat
@@ -14,13 +15,14 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
-from cttui.api.models import DateRange
+from cttui.api.client import CleverTapClient, Credentials
+from cttui.api.models import DateRange, Query
 from cttui.emulator import Emulator
-from cttui.jobs import Gate
+from cttui.jobs import Gate, JobManager, Origin
 from cttui.store.favorites import Favorite, FavoritesStore
 from cttui.store.paths import favorites_file
 from cttui.store.slots import SlotFiles
-from tests.conftest import CTTUI, run_cttui
+from tests.conftest import CTTUI, DEFAULTS, run_cttui
 from tests.emulator_process import served_emulator
 
 TODAY = date.today()
@@ -215,3 +217,21 @@ def test_cttui_count_with_unusable_slot_files_warns_once_and_counts(
     warning = f"cttui: warning: cannot lock a file in {state / 'slots'} (not a folder); "
     assert [line for line in result.err.splitlines() if line.startswith(warning)]
     assert len(result.err.splitlines()) == 1, result.err
+
+
+async def test_closing_lets_a_request_in_flight_finish_before_its_slot_is_free(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """A request given up mid-way still counts at the server until it answers: a process that
+    freed its slot then (or exited) would let the next process put a 4th in flight."""
+    config = dataclasses.replace(emulator.config, port=0, latency=0.5)
+    with Emulator(config) as slow:
+        credentials = Credentials(DEFAULTS.account_id, DEFAULTS.passcode)
+        async with CleverTapClient(credentials, slow.base_url) as client:
+            manager = JobManager(poll_interval=0.1, slots=tmp_path / "slots")
+            origin = Origin(client.account_id, client.base_url, "work")
+            query = Query("Charged", DateRange(TODAY - timedelta(days=3), TODAY))
+            manager.start(await manager.add(origin, client, query))
+            await asyncio.wait_for(_until(lambda: slow.stats()["in_flight"] == 1), 20)
+            await manager.close()
+            assert slow.stats()["in_flight"] == 0

@@ -140,6 +140,7 @@ class _State:
         with self._lock:
             return {
                 "requests": len(self._log),
+                "in_flight": sum(self._in_flight.values()),
                 "max_in_flight": self._max_in_flight,
                 "max_offered": max(self._max_offered, self._max_in_flight),
                 "refused": self._refused,
@@ -627,8 +628,9 @@ class Emulator:
         return 0 if self._state is None else self._state.max_in_flight
 
     def stats(self) -> dict[str, object]:
-        """What ``GET /_emulator/stats`` answers: requests, max_in_flight, max_offered (refused
-        ones included), refused (429 above max_concurrent), and injected faults by kind."""
+        """What ``GET /_emulator/stats`` answers: requests, in_flight (now), max_in_flight,
+        max_offered (refused ones included), refused (429 above max_concurrent), and injected
+        faults by kind."""
         return {} if self._state is None else self._state.stats()
 
     def reset_log(self) -> None:
