@@ -546,7 +546,12 @@ class JobManager:
                     await self._attempt(job, kind, started, _answer(outcome))
                     return outcome
             job.retries += 1
-            await self._changed(job)
+            if kind == "submit":
+                # The POST was answered, so none is in flight: a process that closes during the
+                # pause leaves the job to be sent again, not cut off mid-POST (interrupted).
+                await self._set(job, JobState.QUEUED)
+            else:
+                await self._changed(job)
             await self.clock.sleep(self.retry.delay(retry, self._rng))
             retry += 1
 
