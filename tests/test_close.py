@@ -6,7 +6,8 @@ import httpx
 
 from cttui.api.client import CleverTapClient, Credentials
 from cttui.api.models import DateRange, Query
-from cttui.jobs import Attempt, JobManager, JobRecord, JobState, Origin
+from cttui.jobs import Attempt, JobManager, JobState, Origin
+from cttui.store.journal import JobRecord
 from tests.fakeclock import FakeClock
 
 QUERY = Query("Charged", DateRange.parse("2026-01-01", "2026-03-31"))
