@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install test lint demo bench screenshots clean
+.PHONY: install test lint demo bench screenshots soak clean
 
 install: $(STAMP)
 
@@ -33,6 +33,11 @@ bench: $(STAMP)
 # in-memory keyring, a seeded emulator).
 screenshots: $(STAMP)
 	$(BIN)/python screenshots/render.py
+
+# 300 jobs through real cttui processes, several at once on one account, against an emulator
+# injecting 5xx, 429, resets, latency and forgotten req_ids; prints the figures, fails on a breach.
+soak: $(STAMP)
+	$(BIN)/python -m tests.soak --jobs 300
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,10 +28,12 @@ from cttui.api.models import DateRange
 from cttui.store.favorites import Favorite, FavoritesStore
 from tests.emulator_process import CTTUI, ServedEmulator, served_emulator
 from tests.home import home_variables
+from tests.tmux import Terminal
 
 EVENTS = ("Charged", "App Launched", "Product Viewed", "Added To Cart", "Notification Clicked")
-# One favourite run, one `count --no-wait`, one `run --no-wait`: jobs per process of each kind.
+# Jobs per `cttui run`; and the share of the jobs the app runs (from its favourites screen).
 FAVORITES_PER_RUN = 8
+APP_SHARE = 5
 FAULTS = (
     "--fail-rate", "0.2",
     "--throttle-rate", "0.1",
@@ -86,6 +90,7 @@ def _key(body: object) -> str:
 @dataclass
 class Report:
     jobs: int = 0
+    app_jobs: int = 0
     done: int = 0
     failed: int = 0
     lost: int = 0
@@ -96,6 +101,9 @@ class Report:
     requests: int = 0
     injected: dict[str, int] = field(default_factory=dict)
     wrong_counts: list[str] = field(default_factory=list)
+    second_post_bodies: list[str] = field(default_factory=list)
+    lost_jobs: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
     failed_without_error: list[str] = field(default_factory=list)
     bad_exits: list[str] = field(default_factory=list)
 
@@ -106,6 +114,7 @@ class Report:
             or self.max_in_flight > 3
             or self.refused
             or self.second_posts
+            or self.second_post_bodies
             or self.wrong_counts
             or self.failed_without_error
             or self.bad_exits
@@ -114,7 +123,8 @@ class Report:
     def summary(self) -> str:
         faults = ", ".join(f"{kind} {number}" for kind, number in self.injected.items())
         lines = [
-            f"jobs {self.jobs}: done {self.done}, failed {self.failed}, lost {self.lost}",
+            f"jobs {self.jobs} ({self.app_jobs} in the app): done {self.done}, "
+            f"failed {self.failed}, lost {self.lost}",
             f"max in flight {self.max_in_flight} (the server's count; refused over the limit: "
             f"{self.refused})",
             f"second POSTs {self.second_posts}; re-POSTs of a forgotten req_id "
@@ -122,6 +132,9 @@ class Report:
             f"requests {self.requests} (injected: {faults})",
         ]
         lines += [f"wrong count: {line}" for line in self.wrong_counts]
+        lines += [f"second POST: {line}" for line in self.second_post_bodies]
+        lines += [f"lost: {line}" for line in self.lost_jobs]
+        lines += [f"failed: {line}" for line in self.failures]
         lines += [f"failed without an error: {line}" for line in self.failed_without_error]
         lines += [f"bad exit: {line}" for line in self.bad_exits]
         return "\n".join(lines)
@@ -180,18 +193,27 @@ def _journal(env: dict[str, str]) -> list[dict[str, Any]]:
     return jobs
 
 
-def soak(home: Path, jobs: int, parallel: int = 4, seed: int = 1) -> Report:
-    """Run `jobs` jobs through cttui processes, `parallel` at once; the figures."""
+def soak(home: Path, jobs: int, parallel: int = 4, seed: int = 1, app: bool = True) -> Report:
+    """Run `jobs` jobs through cttui processes, `parallel` at once, and (with `app` and tmux)
+    some in the app beside them; the figures."""
     today = date.today()
     chosen = plans(jobs, today)
+    tmux = shutil.which("tmux") if app else None
+    # The app's favourites come first in the file, where its favourites screen starts.
+    in_app = chosen[: len(chosen) // APP_SHARE] if tmux else []
     store = FavoritesStore(home / ".config" / "cttui" / "favorites.toml")
     for plan in chosen:
         store.save(Favorite(plan.name, plan.event, (), DateRange(plan.start, plan.end)))
-    report = Report()
+    report = Report(app_jobs=len(in_app))
     with served_emulator(*FAULTS, "--fault-seed", str(seed), env=_bare(home)) as server:
         env = environment(home, server)
         with ThreadPoolExecutor(max_workers=parallel) as pool:
-            outcomes = list(pool.map(lambda command: _run(command, env), commands(chosen)))
+            running = [
+                pool.submit(_run, command, env) for command in commands(chosen[len(in_app) :])
+            ]
+            if tmux is not None:
+                _run_in_app(tmux, home, env, in_app)
+            outcomes = [future.result() for future in running]
             # What --no-wait left pending, two resumes at once, until nothing is left (bounded).
             for _ in range(5):
                 if all(job["state"] in _FINISHED for job in _journal(env)):
@@ -201,6 +223,31 @@ def soak(home: Path, jobs: int, parallel: int = 4, seed: int = 1) -> Report:
         report.bad_exits = [outcome for outcome in outcomes if outcome is not None]
         _check(report, chosen, _journal(env), server)
     return report
+
+
+def _run_in_app(tmux: str, home: Path, env: dict[str, str], chosen: list[Plan]) -> None:
+    """The app, in a terminal: F3, select the first favourites, enter runs them all; quit
+    once they have ended (what is still pending then is left to 'cttui jobs resume')."""
+    with Terminal(tmux, home / "tmux.sock") as terminal:
+        terminal.start([CTTUI], env)
+        terminal.wait_for(r"Nothing to send yet", limit=90)
+        terminal.send_keys("F3")
+        terminal.wait_for(rf".*{chosen[0].name} ", limit=30)
+        # One burst: the app takes keys in order, so enter runs every one marked before it.
+        terminal.send_keys(*["Space"] * len(chosen), "Enter")
+        bodies = {_key(plan.body) for plan in chosen}
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            ended = [
+                job
+                for job in _journal(env)
+                if _key(job["body"]) in bodies and job["state"] in _FINISHED
+            ]
+            if len(ended) == len(bodies):
+                break
+            time.sleep(0.5)
+        terminal.send_keys("C-q")
+        terminal.wait_for(r"^EXIT=\d+$", limit=60)
 
 
 def _bare(home: Path) -> dict[str, str]:
@@ -225,6 +272,8 @@ def _check(
         job = by_body.get(_key(plan.body))
         if job is None or job["state"] not in _FINISHED:
             report.lost += 1
+            where = "not in the journal" if job is None else f"job {job['id']} {job['state']}"
+            report.lost_jobs.append(f"{plan.name}: {where}")
         elif job["state"] == "done":
             report.done += 1
             if job["count"] != answered.get(_key(plan.body)):
@@ -232,6 +281,7 @@ def _check(
                 report.wrong_counts.append(f"{plan.name}: {job['count']} (server {server_count})")
         else:
             report.failed += 1
+            report.failures.append(f"{plan.name}: {job['error']}")
             if not job["error"]:
                 report.failed_without_error.append(plan.name)
 
@@ -250,6 +300,7 @@ def _server_counts(report: Report, requests: list[dict[str, Any]]) -> dict[str, 
             body = _key(json.loads(request["body"]))
             if live.get(body) is not None or body in counts:
                 report.second_posts += 1
+                report.second_post_bodies.append(f"{body} (live req_id {live.get(body)})")
             elif body in live:
                 report.reposts_of_forgotten += 1
         else:
@@ -275,10 +326,14 @@ def main() -> int:
     parser.add_argument("--parallel", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="cttui-soak-") as folder:
-        report = soak(Path(folder) / "home", args.jobs, args.parallel, args.seed)
+    folder = Path(tempfile.mkdtemp(prefix="cttui-soak-"))
+    report = soak(folder / "home", args.jobs, args.parallel, args.seed)
     print(report.summary())
-    return 0 if report.ok else 1
+    if report.ok:
+        shutil.rmtree(folder)
+        return 0
+    print(f"its HOME, journal included, is kept in {folder / 'home'}")
+    return 1
 
 
 if __name__ == "__main__":
