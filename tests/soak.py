@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -140,10 +141,10 @@ class Report:
         return "\n".join(lines)
 
 
-def environment(home: Path, server: ServedEmulator) -> dict[str, str]:
+def _bare(home: Path) -> dict[str, str]:
+    """This environment, moved to `home`, with no keyring and nothing pointing elsewhere."""
     env = {name: value for name, value in os.environ.items() if name not in _LEAKY}
     env.update(home_variables(home))
-    env.update(server.environment(poll_interval=0.2))
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
     return env
 
@@ -206,14 +207,13 @@ def soak(home: Path, jobs: int, parallel: int = 4, seed: int = 1, app: bool = Tr
         store.save(Favorite(plan.name, plan.event, (), DateRange(plan.start, plan.end)))
     report = Report(app_jobs=len(in_app))
     with served_emulator(*FAULTS, "--fault-seed", str(seed), env=_bare(home)) as server:
-        env = environment(home, server)
+        env = {**_bare(home), **server.environment(poll_interval=0.2)}
         with ThreadPoolExecutor(max_workers=parallel) as pool:
             running = [
                 pool.submit(_run, command, env) for command in commands(chosen[len(in_app) :])
             ]
-            if tmux is not None:
-                _run_in_app(tmux, home, env, in_app)
-            outcomes = [future.result() for future in running]
+            outcomes = [_run_in_app(tmux, home, env, in_app)] if tmux is not None else []
+            outcomes += [future.result() for future in running]
             # What --no-wait left pending, two resumes at once, until nothing is left (bounded).
             for _ in range(5):
                 if all(job["state"] in _FINISHED for job in _journal(env)):
@@ -225,9 +225,10 @@ def soak(home: Path, jobs: int, parallel: int = 4, seed: int = 1, app: bool = Tr
     return report
 
 
-def _run_in_app(tmux: str, home: Path, env: dict[str, str], chosen: list[Plan]) -> None:
+def _run_in_app(tmux: str, home: Path, env: dict[str, str], chosen: list[Plan]) -> str | None:
     """The app, in a terminal: F3, select the first favourites, enter runs them all; quit
-    once they have ended (what is still pending then is left to 'cttui jobs resume')."""
+    once they have ended (what is still pending then is left to 'cttui jobs resume'). A line
+    saying so when it exited badly."""
     with Terminal(tmux, home / "tmux.sock") as terminal:
         terminal.start([CTTUI], env)
         terminal.wait_for(r"Nothing to send yet", limit=90)
@@ -247,13 +248,12 @@ def _run_in_app(tmux: str, home: Path, env: dict[str, str], chosen: list[Plan]) 
                 break
             time.sleep(0.5)
         terminal.send_keys("C-q")
-        terminal.wait_for(r"^EXIT=\d+$", limit=60)
-
-
-def _bare(home: Path) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if name not in _LEAKY}
-    env.update(home_variables(home))
-    return env
+        screen = terminal.wait_for(r"^EXIT=\d+$", limit=60)
+    return (
+        None
+        if re.search(r"^EXIT=0$", screen, re.MULTILINE)
+        else f"the app: {screen.strip().splitlines()[-1]}"
+    )
 
 
 def _check(
