@@ -137,11 +137,11 @@ def test_the_gate_waits_for_slots_of_other_processes_without_blocking_the_loop(
         entered: list[int] = []
         leave = asyncio.Event()
         task = asyncio.ensure_future(_enter_all(gate, 3, entered, leave))
-        ticks = 0
-        while len(entered) < 1 or ticks < 20:
+        await asyncio.wait_for(_until(lambda: len(entered) == 1), 20)
+        # The other process holds 2 of 3: one request of ours is in, two wait, and the loop
+        # still runs (this task wakes 20 times) while they do.
+        for _ in range(20):
             await asyncio.sleep(0.01)
-            ticks += 1
-        # The other process holds 2 of 3: one request of ours is in, two wait, the loop runs.
         assert len(entered) == 1
         other.send_signal(signal.SIGKILL)
         await asyncio.wait_for(_until(lambda: len(entered) == 3), 20)
