@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install test lint demo bench screenshots crashloop clean
+.PHONY: install test lint demo bench screenshots crashloop soak fuzz clean
 
 install: $(STAMP)
 
@@ -39,10 +39,14 @@ screenshots: $(STAMP)
 crashloop: $(STAMP)
 	$(BIN)/python -m tests.test_crash_loop 40
 
-clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+# 300 jobs through real cttui processes, several at once on one account, against an emulator
+# injecting 5xx, 429, resets, latency and forgotten req_ids; prints the figures, fails on a breach.
+soak: $(STAMP)
+	$(BIN)/python -m tests.soak --jobs 300
 
 # Ten times the fuzz examples of the default run (about 50,000).
-.PHONY: fuzz
 fuzz: $(STAMP)
 	CTTUI_FUZZ_EXAMPLES=10 $(BIN)/pytest tests/test_fuzz_cli.py -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -205,10 +205,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="fraction of requests answering an injected 5xx",
     )
     emulator.add_argument(
+        "--throttle-rate",
+        type=_bounded(float, 0, 1),
+        default=0.0,
+        help="fraction of requests answering an injected 429",
+    )
+    emulator.add_argument(
+        "--reset-rate",
+        type=_bounded(float, 0, 1),
+        default=0.0,
+        help="fraction of requests whose connection is reset, unanswered",
+    )
+    emulator.add_argument(
+        "--forget-rate",
+        type=_bounded(float, 0, 1),
+        default=0.0,
+        help="fraction of polls after which the req_id is forgotten",
+    )
+    emulator.add_argument(
+        "--fault-seed",
+        type=_bounded(int, 0, 2**31),
+        help="seed of the injected faults (default: --seed)",
+    )
+    emulator.add_argument(
         "--latency",
         type=_bounded(float, 0, 3600),
         default=0.0,
         help="seconds every request waits before answering",
+    )
+    emulator.add_argument(
+        "--latency-jitter",
+        type=_bounded(float, 0, 3600),
+        default=0.0,
+        help="up to this many seconds more, at random",
     )
     emulator.add_argument(
         "--max-concurrent",
@@ -790,6 +819,20 @@ def _journal_writer(args: argparse.Namespace) -> JournalWriter:
     return JournalWriter(journal_file(demo=args.demo), on_error=lambda m: _say(f"warning: {m}"))
 
 
+def _job_manager(args: argparse.Namespace, interval: float, writer: JournalWriter) -> JobManager:
+    from cttui.jobs import JobManager
+    from cttui.store.paths import journal_file
+    from cttui.store.slots import slots_dir
+
+    # Slots beside the journal: every cttui on the machine shares an account's requests in flight.
+    return JobManager(
+        poll_interval=interval,
+        recorder=writer,
+        slots=slots_dir(journal_file(demo=args.demo)),
+        on_warning=lambda m: _say(f"warning: {m}"),
+    )
+
+
 async def _wait_for_job(
     args: argparse.Namespace,
     connection: Connection,
@@ -810,13 +853,13 @@ async def _wait_for_job(
     import copy
 
     from cttui.api.client import CleverTapClient
-    from cttui.jobs import JobManager, JobState, Origin
+    from cttui.jobs import JobState, Origin
 
     account, base_url = connection.credentials.account_id, connection.base_url
     writer = _journal_writer(args)
     try:
         async with CleverTapClient(connection.credentials, base_url) as client:
-            manager = JobManager(poll_interval=interval, recorder=writer)
+            manager = _job_manager(args, interval, writer)
 
             # The demo's emulator moves to a new port each start; its own journal knows no other.
             def here(origin: Origin) -> bool:
@@ -1156,7 +1199,7 @@ async def _run_favorites_in(
     import asyncio
 
     from cttui.api.client import CleverTapClient
-    from cttui.jobs import JobManager, JobState, Origin
+    from cttui.jobs import JobState, Origin
     from cttui.store.credentials import DEMO_PROFILE
 
     emulator = stack.enter_context(_demo_emulator()) if args.demo else None
@@ -1180,7 +1223,7 @@ async def _run_favorites_in(
             await client.aclose()
 
     stack.push_async_callback(close_clients)
-    manager = JobManager(poll_interval=interval, recorder=writer)
+    manager = _job_manager(args, interval, writer)
     stack.push_async_callback(manager.close)
     by_job: dict[int, _Planned] = {}
     progress = sys.stderr.isatty()
@@ -1457,7 +1500,7 @@ async def _resume_in(stack: AsyncExitStack, args: argparse.Namespace) -> int:
     import asyncio
 
     from cttui.api.errors import CttuiError, UsageError
-    from cttui.jobs import JobManager, JobState
+    from cttui.jobs import JobState
     from cttui.report import detail_text
 
     resubmit: int | None = getattr(args, "job_id", None)
@@ -1469,7 +1512,7 @@ async def _resume_in(stack: AsyncExitStack, args: argparse.Namespace) -> int:
         raise UsageError(writer.error)
     # No 30 s check here: the manager keeps every job on a CleverTap host 30 s apart.
     interval = _poll_interval(args.poll_interval, os.environ, "", args.demo)
-    manager = JobManager(poll_interval=interval, recorder=writer)
+    manager = _job_manager(args, interval, writer)
     runnable = manager.adopt(records, ours)
     # Sent, perhaps received, never answered: only the user can say to send them again, so
     # each is reported (and the exit code says so) until it is resubmitted or removed.
@@ -1860,6 +1903,10 @@ def _emulator(args: argparse.Namespace) -> int:
     from cttui.emulator import EmulatorConfig, EmulatorError, serve
     from cttui.store.paths import emulator_cache_dir
 
+    if args.fail_rate + args.throttle_rate + args.reset_rate > 1:
+        raise UsageError(
+            "--fail-rate, --throttle-rate and --reset-rate add up to more than 1; lower one"
+        )
     config = EmulatorConfig(
         host=args.host,
         port=args.port,
@@ -1869,7 +1916,12 @@ def _emulator(args: argparse.Namespace) -> int:
         profiles=args.profiles,
         events=args.events,
         fail_rate=args.fail_rate,
+        throttle_rate=args.throttle_rate,
+        reset_rate=args.reset_rate,
+        forget_rate=args.forget_rate,
+        fault_seed=args.fault_seed,
         latency=args.latency,
+        latency_jitter=args.latency_jitter,
         max_concurrent=args.max_concurrent,
         partial_after_days=args.partial_after_days,
         compute_seconds=args.compute_seconds,

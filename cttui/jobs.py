@@ -10,11 +10,13 @@ so that tests run on a fake clock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from cttui.api.errors import DEBUG_VARIABLE, ApiError, UnknownRequestError, unexpected
@@ -22,6 +24,7 @@ from cttui.api.models import Query
 from cttui.api.outcomes import Done, Outcome, Pending
 from cttui.api.regions import is_clevertap_host
 from cttui.store.journal import MAX_COUNT, Attempt, JobRecord, JobState, Origin
+from cttui.store.slots import SlotFiles, SlotsUnavailableError
 
 if TYPE_CHECKING:
     from cttui.api.client import CleverTapClient
@@ -33,6 +36,12 @@ DEFAULT_MAX_IN_FLIGHT = 3
 # CleverTap's rule: a req_id is never polled sooner than this after the last request for it,
 # whatever the interval, a "poll now" or a retry asks.
 CLEVERTAP_MIN_SPACING = 30.0
+# Seconds between tries for a slot another process holds: short enough not to leave a slot idle
+# for long, long enough not to spin.
+SLOT_PAUSE_MIN = 0.005
+SLOT_PAUSE_MAX = 0.1
+# Seconds a closing manager waits for requests in flight to answer before it cancels them.
+DRAIN_LIMIT = 10.0
 
 
 class Clock(Protocol):
@@ -133,21 +142,91 @@ Listener = Callable[[Job], None]
 
 
 class Gate:
-    """At most `limit` requests in flight; counts what it lets through, for tests and the UI."""
+    """At most `limit` requests in flight: in this process, and with `slots` in every cttui
+    process on the machine (CleverTap's limit is per account). Counts what it lets through in
+    this process, for tests and the UI.
 
-    def __init__(self, limit: int) -> None:
+    The semaphore comes first, so that 500 jobs of one process wait on it rather than on the
+    lock files. A process waiting for another's slot retries after short, jittered pauses: a
+    non-blocking lock never stalls the event loop, and a cancelled wait leaves nothing behind.
+    Slot files that cannot be used leave the limit to this process alone, said once through
+    `on_warning`.
+
+    A request abandoned mid-way still counts at the server until it answers, so a closing
+    process lets those in flight finish (`shut`, then `drained`) before its slots go free.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        slots: SlotFiles | None = None,
+        on_warning: Callable[[str], None] | None = None,
+    ) -> None:
         self._semaphore = asyncio.Semaphore(limit)
+        self._slots = slots
+        self._on_warning = on_warning
+        # Descriptors of the slot files this process holds: any one of them frees a slot.
+        self._held: list[int] = []
+        self._shut = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
         self.in_flight = 0
         self.max_in_flight = 0
 
+    @property
+    def shared(self) -> bool:
+        """Whether the limit is kept with other processes (through the slot files)."""
+        return self._slots is not None
+
     async def __aenter__(self) -> None:
         await self._semaphore.acquire()
+        try:
+            await self._take_slot()
+        except BaseException:
+            self._semaphore.release()
+            raise
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        self._idle.clear()
 
     async def __aexit__(self, *_: object) -> None:
         self.in_flight -= 1
+        if self._held:
+            SlotFiles.give_back(self._held.pop())
+        if not self.in_flight:
+            self._idle.set()
         self._semaphore.release()
+
+    def shut(self) -> None:
+        """Let no new request through, for a manager that is closing."""
+        self._shut.set()
+
+    async def drained(self, limit: float) -> None:
+        """Wait, at most `limit` seconds, until no request is in flight."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), limit)
+
+    async def _take_slot(self) -> None:
+        pause = SLOT_PAUSE_MIN
+        while self._slots is not None:
+            if self._shut.is_set():
+                # Closing: nothing new leaves; the caller is about to be cancelled.
+                await asyncio.get_running_loop().create_future()
+            try:
+                fd = self._slots.try_take()
+            except SlotsUnavailableError as error:
+                self._slots = None
+                if self._on_warning is not None:
+                    self._on_warning(
+                        f"{error}; other cttui processes may add to this account's requests "
+                        "in flight"
+                    )
+                return
+            if fd is not None:
+                self._held.append(fd)
+                return
+            await asyncio.sleep(pause * random.uniform(0.5, 1.0))
+            pause = min(SLOT_PAUSE_MAX, pause * 1.5)
 
 
 def _answer(outcome: Outcome) -> str:
@@ -167,7 +246,11 @@ class JobManager:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         recorder: Recorder | None = None,
+        slots: Path | None = None,
+        on_warning: Callable[[str], None] | None = None,
     ) -> None:
+        """`slots` is the folder of the slot files shared with other cttui processes (None:
+        this process keeps the limit on its own); `on_warning` hears when they cannot be used."""
         if poll_interval <= 0:
             raise ValueError("poll_interval must be positive")
         if max_in_flight < 1:
@@ -179,6 +262,8 @@ class JobManager:
         self.recorder: Recorder = recorder or MemoryRecorder()
         self._rng = rng or random.Random()
         self._gates: dict[tuple[str, str], Gate] = {}
+        self._slots = slots
+        self._on_warning = on_warning
         self._listeners: list[Listener] = []
         self._tasks: dict[int, asyncio.Task[Job]] = {}
         self._wake: dict[int, asyncio.Event] = {}
@@ -198,7 +283,10 @@ class JobManager:
     def gate(self, client: CleverTapClient) -> Gate:
         key = (client.base_url, client.account_id)
         if key not in self._gates:
-            self._gates[key] = Gate(self.max_in_flight)
+            files = None
+            if self._slots is not None:
+                files = SlotFiles(self._slots, *key, self.max_in_flight)
+            self._gates[key] = Gate(self.max_in_flight, files, self._on_warning)
         return self._gates[key]
 
     def find(self, job_id: int) -> Job | None:
@@ -325,7 +413,14 @@ class JobManager:
         return finished
 
     async def close(self) -> None:
-        """Stop every task without recording anything: pending jobs stay pending on disk."""
+        """Stop every task without recording anything: pending jobs stay pending on disk.
+
+        Requests in flight on slots shared with other processes are let answer first (for at
+        most DRAIN_LIMIT s): until then the server counts them, whatever this process does."""
+        shared = [gate for gate in self._gates.values() if gate.shared]
+        for gate in shared:
+            gate.shut()
+        await asyncio.gather(*(gate.drained(DRAIN_LIMIT) for gate in shared))
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
@@ -496,7 +591,12 @@ class JobManager:
                 else:
                     return outcome, self._attempt(kind, started, _answer(outcome), 200, again)
             job.retries += 1
-            await self._changed(job)
+            if kind == "submit":
+                # The POST was answered, so none is in flight: a process that closes during the
+                # pause leaves the job to be sent again, not cut off mid-POST (interrupted).
+                await self._set(job, JobState.QUEUED)
+            else:
+                await self._changed(job)
             await self.clock.sleep(self.retry.delay(retry, self._rng))
             retry += 1
 

@@ -744,7 +744,14 @@ def test_introspection_endpoints(emulator: Emulator) -> None:
     assert listed.status == 200
     assert listed.body == [dataclasses.asdict(request) for request in emulator.requests]
     stats = call(emulator.base_url, "GET", "/_emulator/stats", headers={})
-    assert stats.body == {"requests": 1, "max_in_flight": 1}
+    assert stats.body == {
+        "requests": 1,
+        "in_flight": 0,
+        "max_in_flight": 1,
+        "max_offered": 1,
+        "refused": 0,
+        "injected": {"5xx": 0, "429": 0, "reset": 0, "forgotten": 0},
+    }
     assert len(emulator.requests) == 1
 
 
@@ -858,7 +865,7 @@ def test_serve_in_a_subprocess_stops_cleanly_on_ctrl_c(cache_dir: pathlib.Path) 
         assert match
         assert post(match[1], VALID).body["status"] == "success"
         stats = call(match[1], "GET", "/_emulator/stats", headers={})
-        assert stats.body == {"requests": 1, "max_in_flight": 1}
+        assert (stats.body["requests"], stats.body["max_in_flight"]) == (1, 1)
         process.send_signal(signal.SIGINT)
         # wait, then read: communicate() would skip what readline() already buffered.
         assert process.wait(timeout=DEADLINE_SECONDS) == 0

@@ -3,8 +3,9 @@
 It answers ``/1/counts/profiles.json`` the way CleverTap does (see ``shared/reference``): the same
 bodies, HTTP codes, ``partial`` answers with a ``req_id`` to poll, and a per-account limit on
 requests in flight. With ``EmulatorConfig.state_file`` set, pending requests outlive the process
-(see ``state_file``). Two unauthenticated, unlogged endpoints let tests that run it as a
-subprocess look inside: ``GET /_emulator/requests`` and ``GET /_emulator/stats``.
+(see ``state_file``). Faults can be injected (5xx, 429, connection resets, latency, forgotten
+``req_id``s; see ``EmulatorConfig``). Two unauthenticated, unlogged endpoints let tests that run
+it as a subprocess look inside: ``GET /_emulator/requests`` and ``GET /_emulator/stats``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import re
 import shlex
 import socket
 import sqlite3
+import struct
 import sys
 import tempfile
 import threading
@@ -48,6 +50,12 @@ _INJECTED_FAILURES = (
 )
 
 Payload = dict[str, object]
+# The status recorded for a request answered by resetting its connection.
+RESET_STATUS = 0
+
+
+class _ResetConnection(Exception):
+    """An injected fault: the request gets no answer, its connection is reset."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,11 +107,19 @@ class _State:
         self._log: list[RecordedRequest] = []
         self._in_flight: dict[str, int] = {}
         self._max_in_flight = 0
+        # What clients tried, refused ones included: more than the limit at once means a client
+        # ignored it, which max_in_flight (never above the limit) cannot show.
+        self._max_offered = 0
+        self._refused = 0
+        self._injected = dict.fromkeys(("5xx", "429", "reset", "forgotten"), 0)
         self._pending: dict[int, _PendingCount] = {}
         self._save_lock = threading.Lock()
-        # A generator of its own so that polling more or less often never shifts which requests
-        # fail, and the failures repeat from run to run.
-        self._failure_rng = random.Random(f"failures-{config.seed}")
+        # Separate generators so that polling more or less often never shifts which requests
+        # fail, and every sequence repeats from run to run.
+        fault_seed = config.seed if config.fault_seed is None else config.fault_seed
+        self._failure_rng = random.Random(f"failures-{fault_seed}")
+        self._latency_rng = random.Random(f"latency-{fault_seed}")
+        self._forget_rng = random.Random(f"forget-{fault_seed}")
         self._failures_injected = 0
         # req_ids are unpredictable from one start to the next, as CleverTap's are: a req_id
         # from before a restart must never name a new query. Renderers opt into a fixed sequence.
@@ -126,6 +142,17 @@ class _State:
         with self._lock:
             return self._max_in_flight
 
+    def stats(self) -> dict[str, object]:
+        with self._lock:
+            return {
+                "requests": len(self._log),
+                "in_flight": sum(self._in_flight.values()),
+                "max_in_flight": self._max_in_flight,
+                "max_offered": max(self._max_offered, self._max_in_flight),
+                "refused": self._refused,
+                "injected": dict(self._injected),
+            }
+
     def record(self, request: RecordedRequest) -> None:
         with self._lock:
             self._log.append(request)
@@ -133,13 +160,16 @@ class _State:
     def reset_log(self) -> None:
         with self._lock:
             self._log.clear()
-            self._max_in_flight = 0
+            self._max_in_flight = self._max_offered = self._refused = 0
+            self._injected = dict.fromkeys(self._injected, 0)
 
     def admit(self, account: str) -> bool:
         """Count a request in flight for ``account``, unless that would exceed the limit."""
         with self._lock:
             in_flight = self._in_flight.get(account, 0)
             if in_flight >= self.config.max_concurrent:
+                self._max_offered = max(self._max_offered, in_flight + 1)
+                self._refused += 1
                 return False
             self._in_flight[account] = in_flight + 1
             self._max_in_flight = max(self._max_in_flight, in_flight + 1)
@@ -149,13 +179,43 @@ class _State:
         with self._lock:
             self._in_flight[account] -= 1
 
-    def injected_failure(self) -> tuple[int, Payload] | None:
+    def latency(self) -> float:
+        config = self.config
+        if not config.latency_jitter:
+            return config.latency
         with self._lock:
-            if self._failure_rng.random() >= self.config.fail_rate:
-                return None
-            status, error = _INJECTED_FAILURES[self._failures_injected % len(_INJECTED_FAILURES)]
-            self._failures_injected += 1
-        return _fail(status, error)
+            return config.latency + self._latency_rng.uniform(0, config.latency_jitter)
+
+    def injected_failure(self) -> tuple[int, Payload] | None:
+        """An injected answer for this request, None for none; raises _ResetConnection."""
+        config = self.config
+        with self._lock:
+            draw = self._failure_rng.random()
+            if draw < config.fail_rate:
+                index = self._failures_injected % len(_INJECTED_FAILURES)
+                status, error = _INJECTED_FAILURES[index]
+                self._failures_injected += 1
+                self._injected["5xx"] += 1
+                return _fail(status, error)
+            if draw < config.fail_rate + config.throttle_rate:
+                self._injected["429"] += 1
+                return _fail(HTTPStatus.TOO_MANY_REQUESTS, "Too many requests")
+            if draw < config.fail_rate + config.throttle_rate + config.reset_rate:
+                self._injected["reset"] += 1
+                raise _ResetConnection
+        return None
+
+    def forgets(self, req_id: int) -> bool:
+        """Whether this poll makes the emulator forget `req_id` (an injected fault)."""
+        if not self.config.forget_rate:
+            return False
+        with self._lock:
+            if self._forget_rng.random() >= self.config.forget_rate:
+                return False
+            self._pending.pop(req_id, None)
+            self._injected["forgotten"] += 1
+        self._save()
+        return True
 
     def start_count(self, account: str, query: Query) -> int:
         """Count ``query`` in the background; returns the new ``req_id``."""
@@ -327,8 +387,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(*self._introspect(url.path))
             return
         auth_ok = self._authenticated()
+        reset = False
         try:
             status, payload = self._answer(url, body, auth_ok)
+        except _ResetConnection:
+            reset = True
+            status, payload = RESET_STATUS, {}
         except Exception as error:
             status, payload = _fail(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error")
             self.log_message("handler failed: %r", error)
@@ -352,7 +416,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.log_message("%s %s %d %.0fms", self.command, url.path, status, elapsed_ms)
         # Recorded and logged before answering, so a client that looks right after its answer
         # always finds its own request.
-        self._send(status, payload)
+        if reset:
+            self._reset()
+        else:
+            self._send(status, payload)
+
+    def _reset(self) -> None:
+        # A zero linger makes close() send RST rather than FIN: the client reads a reset.
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
 
     def _read_body(self) -> bytes | None:
         """The request body, or None when Content-Length is unusable."""
@@ -377,10 +451,7 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         if path == REQUESTS_PATH:
             return HTTPStatus.OK, [dataclasses.asdict(request) for request in state.requests]
-        return HTTPStatus.OK, {
-            "requests": len(state.requests),
-            "max_in_flight": state.max_in_flight,
-        }
+        return HTTPStatus.OK, state.stats()
 
     def _answer(self, url: SplitResult, body: bytes | None, auth_ok: bool) -> tuple[int, Payload]:
         state = self.server.state
@@ -396,7 +467,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not state.admit(account):
             return _fail(HTTPStatus.TOO_MANY_REQUESTS, "Too many concurrent requests")
         try:
-            state.stopping.wait(state.config.latency)
+            state.stopping.wait(state.latency())
             injected = state.injected_failure()
             if injected is not None:
                 return injected
@@ -435,7 +506,7 @@ class _Handler(BaseHTTPRequestHandler):
         if raw is None:
             return _fail(HTTPStatus.BAD_REQUEST, "Missing parameter: req_id")
         pending = state.pending(account, int(raw)) if _REQ_ID.fullmatch(raw) else None
-        if pending is None:
+        if pending is None or state.forgets(int(raw)):
             return HTTPStatus.OK, _fail_body(HTTPStatus.BAD_REQUEST, f"Invalid req_id: {raw}")
         if time.monotonic() < pending.ready_at or not pending.result.done():
             return HTTPStatus.OK, {"status": "partial", "req_id": int(raw)}
@@ -561,6 +632,12 @@ class Emulator:
     def max_in_flight(self) -> int:
         """The most requests of one account in flight at once since start or reset_log()."""
         return 0 if self._state is None else self._state.max_in_flight
+
+    def stats(self) -> dict[str, object]:
+        """What ``GET /_emulator/stats`` answers: requests, in_flight (now), max_in_flight,
+        max_offered (refused ones included), refused (429 above max_concurrent), and injected
+        faults by kind."""
+        return {} if self._state is None else self._state.stats()
 
     def reset_log(self) -> None:
         if self._state is not None:

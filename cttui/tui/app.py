@@ -39,6 +39,7 @@ from cttui.store.credentials import (
 from cttui.store.favorites import Favorite, Favorites, FavoritesStore, signature
 from cttui.store.journal import JournalWriter
 from cttui.store.paths import favorites_file
+from cttui.store.slots import slots_dir
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.credentials import CredentialsScreen
@@ -136,7 +137,12 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
         self._profile_override = setup.profile
         self.journal = JournalWriter(setup.journal, on_error=self._journal_failed)
         self.jobs = JobManager(
-            poll_interval=setup.poll_interval, recorder=self.journal, clock=setup.clock
+            poll_interval=setup.poll_interval,
+            recorder=self.journal,
+            clock=setup.clock,
+            # Shared with every cttui on the machine; None (tests) keeps the limit in this app.
+            slots=slots_dir(setup.journal) if setup.journal is not None else None,
+            on_warning=self._slots_failed,
         )
         # One client per account and host, made on first use; a profile edit starts afresh, but
         # jobs already running keep theirs until the app closes them all on exit.
@@ -353,6 +359,9 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
             self.notify(f"{error.message}; or press F2", title="Not resubmitted", severity="error")
             return
         await (await self.jobs.resubmit(job, client))
+
+    def _slots_failed(self, message: str) -> None:
+        self.notify(message, title="Requests in flight", severity="warning", timeout=30)
 
     def _journal_failed(self, message: str) -> None:
         self.notify(message, title="Job journal", severity="error", timeout=30)
