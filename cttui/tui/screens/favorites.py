@@ -322,7 +322,11 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
 
         def answered(name: str | None) -> None:
             if name is not None and name != item.name:
-                self.run_worker(self._rename(item.name, name), name="Renaming the favourite")
+                self.run_worker(
+                    self._rename(item.name, name),
+                    name="Renaming the favourite",
+                    exit_on_error=False,
+                )
 
         self.app.push_screen(
             NamePromptScreen(
@@ -347,7 +351,9 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
     def action_duplicate(self) -> None:
         item = self.selected
         if item is not None and not self._refused():
-            self.run_worker(self._duplicate(item.name), name="Duplicating the favourite")
+            self.run_worker(
+                self._duplicate(item.name), name="Duplicating the favourite", exit_on_error=False
+            )
 
     async def _duplicate(self, name: str) -> None:
         made: list[Favorite] = []
@@ -375,7 +381,9 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
         def answered(yes: bool | None) -> None:
             if yes:
                 self.run_worker(
-                    self._delete([item.name for item in chosen]), name="Deleting favourites"
+                    self._delete([item.name for item in chosen]),
+                    name="Deleting favourites",
+                    exit_on_error=False,
                 )
 
         self.app.push_screen(
