@@ -32,7 +32,11 @@ async def test_an_unexpected_error_in_a_worker_is_a_one_line_toast_and_the_app_l
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot, MainScreen)
         await pilot.press("f3")
-        await settle(pilot, FavoritesScreen, lambda: app.screen.table.row_count == 1)
+        await settle(
+            pilot,
+            FavoritesScreen,
+            lambda: isinstance(app.screen, FavoritesScreen) and app.screen.table.row_count == 1,
+        )
         await pilot.press("n")
         await settle(pilot, NamePromptScreen)
         app.screen.query_one(Input).value = "Renamed"
