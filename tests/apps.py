@@ -69,12 +69,21 @@ async def settle(
     app = pilot.app
     await until(
         pilot,
-        lambda: isinstance(app.screen, screen) and ready() and idle(app),
+        lambda: (
+            isinstance(app.screen, screen)
+            # Pushed is not yet composed: its fields come with its mount.
+            and app.screen.is_mounted
+            and all(field.is_mounted for field in app.screen.query(Input))
+            and ready()
+            and idle(app)
+        ),
         f"{screen.__name__} to be ready",
         limit,
     )
     for field in app.screen.query(Input):
         field.cursor_blink = False
+        # Drawn again: a cursor the blink had hidden may otherwise stay so in the screenshot.
+        field.refresh()
     await pilot.pause()
     await until(pilot, lambda: idle(app), "the app to be idle again", limit)
 

@@ -44,7 +44,7 @@ AUTH = {
 }
 VALID: dict[str, Any] = {"event_name": "Charged", "from": 20260401, "to": 20260410}
 SMALL = EmulatorConfig(profiles=300, events=20_000, today=TODAY, compute_seconds=0.3)
-DEADLINE_SECONDS = 10.0
+DEADLINE_SECONDS = 60.0
 
 
 def day(value: datetime.date) -> int:

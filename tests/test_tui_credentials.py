@@ -334,8 +334,11 @@ async def test_theme_is_remembered_in_config(memory_keyring: MemoryKeyring) -> N
 async def test_an_unknown_theme_in_config_is_a_warning(memory_keyring: MemoryKeyring) -> None:
     app = build_app(profiles=(WORK,), theme="no-such-theme")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(pilot)
-        assert any("no-such-theme" in n.message for n in app._notifications)
+        await until(
+            pilot,
+            lambda: any("no-such-theme" in n.message for n in app._notifications),
+            "the warning",
+        )
         assert app.theme == "textual-dark"
 
 

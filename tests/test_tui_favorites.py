@@ -48,14 +48,15 @@ VIEWS = Favorite("Product views", "Product Viewed", (), RangePreset.YESTERDAY)
 
 @pytest.fixture(scope="module")
 def slow_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    """Every request waits half a second in flight, and ten may be: what a client sends at
-    once is what the emulator sees at once."""
+    """Every request waits three seconds in flight, and ten may be: what a client sends at
+    once is what the emulator sees at once, even on a machine so loaded that the app takes a
+    second to send the next."""
     config = EmulatorConfig(
         seed=7,
         profiles=300,
         events=3_000,
         today=TODAY,
-        latency=0.5,
+        latency=3.0,
         max_concurrent=10,
         partial_after_days=400,
         cache_dir=tmp_path_factory.mktemp("latency-emulator"),
