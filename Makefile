@@ -20,8 +20,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# One worker per core: every test has its own HOME, ports, tmux socket and keyring bus, so
+# they run side by side. Make says only "Error 2" when a recipe fails: pytest's own code
+# (1 failures, 2 interrupted, 3 internal error, 5 no tests) is said first.
 test: lint
-	$(BIN)/pytest
+	@$(BIN)/pytest -n auto || { status=$$?; echo "make test: pytest exited with $$status" >&2; exit $$status; }
 
 demo: $(STAMP)
 	$(BIN)/cttui --demo

@@ -13,6 +13,7 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input
+from textual.worker import WorkerState
 
 from cttui.api.regions import get_region
 from cttui.jobs import Clock
@@ -58,29 +59,40 @@ def build_app(
 
 
 async def settle(
-    pilot: Pilot[int], screen: type[Screen[Any]], ready: Callable[[], bool] = lambda: True
+    pilot: Pilot[int],
+    screen: type[Screen[Any]],
+    ready: Callable[[], bool] = lambda: True,
+    limit: float = 30,
 ) -> None:
-    """Wait, bounded, until `screen` is on top, its workers are done and `ready` holds; then
-    stop the cursor blinking so it is always drawn."""
+    """Wait, bounded, until `screen` is on top, `ready` holds and no background work but jobs
+    is under way; then stop the cursor blinking so it is always drawn."""
     app = pilot.app
-    deadline = time.monotonic() + 10
-    while not (isinstance(app.screen, screen) and ready()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{screen.__name__} never became ready; on {app.screen!r}")
-        await _wait_for_workers(app)
-        await pilot.pause()
-    await _wait_for_workers(app)
+    await until(
+        pilot,
+        lambda: (
+            isinstance(app.screen, screen)
+            # Pushed is not yet composed: its fields come with its mount.
+            and app.screen.is_mounted
+            and all(field.is_mounted for field in app.screen.query(Input))
+            and ready()
+            and idle(app)
+        ),
+        f"{screen.__name__} to be ready",
+        limit,
+    )
     for field in app.screen.query(Input):
         field.cursor_blink = False
+        # Drawn again: a cursor the blink had hidden may otherwise stay so in the screenshot.
+        field.refresh()
     await pilot.pause()
-    await pilot.wait_for_scheduled_animations()
-    await pilot.pause()
+    await until(pilot, lambda: idle(app), "the app to be idle again", limit)
 
 
 async def until(
-    pilot: Pilot[int], condition: Callable[[], bool], what: str, limit: float = 10
+    pilot: Pilot[Any], condition: Callable[[], bool], what: str, limit: float = 30
 ) -> None:
-    """Let the app run until `condition` holds; fail after `limit` seconds."""
+    """Let the app run until `condition` holds; fail after `limit` seconds (a bound only: on a
+    loaded machine a condition may take long to come, and it ends the wait the moment it does)."""
     deadline = time.monotonic() + limit
     while not condition():
         if time.monotonic() > deadline:
@@ -88,6 +100,9 @@ async def until(
         await pilot.pause(0.02)
 
 
-async def _wait_for_workers(app: App[Any]) -> None:
-    # Jobs may poll for minutes: only the other workers are waited for.
-    await app.workers.wait_for_complete([w for w in app.workers if w.group != "jobs"])
+def idle(app: App[Any]) -> bool:
+    """No worker but the jobs' is pending or running. Looked at, never awaited: the app starts
+    exclusive readers every second, and a newer one cancels the one a test would wait for.
+    Jobs may poll for minutes, so they do not count."""
+    busy = (WorkerState.PENDING, WorkerState.RUNNING)
+    return not any(worker.state in busy for worker in app.workers if worker.group != "jobs")

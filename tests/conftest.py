@@ -129,7 +129,7 @@ def interrupt_when_said(args: list[str], env: dict[str, str], said: str) -> tupl
     try:
         read_until(controller, said)
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=20)
+        process.wait(timeout=60)
         err = read_until(controller, None)
     finally:
         process.kill()
@@ -137,7 +137,7 @@ def interrupt_when_said(args: list[str], env: dict[str, str], said: str) -> tupl
     return process.returncode, err.replace("\r\n", "\n").strip().splitlines()[-1]
 
 
-def read_until(fd: int, wanted: str | None, limit: float = 20.0) -> str:
+def read_until(fd: int, wanted: str | None, limit: float = 60.0) -> str:
     """What arrives on `fd` until it holds `wanted`, or (None) until the writer closes; bounded."""
     deadline = time.monotonic() + limit
     seen = ""
@@ -170,7 +170,7 @@ def require(binary: str, variable: str) -> str:
     return path
 
 
-def wait_for(condition: Callable[[], bool], what: str, limit: float = 20.0) -> None:
+def wait_for(condition: Callable[[], bool], what: str, limit: float = 60.0) -> None:
     """Poll `condition` until it holds; fail after `limit` seconds, never wait blindly."""
     deadline = time.monotonic() + limit
     while not condition():

@@ -351,7 +351,7 @@ def test_emulator_command_serves_until_interrupted(tmp_path: object) -> None:
         assert result.code == 0, result.err
         assert int(result.out) > 0
         process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=20)
+        _, err = process.communicate(timeout=60)
     finally:
         process.kill()
     assert process.returncode == 0

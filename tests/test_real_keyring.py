@@ -18,7 +18,8 @@ from cttui.api.regions import DEFAULT_REGION
 from cttui.emulator import Emulator, EmulatorConfig
 from cttui.store.config import Config, Profile, load_config, save_config
 from cttui.store.paths import config_file
-from tests.apps import build_app
+from cttui.tui.screens.credentials import CredentialsScreen
+from tests.apps import build_app, settle, until
 from tests.conftest import Run, run_cttui
 from tests.secret_service import SecretService
 
@@ -106,9 +107,12 @@ async def test_screen_round_trip_through_the_real_keyring(
     app = build_app(environ={"CTTUI_BASE_URL": private_emulator.base_url})
     screens: list[str] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        await app.workers.wait_for_complete()
+        await settle(pilot, CredentialsScreen)
         screen = app.screen
+
+        def status() -> str:
+            return str(screen.query_one("#status", Static).render())
+
         screen.query_one("#name", Input).value = "emu"
         screen.query_one("#account-id", Input).value = ACCOUNT
         passcode = screen.query_one("#passcode", Input)
@@ -116,23 +120,15 @@ async def test_screen_round_trip_through_the_real_keyring(
         await pilot.press(*PASSCODE)
         screens.append(app.export_screenshot())
         await pilot.press("ctrl+t")
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert str(screen.query_one("#status", Static).render()).startswith("OK:")
+        await until(pilot, lambda: status().startswith("OK:"), "the connection test")
         await pilot.press("ctrl+s")
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await until(pilot, lambda: status().startswith("Saved profile emu"), "the save")
         assert real_keyring.lookup("cttui", f"{ACCOUNT}/emu") == PASSCODE
         assert load_config(config_file()).names() == ["emu"]
         screens.append(app.export_screenshot())
         assert passcode.value == ""
         await pilot.press("ctrl+t")  # now with the passcode read back from the keyring
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert str(screen.query_one("#status", Static).render()).startswith("OK:")
+        await until(pilot, lambda: status().startswith("OK:"), "the second connection test")
         screens.append(app.export_screenshot())
     assert all(PASSCODE not in svg for svg in screens)
     assert _files_holding(isolated_home, PASSCODE) == []

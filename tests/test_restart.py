@@ -87,7 +87,7 @@ def test_killed_count_commands_resume_with_their_req_ids(slow_emulator: Emulator
     finally:
         for run in runs:
             run.send_signal(signal.SIGKILL)
-            run.wait(timeout=10)
+            run.wait(timeout=60)
     before = journal_rows()
     assert [run.returncode for run in runs] == [-signal.SIGKILL] * 3
     assert sum(r.method == "POST" for r in slow_emulator.requests) == 3
@@ -189,7 +189,7 @@ def test_killed_demo_finishes_its_pending_job_when_run_again() -> None:
         )
     finally:
         run.send_signal(signal.SIGKILL)
-        run.wait(timeout=10)
+        run.wait(timeout=60)
     [(_, _, req_id, _, _)] = journal_rows(demo=True)
     resumed = run_cttui("--demo", "jobs", "resume", env=env, timeout=90)
     assert resumed.code == 0, resumed.err

@@ -16,6 +16,7 @@ from textual.widgets import Button, Static
 import cttui.tui
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.calendar import CalendarScreen, DayCell
+from tests.apps import until
 
 SIZE = (80, 30)
 INITIAL = date(2026, 11, 12)
@@ -38,8 +39,31 @@ class Host(App[None]):
 async def shown(screen: CalendarScreen) -> AsyncIterator[tuple[Pilot[None], Host]]:
     app = Host(screen)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.1)
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, CalendarScreen) and bool(app.screen.query(DayCell)),
+            "the calendar",
+        )
         yield pilot, app
+
+
+async def picked(pilot: Pilot[None], app: Host, result: date | None) -> None:
+    """Wait, bounded, until the calendar has closed with `result`."""
+    await until(
+        pilot,
+        lambda: bool(app.results) and not isinstance(app.screen, CalendarScreen),
+        "the calendar to close",
+    )
+    assert app.results == [result]
+
+
+async def still_open(pilot: Pilot[None], app: Host) -> None:
+    """The calendar is still up and picked nothing: a key pressed after what came before moves
+    its cursor, so everything before it has been handled."""
+    before = picker(app).cursor
+    await pilot.press("up")
+    await until(pilot, lambda: picker(app).cursor != before, "the cursor to move")
+    assert app.results == []
 
 
 @asynccontextmanager
@@ -99,8 +123,7 @@ async def test_a_cursor_set_before_the_push_is_shown() -> None:
         assert days_with(app, "-cursor") == [date(2027, 3, 4)]
         assert days_with(app, "-selected") == []
         await pilot.press("enter")
-        await pilot.pause(0.1)
-        assert app.results == [date(2027, 3, 4)]
+        await picked(pilot, app, date(2027, 3, 4))
 
 
 async def test_today_selected_and_other_month_classes_follow_the_shown_month() -> None:
@@ -186,11 +209,9 @@ async def test_stepping_past_the_first_or_last_date_python_knows_leaves_the_curs
         await pilot.pause()
         assert picker(app).cursor == date.max
         await pilot.click(f"#{beyond[0].id}")
-        await pilot.pause(0.1)
-        assert app.results == []
         await pilot.press("left")
-        await pilot.pause()
-        assert picker(app).cursor == date(9999, 12, 30)
+        await until(pilot, lambda: picker(app).cursor == date(9999, 12, 30), "the cursor")
+        assert app.results == []
     async with opened(date.min, today=date.min) as (pilot, app):
         await pilot.press("left", "up", "pageup")
         await pilot.pause()
@@ -201,17 +222,13 @@ async def test_stepping_past_the_first_or_last_date_python_knows_leaves_the_curs
 async def test_enter_picks_the_cursor_date() -> None:
     async with opened() as (pilot, app):
         await pilot.press("right", "right", "down", "enter")
-        await pilot.pause(0.1)
-        assert app.results == [date(2026, 11, 21)]
-        assert not isinstance(app.screen, CalendarScreen)
+        await picked(pilot, app, date(2026, 11, 21))
 
 
 async def test_escape_cancels() -> None:
     async with opened() as (pilot, app):
         await pilot.press("right", "escape")
-        await pilot.pause(0.1)
-        assert app.results == [None]
-        assert not isinstance(app.screen, CalendarScreen)
+        await picked(pilot, app, None)
 
 
 @pytest.mark.parametrize(
@@ -225,17 +242,13 @@ async def test_escape_cancels() -> None:
 async def test_clicking_a_day_picks_it(day: date) -> None:
     async with opened() as (pilot, app):
         assert await pilot.click(f"#{cell_of(app, day).id}")
-        await pilot.pause(0.1)
-        assert app.results == [day]
-        assert not isinstance(app.screen, CalendarScreen)
+        await picked(pilot, app, day)
 
 
 async def test_clicking_a_weekday_name_picks_nothing() -> None:
     async with opened() as (pilot, app):
         assert await pilot.click(".weekday")
-        await pilot.pause(0.1)
-        assert app.results == []
-        assert isinstance(app.screen, CalendarScreen)
+        await still_open(pilot, app)
 
 
 @pytest.mark.parametrize(
@@ -270,25 +283,20 @@ async def test_the_buttons_never_take_the_keys() -> None:
         assert app.focused is None
         # Enter on a focused button would press it again instead of picking.
         await pilot.press("enter")
-        await pilot.pause(0.1)
-        assert app.results == [date(2026, 12, 13)]
+        await picked(pilot, app, date(2026, 12, 13))
 
 
 async def test_clicking_outside_the_popup_cancels() -> None:
     async with opened() as (pilot, app):
         assert await pilot.click(offset=(1, 1))
-        await pilot.pause(0.1)
-        assert app.results == [None]
-        assert not isinstance(app.screen, CalendarScreen)
+        await picked(pilot, app, None)
 
 
 async def test_clicking_the_popup_frame_picks_nothing() -> None:
     async with opened() as (pilot, app):
         assert await pilot.click("#calendar", offset=(0, 0))
         await pilot.click("#calendar-hint")
-        await pilot.pause(0.1)
-        assert app.results == []
-        assert isinstance(app.screen, CalendarScreen)
+        await still_open(pilot, app)
 
 
 def test_every_key_binding_has_an_id_and_a_description() -> None:

@@ -24,7 +24,7 @@ from cttui.tui.screens.credentials import CredentialsScreen
 from cttui.tui.screens.help import HelpScreen
 from cttui.tui.screens.main import MainScreen
 from cttui.tui.widgets.preview import QueryPreview
-from tests.apps import STAGING, WORK, build_app, until
+from tests.apps import STAGING, WORK, build_app, idle, until
 from tests.conftest import DEFAULTS
 from tests.memory_keyring import MemoryKeyring, NoBusKeyring
 
@@ -33,10 +33,11 @@ SIZE = (120, 40)
 
 
 async def settle(pilot: Pilot[int]) -> None:
-    """Let messages, workers and screen switches finish."""
+    """Let the keys pressed be handled, the workers they started finish (bounded: a condition,
+    never an await on a worker a newer one may cancel), and the messages those post arrive."""
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.1)
+    await until(pilot, lambda: idle(pilot.app), "the app's workers")
+    await pilot.pause()
 
 
 def text_of(app: CttuiApp, selector: str) -> str:
@@ -333,8 +334,11 @@ async def test_theme_is_remembered_in_config(memory_keyring: MemoryKeyring) -> N
 async def test_an_unknown_theme_in_config_is_a_warning(memory_keyring: MemoryKeyring) -> None:
     app = build_app(profiles=(WORK,), theme="no-such-theme")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(pilot)
-        assert any("no-such-theme" in n.message for n in app._notifications)
+        await until(
+            pilot,
+            lambda: any("no-such-theme" in n.message for n in app._notifications),
+            "the warning",
+        )
         assert app.theme == "textual-dark"
 
 

@@ -7,6 +7,7 @@ import json
 from datetime import date
 
 import pytest
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
@@ -17,6 +18,7 @@ from cttui.emulator import Emulator
 from cttui.tui.app import CttuiApp
 from cttui.tui.screens.calendar import CalendarScreen
 from cttui.tui.screens.confirm import ConfirmScreen
+from cttui.tui.screens.credentials import CredentialsScreen
 from cttui.tui.screens.main import MainScreen
 from cttui.tui.widgets.job_panel import JobPanel
 from cttui.tui.widgets.preview import QueryPreview
@@ -389,13 +391,16 @@ async def test_a_long_range_goes_pending_and_is_polled_to_its_count(emulator: Em
 async def test_without_a_profile_ctrl_r_says_what_to_do(emulator: Emulator) -> None:
     app = build_app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await pilot.pause(0.2)
-        await pilot.press("escape")  # the first-run credentials screen
+        await until(pilot, lambda: isinstance(app.screen, CredentialsScreen), "first run")
+        await pilot.press("escape")
         await opened(pilot)
         assert "F2" in note(pilot, "#connection")
         await pilot.press(*"Charged", "ctrl+r")
-        await pilot.pause()
-        assert any("F2" in n.message for n in app._notifications if n.severity == "error")
+        await until(
+            pilot,
+            lambda: any("F2" in n.message for n in app._notifications if n.severity == "error"),
+            "the toast",
+        )
         assert not app.jobs.jobs
         assert "$CLEVERTAP_ACCOUNT_ID" in (preview(pilot).curl or "")
 
@@ -503,18 +508,32 @@ async def test_a_failed_job_says_why_under_the_job_list(emulator: Emulator) -> N
         assert row[3] == "failed"
 
 
+async def offered(pilot: Pilot[int], title: str) -> None:
+    """Wait, bounded, until the command palette's search has put `title` under the cursor."""
+
+    def highlighted() -> str:
+        screen = pilot.app.screen
+        if not isinstance(screen, CommandPalette):
+            return ""
+        results = screen.query_one(CommandList)
+        index = results.highlighted
+        return "" if index is None else str(results.get_option_at_index(index).prompt)
+
+    await until(pilot, lambda: highlighted().startswith(title), f"the palette to offer {title}")
+
+
 async def test_the_palette_offers_the_editor_actions(emulator: Emulator) -> None:
     app = emulator_app(emulator)
     async with app.run_test(size=SIZE) as pilot:
         editor = await opened(pilot)
         await pilot.press("ctrl+p", *"Add filter")
-        await pilot.pause(0.3)
+        await offered(pilot, "Add filter")
         await pilot.press("enter")
         await until(pilot, lambda: len(editor.rows) == 1, "a row from the palette")
         await pilot.press(*"Category", "tab", "tab", *"Books")
         field(pilot, "#event").focus()
         await pilot.press(*"Charged", "ctrl+p", *"Run query")
-        await pilot.pause(0.3)
+        await offered(pilot, "Run query")
         await pilot.press("enter")
         await until(pilot, lambda: bool(app.jobs.jobs), "a job from the palette")
         query = app.jobs.jobs[0].query

@@ -17,8 +17,9 @@ from textual.widgets import Input, RadioButton, Select, Static
 from cttui.api.models import DateRange, Operator, PropertyFilter, Query
 from cttui.api.ranges import RangePreset
 from cttui.emulator import Emulator, EmulatorConfig
-from cttui.jobs import Job, JobState
+from cttui.jobs import Job, JobState, Origin
 from cttui.store.favorites import Favorite, FavoritesStore
+from cttui.store.journal import JobRecord, JournalWriter
 from cttui.store.paths import favorites_file, journal_file
 from cttui.tui.app import CttuiApp
 from cttui.tui.screens.confirm import ConfirmScreen
@@ -47,14 +48,15 @@ VIEWS = Favorite("Product views", "Product Viewed", (), RangePreset.YESTERDAY)
 
 @pytest.fixture(scope="module")
 def slow_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    """Every request waits half a second in flight, and ten may be: what a client sends at
-    once is what the emulator sees at once."""
+    """Every request waits three seconds in flight, and ten may be: what a client sends at
+    once is what the emulator sees at once, even on a machine so loaded that the app takes a
+    second to send the next."""
     config = EmulatorConfig(
         seed=7,
         profiles=300,
         events=3_000,
         today=TODAY,
-        latency=0.5,
+        latency=3.0,
         max_concurrent=10,
         partial_after_days=400,
         cache_dir=tmp_path_factory.mktemp("latency-emulator"),
@@ -453,3 +455,33 @@ def test_the_suggested_name_says_what_the_first_filter_picks(
 ) -> None:
     query = Query("App Launched", DateRange(TODAY, TODAY), filters)
     assert suggested_name(query) == name
+
+
+async def test_an_interrupted_last_run_keeps_the_last_real_count_and_says_so(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """A cttui killed mid-POST leaves its favourite's job interrupted: the list keeps the count
+    before it, and the detail line says the last run was cut off."""
+    saved(LAUNCHES, VIEWS)
+    journal = tmp_path / "journal.sqlite3"
+    origin = Origin(DEFAULTS.account_id, emulator.base_url)
+    query = LAUNCHES.query(TODAY)
+    writer = JournalWriter(journal)
+    await writer.load()
+    done = JobRecord(
+        0, origin, query, JobState.DONE, count=4_321, created=1.0, finished=2.0, favorite="Launches"
+    )
+    done.id = await writer.create(done)
+    await writer.save(done)
+    cut = JobRecord(0, origin, query, JobState.SENDING, created=3.0, favorite="Launches")
+    cut.id = await writer.create(cut)
+    writer.close()
+    app = app_on(emulator, journal)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: bool(app.jobs.jobs), "the jobs from the journal")
+        assert app.jobs.jobs[-1].state is JobState.INTERRUPTED
+        screen = await open_favorites(pilot)
+        await until(pilot, lambda: cell(screen, "Launches", "last") == "4,321", "the last count")
+        detail = str(screen.query_one("#favorites-detail", Static).render())
+        assert "interrupted" in detail
+        assert emulator.requests == []

@@ -22,7 +22,7 @@ class Terminal:
             capture_output=True,
             text=True,
             check=True,
-            timeout=10,
+            timeout=60,
         )
         return result.stdout
 
@@ -59,7 +59,7 @@ class Terminal:
     def screen(self) -> str:
         return self._run("capture-pane", "-p", "-J")
 
-    def wait_for(self, pattern: str, limit: float = 30.0) -> str:
+    def wait_for(self, pattern: str, limit: float = 60.0) -> str:
         """The screen once a line matches `pattern` (a regex from the line's start: a typed
         command such as `...; echo EXIT=$?` must not count as its own output)."""
         wanted = re.compile(pattern, re.MULTILINE)

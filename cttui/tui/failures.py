@@ -19,11 +19,13 @@ class ShowsFailedWorkers:
         error = worker.error
         # Workers here are named for the user ("Saving the profile"); the description is code.
         what = worker.name or "A background task"
-        detail = f"{type(error).__name__}: {error}" if error is not None else "unknown error"
+        # One line: a message may span several (a server's page, a chained error).
+        said = " ".join(str(error).split()) if error is not None else ""
+        detail = f"{type(error).__name__}: {said}" if error is not None else "no details"
         worker.node.app.log.error(f"worker {worker.description} failed", error)
         worker.node.app.notify(
             f"{what} failed ({detail}). The app carries on; please report this.",
-            title="Unexpected error",
+            title="A bug in cttui",
             severity="error",
             timeout=10,
         )

@@ -16,7 +16,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from cttui.jobs import Job
+from cttui.jobs import Job, JobState
 from cttui.report import filter_text, range_text, sparkline, summary_text, when_text
 from cttui.store.favorites import Favorite, Favorites, FavoritesStore
 from cttui.store.journal import FavoriteRun
@@ -178,7 +178,12 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
     def _cells(
         self, item: Favorite, runs: Sequence[FavoriteRun], now: float
     ) -> tuple[str | Text, ...]:
-        running = [job for job in self.app.favorite_jobs(item.name) if not job.state.finished]
+        # An interrupted job is not running: the last real count stays, the detail says why.
+        running = [
+            job
+            for job in self.app.favorite_jobs(item.name)
+            if not job.state.finished and job.state is not JobState.INTERRUPTED
+        ]
         last = runs[-1] if runs else None
         if running:
             count = Text(str(running[-1].state), style="italic", justify="right")
@@ -231,7 +236,9 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
             detail.update("")
             return
         runs = self.app.journal.history().get(item.name, ())
-        detail.update(_detail(item, runs, self.app.setup.today()))
+        jobs = self.app.favorite_jobs(item.name)
+        cut = jobs[-1] if jobs and jobs[-1].state is JobState.INTERRUPTED else None
+        detail.update(_detail(item, runs, self.app.setup.today(), cut))
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
@@ -322,7 +329,11 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
 
         def answered(name: str | None) -> None:
             if name is not None and name != item.name:
-                self.run_worker(self._rename(item.name, name), name="Renaming the favourite")
+                self.run_worker(
+                    self._rename(item.name, name),
+                    name="Renaming the favourite",
+                    exit_on_error=False,
+                )
 
         self.app.push_screen(
             NamePromptScreen(
@@ -347,7 +358,9 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
     def action_duplicate(self) -> None:
         item = self.selected
         if item is not None and not self._refused():
-            self.run_worker(self._duplicate(item.name), name="Duplicating the favourite")
+            self.run_worker(
+                self._duplicate(item.name), name="Duplicating the favourite", exit_on_error=False
+            )
 
     async def _duplicate(self, name: str) -> None:
         made: list[Favorite] = []
@@ -375,7 +388,9 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
         def answered(yes: bool | None) -> None:
             if yes:
                 self.run_worker(
-                    self._delete([item.name for item in chosen]), name="Deleting favourites"
+                    self._delete([item.name for item in chosen]),
+                    name="Deleting favourites",
+                    exit_on_error=False,
                 )
 
         self.app.push_screen(
@@ -406,7 +421,9 @@ def _matches(item: Favorite, terms: list[str]) -> bool:
     return all(term in haystack for term in terms)
 
 
-def _detail(item: Favorite, runs: Sequence[FavoriteRun], today: date) -> str:
+def _detail(
+    item: Favorite, runs: Sequence[FavoriteRun], today: date, interrupted: Job | None
+) -> str:
     query = item.query(today)
     lines = [
         " · ".join(
@@ -423,6 +440,12 @@ def _detail(item: Favorite, runs: Sequence[FavoriteRun], today: date) -> str:
         first = datetime.fromtimestamp(runs[0].at).date().isoformat()
         what = f"{len(runs)} counts since {first}" if len(runs) > 1 else f"1 count, on {first}"
         lines.append(f"{what}: lowest {min(counts):,}, highest {max(counts):,}")
+    if interrupted is not None:
+        started = datetime.fromtimestamp(interrupted.created).strftime("%Y-%m-%d %H:%M")
+        lines.append(
+            f"Last run (job {interrupted.id}, {started}) interrupted before CleverTap answered: "
+            "r in the job list resubmits it"
+        )
     if item.notes:
         lines.append(item.notes)
     return "\n".join(lines)

@@ -212,7 +212,11 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
 
         def answered(request: SaveRequest | None) -> None:
             if request is not None:
-                self.run_worker(self._save(draft, query, request), name="Saving the favourite")
+                self.run_worker(
+                    self._save(draft, query, request),
+                    name="Saving the favourite",
+                    exit_on_error=False,
+                )
 
         self.app.push_screen(
             SaveFavoriteScreen(
@@ -291,7 +295,9 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
                     title="Poll now",
                 )
         elif action == "cancel":
-            self.run_worker(app.jobs.cancel(job), name=f"Cancelling job {job.id}")
+            self.run_worker(
+                app.jobs.cancel(job), name=f"Cancelling job {job.id}", exit_on_error=False
+            )
         elif action == "resubmit":
             app.resubmit(job)
         elif action == "copy_count" and job.count is not None:
