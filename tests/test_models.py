@@ -357,3 +357,11 @@ def test_valid_queries_serialise_to_their_payload(query: Query) -> None:
         sent = payload[key]
         assert type(sent) is int
         assert f"{sent:08d}" == day.strftime("%Y%m%d") == day.isoformat().replace("-", "")
+
+
+def test_a_problem_names_a_property_with_control_characters_on_one_line() -> None:
+    # Found by the favourites fuzz: a name of "0\n" split the one-line message in two.
+    problems = PropertyFilter("Am\nount\u202e", Operator.EQUALS, None).problems()
+    assert [problem.message for problem in problems] == [
+        "filter 1 (Am\\x0aount\\u202e equals) needs a value"
+    ]

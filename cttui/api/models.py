@@ -16,6 +16,7 @@ from datetime import date
 from enum import StrEnum
 
 from cttui.api.errors import QueryError
+from cttui.console import printable
 
 Scalar = str | int | float | bool
 Value = Scalar | tuple[Scalar, ...]
@@ -173,12 +174,12 @@ class PropertyFilter:
         parsed = parse_operator(operator, f"{where}.operator")
         if value is None or not parsed.takes_value:
             return cls(name, parsed, value)
-        label = f"filter {index + 1} ({name} {parsed})"
+        label = f"filter {index + 1} ({printable(name)} {parsed})"
         return cls(name, parsed, parse_value(value, parsed, f"{where}.value", label))
 
     def problems(self, index: int = 0) -> list[QueryError]:
         where = f"filters[{index}]"
-        label = f"filter {index + 1} ({self.name or 'no name'} {self.operator})"
+        label = f"filter {index + 1} ({printable(self.name) or 'no name'} {self.operator})"
         found: list[QueryError] = []
         if not self.name.strip():
             found.append(
