@@ -156,9 +156,9 @@ def in_a_small_disk(commands: dict[str, list[str]], env: dict[str, str]) -> dict
     mount namespace of the test's own); skips where user namespaces are not allowed."""
     unshare = shutil.which("unshare")
     if unshare is None or subprocess.run([unshare, "-Urm", "true"], check=False).returncode:
-        if os.environ.get("CTTUI_REQUIRE_NAMESPACES"):
-            pytest.fail("unshare -Urm is required (CTTUI_REQUIRE_NAMESPACES is set)")
-        pytest.skip("no user namespaces here (set CTTUI_REQUIRE_NAMESPACES=1 to make it a failure)")
+        if os.environ.get("CTTUI_REQUIRE_MOUNTS"):
+            pytest.fail("unshare -Urm is required (CTTUI_REQUIRE_MOUNTS is set)")
+        pytest.skip("no user namespaces here (set CTTUI_REQUIRE_MOUNTS=1 to make it a failure)")
     state = Path(os.environ["XDG_STATE_HOME"])
     done = subprocess.run(
         [unshare, "-Urm", sys.executable, "-c", NAMESPACE, str(state), CTTUI, json.dumps(commands)],
