@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from cttui.api.errors import UsageError
 from cttui.api.models import DateRange, Operator, PropertyFilter, Query, Scalar, Value
 from cttui.api.ranges import RangePreset
+from cttui.console import printable
 from cttui.store.config import check_profile_name
 from cttui.store.favorites import (
     NAME_MAX,
@@ -61,7 +62,10 @@ def _trimmed(text: str) -> bool:
 favorite_names = st.text(st.one_of(_PRINTABLE, st.just(" ")), min_size=1, max_size=NAME_MAX).filter(
     _trimmed
 )
-event_names = any_text.filter(_trimmed)
+# Names hold no control or bidi character (such a name is refused); values may, and test the
+# writer's escapes.
+name_text = any_text.filter(lambda text: printable(text) == text)
+event_names = name_text.filter(_trimmed)
 _PROFILE_START = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 profile_names = st.builds(
     lambda first, rest: (first + rest).rstrip(),
@@ -90,7 +94,7 @@ def property_filters(draw: st.DrawFn) -> PropertyFilter:
         value = draw(values_of(texts))
     else:
         value = draw(values_of(scalars))
-    return PropertyFilter(draw(any_text.filter(str.strip)), operator, value)
+    return PropertyFilter(draw(name_text.filter(str.strip)), operator, value)
 
 
 @st.composite

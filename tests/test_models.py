@@ -23,6 +23,7 @@ from cttui.api.models import (
     parse_date,
     parse_value,
 )
+from cttui.console import printable
 
 # CleverTap's example payload and the body of its curl example, copied from the API page.
 DOC_PAYLOAD: dict[str, object] = {
@@ -316,6 +317,10 @@ def test_exists_sends_no_value() -> None:
 
 FINITE = st.floats(allow_nan=False, allow_infinity=False)
 TEXT = st.text(min_size=1, max_size=12)
+# Names are what CleverTap can hold: no control or bidi characters (those are refused).
+NAME = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=12).filter(
+    lambda text: printable(text) == text
+)
 
 
 def scalars_for(operator: Operator) -> st.SearchStrategy[Scalar]:
@@ -329,7 +334,7 @@ def scalars_for(operator: Operator) -> st.SearchStrategy[Scalar]:
 @st.composite
 def filters(draw: st.DrawFn) -> PropertyFilter:
     operator = draw(st.sampled_from(list(Operator)))
-    name = draw(TEXT.filter(str.strip))
+    name = draw(NAME.filter(str.strip))
     if not operator.takes_value:
         return PropertyFilter(name, operator)
     scalar = scalars_for(operator)
@@ -339,7 +344,7 @@ def filters(draw: st.DrawFn) -> PropertyFilter:
 
 @st.composite
 def queries(draw: st.DrawFn) -> Query:
-    event = draw(TEXT.filter(lambda text: text.strip() == text))
+    event = draw(NAME.filter(lambda text: text.strip() == text))
     days = st.dates(min_value=date(1000, 1, 1), max_value=date(9999, 12, 31))
     start, end = sorted((draw(days), draw(days)))
     return Query(event, DateRange(start, end), tuple(draw(st.lists(filters(), max_size=3))))
@@ -363,5 +368,24 @@ def test_a_problem_names_a_property_with_control_characters_on_one_line() -> Non
     # Found by the favourites fuzz: a name of "0\n" split the one-line message in two.
     problems = PropertyFilter("Am\nount\u202e", Operator.EQUALS, None).problems()
     assert [problem.message for problem in problems] == [
-        "filter 1 (Am\\x0aount\\u202e equals) needs a value"
+        "filter 1: property name Am\\x0aount\\u202e has a control character; CleverTap's names "
+        "have none, so type it again",
+        "filter 1 (Am\\x0aount\\u202e equals) needs a value",
+    ]
+
+
+@pytest.mark.parametrize("name", ["Ev\nx", "Ev\rx", "Ev\x1b[2Jx", "Ev\u202ex", "Ev\x00"])
+def test_an_event_or_property_name_with_a_control_character_is_refused_before_sending(
+    name: str,
+) -> None:
+    # No CleverTap name has one; sent, it came back from the server as "Invalid event : Ev x".
+    dates = DateRange.parse("2026-11-01", "2026-11-05")
+    with pytest.raises(QueryError, match=r"^event name .* has a control character") as caught:
+        Query(name, dates).validate()
+    assert caught.value.field == "event_name"
+    assert "\n" not in caught.value.message
+    assert "\r" not in caught.value.message
+    problems = PropertyFilter(name, Operator.EXISTS).problems()
+    assert [(problem.field, "control character" in problem.message) for problem in problems] == [
+        ("filters[0].name", True)
     ]

@@ -185,6 +185,9 @@ class PropertyFilter:
             found.append(
                 QueryError(f"filter {index + 1} has no property name; type one", f"{where}.name")
             )
+        elif _has_control(self.name):
+            problem = _control_problem(f"filter {index + 1}: property name", self.name)
+            found.append(QueryError(problem, f"{where}.name"))
         if not isinstance(self.operator, Operator):
             found.append(
                 QueryError(
@@ -303,7 +306,21 @@ def event_name_problems(event_name: str) -> list[QueryError]:
                 "event_name",
             )
         ]
+    if _has_control(event_name):
+        return [QueryError(_control_problem("event name", event_name), "event_name")]
     return []
+
+
+def _has_control(name: str) -> bool:
+    # No CleverTap name holds one, and a terminal would obey it when the name is shown.
+    return printable(name) != name
+
+
+def _control_problem(what: str, name: str) -> str:
+    return (
+        f"{what} {printable(name)} has a control character; CleverTap's names have none, "
+        "so type it again"
+    )
 
 
 @dataclass(frozen=True)
