@@ -32,6 +32,14 @@ BIN = Path(sys.executable).parent
 CTTUI = str(BIN / "cttui")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def ctrl_c_reaches_children() -> None:
+    """A pytest-xdist worker ignores SIGINT, and every process it starts inherits that: Python
+    in a child would never see the ctrl+c a test sends it. The worker takes the default back."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own HOME and XDG dirs, and no credentials from the outside."""
