@@ -32,6 +32,20 @@ BIN = Path(sys.executable).parent
 CTTUI = str(BIN / "cttui")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def ctrl_c_reaches_children() -> Iterator[None]:
+    """A pytest-xdist worker ignores SIGINT, and every process it starts inherits that: Python
+    in a child would never see the ctrl+c a test sends it. The worker takes the default back
+    while tests run, and ignores it again after (execnet interrupts a worker's main thread as
+    it shuts it down, which would otherwise print a KeyboardInterrupt)."""
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    if previous is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, previous)
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own HOME and XDG dirs, and no credentials from the outside."""
