@@ -11,6 +11,7 @@ import os
 import re
 import secrets
 import sqlite3
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -146,6 +147,24 @@ def problem(path: Path, error: BaseException) -> JournalError:
     return JournalError(
         f"the job journal {path} cannot be used ({text}); move it aside and restart cttui "
         f"to start a new one ({MEMORY_ONLY}; the file is left as it is)"
+    )
+
+
+def regular_file(path: Path) -> None:
+    """A JournalError unless `path` is a regular file, or nothing at all (a journal not made
+    yet). SQLite would wait forever to read a FIFO, and calls a directory a disk I/O error."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise problem(path, error) from None
+    if stat.S_ISREG(mode):
+        return
+    what = "a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "a device"
+    raise JournalError(
+        f"the job journal {path} is {what}, not a file; move it aside and restart cttui to start "
+        f"a new one ({MEMORY_ONLY}; it is left as it is)"
     )
 
 
