@@ -224,11 +224,22 @@ RUN_COLUMNS = (
 )
 
 
+# The columns that hold a moment (epoch seconds): cttui writes none before 1970 or after 3000,
+# and one out there (or inf) would fail every date shown, past what datetime can hold.
+_TIMES = {"created", "updated", "finished", "next_poll", "last_request", "at"}
+_LAST_TIME = 32_503_680_000
+
+
 def checked(
     row: Sequence[Any], columns: Sequence[tuple[str, tuple[type, ...]]], where: str
 ) -> None:
     for value, (name, kinds) in zip(row, columns, strict=True):
         if value is None and name.endswith("?"):
             continue
-        if not isinstance(value, kinds):
-            raise Unreadable(f"{where}: {name.rstrip('?')} is {value!r}")
+        plain = name.rstrip("?")
+        if not isinstance(value, kinds) or _implausible(plain, value):
+            raise Unreadable(f"{where}: {plain} is {value!r}")
+
+
+def _implausible(name: str, value: Any) -> bool:
+    return name in _TIMES and not 0 <= value <= _LAST_TIME
