@@ -53,19 +53,28 @@ def checkpoint(path: Path) -> None:
         connection.close()
 
 
+BIG = 64 << 20
+
+
 def fingerprint(path: Path) -> str:
-    """What the entry is: its kind and, for a regular file, a digest of its bytes."""
+    """What the entry is: its kind and, for a regular file, its size, its modification time and
+    a digest of its bytes (of the first and last MiB only, past 64 MiB: a write anywhere moves
+    the modification time)."""
     if path.is_symlink():
         return f"symlink to {os.readlink(path)}"
     if path.is_dir():
         return "directory"
     if not path.is_file():
         return "other"
+    status = path.stat()
     digest = hashlib.sha256()
     with path.open("rb") as handle:
+        if status.st_size > BIG:
+            digest.update(handle.read(1 << 20))
+            handle.seek(-(1 << 20), os.SEEK_END)
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
-    return f"{path.stat().st_size} bytes {digest.hexdigest()}"
+    return f"{status.st_size} bytes at {status.st_mtime_ns} {digest.hexdigest()}"
 
 
 def one_line(result: Run, path: Path) -> str:
