@@ -47,9 +47,10 @@ crashloop: $(STAMP)
 soak: $(STAMP)
 	$(BIN)/python -m tests.soak --jobs 300
 
-# Ten times the fuzz examples of the default run (about 50,000).
+# Ten times the fuzz examples of the default run (about 100,000).
 fuzz: $(STAMP)
-	CTTUI_FUZZ_EXAMPLES=10 $(BIN)/pytest tests/test_fuzz_cli.py -p no:cacheprovider
+	CTTUI_FUZZ_EXAMPLES=10 $(BIN)/pytest tests/test_fuzz_cli.py tests/test_fuzz_journal.py \
+		tests/test_fuzz_answers.py -p no:cacheprovider -n 2
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

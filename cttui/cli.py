@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import json
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack, contextmanager
@@ -1387,7 +1388,16 @@ def _journal_read(args: argparse.Namespace) -> Iterator[Journal | None]:
     from cttui.store.paths import journal_file
 
     path = journal_file(demo=args.demo)
-    if not path.exists():
+    # Nothing there, or an empty file (a journal not begun, as SQLite reads it): none to list,
+    # and listing must not begin one.
+    try:
+        found = path.stat()
+        unbegun = stat.S_ISREG(found.st_mode) and found.st_size == 0
+    except FileNotFoundError:
+        unbegun = True
+    except OSError:  # a symlink loop, say: Journal.open names the file and the cause
+        unbegun = False
+    if unbegun:
         yield None
         return
     # Reading never writes: jobs can be listed from a full or read-only state directory.

@@ -42,6 +42,7 @@ from cttui.store.journal_files import (
     private_directory,
     private_file,
     problem,
+    regular_file,
 )
 
 __all__ = [
@@ -290,6 +291,7 @@ class Journal:
         `read_only` writes nothing at all, so that jobs can be listed from a full or read-only
         directory (a journal of an older schema is migrated first all the same).
         """
+        regular_file(path)
         if read_only:
             journal = cls._open_to_read(path, busy_timeout)
             if journal is not None:

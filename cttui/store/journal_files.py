@@ -11,6 +11,7 @@ import os
 import re
 import secrets
 import sqlite3
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,24 @@ def problem(path: Path, error: BaseException) -> JournalError:
     )
 
 
+def regular_file(path: Path) -> None:
+    """A JournalError unless `path` is a regular file, or nothing at all (a journal not made
+    yet). SQLite would wait forever to read a FIFO, and calls a directory a disk I/O error."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise problem(path, error) from None
+    if stat.S_ISREG(mode):
+        return
+    what = "a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "a device"
+    raise JournalError(
+        f"the job journal {path} is {what}, not a file; move it aside and restart cttui to start "
+        f"a new one ({MEMORY_ONLY}; it is left as it is)"
+    )
+
+
 class Unreadable(Exception):
     """A row whose values are not what cttui writes: the journal is damaged or hand-edited."""
 
@@ -205,11 +224,22 @@ RUN_COLUMNS = (
 )
 
 
+# The columns that hold a moment (epoch seconds): cttui writes none before 1970 or after 3000,
+# and one out there (or inf) would fail every date shown, past what datetime can hold.
+_TIMES = {"created", "updated", "finished", "next_poll", "last_request", "at"}
+_LAST_TIME = 32_503_680_000
+
+
 def checked(
     row: Sequence[Any], columns: Sequence[tuple[str, tuple[type, ...]]], where: str
 ) -> None:
     for value, (name, kinds) in zip(row, columns, strict=True):
         if value is None and name.endswith("?"):
             continue
-        if not isinstance(value, kinds):
-            raise Unreadable(f"{where}: {name.rstrip('?')} is {value!r}")
+        plain = name.rstrip("?")
+        if not isinstance(value, kinds) or _implausible(plain, value):
+            raise Unreadable(f"{where}: {plain} is {value!r}")
+
+
+def _implausible(name: str, value: Any) -> bool:
+    return name in _TIMES and not 0 <= value <= _LAST_TIME
