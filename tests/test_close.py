@@ -72,30 +72,54 @@ class SlowToSave(LastSaved):
         await super().save(record, attempt)
 
 
-async def test_an_answer_that_arrives_while_closing_is_saved_before_the_job_stops(
-    tmp_path: Path,
-) -> None:
-    """A closing manager lets the requests in flight answer (shared slots); the answer must
-    then reach the journal. Cut off mid-save, the count was lost: the next process polled again,
-    and once the server had forgotten the req_id, POSTed a query the server had answered."""
-    polled = asyncio.Event()
+async def _closed_while_answering(
+    tmp_path: Path, answer: Callable[[httpx.Request], httpx.Response], held: str
+) -> tuple[Job, JobState]:
+    """A manager on shared slots closes while a request of method `held` is in flight; the job
+    in memory, and its state as last saved."""
+    arrived = asyncio.Event()
     closing = asyncio.Event()
 
     async def server(request: httpx.Request) -> httpx.Response:
-        if request.method == "POST":
-            return httpx.Response(200, json={"status": "partial", "req_id": 7})
-        polled.set()
-        await closing.wait()
-        return httpx.Response(200, json={"status": "success", "count": 42})
+        if request.method == held:
+            arrived.set()
+            await closing.wait()
+        return answer(request)
 
     clock = FakeClock()
     saved = SlowToSave()
     manager = JobManager(clock=clock, recorder=saved, slots=tmp_path / "slots")
     async with _client(server) as client:
         job = await _started(manager, client)
-        await clock.run_until(polled.is_set)
+        await clock.run_until(arrived.is_set)
         closed = asyncio.ensure_future(manager.close())
         closing.set()
         await asyncio.wait_for(closed, 10)
-    assert job.state is JobState.DONE
-    assert saved.states[job.id] is JobState.DONE
+    return job, saved.states[job.id]
+
+
+async def test_an_answer_that_arrives_while_closing_is_saved_before_the_job_stops(
+    tmp_path: Path,
+) -> None:
+    """A closing manager lets the requests in flight answer (shared slots); the answer must
+    then reach the journal. Cut off mid-save, the count was lost: the next process polled again,
+    and once the server had forgotten the req_id, POSTed a query the server had answered."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(200, json={"status": "partial", "req_id": 7})
+        return httpx.Response(200, json={"status": "success", "count": 42})
+
+    job, saved = await _closed_while_answering(tmp_path, answer, "GET")
+    assert (job.state, saved) == (JobState.DONE, JobState.DONE)
+
+
+async def test_a_post_refused_while_closing_leaves_the_job_queued(tmp_path: Path) -> None:
+    """The same cut, on the save that follows a 429: the job was left as sending, read as cut
+    off mid-POST by the next process (interrupted), and never ran again."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, json={"status": "fail", "error": "Too many", "code": 429})
+
+    _, saved = await _closed_while_answering(tmp_path, answer, "POST")
+    assert saved is JobState.QUEUED
