@@ -583,7 +583,7 @@ class JobManager:
                     answer = f"{status}{error.message}"
                     failed = self._attempt(kind, started, answer, error.http_status, again)
                     job.attempts.append(failed)
-                    await self.recorder.save(job, failed)
+                    await self._record(job, failed)
                     if not error.retryable or retry + 1 >= self.retry.attempts:
                         raise
                     job.error = error.message
@@ -616,8 +616,20 @@ class JobManager:
 
     async def _changed(self, job: Job, attempt: Attempt | None = None) -> None:
         job.updated = self.clock.now()
-        await self.recorder.save(job, attempt)
+        await self._record(job, attempt)
         self._tell(job)
+
+    async def _record(self, job: Job, attempt: Attempt | None) -> None:
+        """Save `job`; a cancel (the manager closing) waits for the save to end, then stops it.
+
+        Cut short, the answer to a request that left is lost: the next process asks again for
+        a count the server gave, or POSTs again once the server has forgotten the req_id."""
+        saving = asyncio.ensure_future(self.recorder.save(job, attempt))
+        try:
+            await asyncio.shield(saving)
+        except asyncio.CancelledError:
+            await asyncio.wait({saving})
+            raise
 
     def _tell(self, job: Job) -> None:
         for listener in self._listeners:

@@ -10,10 +10,12 @@ forgot; never more than 3 requests in flight for the account, as the server coun
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -107,6 +109,10 @@ class Report:
     failures: list[str] = field(default_factory=list)
     failed_without_error: list[str] = field(default_factory=list)
     bad_exits: list[str] = field(default_factory=list)
+    # For each second POST: the server's requests for its body and the journal's attempts.
+    second_post_stories: list[str] = field(default_factory=list)
+    # The server's request log, kept next to the HOME when the soak fails.
+    server_log: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -138,6 +144,7 @@ class Report:
         lines += [f"failed: {line}" for line in self.failures]
         lines += [f"failed without an error: {line}" for line in self.failed_without_error]
         lines += [f"bad exit: {line}" for line in self.bad_exits]
+        lines += self.second_post_stories
         return "\n".join(lines)
 
 
@@ -221,7 +228,7 @@ def soak(home: Path, jobs: int, parallel: int = 4, seed: int = 1, app: bool = Tr
                 resume = [CTTUI, "jobs", "resume"]
                 outcomes += list(pool.map(lambda command: _run(command, env), [resume] * 2))
         report.bad_exits = [outcome for outcome in outcomes if outcome is not None]
-        _check(report, chosen, _journal(env), server)
+        _check(report, chosen, _journal(env), server, home)
     return report
 
 
@@ -257,7 +264,11 @@ def _run_in_app(tmux: str, home: Path, env: dict[str, str], chosen: list[Plan]) 
 
 
 def _check(
-    report: Report, chosen: list[Plan], journal: list[dict[str, Any]], server: ServedEmulator
+    report: Report,
+    chosen: list[Plan],
+    journal: list[dict[str, Any]],
+    server: ServedEmulator,
+    home: Path,
 ) -> None:
     stats = server.stats()
     requests = server.requests()
@@ -265,8 +276,13 @@ def _check(
     report.max_in_flight = stats["max_offered"]
     report.refused = stats["refused"]
     report.injected = stats["injected"]
+    report.server_log = requests
     answered = _server_counts(report, requests)
     by_body = {_key(job["body"]): job for job in journal}
+    for line in report.second_post_bodies:
+        body = line.split(" (live req_id")[0]
+        job = by_body.get(body)
+        report.second_post_stories.append(_story(body, requests, job, home))
     report.jobs = len(chosen)
     for plan in chosen:
         job = by_body.get(_key(plan.body))
@@ -284,6 +300,45 @@ def _check(
             report.failures.append(f"{plan.name}: {job['error']}")
             if not job["error"]:
                 report.failed_without_error.append(plan.name)
+
+
+def _story(
+    body: str, requests: list[dict[str, Any]], job: dict[str, Any] | None, home: Path
+) -> str:
+    """The server's requests for `body` (its POSTs and the polls of the req_ids they got), and
+    the journal's attempts for its job, in time order, to tell who sent a second POST."""
+    req_ids: set[str] = set()
+    lines = [f"the story of {body}:"]
+    for request in requests:
+        if request["path"] != "/1/counts/profiles.json":
+            continue
+        answer = request["response"] or {}
+        if request["method"] == "POST":
+            if _key(json.loads(request["body"] or "null")) != body:
+                continue
+            if answer.get("req_id") is not None:
+                req_ids.add(str(answer["req_id"]))
+        elif request["query"].get("req_id") not in req_ids:
+            continue
+        lines.append(
+            f"  server {request['received']:.3f}..{request['answered']:.3f} {request['client']} "
+            f"{request['method']} {request['query'] or ''} -> {request['status']} {answer}"
+        )
+    if job is not None:
+        journal = home / ".local" / "state" / "cttui" / "journal.sqlite3"
+        with contextlib.closing(sqlite3.connect(f"file:{journal}?mode=ro", uri=True)) as db:
+            rows = db.execute(
+                "SELECT at, seconds, kind, resubmission, answer FROM attempts"
+                " WHERE job_id = ? ORDER BY at",
+                (job["id"],),
+            ).fetchall()
+            owner = db.execute("SELECT owner FROM jobs WHERE id = ?", (job["id"],)).fetchone()
+        lines.append(f"  journal: job {job['id']} {job['state']}, owner {owner[0]}")
+        lines += [
+            f"  journal {at:.3f}..{at + seconds:.3f} {kind} resubmission={resub} {answer}"
+            for at, seconds, kind, resub, answer in rows
+        ]
+    return "\n".join(lines)
 
 
 def _server_counts(report: Report, requests: list[dict[str, Any]]) -> dict[str, int]:
@@ -332,7 +387,9 @@ def main() -> int:
     if report.ok:
         shutil.rmtree(folder)
         return 0
-    print(f"its HOME, journal included, is kept in {folder / 'home'}")
+    log = folder / "requests.json"
+    log.write_text(json.dumps(report.server_log, indent=1), encoding="utf-8")
+    print(f"its HOME, journal included, is kept in {folder / 'home'}; the server's log in {log}")
     return 1
 
 

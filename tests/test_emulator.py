@@ -733,6 +733,9 @@ def test_the_request_log(emulator: Emulator) -> None:
     assert submitted.headers["X-CleverTap-Passcode"] == "<redacted>"
     assert submitted.headers["Content-Type"] == "application/json"
     assert (submitted.status, submitted.auth_ok) == (200, True)
+    # When, and from which connection: what tells two processes' requests apart in a soak.
+    assert 0 < submitted.received <= submitted.answered <= polled.received
+    assert submitted.client.startswith("127.0.0.1:")
     expected = emulator.count("Charged", VALID["from"], VALID["to"])
     assert submitted.response == {"status": "success", "count": expected}
     assert (polled.method, polled.query, polled.body) == ("GET", {"req_id": "42"}, "")

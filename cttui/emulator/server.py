@@ -70,6 +70,11 @@ class RecordedRequest:
     status: int
     response: object
     auth_ok: bool
+    # Epoch seconds the request was read and answered, and the client's address: what tells
+    # apart, in a soak's log, two processes sending the same query.
+    received: float = 0.0
+    answered: float = 0.0
+    client: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -381,6 +386,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         state = self.server.state
         started = time.monotonic()
+        received = time.time()
         url = urlsplit(self.path)
         body = self._read_body()
         if url.path in (REQUESTS_PATH, STATS_PATH):
@@ -410,6 +416,9 @@ class _Handler(BaseHTTPRequestHandler):
                 status=int(status),
                 response=payload,
                 auth_ok=auth_ok,
+                received=received,
+                answered=time.time(),
+                client=f"{self.client_address[0]}:{self.client_address[1]}",
             )
         )
         elapsed_ms = (time.monotonic() - started) * 1000
