@@ -27,6 +27,7 @@ from cttui.tui.screens.favorites import FavoritesChanged, FavoritesScreen
 from cttui.tui.screens.main import MainScreen
 from cttui.tui.screens.name_prompt import NamePromptScreen
 from cttui.tui.screens.save_favorite import SaveFavoriteScreen, suggested_name
+from cttui.tui.widgets.preview import QueryPreview
 from cttui.tui.widgets.query_editor import QueryEditor
 from tests.apps import TODAY, WORK, build_app, settle, until
 from tests.conftest import DEFAULTS, emulator_variables, run_cttui
@@ -122,7 +123,13 @@ async def type_event(pilot: Pilot[int], event: str) -> None:
     await settle(pilot, MainScreen)
     field = pilot.app.screen.query_one("#event", Input)
     field.value = event
-    await pilot.pause()
+    await shown_in_preview(pilot, event)
+
+
+async def shown_in_preview(pilot: Pilot[int], event: str) -> None:
+    """Wait until the screen has handled the editor's change: the preview shows `event`."""
+    preview = pilot.app.screen.query_one(QueryPreview)
+    await until(pilot, lambda: f'"{event}"' in (preview.body or ""), f"{event} in the preview")
 
 
 async def test_ctrl_s_saves_the_query_with_its_rolling_range(isolated_home: Path) -> None:
@@ -268,6 +275,9 @@ async def test_a_change_that_comes_as_the_screen_goes_is_ignored(isolated_home: 
         # What the footer asks, and what a job's change or a re-read file posts.
         assert screen.check_action("rename", ()) is True
         screen.post_message(FavoritesChanged())
+        # Handled once the screen's queue is empty and a pause has let the handler finish; a
+        # crash would end the app.
+        await until(pilot, lambda: screen.message_queue_size == 0, "the message")
         await pilot.pause()
         assert app.is_running
         assert app.screen is screen
@@ -322,7 +332,7 @@ async def test_load_puts_the_favourite_in_the_editor_and_ctrl_r_runs_it_as_that_
         assert app.jobs.jobs[0].favorite == "Weekly buyers"
         # Changed, it is a query of its own.
         app.screen.query_one("#event", Input).value = "Product Viewed"
-        await pilot.pause()
+        await shown_in_preview(pilot, "Product Viewed")
         await pilot.press("ctrl+r")
         await until(pilot, lambda: len(app.jobs.jobs) == 2, "the second job")
         assert app.jobs.jobs[1].favorite is None
@@ -389,9 +399,12 @@ async def test_a_broken_file_is_read_only_until_mended_by_hand_while_the_app_run
         assert any(f"favorites.toml:{line}:14: not valid TOML" in t for t in toasts(app))
         await type_event(pilot, "Charged")
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await until(
+            pilot,
+            lambda: any(t.startswith("Not saved:") and f":{line}:14:" in t for t in toasts(app)),
+            "the toast",
+        )
         assert not isinstance(app.screen, SaveFavoriteScreen)
-        assert any(t.startswith("Not saved:") and f":{line}:14:" in t for t in toasts(app))
         screen = await open_favorites(pilot)
         banner = screen.query_one("#favorites-problem", Static)
         assert banner.display
