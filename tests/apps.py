@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from textual.app import App
 from textual.pilot import Pilot
@@ -21,8 +21,6 @@ from cttui.store.config import Config, Profile, save_config
 from cttui.store.credentials import CredentialStore, OsKeyring, Passcodes
 from cttui.store.paths import config_file
 from cttui.tui.app import AppSetup, CttuiApp
-
-T = TypeVar("T")
 
 TODAY = date(2026, 11, 23)
 WORK = Profile("work", "W9R-486-4W5Z", get_region("in1"))
@@ -103,7 +101,7 @@ async def until(
 
 
 async def until_equal(
-    pilot: Pilot[Any], probe: Callable[[], T], expected: T, limit: float = 30
+    pilot: Pilot[Any], probe: Callable[[], object], expected: object, limit: float = 30
 ) -> None:
     """Let the app run until `probe()` equals `expected`: what a pause then an assert would
     check, without trusting one pause to let a chain of messages, a worker or a timer finish.

@@ -197,8 +197,8 @@ async def test_string_equals_keeps_digits_as_text_and_number_equals_sends_a_numb
             "the note on 007",
         )
         await type_into(pilot, ".filter-value", "7")
-        props = [{"name": "zip", "operator": "equals", "value": 7}]
-        await until_equal(pilot, lambda: properties(pilot), props)
+        numeric = [{"name": "zip", "operator": "equals", "value": 7}]
+        await until_equal(pilot, lambda: properties(pilot), numeric)
 
 
 async def test_true_and_false_are_hinted_and_sent_as_clevertap_spells_them() -> None:
