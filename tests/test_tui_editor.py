@@ -43,8 +43,12 @@ def emulator_app(emulator: Emulator, **options: object) -> CttuiApp:
 
 
 async def opened(pilot: Pilot[int]) -> QueryEditor:
-    await until(pilot, lambda: isinstance(pilot.app.screen, MainScreen), "the main screen")
-    await pilot.pause()
+    # Ready once mounted and its auto focus has landed on the event name.
+    await until(
+        pilot,
+        lambda: isinstance(pilot.app.screen, MainScreen) and pilot.app.focused is not None,
+        "the main screen",
+    )
     return pilot.app.screen.query_one(QueryEditor)
 
 

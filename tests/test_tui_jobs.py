@@ -63,8 +63,12 @@ def app_on(emulator: Emulator, journal: Path | None = None, poll_interval: float
 
 
 async def opened(pilot: Pilot[int]) -> JobPanel:
-    await until(pilot, lambda: isinstance(pilot.app.screen, MainScreen), "the main screen")
-    await pilot.pause()
+    # Ready once mounted and its auto focus has landed on the event name.
+    await until(
+        pilot,
+        lambda: isinstance(pilot.app.screen, MainScreen) and pilot.app.focused is not None,
+        "the main screen",
+    )
     return pilot.app.screen.query_one(JobPanel)
 
 
