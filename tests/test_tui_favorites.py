@@ -29,7 +29,7 @@ from cttui.tui.screens.name_prompt import NamePromptScreen
 from cttui.tui.screens.save_favorite import SaveFavoriteScreen, suggested_name
 from cttui.tui.widgets.preview import QueryPreview
 from cttui.tui.widgets.query_editor import QueryEditor
-from tests.apps import TODAY, WORK, build_app, settle, until
+from tests.apps import TODAY, WORK, build_app, settle, until, until_equal
 from tests.conftest import DEFAULTS, emulator_variables, run_cttui
 
 SIZE = (120, 40)
@@ -208,18 +208,22 @@ async def test_filter_as_you_type_narrows_the_list(isolated_home: Path) -> None:
         await until(pilot, lambda: len(names(screen)) == 3, "three favourites")
         await pilot.press("slash")
         await pilot.press(*"spend")
-        assert names(screen) == ["Weekly buyers"], "notes are searched"
-        assert str(screen.query_one("#favorites-count", Static).render()) == "1 of 3"
+        # Notes are searched.
+        await until_equal(pilot, lambda: names(screen), ["Weekly buyers"])
+        count = screen.query_one("#favorites-count", Static)
+        await until_equal(pilot, lambda: str(count.render()), "1 of 3")
         await pilot.press("ctrl+u")
         await pilot.press(*"app laun")
-        assert names(screen) == ["Launches"], "every word must match"
+        # Every word must match.
+        await until_equal(pilot, lambda: names(screen), ["Launches"])
         await pilot.press(*"zzz")
-        assert names(screen) == []
-        assert screen.query_one("#favorites-empty").display
+        await until_equal(pilot, lambda: names(screen), [])
+        await until(pilot, lambda: screen.query_one("#favorites-empty").display, "the empty note")
         await pilot.press("escape")
-        assert names(screen) == ["Weekly buyers", "Launches", "Product views"]
+        everything = ["Weekly buyers", "Launches", "Product views"]
+        await until_equal(pilot, lambda: names(screen), everything)
         await pilot.press("escape")
-        assert screen.table.has_focus
+        await until(pilot, lambda: screen.table.has_focus, "the table's focus")
         await pilot.press("escape")
         await settle(pilot, MainScreen)
 
@@ -300,8 +304,9 @@ async def test_several_marked_favourites_run_at_once_through_the_gate_of_three(
         screen = await open_favorites(pilot)
         await until(pilot, lambda: len(names(screen)) == 5, "the favourites")
         await pilot.press("down", "space", "space", "space", "space")
-        assert cell(screen, "Charged over 10", "mark") == " "
-        assert [cell(screen, f.name, "mark") for f in favorites[1:]] == ["●"] * 4
+        # The first stays unmarked: the cursor moved off it before the marks.
+        marks = [" ", "●", "●", "●", "●"]
+        await until_equal(pilot, lambda: [cell(screen, f.name, "mark") for f in favorites], marks)
         await pilot.press("enter")
         await settle(pilot, MainScreen)
         await until(pilot, lambda: len(app.jobs.jobs) == 4, "four jobs")
@@ -350,7 +355,8 @@ async def test_rename_moves_the_history_and_duplicate_and_delete_change_the_file
         await settle(pilot, NamePromptScreen)
         app.screen.query_one(Input).value = "product VIEWS"
         await pilot.press("enter")
-        assert "taken" in str(app.screen.query_one("#name-problem", Static).render())
+        problem = app.screen.query_one("#name-problem", Static)
+        await until(pilot, lambda: "taken" in str(problem.render()), "the name's problem")
         app.screen.query_one(Input).value = "November launches"
         await pilot.press("enter")
         await settle(pilot, FavoritesScreen)

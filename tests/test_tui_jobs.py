@@ -233,9 +233,10 @@ async def test_copy_count_and_curl_and_a_toast_only_when_looking_elsewhere(
 
         await select_job(pilot, first)
         await pilot.press("c")
-        assert app.clipboard == str(first.count)
+        await until_equal(pilot, lambda: app.clipboard, str(first.count))
         await pilot.press("y")
-        assert app.clipboard.startswith(f"curl -X POST {emulator.base_url}")
+        curl = f"curl -X POST {emulator.base_url}"
+        await until(pilot, lambda: app.clipboard.startswith(curl), "the curl copied")
         assert DEFAULTS.passcode not in app.clipboard
         app.clear_notifications()
 
