@@ -111,7 +111,7 @@ async def run_first(pilot: Pilot[int]) -> Job:
     await settle(pilot, MainScreen)
     await until(pilot, lambda: len(app.jobs.jobs) > before, "the job")
     job = app.jobs.jobs[-1]
-    await until(pilot, lambda: job.state is JobState.DONE, "the count", limit=20)
+    await until(pilot, lambda: job.state is JobState.DONE, "the count")
     return job
 
 

@@ -86,7 +86,7 @@ async def sent(pilot: Pilot[int], query: Query, state: JobState | None = None) -
     return job
 
 
-async def shown(pilot: Pilot[int], job: Job, state: JobState, limit: float = 30) -> None:
+async def shown(pilot: Pilot[int], job: Job, state: JobState, limit: float = 60) -> None:
     """Wait until the job list shows `job` in `state`: a job changes in memory, then in the
     journal, and only then on screen, so the journal holds what the row shows."""
     await until(
