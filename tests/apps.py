@@ -62,7 +62,7 @@ async def settle(
     pilot: Pilot[int],
     screen: type[Screen[Any]],
     ready: Callable[[], bool] = lambda: True,
-    limit: float = 30,
+    limit: float = 60,
 ) -> None:
     """Wait, bounded, until `screen` is on top, `ready` holds and no background work but jobs
     is under way; then stop the cursor blinking so it is always drawn."""
@@ -89,7 +89,7 @@ async def settle(
 
 
 async def until(
-    pilot: Pilot[Any], condition: Callable[[], bool], what: str, limit: float = 30
+    pilot: Pilot[Any], condition: Callable[[], bool], what: str, limit: float = 60
 ) -> None:
     """Let the app run until `condition` holds; fail after `limit` seconds (a bound only: on a
     loaded machine a condition may take long to come, and it ends the wait the moment it does)."""
@@ -97,6 +97,19 @@ async def until(
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
+
+
+async def until_equal(
+    pilot: Pilot[Any], probe: Callable[[], object], expected: object, limit: float = 60
+) -> None:
+    """Let the app run until `probe()` equals `expected`: what a pause then an assert would
+    check, without trusting one pause to let a chain of messages, a worker or a timer finish.
+    On timeout the failure shows the last value seen."""
+    deadline = time.monotonic() + limit
+    while (seen := probe()) != expected:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out: {seen!r} != {expected!r}")
         await pilot.pause(0.02)
 
 

@@ -240,7 +240,7 @@ def _run_in_app(tmux: str, home: Path, env: dict[str, str], chosen: list[Plan]) 
         terminal.start([CTTUI], env)
         terminal.wait_for(r"Nothing to send yet", limit=90)
         terminal.send_keys("F3")
-        terminal.wait_for(rf".*{chosen[0].name} ", limit=30)
+        terminal.wait_for(rf".*{chosen[0].name} ", limit=60)
         # One burst: the app takes keys in order, so enter runs every one marked before it.
         terminal.send_keys(*["Space"] * len(chosen), "Enter")
         bodies = {_key(plan.body) for plan in chosen}

@@ -349,7 +349,7 @@ def test_a_bad_environment_passcode_fails_at_once_and_sends_nothing(
     emulator: Emulator, passcode: str
 ) -> None:
     env = {**emulator_variables(emulator), "CLEVERTAP_PASSCODE": passcode}
-    result = run_cttui("count", "Charged", *RECENT, env=env, timeout=30)
+    result = run_cttui("count", "Charged", *RECENT, env=env, timeout=60)
     assert result.code == 2, result.err
     assert result.err.startswith("cttui: CLEVERTAP_PASSCODE ")
     assert len(result.err.splitlines()) == 1

@@ -433,7 +433,7 @@ async def real_failure(
         credentials = Credentials(ACCOUNT, passcode)
         async with CleverTapClient(credentials, server.base_url, timeout=deadline) as client:
             with pytest.raises(ApiError) as excinfo:
-                await asyncio.wait_for(client.submit(QUERY), deadline + 15)
+                await asyncio.wait_for(client.submit(QUERY), deadline + 60)
     error = excinfo.value
     assert not passcode or passcode not in str(error)
     return error, server

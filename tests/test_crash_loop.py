@@ -130,7 +130,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
     def forward(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         host, port = self.server.upstream.removeprefix("http://").split(":")
-        upstream = http.client.HTTPConnection(host, int(port), timeout=30)
+        upstream = http.client.HTTPConnection(host, int(port), timeout=60)
         try:
             headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
             upstream.request(self.command, self.path, body or None, headers)

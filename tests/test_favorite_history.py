@@ -112,13 +112,13 @@ class Runner:
 
     async def run(self, favorite: str | None, query: Query = QUERY) -> Job:
         job = await self.add(favorite, query)
-        return await asyncio.wait_for(self.manager.run(job), timeout=20)
+        return await asyncio.wait_for(self.manager.run(job), timeout=60)
 
     async def until(self, job: Job, state: JobState) -> None:
         """Wait until the manager has recorded `job` in `state` (it tells only after that)."""
         while job.state is not state:
             self.changed.clear()
-            await asyncio.wait_for(self.changed.wait(), timeout=20)
+            await asyncio.wait_for(self.changed.wait(), timeout=60)
 
 
 MakeRunner = Callable[..., Awaitable[Runner]]

@@ -79,7 +79,7 @@ def test_a_file_that_cannot_be_read_is_one_line_and_exit_2(
     path = config_dir(isolated_home) / name
     path.parent.mkdir(parents=True)
     path.write_bytes(BAD_CONTENT[case])
-    one_line(run_cttui(*command, timeout=30), path, 2)
+    one_line(run_cttui(*command, timeout=60), path, 2)
     assert path.read_bytes() == BAD_CONTENT[case]
 
 
@@ -116,7 +116,7 @@ def test_a_file_over_the_size_limit_is_refused_saying_so(
     path = config_dir(isolated_home) / name
     path.parent.mkdir(parents=True)
     oversized(path, limit)
-    line = one_line(run_cttui(*command, timeout=30), path, 2)
+    line = one_line(run_cttui(*command, timeout=60), path, 2)
     assert "larger than" in line, line
     assert "MB" in line, line
 
@@ -152,7 +152,7 @@ def test_something_else_in_place_of_the_file_is_one_line_and_never_hangs(
     else:
         path.symlink_to(path.name)
     # A FIFO opened for reading would wait for a writer forever: the timeout catches that.
-    one_line(run_cttui(*command, timeout=20), path, 2)
+    one_line(run_cttui(*command, timeout=60), path, 2)
 
 
 # Writing on a read-only or a full filesystem: a small tmpfs in place of the config directory.

@@ -389,7 +389,7 @@ def test_plain_http_never_goes_through_a_proxy(variable: str) -> None:
             "CTTUI_BASE_URL": server.base_url,
             variable: proxy.base_url,
         }
-        run = run_cttui(*COUNT, env=env, timeout=20)
+        run = run_cttui(*COUNT, env=env, timeout=60)
     assert proxy.connections == 0
     assert (run.code, run.out, run.err) == (0, "7\n", "")
 
@@ -405,7 +405,7 @@ def test_https_goes_through_a_proxy_as_a_tunnel_that_never_sees_the_passcode(
             "CTTUI_BASE_URL": server.base_url,
             "HTTPS_PROXY": proxy.base_url,
         }
-        run = run_cttui(*COUNT, *FOREVER, env=env, timeout=20)
+        run = run_cttui(*COUNT, *FOREVER, env=env, timeout=60)
     assert proxy.received
     for connect in proxy.received:
         assert (connect.method, connect.target) == ("CONNECT", f"127.0.0.1:{server.port}")

@@ -373,7 +373,7 @@ async def test_real_clock_runs_a_short_poll(make: Callable[..., Setup]) -> None:
     setup = make(after_polls(1), base_url="http://127.0.0.1:8787")
     manager = JobManager(poll_interval=0.01)
     job = await manager.add(Origin("TEST-ACC-0001", setup.client.base_url), setup.client, QUERY)
-    await asyncio.wait_for(manager.run(job), timeout=10)
+    await asyncio.wait_for(manager.run(job), timeout=60)
     assert (job.state, job.count) == (JobState.DONE, 7138)
 
 
@@ -1152,7 +1152,7 @@ async def test_a_count_too_large_for_the_journal_fails_the_job_with_the_reason(
     ) as client:
         try:
             job = await manager.add(Origin(client.account_id, LOCAL), client, QUERY)
-            await asyncio.wait_for(manager.run(job), timeout=30)
+            await asyncio.wait_for(manager.run(job), timeout=60)
             assert writer.error is None
         finally:
             writer.close()

@@ -193,7 +193,7 @@ async def test_a_job_run_through_the_writer_never_writes_the_passcode(path: Path
     )
     try:
         job = await manager.add(Origin(client.account_id, client.base_url, "work"), client, QUERY)
-        await asyncio.wait_for(manager.run(job), timeout=20)
+        await asyncio.wait_for(manager.run(job), timeout=60)
         assert job.state is JobState.FAILED
         assert job.http_status == 401
         stored = file_bytes(path)
@@ -374,14 +374,14 @@ def test_a_killed_process_loses_its_jobs_to_the_next_one(path: Path, opened: lis
         assert (records[0].state, claimed) == (JobState.SENDING, set())
         assert journal.elsewhere() == {job_id}
         child.kill()
-        child.wait(timeout=30)
+        child.wait(timeout=60)
         records, claimed = journal.load(claim=lambda _: True)
         assert (records[0].state, claimed) == (JobState.INTERRUPTED, {job_id})
         assert journal.elsewhere() == set()
     finally:
         if child.poll() is None:
             child.kill()
-            child.wait(timeout=30)
+            child.wait(timeout=60)
         if child.stdin is not None:
             child.stdin.close()
         if child.stdout is not None:
@@ -699,7 +699,7 @@ async def test_a_create_before_load_waits_for_it_and_takes_a_fresh_id(
         assert not early.done()
         records, _ = await writer.load()
         assert [job.id for job in records] == [1, 2]
-        assert await asyncio.wait_for(early, timeout=20) == 3
+        assert await asyncio.wait_for(early, timeout=60) == 3
     finally:
         writer.close()
 

@@ -118,6 +118,8 @@ async def test_screen_round_trip_through_the_real_keyring(
         passcode = screen.query_one("#passcode", Input)
         passcode.focus()
         await pilot.press(*PASSCODE)
+        # Shot once every key has landed, so the screen shows the whole (masked) passcode.
+        await until(pilot, lambda: passcode.value == PASSCODE, "the passcode typed")
         screens.append(app.export_screenshot())
         await pilot.press("ctrl+t")
         await until(pilot, lambda: status().startswith("OK:"), "the connection test")

@@ -16,7 +16,7 @@ from textual.widgets import Button, Static
 import cttui.tui
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.calendar import CalendarScreen, DayCell
-from tests.apps import until
+from tests.apps import until, until_equal
 
 SIZE = (80, 30)
 INITIAL = date(2026, 11, 12)
@@ -135,9 +135,8 @@ async def test_today_selected_and_other_month_classes_follow_the_shown_month() -
             *(date(2026, 12, day) for day in range(1, 7)),
         ]
         await pilot.press("pagedown")
-        await pilot.pause()
         # December's grid runs from 30 November: neither today nor the field's value is on it.
-        assert days_with(app, "-cursor") == [date(2026, 12, 12)]
+        await until_equal(pilot, lambda: days_with(app, "-cursor"), [date(2026, 12, 12)])
         assert days_with(app, "-today") == []
         assert days_with(app, "-selected") == []
         assert days_with(app, "-other-month") == [
@@ -192,10 +191,9 @@ async def test_keys_move_the_cursor_and_the_month_follows(
 ) -> None:
     async with opened(initial) as (pilot, app):
         await pilot.press(*keys)
-        await pilot.pause()
-        assert picker(app).cursor == expected
-        assert month_title(app) == title
-        assert days_with(app, "-cursor") == [expected]
+        await until_equal(pilot, lambda: picker(app).cursor, expected)
+        await until_equal(pilot, lambda: month_title(app), title)
+        await until_equal(pilot, lambda: days_with(app, "-cursor"), [expected])
         assert app.results == []
 
 
@@ -207,6 +205,7 @@ async def test_stepping_past_the_first_or_last_date_python_knows_leaves_the_curs
         assert all(str(cell.render()) == "" for cell in beyond)
         await pilot.press("right", "down", "pagedown")
         await pilot.pause()
+        # Nothing is to change: the pause lets the keys land, and the cursor must not have moved.
         assert picker(app).cursor == date.max
         await pilot.click(f"#{beyond[0].id}")
         await pilot.press("left")
@@ -215,8 +214,9 @@ async def test_stepping_past_the_first_or_last_date_python_knows_leaves_the_curs
     async with opened(date.min, today=date.min) as (pilot, app):
         await pilot.press("left", "up", "pageup")
         await pilot.pause()
+        # As above: the cursor must not have moved, so there is no change to wait for.
         assert picker(app).cursor == date.min
-        assert month_title(app) == "January 1"
+        await until_equal(pilot, lambda: month_title(app), "January 1")
 
 
 async def test_enter_picks_the_cursor_date() -> None:
@@ -266,9 +266,8 @@ async def test_the_arrow_buttons_change_the_month(
 ) -> None:
     async with opened(initial) as (pilot, app):
         assert await pilot.click(button)
-        await pilot.pause()
-        assert picker(app).cursor == expected
-        assert month_title(app) == title
+        await until_equal(pilot, lambda: picker(app).cursor, expected)
+        await until_equal(pilot, lambda: month_title(app), title)
         # The click stops at the button rather than reaching the screen as a backdrop click.
         assert app.results == []
         assert isinstance(app.screen, CalendarScreen)
@@ -279,7 +278,8 @@ async def test_the_buttons_never_take_the_keys() -> None:
         assert not any(button.focusable for button in picker(app).query(Button))
         await pilot.click("#next-month")
         await pilot.press("tab", "right")
-        await pilot.pause()
+        # Waiting on the move shows both keys landed; no focus is a state that never changes.
+        await until_equal(pilot, lambda: picker(app).cursor, date(2026, 12, 13))
         assert app.focused is None
         # Enter on a focused button would press it again instead of picking.
         await pilot.press("enter")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from collections.abc import Callable
 from pathlib import Path
 
 import keyring
@@ -24,7 +25,7 @@ from cttui.tui.screens.credentials import CredentialsScreen
 from cttui.tui.screens.help import HelpScreen
 from cttui.tui.screens.main import MainScreen
 from cttui.tui.widgets.preview import QueryPreview
-from tests.apps import STAGING, WORK, build_app, idle, until
+from tests.apps import STAGING, WORK, build_app, idle, until, until_equal
 from tests.conftest import DEFAULTS
 from tests.memory_keyring import MemoryKeyring, NoBusKeyring
 
@@ -32,12 +33,12 @@ PASSCODE = "tui-pc-Zr81!unique"
 SIZE = (120, 40)
 
 
-async def settle(pilot: Pilot[int]) -> None:
-    """Let the keys pressed be handled, the workers they started finish (bounded: a condition,
-    never an await on a worker a newer one may cancel), and the messages those post arrive."""
+async def settle(pilot: Pilot[int], ready: Callable[[], bool] = lambda: True) -> None:
+    """Let the keys pressed be handled, `ready` hold (what the test checks next: a pause may
+    return before the worker it waits for has even started) and the workers finish (bounded:
+    a condition, never an await on a worker a newer one may cancel)."""
     await pilot.pause()
-    await until(pilot, lambda: idle(pilot.app), "the app's workers")
-    await pilot.pause()
+    await until(pilot, lambda: ready() and idle(pilot.app), "the app to be ready")
 
 
 def text_of(app: CttuiApp, selector: str) -> str:
@@ -48,8 +49,9 @@ async def curl_preview(pilot: Pilot[int]) -> str:
     """The curl the main screen offers for a query: it names the account counts go to."""
     assert not pilot.app.screen.query_one("#connection").display
     pilot.app.screen.query_one("#event", Input).value = "App Launched"
-    await pilot.pause()
-    return pilot.app.screen.query_one(QueryPreview).curl or ""
+    preview = pilot.app.screen.query_one(QueryPreview)
+    await until(pilot, lambda: "App Launched" in (preview.curl or ""), "the curl preview")
+    return preview.curl or ""
 
 
 async def fill(pilot: Pilot[int], selector: str, value: str) -> None:
@@ -65,7 +67,7 @@ async def test_first_run_opens_the_credentials_screen_and_saves_to_the_keyring(
 ) -> None:
     app = build_app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(pilot)
+        await settle(pilot, lambda: isinstance(app.screen, CredentialsScreen))
         assert isinstance(app.screen, CredentialsScreen)
         assert "Welcome to cttui" in text_of(app, "#welcome")
         assert app.sub_title == "no profile yet"
@@ -74,7 +76,9 @@ async def test_first_run_opens_the_credentials_screen_and_saves_to_the_keyring(
         app.screen.query_one("#region", Select).value = "in1"
         await fill(pilot, "#passcode", PASSCODE)
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await settle(
+            pilot, lambda: memory_keyring.items == {("cttui", "W9R-486-4W5Z/work"): PASSCODE}
+        )
         assert memory_keyring.items == {("cttui", "W9R-486-4W5Z/work"): PASSCODE}
         assert load_config(config_file()) == Config((WORK,), "work")
         assert app.screen.query_one("#passcode", Input).value == ""
@@ -82,7 +86,7 @@ async def test_first_run_opens_the_credentials_screen_and_saves_to_the_keyring(
         assert "Saved profile work. It is the active profile." in text_of(app, "#status")
         assert app.sub_title == "work · in1 India"
         await pilot.press("escape")
-        await settle(pilot)
+        await settle(pilot, lambda: isinstance(app.screen, MainScreen))
         assert isinstance(app.screen, MainScreen)
         assert "X-CleverTap-Account-Id: W9R-486-4W5Z" in await curl_preview(pilot)
 
@@ -91,10 +95,10 @@ async def test_a_saved_profile_reopens_masked(memory_keyring: MemoryKeyring) -> 
     memory_keyring.items[("cttui", WORK.account_id)] = PASSCODE
     app = build_app(profiles=(WORK,))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await settle(pilot, lambda: isinstance(app.screen, MainScreen))
         assert isinstance(app.screen, MainScreen)
         await pilot.press("f2")
-        await settle(pilot)
+        await settle(pilot, lambda: isinstance(app.screen, CredentialsScreen))
         screen = app.screen
         assert isinstance(screen, CredentialsScreen)
         assert screen.query_one("#account-id", Input).value == WORK.account_id
@@ -110,12 +114,11 @@ async def test_pasting_a_dashboard_url_fills_account_and_region() -> None:
         await settle(pilot)
         account = app.screen.query_one("#account-id", Input)
         account.value = "https://aps3.dashboard.clevertap.com/ABC-DEF-1234/main/overview"
-        await pilot.pause()
-        assert account.value == "ABC-DEF-1234"
+        await until_equal(pilot, lambda: account.value, "ABC-DEF-1234")
         assert app.screen.query_one("#region", Select).value == "aps3"
         assert "Filled from the dashboard URL" in text_of(app, "#account-note")
         account.value = "abc123"
-        await pilot.pause()
+        await until(pilot, lambda: "XXX-XXX" in text_of(app, "#account-note"), "the note")
         assert "usually look like XXX-XXX-XXXX" in text_of(app, "#account-note")
 
 
@@ -126,13 +129,16 @@ async def test_saving_with_bad_fields_says_what_to_fix_and_stores_nothing(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await settle(pilot, lambda: "a profile needs a name" in text_of(app, "#status"))
         assert "a profile needs a name" in text_of(app, "#status")
         assert app.focused is app.screen.query_one("#name")
         await fill(pilot, "#name", "work")
         await fill(pilot, "#account-id", WORK.account_id)
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await settle(
+            pilot,
+            lambda: "enter the passcode for profile work (W9R-486-4W5Z)" in text_of(app, "#status"),
+        )
         assert "enter the passcode for profile work (W9R-486-4W5Z)" in text_of(app, "#status")
         assert app.focused is app.screen.query_one("#passcode")
         assert memory_keyring.items == {}
@@ -148,14 +154,14 @@ async def test_connection_test_against_the_emulator(emulator: Emulator) -> None:
         await fill(pilot, "#passcode", DEFAULTS.passcode)
         emulator.reset_log()
         await pilot.press("ctrl+t")
-        await settle(pilot)
+        await settle(pilot, lambda: text_of(app, "#status").startswith("OK:"))
         assert text_of(app, "#status") == (
             "OK: CleverTap accepted these credentials for EMU-LAT-0001 in Europe."
         )
         assert [r.method for r in emulator.requests] == ["POST"]
         await fill(pilot, "#passcode", "wrong-passcode")
         await pilot.press("ctrl+t")
-        await settle(pilot)
+        await settle(pilot, lambda: text_of(app, "#status").startswith("Bad credentials."))
         status = text_of(app, "#status")
         assert status.startswith("Bad credentials.")
         assert "region" in status
@@ -170,7 +176,7 @@ async def test_connection_test_with_nothing_listening_is_a_network_error() -> No
         await fill(pilot, "#account-id", DEFAULTS.account_id)
         await fill(pilot, "#passcode", "x")
         await pilot.press("ctrl+t")
-        await settle(pilot)
+        await settle(pilot, lambda: text_of(app, "#status").startswith("Network error:"))
         assert text_of(app, "#status").startswith("Network error:")
 
 
@@ -182,17 +188,17 @@ async def test_delete_asks_first_then_removes_the_keyring_entry(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("f2")
-        await settle(pilot)
+        await settle(pilot, lambda: isinstance(app.screen, CredentialsScreen))
         await pilot.press("f8")
-        await settle(pilot)
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("escape")
-        await settle(pilot)
+        await settle(pilot, lambda: memory_keyring.items != {})
         assert memory_keyring.items != {}
         await pilot.press("f8")
         await settle(pilot)
         await pilot.press("y")
-        await settle(pilot)
+        await settle(pilot, lambda: memory_keyring.items == {})
         assert memory_keyring.items == {}
         assert load_config(config_file()) == Config((STAGING,), "staging")
         assert app.sub_title == "staging · eu1 Europe"
@@ -202,14 +208,14 @@ async def test_delete_asks_first_then_removes_the_keyring_entry(
 async def test_switching_profile_from_the_palette(memory_keyring: MemoryKeyring) -> None:
     app = build_app(profiles=(WORK, STAGING))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await settle(pilot, lambda: app.sub_title == "work · in1 India")
         assert app.sub_title == "work · in1 India"
         await pilot.press("ctrl+p")
         await settle(pilot)
         await pilot.press(*"Switch profile: staging")
         await settle(pilot)
         await pilot.press("enter")
-        await settle(pilot)
+        await settle(pilot, lambda: app.sub_title == "staging · eu1 Europe")
         assert app.sub_title == "staging · eu1 Europe"
         assert load_config(config_file()).active == "staging"
         assert "X-CleverTap-Account-Id: TEST-8R6-5Z4Z" in await curl_preview(pilot)
@@ -220,14 +226,14 @@ async def test_profile_option_and_environment_override_are_shown(
 ) -> None:
     app = build_app(profiles=(WORK, STAGING), profile="staging")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await settle(pilot, lambda: app.sub_title == "staging · eu1 Europe")
         assert app.sub_title == "staging · eu1 Europe"
     app = build_app(profiles=(WORK,), environ={"CLEVERTAP_PASSCODE": "from-env"})
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await settle(pilot, lambda: app.sub_title == "work · in1 India · from environment")
         assert app.sub_title == "work · in1 India · from environment"
         await pilot.press("f2")
-        await settle(pilot)
+        await settle(pilot, lambda: isinstance(app.screen, CredentialsScreen))
         banner = app.screen.query_one("#env-banner", Static)
         assert banner.display
         assert "CLEVERTAP_PASSCODE from the environment override" in str(banner.render())
@@ -243,18 +249,18 @@ async def test_no_keyring_offers_this_session_only(memory_keyring: MemoryKeyring
         await fill(pilot, "#account-id", WORK.account_id)
         await fill(pilot, "#passcode", PASSCODE)
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await settle(pilot, lambda: app.screen.query_one("#keyring-banner").display)
         banner = app.screen.query_one("#keyring-banner")
         assert banner.display
         assert "No usable OS keyring: RuntimeError" in text_of(app, "#keyring-text")
         assert "Not saved: the OS keyring is not usable" in text_of(app, "#status")
         assert not config_file().exists()
         await pilot.click("#session-only")
-        await settle(pilot)
+        await settle(pilot, lambda: app.session_only)
         assert app.session_only
         assert "for this session only" in text_of(app, "#keyring-text")
         await pilot.press("ctrl+s")
-        await settle(pilot)
+        await settle(pilot, lambda: isinstance(app.store.passcodes, SessionPasscodes))
         assert isinstance(app.store.passcodes, SessionPasscodes)
         assert app.store.passcodes.get("W9R-486-4W5Z/work") == PASSCODE
         assert load_config(config_file()).names() == ["work"]
@@ -266,19 +272,19 @@ async def test_unsaved_changes_are_never_dropped_without_asking() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("f2")
-        await settle(pilot)
+        await settle(pilot, lambda: isinstance(app.screen, CredentialsScreen))
         await fill(pilot, "#account-id", "NEW-ACC-0001")
         await pilot.press("escape")
-        await settle(pilot)
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("escape")  # keep editing
-        await settle(pilot)
+        await settle(pilot, lambda: isinstance(app.screen, CredentialsScreen))
         assert isinstance(app.screen, CredentialsScreen)
         assert app.screen.query_one("#account-id", Input).value == "NEW-ACC-0001"
         await pilot.press("escape")
         await settle(pilot)
         await pilot.press("y")
-        await settle(pilot)
+        await settle(pilot, lambda: isinstance(app.screen, MainScreen))
         assert isinstance(app.screen, MainScreen)
 
 
@@ -292,13 +298,13 @@ async def test_a_failing_worker_becomes_a_toast_and_the_app_lives_on() -> None:
         await settle(pilot)
         app.screen.run_worker(boom, name="Burning", thread=True, exit_on_error=False)
         app.run_worker(boom, name="Burning twice", thread=True, exit_on_error=False)
-        await settle(pilot)
+        await settle(pilot, lambda: len(app._notifications) >= 2)
         messages = [n.message for n in app._notifications]
         assert any("Burning failed (ValueError: disk on fire)" in m for m in messages)
         assert any("Burning twice failed" in m for m in messages)
         assert app.is_running
         await pilot.press("f2")
-        await settle(pilot)
+        await settle(pilot, lambda: isinstance(app.screen, CredentialsScreen))
         assert isinstance(app.screen, CredentialsScreen)
 
 
@@ -327,7 +333,7 @@ async def test_theme_is_remembered_in_config(memory_keyring: MemoryKeyring) -> N
     assert load_config(config_file()).profiles == (WORK,)
     again = build_app()
     async with again.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await settle(pilot, lambda: again.theme == "nord")
         assert again.theme == "nord"
 
 
@@ -347,9 +353,9 @@ async def test_f1_help_lists_the_keys_of_the_screen_beneath() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("f2")
-        await settle(pilot)
+        await settle(pilot, lambda: isinstance(app.screen, CredentialsScreen))
         await pilot.press("f1")
-        await settle(pilot)
+        await settle(pilot, lambda: isinstance(app.screen, HelpScreen))
         assert isinstance(app.screen, HelpScreen)
         table = app.screen.query_one("DataTable")
         rows = [str(cell) for row in range(table.row_count) for cell in table.get_row_at(row)]  # type: ignore[attr-defined]
@@ -357,7 +363,7 @@ async def test_f1_help_lists_the_keys_of_the_screen_beneath() -> None:
             assert wanted in rows
         assert rows.index("Save") < rows.index("Move cursor left")  # the footer's keys first
         await pilot.press("escape")
-        await settle(pilot)
+        await settle(pilot, lambda: isinstance(app.screen, CredentialsScreen))
         assert isinstance(app.screen, CredentialsScreen)
 
 
@@ -366,14 +372,14 @@ async def test_demo_profile_lives_in_memory_only(emulator: Emulator) -> None:
 
     app = CttuiApp(AppSetup.for_demo(emulator.config, emulator.base_url, 1.0))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await settle(pilot, lambda: app.title == "cttui DEMO")
         assert app.title == "cttui DEMO"
         assert app.has_class("-demo")
         app.theme = "nord"
         await pilot.press("f2")
-        await settle(pilot)
+        await settle(pilot, lambda: isinstance(app.screen, CredentialsScreen))
         await pilot.press("ctrl+t")
-        await settle(pilot)
+        await settle(pilot, lambda: text_of(app, "#status").startswith("OK:"))
         assert text_of(app, "#status").startswith("OK:")
     assert not config_file().exists()
     assert keyring.get_password("cttui", emulator.config.account_id) is None
@@ -411,9 +417,9 @@ async def test_delete_says_what_happens_to_the_passcode(memory_keyring: MemoryKe
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("f2")
-        await settle(pilot)
+        await settle(pilot, lambda: isinstance(app.screen, CredentialsScreen))
         await pilot.press("f8")
-        await settle(pilot)
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert isinstance(app.screen, ConfirmScreen)
         # Opening the profile moved the old entry to its own; team still relies on the old one.
         assert text_of(app, "#confirm-question") == (

@@ -23,7 +23,7 @@ from cttui.tui.screens.main import MainScreen
 from cttui.tui.widgets.job_panel import JobPanel
 from cttui.tui.widgets.preview import QueryPreview
 from cttui.tui.widgets.query_editor import QueryEditor
-from tests.apps import TODAY, WORK, build_app, until
+from tests.apps import TODAY, WORK, build_app, until, until_equal
 from tests.conftest import DEFAULTS
 
 SIZE = (120, 40)
@@ -43,8 +43,12 @@ def emulator_app(emulator: Emulator, **options: object) -> CttuiApp:
 
 
 async def opened(pilot: Pilot[int]) -> QueryEditor:
-    await until(pilot, lambda: isinstance(pilot.app.screen, MainScreen), "the main screen")
-    await pilot.pause()
+    # Ready once mounted and its auto focus has landed on the event name.
+    await until(
+        pilot,
+        lambda: isinstance(pilot.app.screen, MainScreen) and pilot.app.focused is not None,
+        "the main screen",
+    )
     return pilot.app.screen.query_one(QueryEditor)
 
 
@@ -82,6 +86,16 @@ def payload(pilot: Pilot[int]) -> object:
     return json.loads(body)
 
 
+def shown(pilot: Pilot[int]) -> dict[str, object] | None:
+    """The preview's body; None while it shows none (yet): a probe to wait on."""
+    body = preview(pilot).body
+    return None if body is None else dict(json.loads(body))
+
+
+def properties(pilot: Pilot[int]) -> object:
+    return (shown(pilot) or {}).get("event_properties")
+
+
 async def build_example(pilot: Pilot[int]) -> None:
     """The documented example, with keys alone: choseNewFavoriteFood, value contains piz."""
     await pilot.press(*"choseNewFavoriteFood", "ctrl+n", *"value", "tab")
@@ -103,29 +117,31 @@ async def test_ctrl_n_and_the_button_add_rows_f8_and_the_cross_remove_them() -> 
     app = build_app(profiles=(WORK,))
     async with app.run_test(size=SIZE) as pilot:
         editor = await opened(pilot)
+
+        def names() -> list[str]:
+            return [row.draft.name for row in editor.rows]
+
         await pilot.press("ctrl+n")
-        await pilot.pause()
-        assert len(editor.rows) == 1
-        assert app.focused is editor.rows[0].field("name")
+        await until_equal(pilot, lambda: len(editor.rows), 1)
+        await until(pilot, lambda: app.focused is editor.rows[0].field("name"), "the new row")
         await pilot.press(*"first")
         await pilot.click("#add-filter")
-        await pilot.pause()
-        assert len(editor.rows) == 2
+        await until_equal(pilot, lambda: len(editor.rows), 2)
+        await until(pilot, lambda: app.focused is editor.rows[1].field("name"), "row 2")
         await pilot.press(*"second")
-        await pilot.press("ctrl+n", *"third")
-        await pilot.pause()
-        assert [row.draft.name for row in editor.rows] == ["first", "second", "third"]
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: app.focused is editor.rows[2].field("name"), "row 3")
+        await pilot.press(*"third")
+        await until_equal(pilot, names, ["first", "second", "third"])
 
         editor.rows[1].field("name").focus()
         await pilot.press("f8")
-        await pilot.pause()
-        assert [row.draft.name for row in editor.rows] == ["first", "third"]
+        await until_equal(pilot, names, ["first", "third"])
         # The focus stays in the list, on the row that took the removed one's place.
-        assert app.focused is editor.rows[1].field("name")
+        await until(pilot, lambda: app.focused is editor.rows[1].field("name"), "the focus")
 
         await pilot.click(editor.rows[0].query_one(".filter-remove"))
-        await pilot.pause()
-        assert [row.draft.name for row in editor.rows] == ["third"]
+        await until_equal(pilot, names, ["third"])
 
 
 async def test_exists_hides_the_value_and_sends_none() -> None:
@@ -133,19 +149,23 @@ async def test_exists_hides_the_value_and_sends_none() -> None:
     async with app.run_test(size=SIZE) as pilot:
         editor = await opened(pilot)
         await pilot.press(*"Charged", "ctrl+n", *"Coupon", "tab", "tab", *"SAVE10")
-        await pilot.pause()
+        await until(pilot, lambda: len(editor.rows) == 1, "the row")
         value = editor.rows[0].field("value")
-        assert value.display
+        await until_equal(pilot, lambda: value.display, True)
         await choose(pilot, editor.rows[0].query_one(Select), STRING_EXISTS)
-        assert not value.display
-        assert payload(pilot) == {
-            "event_name": "Charged",
-            "event_properties": [{"name": "Coupon", "operator": "exists"}],
-            "from": 20261025,
-            "to": 20261123,
-        }
+        await until_equal(pilot, lambda: value.display, False)
+        await until_equal(
+            pilot,
+            lambda: shown(pilot),
+            {
+                "event_name": "Charged",
+                "event_properties": [{"name": "Coupon", "operator": "exists"}],
+                "from": 20261025,
+                "to": 20261123,
+            },
+        )
         await choose(pilot, editor.rows[0].query_one(Select), STRING_EQUALS)
-        assert value.display
+        await until_equal(pilot, lambda: value.display, True)
         assert isinstance(value, Input)
         assert value.value == "SAVE10"
 
@@ -157,16 +177,14 @@ async def test_number_operators_need_a_number_and_say_so_inline() -> None:
         await pilot.press(*"Charged", "ctrl+n", *"Amount")
         await choose(pilot, editor.rows[0].query_one(Select), NUMBER_GREATER_THAN)
         await pilot.press("tab", *"lots")
-        await pilot.pause()
-        problem = note(pilot, ".filter-note")
-        assert problem == "filter 1 (Amount greater_than) needs a number, not 'lots'"
+        problem = "filter 1 (Amount greater_than) needs a number, not 'lots'"
+        await until_equal(pilot, lambda: note(pilot, ".filter-note"), problem)
         assert editor.rows[0].query_one(".filter-note").has_class("-error")
         assert preview(pilot).body is None
         await pilot.press("ctrl+u", *"49.5")
-        await pilot.pause()
-        assert note(pilot, ".filter-note") == ""
-        props = payload(pilot)["event_properties"]  # type: ignore[index]
-        assert props == [{"name": "Amount", "operator": "greater_than", "value": 49.5}]
+        await until_equal(pilot, lambda: note(pilot, ".filter-note"), "")
+        props = [{"name": "Amount", "operator": "greater_than", "value": 49.5}]
+        await until_equal(pilot, lambda: properties(pilot), props)
 
 
 async def test_string_equals_keeps_digits_as_text_and_number_equals_sends_a_number() -> None:
@@ -174,14 +192,17 @@ async def test_string_equals_keeps_digits_as_text_and_number_equals_sends_a_numb
     async with app.run_test(size=SIZE) as pilot:
         editor = await opened(pilot)
         await pilot.press(*"Signed Up", "ctrl+n", *"zip", "tab", "tab", *"007")
-        await pilot.pause()
-        props = payload(pilot)["event_properties"]  # type: ignore[index]
-        assert props == [{"name": "zip", "operator": "equals", "value": "007"}]
+        props = [{"name": "zip", "operator": "equals", "value": "007"}]
+        await until_equal(pilot, lambda: properties(pilot), props)
         await choose(pilot, editor.rows[0].query_one(Select), NUMBER_EQUALS)
-        assert "needs a number, not '007'" in note(pilot, ".filter-note")
+        await until(
+            pilot,
+            lambda: "needs a number, not '007'" in note(pilot, ".filter-note"),
+            "the note on 007",
+        )
         await type_into(pilot, ".filter-value", "7")
-        props = payload(pilot)["event_properties"]  # type: ignore[index]
-        assert props == [{"name": "zip", "operator": "equals", "value": 7}]
+        numeric = [{"name": "zip", "operator": "equals", "value": 7}]
+        await until_equal(pilot, lambda: properties(pilot), numeric)
 
 
 async def test_true_and_false_are_hinted_and_sent_as_clevertap_spells_them() -> None:
@@ -189,17 +210,17 @@ async def test_true_and_false_are_hinted_and_sent_as_clevertap_spells_them() -> 
     async with app.run_test(size=SIZE) as pilot:
         editor = await opened(pilot)
         await pilot.press(*"Charged", "ctrl+n", *"First Purchase", "tab", "tab")
-        await pilot.pause()
+        await until(pilot, lambda: len(editor.rows) == 1, "the row")
         value = editor.rows[0].field("value")
         assert isinstance(value, Input)
+        await until(pilot, lambda: app.focused is value, "the value field")
         assert "True / False" in value.placeholder
         await pilot.press("t", "right")  # takes the suggestion
-        await pilot.pause()
-        assert value.value == "True"
+        await until_equal(pilot, lambda: value.value, "True")
         await type_into(pilot, ".filter-value", "false")
-        assert 'sent as "False"' in note(pilot, ".filter-note")
-        props = payload(pilot)["event_properties"]  # type: ignore[index]
-        assert props == [{"name": "First Purchase", "operator": "equals", "value": "False"}]
+        await until(pilot, lambda: 'sent as "False"' in note(pilot, ".filter-note"), "the hint")
+        props = [{"name": "First Purchase", "operator": "equals", "value": "False"}]
+        await until_equal(pilot, lambda: properties(pilot), props)
 
 
 async def test_typed_dates_become_custom_and_a_bad_date_is_named_when_left() -> None:
@@ -208,18 +229,21 @@ async def test_typed_dates_become_custom_and_a_bad_date_is_named_when_left() -> 
         editor = await opened(pilot)
         await pilot.press(*"Charged")
         await type_into(pilot, "#from", "2026-11-02")
+        await until_equal(pilot, lambda: note(pilot, "#dates-note"), "22 days, both ends included")
         assert editor.dates.preset is None
-        assert note(pilot, "#dates-note") == "22 days, both ends included"
-        assert payload(pilot) == {"event_name": "Charged", "from": 20261102, "to": 20261123}
+        body = {"event_name": "Charged", "from": 20261102, "to": 20261123}
+        await until_equal(pilot, lambda: shown(pilot), body)
 
         await type_into(pilot, "#from", "2026-02-3")
         assert not editor.query_one("#dates-note").has_class("-error")  # still typing
         await pilot.press("0", "tab")
-        await pilot.pause()
-        assert note(pilot, "#dates-note") == "from date '2026-02-30' is not a real calendar date"
+        problem = "from date '2026-02-30' is not a real calendar date"
+        await until_equal(pilot, lambda: note(pilot, "#dates-note"), problem)
 
         await type_into(pilot, "#from", "2026-11-17")
-        assert editor.dates.preset is RangePreset.LAST_7_DAYS  # typed dates that match a preset
+        await until_equal(
+            pilot, lambda: editor.dates.preset, RangePreset.LAST_7_DAYS
+        )  # typed dates that match a preset
 
 
 async def test_from_after_to_is_an_error_and_nothing_is_sent(emulator: Emulator) -> None:
@@ -229,10 +253,10 @@ async def test_from_after_to_is_an_error_and_nothing_is_sent(emulator: Emulator)
         await pilot.press(*"Charged")
         await type_into(pilot, "#from", "2026-11-20")
         await type_into(pilot, "#to", "2026-11-10")
-        assert note(pilot, "#dates-note") == "from 2026-11-20 is after to 2026-11-10; swap them"
+        problem = "from 2026-11-20 is after to 2026-11-10; swap them"
+        await until_equal(pilot, lambda: note(pilot, "#dates-note"), problem)
         await pilot.press("ctrl+r")
-        await pilot.pause()
-        assert app.focused is field(pilot, "#from")
+        await until(pilot, lambda: app.focused is field(pilot, "#from"), "the from field")
         assert editor.dates.input("from").has_focus
         assert emulator.requests == []
         assert not app.jobs.jobs
@@ -256,10 +280,10 @@ async def test_presets_fill_the_dates_against_the_injected_today(
     async with app.run_test(size=SIZE) as pilot:
         editor = await opened(pilot)
         await type_into(pilot, "#from", "2025-01-01")
-        assert editor.dates.preset is None
+        await until_equal(pilot, lambda: editor.dates.preset, None)
         await choose(pilot, editor.query_one("#preset", Select), index)
-        assert editor.dates.texts == expected
-        assert editor.dates.preset is preset
+        await until_equal(pilot, lambda: editor.dates.texts, expected)
+        await until_equal(pilot, lambda: editor.dates.preset, preset)
 
 
 async def test_the_calendar_opens_from_a_date_field_and_picks_or_cancels() -> None:
@@ -272,8 +296,8 @@ async def test_the_calendar_opens_from_a_date_field_and_picks_or_cancels() -> No
         assert app.screen.cursor == TODAY  # type: ignore[attr-defined]
         await pilot.press("left", "up", "enter")
         await until(pilot, lambda: isinstance(app.screen, MainScreen), "the editor again")
-        assert editor.dates.texts == ("2026-10-25", "2026-11-15")
-        assert app.focused is field(pilot, "#to")
+        await until_equal(pilot, lambda: editor.dates.texts, ("2026-10-25", "2026-11-15"))
+        await until(pilot, lambda: app.focused is field(pilot, "#to"), "the to field")
 
         await pilot.click("#from-calendar")
         await until(pilot, lambda: isinstance(app.screen, CalendarScreen), "the calendar")
@@ -307,9 +331,10 @@ async def test_the_preview_is_the_payload_and_the_curl_hides_the_passcode() -> N
         assert '"X-CleverTap-Passcode: $CLEVERTAP_PASSCODE"' in curl
 
         await pilot.press("ctrl+y")
-        await pilot.pause()
+        await until(
+            pilot, lambda: any("copied" in n.message for n in app._notifications), "the toast"
+        )
         assert app.clipboard == curl
-        assert any("copied" in n.message for n in app._notifications)
 
 
 async def test_an_unfinished_query_shows_what_is_missing_instead_of_a_body() -> None:
@@ -322,9 +347,9 @@ async def test_an_unfinished_query_shows_what_is_missing_instead_of_a_body() -> 
         # Nothing is marked wrong before the user has had a chance to type.
         assert note(pilot, "#event-note") == ""
         await pilot.press("ctrl+y")
-        await pilot.pause()
+        problem = "event name is empty; type the exact event name"
+        await until_equal(pilot, lambda: note(pilot, "#event-note"), problem)
         assert app.clipboard == ""
-        assert note(pilot, "#event-note") == "event name is empty; type the exact event name"
 
 
 async def test_ctrl_r_with_an_invalid_field_sends_nothing_and_focuses_it(
@@ -337,10 +362,12 @@ async def test_ctrl_r_with_an_invalid_field_sends_nothing_and_focuses_it(
         await choose(pilot, editor.rows[0].query_one(Select), NUMBER_GREATER_THAN)
         field(pilot, "#event").focus()
         await pilot.press("ctrl+r")
-        await pilot.pause()
-        assert app.focused is editor.rows[0].field("value")
-        assert note(pilot, ".filter-note") == "filter 1 (Amount greater_than) needs a value"
-        assert any(n.title == "Not sent" for n in app._notifications)
+        await until(
+            pilot, lambda: any(n.title == "Not sent" for n in app._notifications), "the toast"
+        )
+        await until(pilot, lambda: app.focused is editor.rows[0].field("value"), "the value")
+        problem = "filter 1 (Amount greater_than) needs a value"
+        await until_equal(pilot, lambda: note(pilot, ".filter-note"), problem)
         assert emulator.requests == []
         assert not app.jobs.jobs
         assert app.screen.query_one(DataTable).row_count == 0
@@ -354,11 +381,11 @@ async def test_ctrl_r_runs_the_query_and_the_job_finishes_with_the_count(
         await opened(pilot)
         await build_example(pilot)
         await pilot.press("ctrl+r")
-        await pilot.pause()
         table = app.screen.query_one(DataTable)
         await until(pilot, lambda: table.row_count == 1, "the job's row")
         await until(pilot, lambda: app.jobs.jobs[0].state == "done", "the job to finish")
-        await pilot.pause()
+        # The row shows the state last: once it says done, the rest of the row is drawn.
+        await until(pilot, lambda: str(table.get_row_at(0)[3]) == "done", "the row to say done")
         expected = emulator.count(
             "choseNewFavoriteFood",
             20261025,
@@ -452,10 +479,11 @@ async def test_event_names_are_suggested_from_jobs_and_case_slips_are_flagged(
         await until(pilot, lambda: bool(app.jobs.jobs), "the job")
         await type_into(pilot, "#event", "Ch")
         await pilot.press("right")
-        await pilot.pause()
-        assert field(pilot, "#event").value == "Charged"
+        await until_equal(pilot, lambda: field(pilot, "#event").value, "Charged")
         await type_into(pilot, "#event", "charged")
-        assert "did you mean 'Charged'?" in note(pilot, "#event-note")
+        await until(
+            pilot, lambda: "did you mean 'Charged'?" in note(pilot, "#event-note"), "the hint"
+        )
         assert editor.query_one("#event-note").has_class("-warning")
 
 
@@ -500,7 +528,9 @@ async def test_a_failed_job_says_why_under_the_job_list(emulator: Emulator) -> N
         await until(
             pilot, lambda: bool(app.jobs.jobs) and app.jobs.jobs[0].state == "failed", "failure"
         )
-        await pilot.pause()
+        await until(
+            pilot, lambda: note(pilot, "#job-detail").startswith("Job 1, "), "the job's detail"
+        )
         detail = note(pilot, "#job-detail")
         assert detail.startswith("Job 1, No Such Event, 2026-10-25 → 11-23: failed: ")
         assert detail.endswith("Invalid event : No Such Event")
