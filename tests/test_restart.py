@@ -28,14 +28,16 @@ EVENTS = ("Charged", "App Launched", "Product Viewed", "Added To Cart", "Notific
 
 @pytest.fixture(scope="module")
 def slow_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    """Every count is partial, and takes a few seconds: long enough to kill cttui mid-way."""
+    """Every count is partial, and takes 20 s: long enough for three cttui started at once to be
+    pending together and killed mid-way, even on a loaded machine (4 s was not: one count was
+    done before the last cttui had sent its POST)."""
     config = EmulatorConfig(
         seed=11,
         profiles=1_000,
         events=20_000,
         today=TODAY,
         partial_after_days=0,
-        compute_seconds=4,
+        compute_seconds=20,
         cache_dir=tmp_path_factory.mktemp("restart-emulator"),
     )
     with Emulator(config) as running:
