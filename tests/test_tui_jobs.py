@@ -393,3 +393,37 @@ async def test_only_rows_in_view_are_redrawn_each_second(emulator: Emulator) -> 
         in_view = panel.table.scrollable_content_region.height - panel.table.header_height
         assert 3 <= in_view < 30
         assert panel.tick() == in_view
+
+
+async def test_jobs_another_cttui_adds_appear_in_the_panel(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """A headless `cttui count` beside the open app: its job shows in the panel, and then its
+    end, without a restart."""
+    from cttui.store.journal import JournalWriter
+
+    path = tmp_path / "journal.sqlite3"
+    app = app_on(emulator, journal=path)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = await opened(pilot)
+        await until(pilot, path.exists, "the journal opened")
+        other = JournalWriter(path)
+        try:
+            await other.load(lambda _: False)
+            origin = Origin(DEFAULTS.account_id, emulator.base_url, None)
+            record = JobRecord(0, origin, SHORT, JobState.PENDING, req_id="42", created=time.time())
+            record.id = await other.create(record)
+            await until(
+                pilot,
+                lambda: record.id in [job.id for job in app.session.jobs.jobs],
+                "the other process's job",
+            )
+            (job,) = [job for job in app.session.jobs.jobs if job.id == record.id]
+            assert job.elsewhere
+            await until(pilot, lambda: panel.table.row_count == 1, "its row")
+            record.state, record.count, record.finished = JobState.DONE, 7, time.time()
+            await other.save(record)
+            await until(pilot, lambda: job.state is JobState.DONE, "its end")
+            assert job.count == 7
+        finally:
+            other.close()

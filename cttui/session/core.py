@@ -34,7 +34,7 @@ from cttui.store.credentials import (
     select,
 )
 from cttui.store.favorites import Favorite
-from cttui.store.journal import JournalWriter
+from cttui.store.journal import JobRecord, JournalWriter
 from cttui.store.slots import slots_dir
 
 if TYPE_CHECKING:
@@ -286,11 +286,31 @@ class Session:
     # Other processes
 
     async def refresh(self) -> None:
-        """Take what other cttui processes (or a hand edit) changed: favorites.toml and the
-        favourites' counts."""
+        """Take what other cttui processes (or a hand edit) changed: favorites.toml, the
+        favourites' counts, and the jobs they added or moved on."""
         await self.favorites.reload()
         if await self.journal.reload_history():
             self.publish(HistoryChanged())
+        records = await self.journal.read_jobs()
+        if records is not None:
+            self._take_jobs(records)
+
+    def _take_jobs(self, records: Sequence[JobRecord]) -> None:
+        # This run's own jobs are in its list before their row can be read back (one writer
+        # thread, answers in order): a row it does not know is another process's.
+        known = {job.id: job for job in self.jobs.jobs}
+        self.jobs.adopt([record for record in records if record.id not in known], set())
+        for record in records:
+            job = known.get(record.id)
+            if job is None or not job.elsewhere:
+                continue
+            fields = JobRecord.__dataclass_fields__
+            if all(getattr(job, name) == getattr(record, name) for name in fields):
+                continue
+            for name in fields:
+                setattr(job, name, getattr(record, name))
+            job.elsewhere = not job.state.finished
+            self.publish(JobChanged(job))
 
     async def close(self) -> None:
         # Stopped, not cancelled: pending jobs stay pending in the journal and resume next time.
