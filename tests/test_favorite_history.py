@@ -17,7 +17,8 @@ import pytest
 
 from cttui.api.client import CleverTapClient, Credentials
 from cttui.api.models import DateRange, Operator, PropertyFilter, Query
-from cttui.jobs import Job, JobManager, RetryPolicy
+from cttui.jobs import Job, JobManager
+from cttui.pacing import RetryPolicy
 from cttui.store.journal import (
     MIGRATIONS,
     SCHEMA_VERSION,
