@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from cttui.api.client import CleverTapClient, Credentials
-from cttui.api.models import DateRange, Operator, PropertyFilter, Query
+from cttui.api.models import DateRange, PropertyFilter, Query
+from cttui.api.operators import Operator
 from cttui.jobs import Job, JobManager
 from cttui.pacing import RetryPolicy
 from cttui.store.journal import (
