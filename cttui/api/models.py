@@ -57,6 +57,9 @@ OPERATOR_CHOICES: tuple[OperatorChoice, ...] = tuple(
 
 @dataclass(frozen=True)
 class PropertyFilter:
+    """One `event_properties` entry: a value only for the operators that take one, a tuple for
+    "any of these"."""
+
     name: str
     operator: Operator
     value: Value | None = None
