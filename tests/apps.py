@@ -16,7 +16,7 @@ from textual.widgets import Input
 from textual.worker import WorkerState
 
 from cttui.api.regions import get_region
-from cttui.jobs import Clock
+from cttui.pacing import Clock
 from cttui.store.config import Config, Profile, save_config
 from cttui.store.credentials import CredentialStore, OsKeyring, Passcodes
 from cttui.store.paths import config_file

@@ -10,7 +10,8 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from cttui.api.models import DateRange, Operator, PropertyFilter
+from cttui.api.models import DateRange, PropertyFilter
+from cttui.api.operators import Operator
 from cttui.api.ranges import RangePreset
 from cttui.store.favorites import Favorite, FavoritesStore
 from cttui.store.journal import JobRecord, JobState, JournalWriter

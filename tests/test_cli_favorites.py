@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from cttui.api.models import DateRange, Operator, PropertyFilter, date_to_int
+from cttui.api.models import DateRange, PropertyFilter, date_to_int
+from cttui.api.operators import Operator
 from cttui.api.ranges import RangePreset
 from cttui.cli import main
 from cttui.emulator import Emulator, EmulatorConfig

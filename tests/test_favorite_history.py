@@ -16,8 +16,10 @@ import httpx
 import pytest
 
 from cttui.api.client import CleverTapClient, Credentials
-from cttui.api.models import DateRange, Operator, PropertyFilter, Query
-from cttui.jobs import Job, JobManager, RetryPolicy
+from cttui.api.models import DateRange, PropertyFilter, Query
+from cttui.api.operators import Operator
+from cttui.jobs import Job, JobManager
+from cttui.pacing import RetryPolicy
 from cttui.store.journal import (
     MIGRATIONS,
     SCHEMA_VERSION,

@@ -22,7 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cttui.api.errors import UsageError
-from cttui.api.models import DateRange, Operator, PropertyFilter, Query, Scalar, Value
+from cttui.api.models import DateRange, PropertyFilter, Query
+from cttui.api.operators import Operator, Scalar, Value
 from cttui.api.ranges import RangePreset
 from cttui.console import printable
 from cttui.store.config import check_profile_name

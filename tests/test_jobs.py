@@ -16,7 +16,9 @@ import pytest
 from cttui.api.client import CleverTapClient, Credentials
 from cttui.api.errors import QueryError
 from cttui.api.models import DateRange, PropertyFilter, Query
-from cttui.jobs import Attempt, Job, JobManager, JobState, Origin, Recorder, RetryPolicy
+from cttui.jobs import Attempt, Job, JobManager, JobState, Origin
+from cttui.pacing import RetryPolicy
+from cttui.recording import Recorder
 from cttui.store.journal import JobRecord
 from tests.fakeclock import FakeClock
 

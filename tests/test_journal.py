@@ -19,7 +19,8 @@ import pytest
 
 from cttui.api.client import CleverTapClient, Credentials
 from cttui.api.models import DateRange, PropertyFilter, Query
-from cttui.jobs import JobManager, RetryPolicy
+from cttui.jobs import JobManager
+from cttui.pacing import RetryPolicy
 from cttui.store import journal as journal_module
 from cttui.store.journal import (
     MIGRATIONS,

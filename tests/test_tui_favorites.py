@@ -14,7 +14,8 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, RadioButton, Select, Static
 
-from cttui.api.models import DateRange, Operator, PropertyFilter, Query
+from cttui.api.models import DateRange, PropertyFilter, Query
+from cttui.api.operators import Operator
 from cttui.api.ranges import RangePreset
 from cttui.emulator import Emulator, EmulatorConfig
 from cttui.jobs import Job, JobState, Origin

@@ -23,15 +23,8 @@ from types import MappingProxyType
 from typing import Any
 
 from cttui.api.errors import CttuiError, UsageError
-from cttui.api.models import (
-    DateRange,
-    PropertyFilter,
-    Query,
-    Scalar,
-    Value,
-    parse_date,
-    parse_operator,
-)
+from cttui.api.models import DateRange, PropertyFilter, Query, parse_date
+from cttui.api.operators import Scalar, Value, parse_operator
 from cttui.api.ranges import RangePreset
 from cttui.store.config import check_profile_name
 from cttui.store.files import (

@@ -24,7 +24,8 @@ from textual.signal import Signal
 from cttui.api.errors import DEBUG_VARIABLE, CttuiError, unexpected
 from cttui.api.models import Query
 from cttui.api.regions import DEFAULT_REGION
-from cttui.jobs import Clock, Job, JobManager, JobState, Origin
+from cttui.jobs import Job, JobManager, JobState, Origin
+from cttui.pacing import Clock
 from cttui.store.config import Config, Profile
 from cttui.store.credentials import (
     DEMO_PROFILE,
