@@ -38,10 +38,12 @@ if TYPE_CHECKING:
     from cttui.api.ranges import RangePreset
     from cttui.emulator import Emulator, EmulatorConfig
     from cttui.jobs import Job, JobManager
+    from cttui.records import FavoriteRun
     from cttui.store.config import Config, Profile
     from cttui.store.credentials import Connection, CredentialStore, SessionPasscodes
     from cttui.store.favorites import Favorite, Favorites
-    from cttui.store.journal import FavoriteRun, Journal, JournalWriter
+    from cttui.store.journal import Journal
+    from cttui.store.journal_writer import JournalWriter
     from cttui.tui.app import CttuiApp
 
 EXIT_OK = 0
@@ -813,7 +815,7 @@ def _run_job(
 
 
 def _journal_writer(args: argparse.Namespace) -> JournalWriter:
-    from cttui.store.journal import JournalWriter
+    from cttui.store.journal_writer import JournalWriter
     from cttui.store.paths import journal_file
 
     # A journal that cannot be used costs the record, never the run.
@@ -854,7 +856,7 @@ async def _wait_for_job(
     import copy
 
     from cttui.api.client import CleverTapClient
-    from cttui.jobs import JobState, Origin
+    from cttui.records import JobState, Origin
 
     account, base_url = connection.credentials.account_id, connection.base_url
     writer = _journal_writer(args)
@@ -937,7 +939,7 @@ def _resume_alongside(
 
 
 def _progress(job: Job, interval: float, label: str = "") -> None:
-    from cttui.jobs import JobState
+    from cttui.records import JobState
 
     about = f"{label}: " if label else ""
     if job.state is JobState.PENDING and job.next_poll_at is not None:
@@ -950,7 +952,7 @@ def _progress(job: Job, interval: float, label: str = "") -> None:
 
 
 def _report(job: Job, as_json: bool, out: TextIO, hint: Callable[[str], str]) -> int:
-    from cttui.jobs import JobState
+    from cttui.records import JobState
 
     if job.state is JobState.DONE:
         assert job.count is not None
@@ -1007,7 +1009,7 @@ def _favorites_list(args: argparse.Namespace) -> int:
 def _favorite_history(args: argparse.Namespace) -> Mapping[str, Sequence[FavoriteRun]]:
     """Every favourite's counts from the journal; one it cannot read is a warning, not a
     reason to list no favourites."""
-    from cttui.store.journal import JournalError
+    from cttui.store.journal_files import JournalError
     from cttui.store.paths import journal_file
 
     try:
@@ -1200,7 +1202,7 @@ async def _run_favorites_in(
     import asyncio
 
     from cttui.api.client import CleverTapClient
-    from cttui.jobs import JobState, Origin
+    from cttui.records import JobState, Origin
     from cttui.store.credentials import DEMO_PROFILE
 
     emulator = stack.enter_context(_demo_emulator()) if args.demo else None
@@ -1335,7 +1337,7 @@ async def _stop_unsent(manager: JobManager, plans: list[_Planned]) -> None:
 
 def _run_result(plan: _Planned, today: date) -> dict[str, object]:
     from cttui.api.errors import unexpected
-    from cttui.jobs import JobState
+    from cttui.records import JobState
 
     job, task = plan.job, plan.task
     dates = job.query.date_range if job and job.query else plan.favorite.query(today).date_range
@@ -1510,7 +1512,7 @@ async def _resume_in(stack: AsyncExitStack, args: argparse.Namespace) -> int:
     import asyncio
 
     from cttui.api.errors import CttuiError, UsageError
-    from cttui.jobs import JobState
+    from cttui.records import JobState
     from cttui.report import detail_text
 
     resubmit: int | None = getattr(args, "job_id", None)
@@ -1621,7 +1623,7 @@ async def _remove_jobs(args: argparse.Namespace) -> int:
 
 def _resubmittable(job: Job, demo: bool) -> Job:
     from cttui.api.errors import UsageError
-    from cttui.jobs import JobState
+    from cttui.records import JobState
 
     if job.elsewhere and job.state is JobState.INTERRUPTED:
         # The other cttui will never send it either: only where it is shown can it be sent.

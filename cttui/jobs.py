@@ -23,13 +23,13 @@ from cttui.api.errors import DEBUG_VARIABLE, ApiError, UnknownRequestError, unex
 from cttui.api.models import Query
 from cttui.api.outcomes import Done, Outcome, Pending
 from cttui.api.regions import is_clevertap_host
-from cttui.store.journal import MAX_COUNT, Attempt, JobRecord, JobState, Origin
+from cttui.records import MAX_COUNT, Attempt, JobRecord, JobState, Origin
 from cttui.store.slots import SlotFiles, SlotsUnavailableError
 
 if TYPE_CHECKING:
     from cttui.api.client import CleverTapClient
 
-__all__ = ["Attempt", "Job", "JobManager", "JobState", "Origin", "RetryPolicy"]
+__all__ = ["Job", "JobManager", "RetryPolicy"]
 
 DEFAULT_POLL_INTERVAL = 30.0
 DEFAULT_MAX_IN_FLIGHT = 3
@@ -113,10 +113,6 @@ class Job(JobRecord):
 
     client: CleverTapClient | None = field(default=None, repr=False)
     elsewhere: bool = False
-
-    @property
-    def cancellable(self) -> bool:
-        return not self.state.finished and self.state is not JobState.INTERRUPTED
 
     def elapsed(self, now: float) -> float:
         """Seconds from its start to its end, or to now; an interrupted job stopped counting
@@ -380,7 +376,7 @@ class JobManager:
             raise ValueError(f"job {job.id} cannot be resubmitted ({job.state})")
         job.client = client
         job.req_id = job.count = job.error = job.http_status = None
-        # The old answers are not this POST's: see `journal._recover`.
+        # The old answers are not this POST's: see `journal_schema.recover`.
         job.finished = job.next_poll_at = job.last_request_at = None
         job.polls = job.retries = 0
         await self._set(job, JobState.QUEUED)

@@ -432,8 +432,8 @@ def test_poll_of_a_finished_job_leaves_another_pending_job_pending_without_a_tra
 def cut_off_jobs(emulator: Emulator, count: int) -> list[int]:
     """Jobs whose cttui died mid-POST, as a crash leaves them: the next to load them finds them
     interrupted."""
-    from cttui.jobs import JobState, Origin
-    from cttui.store.journal import JobRecord, Journal
+    from cttui.records import JobRecord, JobState, Origin
+    from cttui.store.journal import Journal
     from cttui.store.paths import journal_file
 
     path = journal_file()

@@ -18,7 +18,8 @@ from pathlib import Path
 from cttui.api.client import CleverTapClient, Credentials
 from cttui.api.models import DateRange, Query
 from cttui.emulator import Emulator
-from cttui.jobs import Gate, JobManager, Origin
+from cttui.jobs import Gate, JobManager
+from cttui.records import Origin
 from cttui.store.favorites import Favorite, FavoritesStore
 from cttui.store.paths import favorites_file
 from cttui.store.slots import SlotFiles

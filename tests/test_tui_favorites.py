@@ -17,9 +17,10 @@ from textual.widgets import Input, RadioButton, Select, Static
 from cttui.api.models import DateRange, Operator, PropertyFilter, Query
 from cttui.api.ranges import RangePreset
 from cttui.emulator import Emulator, EmulatorConfig
-from cttui.jobs import Job, JobState, Origin
+from cttui.jobs import Job
+from cttui.records import JobRecord, JobState, Origin
 from cttui.store.favorites import Favorite, FavoritesStore
-from cttui.store.journal import JobRecord, JournalWriter
+from cttui.store.journal_writer import JournalWriter
 from cttui.store.paths import favorites_file, journal_file
 from cttui.tui.app import CttuiApp
 from cttui.tui.screens.confirm import ConfirmScreen

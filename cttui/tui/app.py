@@ -24,7 +24,8 @@ from textual.signal import Signal
 from cttui.api.errors import DEBUG_VARIABLE, CttuiError, unexpected
 from cttui.api.models import Query
 from cttui.api.regions import DEFAULT_REGION
-from cttui.jobs import Clock, Job, JobManager, JobState, Origin
+from cttui.jobs import Clock, Job, JobManager
+from cttui.records import JobState, Origin
 from cttui.store.config import Config, Profile
 from cttui.store.credentials import (
     DEMO_PROFILE,
@@ -37,7 +38,7 @@ from cttui.store.credentials import (
     select,
 )
 from cttui.store.favorites import Favorite, Favorites, FavoritesStore, signature
-from cttui.store.journal import JournalWriter
+from cttui.store.journal_writer import JournalWriter
 from cttui.store.paths import favorites_file
 from cttui.store.slots import slots_dir
 from cttui.tui.failures import ShowsFailedWorkers
