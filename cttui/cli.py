@@ -695,7 +695,8 @@ def _save_favorite(args: argparse.Namespace, favorite: Favorite) -> str:
     from dataclasses import replace
 
     from cttui.api.errors import UsageError
-    from cttui.store.favorites import FavoriteExists, FavoritesStore
+    from cttui.store.favorites import FavoriteExists
+    from cttui.store.favorites_store import FavoritesStore
     from cttui.store.paths import favorites_file
 
     store = FavoritesStore(favorites_file(demo=args.demo))
@@ -984,7 +985,7 @@ RUN_COUNT_WIDTH = 10
 
 
 def _favorites_list(args: argparse.Namespace) -> int:
-    from cttui.store.favorites import read_favorites
+    from cttui.store.favorites_store import read_favorites
     from cttui.store.paths import favorites_file
 
     favorites = read_favorites(favorites_file(demo=args.demo))
@@ -1112,7 +1113,7 @@ def _favorite_json(
 
 def _chosen_favorites(args: argparse.Namespace) -> list[Favorite]:
     """The favourites `cttui run` names, each once, in the order first named."""
-    from cttui.store.favorites import read_favorites
+    from cttui.store.favorites_store import read_favorites
     from cttui.store.paths import favorites_file
 
     favorites = read_favorites(favorites_file(demo=args.demo))

@@ -13,7 +13,8 @@ from textual.widgets import DataTable
 from cttui.api.models import DateRange, Operator, PropertyFilter
 from cttui.api.ranges import RangePreset
 from cttui.records import JobRecord, JobState
-from cttui.store.favorites import Favorite, FavoritesStore
+from cttui.store.favorites import Favorite
+from cttui.store.favorites_store import FavoritesStore
 from cttui.store.journal_writer import JournalWriter
 from cttui.store.paths import favorites_file
 from cttui.tui.app import CttuiApp

@@ -19,7 +19,8 @@ from cttui import __version__
 from cttui.api.models import DateRange, Query
 from cttui.cli import main
 from cttui.emulator import Emulator
-from cttui.store.favorites import Favorite, FavoritesStore
+from cttui.store.favorites import Favorite
+from cttui.store.favorites_store import FavoritesStore
 from cttui.store.paths import favorites_file
 from tests.conftest import CTTUI, DEFAULTS, interrupt_when_said, run_cttui, wait_for
 

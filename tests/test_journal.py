@@ -339,7 +339,8 @@ CHILD = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from cttui.store.journal import Journal, JobRecord, JobState, Origin
+    from cttui.records import JobRecord, JobState, Origin
+    from cttui.store.journal import Journal
 
     journal = Journal.open(Path(sys.argv[1]))
     job = JobRecord(id=0, origin=Origin("TEST-ACC-0001", "https://api.clevertap.com"),

@@ -20,7 +20,8 @@ from cttui.api.models import DateRange, Query
 from cttui.emulator import Emulator
 from cttui.jobs import Gate, JobManager
 from cttui.records import Origin
-from cttui.store.favorites import Favorite, FavoritesStore
+from cttui.store.favorites import Favorite
+from cttui.store.favorites_store import FavoritesStore
 from cttui.store.paths import favorites_file
 from cttui.store.slots import SlotFiles
 from tests.conftest import CTTUI, DEFAULTS, run_cttui

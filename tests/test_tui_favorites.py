@@ -19,7 +19,8 @@ from cttui.api.ranges import RangePreset
 from cttui.emulator import Emulator, EmulatorConfig
 from cttui.jobs import Job
 from cttui.records import JobRecord, JobState, Origin
-from cttui.store.favorites import Favorite, FavoritesStore
+from cttui.store.favorites import Favorite
+from cttui.store.favorites_store import FavoritesStore
 from cttui.store.journal_writer import JournalWriter
 from cttui.store.paths import favorites_file, journal_file
 from cttui.tui.app import CttuiApp

@@ -37,7 +37,8 @@ from cttui.store.credentials import (
     for_job,
     select,
 )
-from cttui.store.favorites import Favorite, Favorites, FavoritesStore, signature
+from cttui.store.favorites import Favorite, Favorites
+from cttui.store.favorites_store import FavoritesStore, signature
 from cttui.store.journal_writer import JournalWriter
 from cttui.store.paths import favorites_file
 from cttui.store.slots import slots_dir

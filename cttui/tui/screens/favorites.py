@@ -19,7 +19,8 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from cttui.jobs import Job
 from cttui.records import FavoriteRun, JobState
 from cttui.report import filter_text, range_text, sparkline, summary_text, when_text
-from cttui.store.favorites import Favorite, Favorites, FavoritesStore
+from cttui.store.favorites import Favorite, Favorites
+from cttui.store.favorites_store import FavoritesStore
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.name_prompt import NamePromptScreen
