@@ -40,10 +40,11 @@ if TYPE_CHECKING:
     from cttui.jobs import Job, JobManager
     from cttui.records import FavoriteRun
     from cttui.store.config import Config, Profile
-    from cttui.store.credentials import Connection, CredentialStore, SessionPasscodes
+    from cttui.store.credentials import CredentialStore, SessionPasscodes
     from cttui.store.favorites import Favorite, Favorites
     from cttui.store.journal import Journal
     from cttui.store.journal_writer import JournalWriter
+    from cttui.store.selection import Connection
     from cttui.tui.app import CttuiApp
 
 EXIT_OK = 0
@@ -597,7 +598,7 @@ def _connection(args: argparse.Namespace) -> Iterator[Connection]:
 
 
 def _demo_connection(emulator: Emulator) -> Connection:
-    from cttui.store.credentials import from_environment
+    from cttui.store.selection import from_environment
 
     config = emulator.config
     return from_environment(
@@ -611,8 +612,9 @@ def _demo_connection(emulator: Emulator) -> Connection:
 
 def _stored_connection(environ: Mapping[str, str], profile: str | None) -> Connection:
     from cttui.store.config import Config, load_config
-    from cttui.store.credentials import OsKeyring, connect, needs_config, select
+    from cttui.store.credentials import OsKeyring
     from cttui.store.paths import config_file
+    from cttui.store.selection import connect, needs_config, select
 
     # The environment alone can say everything; then config.toml and the keyring stay unread.
     config = load_config(config_file()) if needs_config(environ, profile) else Config()
@@ -898,7 +900,7 @@ async def _wait_for_job(
 
             manager.subscribe(on_change)
             if job is None:
-                from cttui.store.credentials import DEMO_PROFILE
+                from cttui.store.selection import DEMO_PROFILE
 
                 profile = DEMO_PROFILE if args.demo else connection.profile
                 origin = Origin(account, base_url, profile)
@@ -1204,7 +1206,7 @@ async def _run_favorites_in(
 
     from cttui.api.client import CleverTapClient
     from cttui.records import JobState, Origin
-    from cttui.store.credentials import DEMO_PROFILE
+    from cttui.store.selection import DEMO_PROFILE
 
     emulator = stack.enter_context(_demo_emulator()) if args.demo else None
     today = emulator.config.resolved_today() if emulator is not None else _today(False)
@@ -1659,8 +1661,9 @@ class _JobConnector:
 
         from cttui.api.client import CleverTapClient
         from cttui.store.config import Config, load_config
-        from cttui.store.credentials import OsKeyring, Passcodes, connect, for_job
+        from cttui.store.credentials import OsKeyring, Passcodes
         from cttui.store.paths import config_file
+        from cttui.store.selection import connect, for_job
 
         origin = job.origin
         passcodes: Passcodes
@@ -1795,7 +1798,7 @@ def _read_passcode(
 
 
 def _credentials_list(args: argparse.Namespace) -> int:
-    from cttui.store.credentials import ENV_ACCOUNT_ID
+    from cttui.store.selection import ENV_ACCOUNT_ID
 
     config = _credential_store().load()
     if not config.profiles:

@@ -443,7 +443,7 @@ async def test_two_profiles_on_one_account_send_with_their_own_passcodes(
 
     from cttui.api.models import DateRange, Query
     from cttui.records import JobState
-    from cttui.store.credentials import select
+    from cttui.store.selection import select
 
     right = Profile("right", DEFAULTS.account_id, WORK.region)
     stale = Profile("stale", DEFAULTS.account_id, WORK.region)

@@ -27,20 +27,12 @@ from cttui.api.regions import DEFAULT_REGION
 from cttui.jobs import Clock, Job, JobManager
 from cttui.records import JobState, Origin
 from cttui.store.config import Config, Profile
-from cttui.store.credentials import (
-    DEMO_PROFILE,
-    ENV_BASE_URL,
-    CredentialStore,
-    Selection,
-    SessionPasscodes,
-    connect,
-    for_job,
-    select,
-)
+from cttui.store.credentials import CredentialStore, SessionPasscodes
 from cttui.store.favorites import Favorite, Favorites
 from cttui.store.favorites_store import FavoritesStore, signature
 from cttui.store.journal_writer import JournalWriter
 from cttui.store.paths import favorites_file
+from cttui.store.selection import DEMO_PROFILE, ENV_BASE_URL, Selection, connect, for_job, select
 from cttui.store.slots import slots_dir
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.confirm import ConfirmScreen

@@ -30,7 +30,7 @@ from cttui.tui.widgets.preview import QueryPreview
 from cttui.tui.widgets.query_editor import QueryEditor
 
 if TYPE_CHECKING:
-    from cttui.store.credentials import Selection
+    from cttui.store.selection import Selection
     from cttui.tui.app import CttuiApp
 
 NO_ACCOUNT = "$CLEVERTAP_ACCOUNT_ID"
