@@ -23,14 +23,14 @@ from cttui.api.outcomes import Outcome, Pending
 from cttui.gate import Gate
 from cttui.pacing import DEFAULT_POLL_INTERVAL, Clock, RetryPolicy, SystemClock
 from cttui.recording import Changes, MemoryRecorder, Recorder
+from cttui.records import MAX_COUNT, Attempt, JobRecord, JobState, Origin
 from cttui.sending import Sender
-from cttui.store.journal import MAX_COUNT, Attempt, JobRecord, JobState, Origin
 from cttui.store.slots import SlotFiles
 
 if TYPE_CHECKING:
     from cttui.api.client import CleverTapClient
 
-__all__ = ["Attempt", "Job", "JobManager", "JobState", "Origin"]
+__all__ = ["Job", "JobManager"]
 
 DEFAULT_MAX_IN_FLIGHT = 3
 # Seconds a closing manager waits for requests in flight to answer before it cancels them.
@@ -47,10 +47,6 @@ class Job(JobRecord):
 
     client: CleverTapClient | None = field(default=None, repr=False)
     elsewhere: bool = False
-
-    @property
-    def cancellable(self) -> bool:
-        return not self.state.finished and self.state is not JobState.INTERRUPTED
 
     def elapsed(self, now: float) -> float:
         """Seconds from its start to its end, or to now; an interrupted job stopped counting
@@ -218,7 +214,7 @@ class JobManager:
             raise ValueError(f"job {job.id} cannot be resubmitted ({job.state})")
         job.client = client
         job.req_id = job.count = job.error = job.http_status = None
-        # The old answers are not this POST's: see `journal._recover`.
+        # The old answers are not this POST's: see `journal_schema.recover`.
         job.finished = job.next_poll_at = job.last_request_at = None
         job.polls = job.retries = 0
         await self._changes.set(job, JobState.QUEUED)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Generic, Protocol, TypeVar
 
 from cttui.pacing import Clock
-from cttui.store.journal import Attempt, JobRecord, JobState
+from cttui.records import Attempt, JobRecord, JobState
 
 
 class Recorder(Protocol):

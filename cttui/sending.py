@@ -12,7 +12,7 @@ from cttui.api.outcomes import Done, Outcome
 from cttui.gate import Gate
 from cttui.pacing import Clock, RetryPolicy, earliest_poll
 from cttui.recording import Changes, RecordT
-from cttui.store.journal import Attempt, JobState
+from cttui.records import Attempt, JobState
 
 
 def _answer(outcome: Outcome) -> str:

@@ -16,8 +16,9 @@ from textual.widgets import DataTable
 
 from cttui.api.models import DateRange, PropertyFilter, Query
 from cttui.emulator import Emulator, EmulatorConfig
-from cttui.jobs import Job, JobState
-from cttui.store.journal import JobRecord, Journal, Origin
+from cttui.jobs import Job
+from cttui.records import JobRecord, JobState, Origin
+from cttui.store.journal import Journal
 from cttui.tui.app import CttuiApp
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.job_details import JobDetailsScreen

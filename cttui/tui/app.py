@@ -24,22 +24,16 @@ from textual.signal import Signal
 from cttui.api.errors import DEBUG_VARIABLE, CttuiError, unexpected
 from cttui.api.models import Query
 from cttui.api.regions import DEFAULT_REGION
-from cttui.jobs import Job, JobManager, JobState, Origin
+from cttui.jobs import Job, JobManager
 from cttui.pacing import Clock
+from cttui.records import JobState, Origin
 from cttui.store.config import Config, Profile
-from cttui.store.credentials import (
-    DEMO_PROFILE,
-    ENV_BASE_URL,
-    CredentialStore,
-    Selection,
-    SessionPasscodes,
-    connect,
-    for_job,
-    select,
-)
-from cttui.store.favorites import Favorite, Favorites, FavoritesStore, signature
-from cttui.store.journal import JournalWriter
+from cttui.store.credentials import CredentialStore, SessionPasscodes
+from cttui.store.favorites import Favorite, Favorites
+from cttui.store.favorites_store import FavoritesStore, signature
+from cttui.store.journal_writer import JournalWriter
 from cttui.store.paths import favorites_file
+from cttui.store.selection import DEMO_PROFILE, ENV_BASE_URL, Selection, connect, for_job, select
 from cttui.store.slots import slots_dir
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.confirm import ConfirmScreen

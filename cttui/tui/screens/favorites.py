@@ -16,10 +16,11 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from cttui.jobs import Job, JobState
+from cttui.jobs import Job
+from cttui.records import FavoriteRun, JobState
 from cttui.report import filter_text, range_text, sparkline, summary_text, when_text
-from cttui.store.favorites import Favorite, Favorites, FavoritesStore
-from cttui.store.journal import FavoriteRun
+from cttui.store.favorites import Favorite, Favorites
+from cttui.store.favorites_store import FavoritesStore
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.name_prompt import NamePromptScreen
