@@ -24,7 +24,8 @@ from cttui.api.ranges import RangePreset
 from cttui.api.regions import get_region
 from cttui.emulator import Emulator, EmulatorConfig
 from cttui.store.config import Config, Profile, save_config
-from cttui.store.favorites import Favorite, FavoritesStore
+from cttui.store.favorites import Favorite
+from cttui.store.favorites_store import FavoritesStore
 
 RUNS = 15
 FAVORITES = 30

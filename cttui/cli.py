@@ -38,10 +38,13 @@ if TYPE_CHECKING:
     from cttui.api.ranges import RangePreset
     from cttui.emulator import Emulator, EmulatorConfig
     from cttui.jobs import Job, JobManager
+    from cttui.records import FavoriteRun
     from cttui.store.config import Config, Profile
-    from cttui.store.credentials import Connection, CredentialStore, SessionPasscodes
+    from cttui.store.credentials import CredentialStore, SessionPasscodes
     from cttui.store.favorites import Favorite, Favorites
-    from cttui.store.journal import FavoriteRun, Journal, JournalWriter
+    from cttui.store.journal import Journal
+    from cttui.store.journal_writer import JournalWriter
+    from cttui.store.selection import Connection
     from cttui.tui.app import CttuiApp
 
 EXIT_OK = 0
@@ -595,7 +598,7 @@ def _connection(args: argparse.Namespace) -> Iterator[Connection]:
 
 
 def _demo_connection(emulator: Emulator) -> Connection:
-    from cttui.store.credentials import from_environment
+    from cttui.store.selection import from_environment
 
     config = emulator.config
     return from_environment(
@@ -609,8 +612,9 @@ def _demo_connection(emulator: Emulator) -> Connection:
 
 def _stored_connection(environ: Mapping[str, str], profile: str | None) -> Connection:
     from cttui.store.config import Config, load_config
-    from cttui.store.credentials import OsKeyring, connect, needs_config, select
+    from cttui.store.credentials import OsKeyring
     from cttui.store.paths import config_file
+    from cttui.store.selection import connect, needs_config, select
 
     # The environment alone can say everything; then config.toml and the keyring stay unread.
     config = load_config(config_file()) if needs_config(environ, profile) else Config()
@@ -693,7 +697,8 @@ def _save_favorite(args: argparse.Namespace, favorite: Favorite) -> str:
     from dataclasses import replace
 
     from cttui.api.errors import UsageError
-    from cttui.store.favorites import FavoriteExists, FavoritesStore
+    from cttui.store.favorites import FavoriteExists
+    from cttui.store.favorites_store import FavoritesStore
     from cttui.store.paths import favorites_file
 
     store = FavoritesStore(favorites_file(demo=args.demo))
@@ -813,7 +818,7 @@ def _run_job(
 
 
 def _journal_writer(args: argparse.Namespace) -> JournalWriter:
-    from cttui.store.journal import JournalWriter
+    from cttui.store.journal_writer import JournalWriter
     from cttui.store.paths import journal_file
 
     # A journal that cannot be used costs the record, never the run.
@@ -854,7 +859,7 @@ async def _wait_for_job(
     import copy
 
     from cttui.api.client import CleverTapClient
-    from cttui.jobs import JobState, Origin
+    from cttui.records import JobState, Origin
 
     account, base_url = connection.credentials.account_id, connection.base_url
     writer = _journal_writer(args)
@@ -895,7 +900,7 @@ async def _wait_for_job(
 
             manager.subscribe(on_change)
             if job is None:
-                from cttui.store.credentials import DEMO_PROFILE
+                from cttui.store.selection import DEMO_PROFILE
 
                 profile = DEMO_PROFILE if args.demo else connection.profile
                 origin = Origin(account, base_url, profile)
@@ -937,7 +942,7 @@ def _resume_alongside(
 
 
 def _progress(job: Job, interval: float, label: str = "") -> None:
-    from cttui.jobs import JobState
+    from cttui.records import JobState
 
     about = f"{label}: " if label else ""
     if job.state is JobState.PENDING and job.next_poll_at is not None:
@@ -950,7 +955,7 @@ def _progress(job: Job, interval: float, label: str = "") -> None:
 
 
 def _report(job: Job, as_json: bool, out: TextIO, hint: Callable[[str], str]) -> int:
-    from cttui.jobs import JobState
+    from cttui.records import JobState
 
     if job.state is JobState.DONE:
         assert job.count is not None
@@ -982,7 +987,7 @@ RUN_COUNT_WIDTH = 10
 
 
 def _favorites_list(args: argparse.Namespace) -> int:
-    from cttui.store.favorites import read_favorites
+    from cttui.store.favorites_store import read_favorites
     from cttui.store.paths import favorites_file
 
     favorites = read_favorites(favorites_file(demo=args.demo))
@@ -1007,7 +1012,7 @@ def _favorites_list(args: argparse.Namespace) -> int:
 def _favorite_history(args: argparse.Namespace) -> Mapping[str, Sequence[FavoriteRun]]:
     """Every favourite's counts from the journal; one it cannot read is a warning, not a
     reason to list no favourites."""
-    from cttui.store.journal import JournalError
+    from cttui.store.journal_files import JournalError
     from cttui.store.paths import journal_file
 
     try:
@@ -1110,7 +1115,7 @@ def _favorite_json(
 
 def _chosen_favorites(args: argparse.Namespace) -> list[Favorite]:
     """The favourites `cttui run` names, each once, in the order first named."""
-    from cttui.store.favorites import read_favorites
+    from cttui.store.favorites_store import read_favorites
     from cttui.store.paths import favorites_file
 
     favorites = read_favorites(favorites_file(demo=args.demo))
@@ -1200,8 +1205,8 @@ async def _run_favorites_in(
     import asyncio
 
     from cttui.api.client import CleverTapClient
-    from cttui.jobs import JobState, Origin
-    from cttui.store.credentials import DEMO_PROFILE
+    from cttui.records import JobState, Origin
+    from cttui.store.selection import DEMO_PROFILE
 
     emulator = stack.enter_context(_demo_emulator()) if args.demo else None
     today = emulator.config.resolved_today() if emulator is not None else _today(False)
@@ -1335,7 +1340,7 @@ async def _stop_unsent(manager: JobManager, plans: list[_Planned]) -> None:
 
 def _run_result(plan: _Planned, today: date) -> dict[str, object]:
     from cttui.api.errors import unexpected
-    from cttui.jobs import JobState
+    from cttui.records import JobState
 
     job, task = plan.job, plan.task
     dates = job.query.date_range if job and job.query else plan.favorite.query(today).date_range
@@ -1510,7 +1515,7 @@ async def _resume_in(stack: AsyncExitStack, args: argparse.Namespace) -> int:
     import asyncio
 
     from cttui.api.errors import CttuiError, UsageError
-    from cttui.jobs import JobState
+    from cttui.records import JobState
     from cttui.report import detail_text
 
     resubmit: int | None = getattr(args, "job_id", None)
@@ -1621,7 +1626,7 @@ async def _remove_jobs(args: argparse.Namespace) -> int:
 
 def _resubmittable(job: Job, demo: bool) -> Job:
     from cttui.api.errors import UsageError
-    from cttui.jobs import JobState
+    from cttui.records import JobState
 
     if job.elsewhere and job.state is JobState.INTERRUPTED:
         # The other cttui will never send it either: only where it is shown can it be sent.
@@ -1656,8 +1661,9 @@ class _JobConnector:
 
         from cttui.api.client import CleverTapClient
         from cttui.store.config import Config, load_config
-        from cttui.store.credentials import OsKeyring, Passcodes, connect, for_job
+        from cttui.store.credentials import OsKeyring, Passcodes
         from cttui.store.paths import config_file
+        from cttui.store.selection import connect, for_job
 
         origin = job.origin
         passcodes: Passcodes
@@ -1792,7 +1798,7 @@ def _read_passcode(
 
 
 def _credentials_list(args: argparse.Namespace) -> int:
-    from cttui.store.credentials import ENV_ACCOUNT_ID
+    from cttui.store.selection import ENV_ACCOUNT_ID
 
     config = _credential_store().load()
     if not config.profiles:

@@ -8,7 +8,8 @@ from datetime import datetime
 from cttui.api.curl import curl_command
 from cttui.api.models import DateRange, PropertyFilter, Query
 from cttui.api.ranges import RangePreset
-from cttui.jobs import Job, JobState
+from cttui.jobs import Job
+from cttui.records import JobState
 
 SPARKS = "▁▂▃▄▅▆▇█"
 

@@ -83,7 +83,8 @@ def render_demo(home: Path) -> dict[str, str]:
     from textual.widgets import Input
 
     from cttui.api.draft import FilterDraft, QueryDraft
-    from cttui.api.models import Operator, OperatorChoice, ValueKind
+    from cttui.api.models import OperatorChoice
+    from cttui.api.operators import Operator, ValueKind
     from cttui.emulator import Emulator, EmulatorConfig
     from cttui.tui.app import AppSetup, CttuiApp
     from cttui.tui.screens.calendar import CalendarScreen

@@ -17,11 +17,12 @@ from textual.worker import WorkerState
 
 from cttui.api.models import Query
 from cttui.api.regions import get_region
-from cttui.jobs import Clock
+from cttui.pacing import Clock
 from cttui.session.setup import SessionSetup
 from cttui.store.config import Config, Profile, save_config
-from cttui.store.credentials import CredentialStore, OsKeyring, Passcodes, Selection
+from cttui.store.credentials import CredentialStore, OsKeyring, Passcodes
 from cttui.store.paths import config_file
+from cttui.store.selection import Selection
 from cttui.tui.app import CttuiApp
 
 TODAY = date(2026, 11, 23)

@@ -10,8 +10,7 @@ from typing import Any, cast
 from textual.pilot import Pilot
 
 from cttui.api.models import DateRange, PropertyFilter, Query
-from cttui.jobs import Attempt, JobState, Origin
-from cttui.store.journal import JobRecord
+from cttui.records import Attempt, JobRecord, JobState, Origin
 from cttui.tui.app import CttuiApp
 from cttui.tui.screens.main import MainScreen
 from cttui.tui.widgets.job_panel import JobPanel

@@ -10,10 +10,13 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from cttui.api.models import DateRange, Operator, PropertyFilter
+from cttui.api.models import DateRange, PropertyFilter
+from cttui.api.operators import Operator
 from cttui.api.ranges import RangePreset
-from cttui.store.favorites import Favorite, FavoritesStore
-from cttui.store.journal import JobRecord, JobState, JournalWriter
+from cttui.records import JobRecord, JobState
+from cttui.store.favorites import Favorite
+from cttui.store.favorites_store import FavoritesStore
+from cttui.store.journal_writer import JournalWriter
 from cttui.store.paths import favorites_file
 from cttui.tui.app import CttuiApp
 from cttui.tui.screens.favorites import FavoritesScreen

@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from cttui.api.models import DateRange
-from cttui.store.favorites import Favorite, FavoritesStore
+from cttui.store.favorites import Favorite
+from cttui.store.favorites_store import FavoritesStore
 from tests.emulator_process import CTTUI, ServedEmulator, served_emulator
 from tests.home import home_variables
 from tests.tmux import Terminal

@@ -19,7 +19,8 @@ from cttui import __version__
 from cttui.api.models import DateRange, Query
 from cttui.cli import main
 from cttui.emulator import Emulator
-from cttui.store.favorites import Favorite, FavoritesStore
+from cttui.store.favorites import Favorite
+from cttui.store.favorites_store import FavoritesStore
 from cttui.store.paths import favorites_file
 from tests.conftest import CTTUI, DEFAULTS, interrupt_when_said, run_cttui, wait_for
 
@@ -432,8 +433,8 @@ def test_poll_of_a_finished_job_leaves_another_pending_job_pending_without_a_tra
 def cut_off_jobs(emulator: Emulator, count: int) -> list[int]:
     """Jobs whose cttui died mid-POST, as a crash leaves them: the next to load them finds them
     interrupted."""
-    from cttui.jobs import JobState, Origin
-    from cttui.store.journal import JobRecord, Journal
+    from cttui.records import JobRecord, JobState, Origin
+    from cttui.store.journal import Journal
     from cttui.store.paths import journal_file
 
     path = journal_file()

@@ -16,7 +16,8 @@ from cttui.api.regions import get_region
 from cttui.cli import main
 from cttui.emulator import Emulator
 from cttui.store.config import Config, Profile, load_config, save_config
-from cttui.store.favorites import Favorite, FavoritesStore
+from cttui.store.favorites import Favorite
+from cttui.store.favorites_store import FavoritesStore
 from cttui.store.paths import config_file, favorites_file
 from tests.conftest import DEFAULTS, emulator_variables, run_cttui
 from tests.memory_keyring import MemoryKeyring, NoBusKeyring

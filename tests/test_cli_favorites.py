@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from cttui.api.models import DateRange, Operator, PropertyFilter, date_to_int
+from cttui.api.models import DateRange, PropertyFilter, date_to_int
+from cttui.api.operators import Operator
 from cttui.api.ranges import RangePreset
 from cttui.cli import main
 from cttui.emulator import Emulator, EmulatorConfig
-from cttui.store.favorites import Favorite, FavoritesStore
+from cttui.store.favorites import Favorite
+from cttui.store.favorites_store import FavoritesStore
 from cttui.store.paths import favorites_file
 from tests.conftest import emulator_variables, interrupt_when_said, run_cttui
 

@@ -11,8 +11,8 @@ import httpx
 
 from cttui.api.client import CleverTapClient, Credentials
 from cttui.api.models import DateRange, Query
-from cttui.jobs import Attempt, Job, JobManager, JobState, Origin
-from cttui.store.journal import JobRecord
+from cttui.jobs import Job, JobManager
+from cttui.records import Attempt, JobRecord, JobState, Origin
 from tests.fakeclock import FakeClock
 
 QUERY = Query("Charged", DateRange.parse("2026-01-01", "2026-03-31"))

@@ -20,12 +20,9 @@ from cttui.store.credentials import (
     PasscodeMissing,
     SessionPasscodes,
     check_passcode,
-    connect,
     entry_name,
-    for_job,
-    needs_config,
-    select,
 )
+from cttui.store.selection import connect, for_job, needs_config, select
 from tests.memory_keyring import LockedKeyring, MemoryKeyring, NoBusKeyring
 
 WORK = Profile("work", "W9R-486-4W5Z", get_region("in1"))

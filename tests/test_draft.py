@@ -12,17 +12,8 @@ from hypothesis import strategies as st
 from cttui.api.curl import curl_command
 from cttui.api.draft import FilterDraft, QueryDraft, is_boolean_text
 from cttui.api.errors import QueryError
-from cttui.api.models import (
-    NUMBER_OPERATORS,
-    OPERATOR_CHOICES,
-    STRING_OPERATORS,
-    DateRange,
-    Operator,
-    OperatorChoice,
-    PropertyFilter,
-    Query,
-    ValueKind,
-)
+from cttui.api.models import OPERATOR_CHOICES, DateRange, OperatorChoice, PropertyFilter, Query
+from cttui.api.operators import NUMBER_OPERATORS, STRING_OPERATORS, Operator, ValueKind
 from cttui.api.ranges import RangePreset, matching_preset
 
 STRING = ValueKind.STRING

@@ -16,18 +16,14 @@ import httpx
 import pytest
 
 from cttui.api.client import CleverTapClient, Credentials
-from cttui.api.models import DateRange, Operator, PropertyFilter, Query
-from cttui.jobs import Job, JobManager, RetryPolicy
-from cttui.store.journal import (
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    FavoriteRun,
-    JobRecord,
-    JobState,
-    Journal,
-    JournalWriter,
-    Origin,
-)
+from cttui.api.models import DateRange, PropertyFilter, Query
+from cttui.api.operators import Operator
+from cttui.jobs import Job, JobManager
+from cttui.pacing import RetryPolicy
+from cttui.records import FavoriteRun, JobRecord, JobState, Origin
+from cttui.store.journal import Journal
+from cttui.store.journal_schema import MIGRATIONS, SCHEMA_VERSION
+from cttui.store.journal_writer import JournalWriter
 
 WEEK = DateRange(date(2026, 1, 5), date(2026, 1, 11))
 MONTH = DateRange(date(2025, 12, 1), date(2025, 12, 31))

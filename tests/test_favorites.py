@@ -22,7 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cttui.api.errors import UsageError
-from cttui.api.models import DateRange, Operator, PropertyFilter, Query, Scalar, Value
+from cttui.api.models import DateRange, PropertyFilter, Query
+from cttui.api.operators import Operator, Scalar, Value
 from cttui.api.ranges import RangePreset
 from cttui.console import printable
 from cttui.store.config import check_profile_name
@@ -32,13 +33,11 @@ from cttui.store.favorites import (
     FavoriteExists,
     Favorites,
     FavoritesError,
-    FavoritesStore,
     check_favorite_name,
-    dump_favorites,
-    parse_favorites,
-    read_favorites,
     same_name,
 )
+from cttui.store.favorites_store import FavoritesStore, read_favorites
+from cttui.store.favorites_toml import dump_favorites, parse_favorites
 
 PATH = Path("/config/cttui/favorites.toml")
 FAVORITE_KNOWN = {"name", "event_name", "filters", "range", "from", "to", "profile", "notes"}
@@ -775,7 +774,8 @@ SAVER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from cttui.store.favorites import Favorite, FavoritesStore
+    from cttui.store.favorites import Favorite
+    from cttui.store.favorites_store import FavoritesStore
 
     store = FavoritesStore(Path(sys.argv[1]))
     print("ready", flush=True)

@@ -28,7 +28,8 @@ from cttui.api.errors import CttuiError
 from cttui.api.models import DateRange, PropertyFilter, parse_date
 from cttui.cli import main
 from cttui.store.config import load_config
-from cttui.store.favorites import dump_favorites, parse_favorites, read_favorites
+from cttui.store.favorites_store import read_favorites
+from cttui.store.favorites_toml import dump_favorites, parse_favorites
 
 SCALE = float(os.environ.get("CTTUI_FUZZ_EXAMPLES", "1"))
 

@@ -20,6 +20,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cttui.jobs import JobManager
+from cttui.records import Attempt, JobState, Origin
 from cttui.report import (
     attempt_lines,
     count_text,
@@ -30,8 +31,9 @@ from cttui.report import (
     state_text,
     summary_text,
 )
-from cttui.store import journal as journal_module
-from cttui.store.journal import Attempt, JobState, Journal, JournalError, Origin
+from cttui.store import journal_schema
+from cttui.store.journal import Journal
+from cttui.store.journal_files import JournalError
 from tests.test_fuzz_cli import UNSAFE, assert_clean, examples, run_main
 from tests.test_journal import QUERY, record
 
@@ -61,7 +63,7 @@ def template(directory: Path) -> bytes:
             job.id = journal.create(job)
             answer = ANSWERS[number % len(ANSWERS)]
             attempt = Attempt(1_004.0, "submit", answer, 200, 0.2, resubmission=number == 4)
-            journal.save(job.id, journal_module._row(job), attempt)
+            journal.save(job.id, journal_schema.job_row(job), attempt)
     finally:
         journal.close()
     connection = sqlite3.connect(path)

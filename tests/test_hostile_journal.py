@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from cttui.emulator import Emulator
-from cttui.store import journal as journal_module
-from cttui.store.journal import Attempt, JobState, Journal, Origin
+from cttui.records import Attempt, JobState, Origin
+from cttui.store import journal_schema
+from cttui.store.journal import Journal
 from tests.conftest import Run, emulator_variables, run_cttui
 from tests.test_journal import record
 
@@ -37,7 +38,7 @@ def real_journal(path: Path, jobs: int) -> None:
             job = record(ORIGIN, state=JobState.DONE, count=number, req_id=str(10**15 + number))
             job.id = journal.create(job)
             answer = Attempt(1_000.0, "poll", f"success: {number} profiles", 200, 0.1)
-            journal.save(job.id, journal_module._row(job), answer)
+            journal.save(job.id, journal_schema.job_row(job), answer)
     finally:
         journal.close()
     checkpoint(path)

@@ -16,8 +16,10 @@ import pytest
 from cttui.api.client import CleverTapClient, Credentials
 from cttui.api.errors import QueryError
 from cttui.api.models import DateRange, PropertyFilter, Query
-from cttui.jobs import Attempt, Job, JobManager, JobState, Origin, Recorder, RetryPolicy
-from cttui.store.journal import JobRecord
+from cttui.jobs import Job, JobManager
+from cttui.pacing import RetryPolicy
+from cttui.recording import Recorder
+from cttui.records import Attempt, JobRecord, JobState, Origin
 from tests.fakeclock import FakeClock
 
 QUERY = Query(
@@ -993,7 +995,7 @@ async def test_adopt_runs_only_this_processes_resumable_jobs(make: Callable[...,
     assert other.state is JobState.PENDING
     interrupted = setup.manager.find(3)
     assert interrupted is not None
-    assert not interrupted.cancellable
+    assert not interrupted.state.cancellable
     assert not await setup.manager.cancel(interrupted)
     assert await setup.manager.cancel(adopted[1])
     assert adopted[1].state is JobState.CANCELLED
@@ -1139,7 +1141,7 @@ async def test_a_forgotten_req_id_is_resubmitted_as_a_second_post_on_record(
 async def test_a_count_too_large_for_the_journal_fails_the_job_with_the_reason(
     tmp_path: Path,
 ) -> None:
-    from cttui.store.journal import JournalWriter
+    from cttui.store.journal_writer import JournalWriter
 
     def answer(_: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"status": "success", "count": 2**63})

@@ -19,19 +19,14 @@ import pytest
 
 from cttui.api.client import CleverTapClient, Credentials
 from cttui.api.models import DateRange, PropertyFilter, Query
-from cttui.jobs import JobManager, RetryPolicy
-from cttui.store import journal as journal_module
-from cttui.store.journal import (
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    Attempt,
-    JobRecord,
-    JobState,
-    Journal,
-    JournalError,
-    JournalWriter,
-    Origin,
-)
+from cttui.jobs import JobManager
+from cttui.pacing import RetryPolicy
+from cttui.records import Attempt, JobRecord, JobState, Origin
+from cttui.store import journal_schema
+from cttui.store.journal import Journal
+from cttui.store.journal_files import JournalError
+from cttui.store.journal_schema import MIGRATIONS, SCHEMA_VERSION
+from cttui.store.journal_writer import JournalWriter
 
 QUERY = Query(
     "choseNewFavoriteFood",
@@ -113,7 +108,7 @@ def test_every_field_survives_a_save_and_a_reopen(path: Path, opened: list[Journ
     first.state = JobState.PENDING
     for attempt in attempts:
         first.attempts.append(attempt)
-        journal.save(first.id, journal_module._row(first), attempt)
+        journal.save(first.id, journal_schema.job_row(first), attempt)
     first.state = JobState.DONE
     first.req_id = "384649162721759"
     first.count = 7_138
@@ -124,7 +119,7 @@ def test_every_field_survives_a_save_and_a_reopen(path: Path, opened: list[Journ
     first.finished = 1_071.0
     first.next_poll_at = 1_064.0
     first.last_request_at = 1_070.0
-    journal.save(first.id, journal_module._row(first), None)
+    journal.save(first.id, journal_schema.job_row(first), None)
     journal.close()
 
     again = open_journal(path, opened)
@@ -152,7 +147,7 @@ def test_remove_deletes_jobs_and_their_attempts(path: Path, opened: list[Journal
     kept, gone = record(), record()
     kept.id, gone.id = journal.create(kept), journal.create(gone)
     for job in (kept, gone):
-        journal.save(job.id, journal_module._row(job), Attempt(1.0, "submit", "x", 200, 0.1))
+        journal.save(job.id, journal_schema.job_row(job), Attempt(1.0, "submit", "x", 200, 0.1))
     journal.remove([gone.id])
     records, _ = journal.load()
     assert [job.id for job in records] == [kept.id]
@@ -345,7 +340,8 @@ CHILD = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from cttui.store.journal import Journal, JobRecord, JobState, Origin
+    from cttui.records import JobRecord, JobState, Origin
+    from cttui.store.journal import Journal
 
     journal = Journal.open(Path(sys.argv[1]))
     job = JobRecord(id=0, origin=Origin("TEST-ACC-0001", "https://api.clevertap.com"),
@@ -511,14 +507,14 @@ def test_a_journal_is_migrated_forward_keeping_its_jobs(
     first.id = journal.create(first)
     attempt = Attempt(1_000.0, "submit", "partial: req_id 11", 200, 0.5)
     first.attempts.append(attempt)
-    journal.save(first.id, journal_module._row(first), attempt)
+    journal.save(first.id, journal_schema.job_row(first), attempt)
     second = record(OTHER, state=JobState.DONE, count=3)
     second.id = journal.create(second)
     journal.close()
 
     step = "ALTER TABLE jobs ADD COLUMN note TEXT; CREATE TABLE extra (id INTEGER PRIMARY KEY)"
-    monkeypatch.setattr(journal_module, "MIGRATIONS", (*MIGRATIONS, step))
-    monkeypatch.setattr(journal_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(journal_schema, "MIGRATIONS", (*MIGRATIONS, step))
+    monkeypatch.setattr(journal_schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     migrated = open_journal(path, opened)
     records, _ = migrated.load()
     assert [as_dict(job) for job in records] == [as_dict(first), as_dict(second)]
@@ -541,9 +537,9 @@ def test_a_new_journal_runs_every_migration(
     path: Path, opened: list[Journal], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        journal_module, "MIGRATIONS", (*MIGRATIONS, "ALTER TABLE jobs ADD COLUMN note TEXT")
+        journal_schema, "MIGRATIONS", (*MIGRATIONS, "ALTER TABLE jobs ADD COLUMN note TEXT")
     )
-    monkeypatch.setattr(journal_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(journal_schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     journal = open_journal(path, opened)
     assert journal.create(record()) == 1
     assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION + 1,)]
@@ -556,8 +552,8 @@ def test_a_failing_migration_leaves_the_journal_at_its_version(
     journal.create(record())
     journal.close()
     broken = "ALTER TABLE jobs ADD COLUMN note TEXT; THIS IS NOT SQL"
-    monkeypatch.setattr(journal_module, "MIGRATIONS", (*MIGRATIONS, broken))
-    monkeypatch.setattr(journal_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(journal_schema, "MIGRATIONS", (*MIGRATIONS, broken))
+    monkeypatch.setattr(journal_schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     with pytest.raises(JournalError, match="cannot be used"):
         Journal.open(path)
     assert raw(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]

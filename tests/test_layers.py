@@ -35,7 +35,10 @@ def reaches(path: Path, *prefixes: str) -> list[str]:
 
 @pytest.mark.parametrize(
     "path",
-    [p for under in ("api", "store", "emulator") for p in modules(under)] + [PACKAGE / "jobs.py"],
+    [p for under in ("api", "store", "emulator") for p in modules(under)]
+    + [
+        PACKAGE / name for name in ("jobs.py", "gate.py", "pacing.py", "recording.py", "sending.py")
+    ],
     ids=lambda p: str(p.relative_to(PACKAGE)),
 )
 def test_nothing_below_the_tui_imports_textual(path: Path) -> None:

@@ -11,16 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cttui.api.errors import QueryError
-from cttui.api.models import (
+from cttui.api.models import DateRange, PropertyFilter, Query, parse_date
+from cttui.api.operators import (
     NUMBER_OPERATORS,
     STRING_OPERATORS,
-    DateRange,
     Operator,
-    PropertyFilter,
-    Query,
     Scalar,
     Value,
-    parse_date,
     parse_value,
 )
 from cttui.console import printable

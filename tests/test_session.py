@@ -15,7 +15,8 @@ from cttui.api.errors import AuthError, CttuiError, NetworkError
 from cttui.api.models import DateRange, Query
 from cttui.api.regions import get_region
 from cttui.emulator import Emulator
-from cttui.jobs import Job, JobState
+from cttui.jobs import Job
+from cttui.records import JobState
 from cttui.session.changes import Change, FavoritesChanged, JobChanged
 from cttui.session.core import Session
 from cttui.session.setup import SessionSetup

@@ -18,8 +18,11 @@ from pathlib import Path
 from cttui.api.client import CleverTapClient, Credentials
 from cttui.api.models import DateRange, Query
 from cttui.emulator import Emulator
-from cttui.jobs import Gate, JobManager, Origin
-from cttui.store.favorites import Favorite, FavoritesStore
+from cttui.gate import Gate
+from cttui.jobs import JobManager
+from cttui.records import Origin
+from cttui.store.favorites import Favorite
+from cttui.store.favorites_store import FavoritesStore
 from cttui.store.paths import favorites_file
 from cttui.store.slots import SlotFiles
 from tests.conftest import CTTUI, DEFAULTS, run_cttui

@@ -16,7 +16,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from cttui.api.draft import FilterDraft, QueryDraft
-from cttui.api.models import Operator, OperatorChoice, ValueKind
+from cttui.api.models import OperatorChoice
+from cttui.api.operators import Operator, ValueKind
 from cttui.tui.app import CttuiApp
 from cttui.tui.screens.calendar import CalendarScreen
 from cttui.tui.screens.credentials import CredentialsScreen

@@ -443,8 +443,8 @@ async def test_two_profiles_on_one_account_send_with_their_own_passcodes(
     from datetime import timedelta
 
     from cttui.api.models import DateRange, Query
-    from cttui.jobs import JobState
-    from cttui.store.credentials import select
+    from cttui.records import JobState
+    from cttui.store.selection import select
 
     right = Profile("right", DEFAULTS.account_id, WORK.region)
     stale = Profile("stale", DEFAULTS.account_id, WORK.region)

@@ -12,7 +12,8 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
 from cttui.api.draft import QueryDraft
-from cttui.api.models import DateRange, Operator, PropertyFilter, Query
+from cttui.api.models import DateRange, PropertyFilter, Query
+from cttui.api.operators import Operator
 from cttui.api.ranges import RangePreset
 from cttui.emulator import Emulator
 from cttui.tui.app import CttuiApp

@@ -9,7 +9,8 @@ import pytest
 from textual.widgets import Input
 
 import cttui.tui
-from cttui.store.favorites import Favorite, FavoritesStore
+from cttui.store.favorites import Favorite
+from cttui.store.favorites_store import FavoritesStore
 from cttui.store.paths import favorites_file
 from cttui.tui.screens.favorites import FavoritesScreen
 from cttui.tui.screens.main import MainScreen

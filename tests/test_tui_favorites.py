@@ -14,12 +14,15 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, RadioButton, Select, Static
 
-from cttui.api.models import DateRange, Operator, PropertyFilter, Query
+from cttui.api.models import DateRange, PropertyFilter, Query
+from cttui.api.operators import Operator
 from cttui.api.ranges import RangePreset
 from cttui.emulator import Emulator, EmulatorConfig
-from cttui.jobs import Job, JobState, Origin
-from cttui.store.favorites import Favorite, FavoritesStore
-from cttui.store.journal import JobRecord, JournalWriter
+from cttui.jobs import Job
+from cttui.records import JobRecord, JobState, Origin
+from cttui.store.favorites import Favorite
+from cttui.store.favorites_store import FavoritesStore
+from cttui.store.journal_writer import JournalWriter
 from cttui.store.paths import favorites_file, journal_file
 from cttui.tui.app import CttuiApp
 from cttui.tui.screens.confirm import ConfirmScreen

@@ -16,8 +16,9 @@ from textual.widgets import DataTable
 
 from cttui.api.models import DateRange, PropertyFilter, Query
 from cttui.emulator import Emulator, EmulatorConfig
-from cttui.jobs import Job, JobState
-from cttui.store.journal import JobRecord, Journal, Origin
+from cttui.jobs import Job
+from cttui.records import JobRecord, JobState, Origin
+from cttui.store.journal import Journal
 from cttui.tui.app import CttuiApp
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.job_details import JobDetailsScreen
@@ -400,7 +401,7 @@ async def test_jobs_another_cttui_adds_appear_in_the_panel(
 ) -> None:
     """A headless `cttui count` beside the open app: its job shows in the panel, and then its
     end, without a restart."""
-    from cttui.store.journal import JournalWriter
+    from cttui.store.journal_writer import JournalWriter
 
     path = tmp_path / "journal.sqlite3"
     app = app_on(emulator, journal=path)

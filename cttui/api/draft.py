@@ -15,16 +15,13 @@ from decimal import Decimal
 from cttui.api.errors import QueryError
 from cttui.api.models import (
     DateRange,
-    Operator,
     OperatorChoice,
     PropertyFilter,
     Query,
-    Scalar,
-    ValueKind,
     event_name_problems,
     parse_date,
-    parse_value,
 )
+from cttui.api.operators import Operator, Scalar, ValueKind, parse_value
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ did not define.
 from __future__ import annotations
 
 from cttui.emulator.config import EmulatorConfig
-from cttui.emulator.server import Emulator, EmulatorError, RecordedRequest, serve
+from cttui.emulator.server import Emulator, EmulatorError, serve
+from cttui.emulator.state import RecordedRequest
 
 __all__ = ["Emulator", "EmulatorConfig", "EmulatorError", "RecordedRequest", "serve"]

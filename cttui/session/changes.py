@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cttui.jobs import Job
-from cttui.store.credentials import Selection
 from cttui.store.favorites import Favorites
+from cttui.store.selection import Selection
 
 Severity = Literal["information", "warning", "error"]
 

@@ -17,12 +17,8 @@ from cttui.api.errors import (
 )
 from cttui.api.regions import check_base_url
 from cttui.store.config import Profile
-from cttui.store.credentials import (
-    ENV_BASE_URL,
-    CredentialStore,
-    KeyringUnavailable,
-    check_passcode,
-)
+from cttui.store.credentials import CredentialStore, KeyringUnavailable, check_passcode
+from cttui.store.selection import ENV_BASE_URL
 
 if TYPE_CHECKING:
     from cttui.session.setup import SessionSetup

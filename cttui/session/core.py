@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from cttui.api.errors import CttuiError, UsageError
 from cttui.api.models import Query
-from cttui.jobs import Job, JobManager, JobState, Origin
+from cttui.jobs import Job, JobManager
+from cttui.records import JobRecord, JobState, Origin
 from cttui.session.changes import (
     Change,
     HistoryChanged,
@@ -24,17 +25,10 @@ from cttui.session.connection import ConnectionTest, check_connection
 from cttui.session.favorites import FavoriteBook
 from cttui.session.setup import Demo, SessionSetup
 from cttui.store.config import Config, Profile
-from cttui.store.credentials import (
-    DEMO_PROFILE,
-    CredentialStore,
-    Selection,
-    SessionPasscodes,
-    connect,
-    for_job,
-    select,
-)
+from cttui.store.credentials import CredentialStore, SessionPasscodes
 from cttui.store.favorites import Favorite
-from cttui.store.journal import JobRecord, JournalWriter
+from cttui.store.journal_writer import JournalWriter
+from cttui.store.selection import DEMO_PROFILE, Selection, connect, for_job, select
 from cttui.store.slots import slots_dir
 
 if TYPE_CHECKING:

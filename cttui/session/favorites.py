@@ -9,9 +9,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from cttui.jobs import Job, JobManager
+from cttui.records import FavoriteRun
 from cttui.session.changes import Change, FavoritesChanged, Notice
-from cttui.store.favorites import Favorite, Favorites, FavoritesStore, signature
-from cttui.store.journal import FavoriteRun, JournalWriter
+from cttui.store.favorites import Favorite, Favorites
+from cttui.store.favorites_store import FavoritesStore, signature
+from cttui.store.journal_writer import JournalWriter
 
 
 class FavoriteBook:

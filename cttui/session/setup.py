@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cttui.api.regions import DEFAULT_REGION
-from cttui.jobs import Clock
+from cttui.pacing import Clock
 from cttui.store.config import Config, Profile
-from cttui.store.credentials import DEMO_PROFILE, ENV_BASE_URL, CredentialStore, SessionPasscodes
+from cttui.store.credentials import CredentialStore, SessionPasscodes
 from cttui.store.paths import favorites_file
+from cttui.store.selection import DEMO_PROFILE, ENV_BASE_URL
 
 if TYPE_CHECKING:
     import httpx

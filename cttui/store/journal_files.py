@@ -1,7 +1,6 @@
 """What the job journal keeps around its SQLite file: private modes for what it creates, the
-owner locks that say which cttui processes are alive, the checks a row must pass to be read, and
-what a failure means to the person who meets it (a full disk, a read-only directory, a lock, a
-damaged file)."""
+owner locks that say which cttui processes are alive, and what a failure means to the person who
+meets it (a full disk, a read-only directory, a lock, a damaged file)."""
 
 from __future__ import annotations
 
@@ -12,9 +11,7 @@ import re
 import secrets
 import sqlite3
 import stat
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from cttui.api.errors import UsageError
 
@@ -168,78 +165,8 @@ def regular_file(path: Path) -> None:
     )
 
 
-class Unreadable(Exception):
-    """A row whose values are not what cttui writes: the journal is damaged or hand-edited."""
-
-
 def damaged(path: Path, what: str) -> JournalError:
     return JournalError(
         f"the job journal {path} is damaged ({what}); move it aside and restart cttui to start "
         f"a new one ({MEMORY_ONLY}; the file is left as it is)"
     )
-
-
-_TEXT: tuple[type, ...] = (str,)
-_INT: tuple[type, ...] = (int,)
-_NUMBER: tuple[type, ...] = (int, float)
-# The columns `_load` reads, in order, with the types each may hold; a name ending in "?" may be
-# NULL.
-JOB_COLUMNS = (
-    ("id", _INT),
-    ("created", _NUMBER),
-    ("updated", _NUMBER),
-    ("profile?", _TEXT),
-    ("account_id", _TEXT),
-    ("base_url", _TEXT),
-    ("body?", _TEXT),
-    ("state", _TEXT),
-    ("req_id?", _TEXT),
-    ("count?", _INT),
-    ("error?", _TEXT),
-    ("http_status?", _INT),
-    ("polls", _INT),
-    ("retries", _INT),
-    ("finished?", _NUMBER),
-    ("next_poll?", _NUMBER),
-    ("last_request?", _NUMBER),
-    ("favorite?", _TEXT),
-    ("owner?", _TEXT),
-)
-ATTEMPT_COLUMNS = (
-    ("job_id", _INT),
-    ("at", _NUMBER),
-    ("kind", _TEXT),
-    ("answer", _TEXT),
-    ("http_status?", _INT),
-    ("seconds", _NUMBER),
-    ("resubmission", _INT),
-)
-RUN_COLUMNS = (
-    ("favorite", _TEXT),
-    ("job_id", _INT),
-    ("at", _NUMBER),
-    ("count", _INT),
-    ("date_from", _INT),
-    ("date_to", _INT),
-)
-
-
-# The columns that hold a moment (epoch seconds): cttui writes none before 1970 or after 3000,
-# and one out there (or inf) would fail every date shown, past what datetime can hold.
-_TIMES = {"created", "updated", "finished", "next_poll", "last_request", "at"}
-_LAST_TIME = 32_503_680_000
-
-
-def checked(
-    row: Sequence[Any], columns: Sequence[tuple[str, tuple[type, ...]]], where: str
-) -> None:
-    for value, (name, kinds) in zip(row, columns, strict=True):
-        if value is None and name.endswith("?"):
-            continue
-        plain = name.rstrip("?")
-        if not isinstance(value, kinds) or _implausible(plain, value):
-            raise Unreadable(f"{where}: {plain} is {value!r}")
-
-
-def _implausible(name: str, value: Any) -> bool:
-    return name in _TIMES and not 0 <= value <= _LAST_TIME

@@ -28,13 +28,8 @@ from cttui.store.config import (
     check_account_id,
     check_profile_name,
 )
-from cttui.store.credentials import (
-    ENV_PASSCODE,
-    Deleted,
-    KeyringUnavailable,
-    PasscodeMissing,
-    check_passcode,
-)
+from cttui.store.credentials import Deleted, KeyringUnavailable, PasscodeMissing, check_passcode
+from cttui.store.selection import ENV_PASSCODE
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.confirm import ConfirmScreen
 

@@ -17,11 +17,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from cttui.api.errors import CttuiError
-from cttui.jobs import Job, JobState
+from cttui.jobs import Job
+from cttui.records import FavoriteRun, JobState
 from cttui.report import filter_text, range_text, sparkline, summary_text, when_text
 from cttui.session import changes
 from cttui.store.favorites import Favorite, Favorites
-from cttui.store.journal import FavoriteRun
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.name_prompt import NamePromptScreen

@@ -14,9 +14,10 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from cttui.jobs import Job
+from cttui.records import JobAction
 from cttui.report import clock_text, job_curl, job_fields
 from cttui.tui.failures import ShowsFailedWorkers
-from cttui.tui.widgets.job_panel import ACTIONS, JOB_BINDINGS
+from cttui.tui.widgets.job_panel import JOB_BINDINGS, can
 
 
 class JobDetailsScreen(ShowsFailedWorkers, ModalScreen[None]):
@@ -84,11 +85,11 @@ class JobDetailsScreen(ShowsFailedWorkers, ModalScreen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "act":
-            return ACTIONS[str(parameters[0])](self.job)
+            return can(JobAction(str(parameters[0])), self.job)
         return True
 
     def action_act(self, action: str) -> None:
-        if not ACTIONS[action](self.job):
+        if not can(JobAction(action), self.job):
             return
         if action == "load":
             self.dismiss()

@@ -17,7 +17,8 @@ from cttui.api.draft import QueryDraft
 from cttui.api.errors import CttuiError, QueryError
 from cttui.api.models import Query
 from cttui.api.regions import DEFAULT_REGION
-from cttui.jobs import Job, JobState
+from cttui.jobs import Job
+from cttui.records import JobAction, JobState
 from cttui.report import detail_text, job_curl
 from cttui.session import changes
 from cttui.store.favorites import Favorite
@@ -26,13 +27,13 @@ from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.favorites import report_launches
 from cttui.tui.screens.job_details import JobDetailsScreen
 from cttui.tui.screens.save_favorite import SaveFavoriteScreen, SaveRequest, suggested_name
-from cttui.tui.widgets.job_panel import ACTIONS, JobPanel
+from cttui.tui.widgets.job_panel import JobPanel, can
 from cttui.tui.widgets.preview import QueryPreview
 from cttui.tui.widgets.query_editor import QueryEditor
 
 if TYPE_CHECKING:
     from cttui.session.core import Session
-    from cttui.store.credentials import Selection
+    from cttui.store.selection import Selection
 
 NO_ACCOUNT = "$CLEVERTAP_ACCOUNT_ID"
 JOB_COMMANDS = {
@@ -120,7 +121,7 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         job = panel.selected
         if job is not None:
             for action, (title, help_text) in JOB_COMMANDS.items():
-                if ACTIONS[action](job):
+                if can(JobAction(action), job):
                     yield SystemCommand(
                         title.format(id=job.id),
                         help_text,
@@ -316,7 +317,7 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         self._clear_finished()
 
     def perform(self, action: str, job: Job) -> None:
-        """Carry out one of the job panel's ACTIONS on `job`."""
+        """Carry out one of the job's actions (a JobAction's value) on `job`."""
         app, session = self.app, self.session
         if action == "details":
             app.push_screen(JobDetailsScreen(job, session.jobs.clock.now, self.perform))

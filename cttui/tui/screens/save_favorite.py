@@ -15,7 +15,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, Select, Static
 
 from cttui.api.errors import CttuiError
-from cttui.api.models import DateRange, Operator, Query
+from cttui.api.models import DateRange, Query
+from cttui.api.operators import Operator
 from cttui.api.ranges import RangePreset
 from cttui.report import dates_text, summary_text
 from cttui.store.favorites import NAME_MAX, check_favorite_name, taken_name

@@ -16,7 +16,8 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Select, Static
 
 from cttui.api.draft import FilterDraft, is_boolean_text, takes_booleans
-from cttui.api.models import OPERATOR_CHOICES, OperatorChoice, ValueKind
+from cttui.api.models import OPERATOR_CHOICES, OperatorChoice
+from cttui.api.operators import ValueKind
 from cttui.tui.widgets.suggestions import NameSuggester
 
 CHOICES = {choice.key: choice for choice in OPERATOR_CHOICES}

@@ -17,7 +17,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from cttui.jobs import Job, JobState
+from cttui.jobs import Job
+from cttui.records import JobAction, JobState, applies
 from cttui.report import (
     count_text,
     dates_text,
@@ -46,17 +47,10 @@ STATE_STYLES = {
     JobState.CANCELLED: "dim",
 }
 
-# Which action applies to a job in which state; the footer shows only those that do.
-ACTIONS: dict[str, Callable[[Job], bool]] = {
-    "details": lambda job: True,
-    "poll_now": lambda job: job.state in (JobState.PENDING, JobState.QUEUED) and not job.elsewhere,
-    "cancel": lambda job: job.cancellable and not job.elsewhere,
-    "resubmit": lambda job: job.state.resubmittable and job.query is not None,
-    "copy_count": lambda job: job.count is not None,
-    "copy_curl": lambda job: job.query is not None,
-    "load": lambda job: job.query is not None,
-    "remove": lambda job: not job.elsewhere,
-}
+
+def can(action: JobAction, job: Job) -> bool:
+    """Whether `action` applies to `job`: the footer shows only those that do."""
+    return applies(action, job, elsewhere=job.elsewhere)
 
 
 # The keys for one job, in the panel and on its details screen alike.
@@ -78,7 +72,7 @@ class JobPanel(Vertical):
     ]
 
     class ActionRequested(Message):
-        """`action` (a key of ACTIONS) on `job`, for the screen to carry out."""
+        """`action` (a JobAction's value) on `job`, for the screen to carry out."""
 
         def __init__(self, action: str, job: Job) -> None:
             super().__init__()
@@ -170,14 +164,14 @@ class JobPanel(Vertical):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "act":
             job = self.selected
-            return job is not None and ACTIONS[str(parameters[0])](job)
+            return job is not None and can(JobAction(str(parameters[0])), job)
         if action == "clear_finished":
             return any(job.state.finished for job in self._jobs.values())
         return True
 
     def action_act(self, action: str) -> None:
         job = self.selected
-        if job is not None and ACTIONS[action](job):
+        if job is not None and can(JobAction(action), job):
             self.post_message(self.ActionRequested(action, job))
 
     def action_clear_finished(self) -> None:
