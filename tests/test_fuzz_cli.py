@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from cttui.api.errors import CttuiError
 from cttui.api.models import DateRange, PropertyFilter, parse_date
-from cttui.cli import main
+from cttui.cli.main import main
 from cttui.store.config import load_config
 from cttui.store.favorites import dump_favorites, parse_favorites, read_favorites
 
