@@ -14,6 +14,8 @@ from importlib import import_module
 from typing import Any
 
 from cttui import __version__
+from cttui.api.errors import DEBUG_VARIABLE, UsageError, unexpected
+from cttui.cli import arguments
 from cttui.cli.exits import EXIT_API, EXIT_INTERRUPTED, EXIT_USAGE
 from cttui.cli.options import Handler, Usage
 from cttui.cli.output import say
@@ -46,8 +48,6 @@ class _RangeChoices:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from cttui.api.errors import DEBUG_VARIABLE, UsageError, unexpected
-
     standard_streams()
     parser = build_parser(__version__, _RangeChoices())
     arguments = sys.argv[1:] if argv is None else list(argv)
@@ -68,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.flush()
         return code
     except OutputFailed as failed:
+        # Only a failed write pays for loading the file helpers.
         from cttui.store.files import describe
 
         say(f"cannot write to standard output: {describe(failed.error)}")
@@ -94,8 +95,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(handler: Handler, namespace: argparse.Namespace) -> Callable[[], int]:
     """The command's handler, loaded now, bound to its typed arguments: the one place that
     reads argparse's Namespace."""
-    from cttui.cli import arguments
-
     scope = arguments.Scope.of(namespace)
     typed = getattr(arguments, handler.arguments).from_namespace(namespace, scope)
     function: Callable[[Any], int] = getattr(import_module(handler.module), handler.function)
@@ -117,8 +116,6 @@ def _refuse_passcode_argument(arguments: list[str]) -> None:
     could echo it back in an error, and so too any misspelling of `--passcode` or
     `--passcode-stdin` (`--passcod X`, `-p X`, `--pass=X`), whose value argparse would echo as an
     unrecognised argument. The emulator's own --passcode is a test value, not a secret."""
-    from cttui.api.errors import UsageError
-
     command = next((word for word in arguments if not word.startswith("-")), None)
     if command == "emulator":
         return
