@@ -87,6 +87,9 @@ class JobDetailsScreen(ShowsFailedWorkers, ModalScreen[None]):
             return ACTIONS[str(parameters[0])](self.job)
         return True
 
+    def palette_subject(self, action: str) -> str | None:
+        return f"Job {self.job.id}" if action.startswith("act(") else None
+
     def action_act(self, action: str) -> None:
         if not ACTIONS[action](self.job):
             return

@@ -175,6 +175,10 @@ class JobPanel(Vertical):
             return any(job.state.finished for job in self._jobs.values())
         return True
 
+    def palette_subject(self, action: str) -> str | None:
+        job = self.selected
+        return f"Job {job.id}" if job is not None and action.startswith("act(") else None
+
     def action_act(self, action: str) -> None:
         job = self.selected
         if job is not None and ACTIONS[action](job):
