@@ -20,9 +20,11 @@ from cttui.jobs import Job, JobState
 from cttui.report import detail_text, job_curl
 from cttui.store.favorites import Favorite
 from cttui.tui.failures import ShowsFailedWorkers
+from cttui.tui.screens.calendar import CalendarScreen
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.job_details import JobDetailsScreen
 from cttui.tui.screens.save_favorite import SaveFavoriteScreen, SaveRequest, suggested_name
+from cttui.tui.widgets.date_range import DateRangeField
 from cttui.tui.widgets.job_panel import JobPanel
 from cttui.tui.widgets.preview import QueryPreview
 from cttui.tui.widgets.query_editor import QueryEditor
@@ -226,6 +228,11 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
 
     def action_new_query(self) -> None:
         self._replace(self.editor.blank())
+
+    @on(DateRangeField.PickRequested)
+    def _pick_date(self, request: DateRangeField.PickRequested) -> None:
+        calendar = CalendarScreen(request.initial, request.today, request.title)
+        self.app.push_screen(calendar, request.picked)
 
     @on(JobPanel.ActionRequested)
     def _job_action(self, event: JobPanel.ActionRequested) -> None:
