@@ -20,6 +20,7 @@ from cttui.tui.widgets.job_panel import ACTIONS, JOB_BINDINGS
 
 
 class JobDetailsScreen(ShowsFailedWorkers, ModalScreen[None]):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"job-details--label"}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "dismiss", "Close", id="close-details"),
         *JOB_BINDINGS,
@@ -58,8 +59,9 @@ class JobDetailsScreen(ShowsFailedWorkers, ModalScreen[None]):
         fields = job_fields(job, self._now())
         width = max(len(label) for label, _ in fields)
         text = Text()
+        label_style = self.get_component_rich_style("job-details--label", partial=True)
         for label, value in fields:
-            text.append(f"{label:<{width}}  ", style="dim")
+            text.append(f"{label:<{width}}  ", style=label_style)
             text.append(f"{value}\n")
         text.rstrip()
         self.query_one("#job-fields", Static).update(text)

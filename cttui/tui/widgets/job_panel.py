@@ -39,12 +39,6 @@ COLUMNS = (
 )
 TICKING = ("next", "elapsed")
 QUERY_WIDTH = 32
-STATE_STYLES = {
-    JobState.DONE: "bold",
-    JobState.FAILED: "bold italic",
-    JobState.INTERRUPTED: "italic",
-    JobState.CANCELLED: "dim",
-}
 
 # Which action applies to a job in which state; the footer shows only those that do.
 ACTIONS: dict[str, Callable[[Job], bool]] = {
@@ -71,6 +65,8 @@ JOB_BINDINGS: list[BindingType] = [
 
 
 class JobPanel(Vertical):
+    # A job's state in its own style, from cttui.tcss: `JobPanel > .job-state--done`.
+    COMPONENT_CLASSES: ClassVar[set[str]] = {f"job-state--{state}" for state in JobState}
     BINDINGS: ClassVar[list[BindingType]] = [
         *JOB_BINDINGS,
         Binding("delete,d", "act('remove')", "Remove", id="remove-job"),
@@ -218,7 +214,10 @@ class JobPanel(Vertical):
             str(job.id),
             Text(summary),
             Text(dates_text(query.date_range) if query else ""),
-            Text(state_text(job), style=STATE_STYLES.get(job.state, "")),
+            Text(
+                state_text(job),
+                style=self.get_component_rich_style(f"job-state--{job.state}", partial=True),
+            ),
             Text(count_text(job), justify="right"),
             Text(str(job.polls), justify="right"),
             *self._ticking(job, self._now()),
