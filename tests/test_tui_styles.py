@@ -17,6 +17,9 @@ def test_no_style_strings_in_the_tuis_python() -> None:
             styles = [keyword.value for keyword in node.keywords if keyword.arg == "style"]
             if isinstance(node.func, ast.Attribute) and node.func.attr == "stylize":
                 styles += node.args[:1]
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "assemble":
+                # Text.assemble((text, style), ...)
+                styles += [part.elts[1] for part in node.args if isinstance(part, ast.Tuple)]
             found += [
                 f"{path.name}:{node.lineno}"
                 for style in styles
