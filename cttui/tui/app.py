@@ -35,6 +35,7 @@ from cttui.store.journal_writer import JournalWriter
 from cttui.store.paths import favorites_file
 from cttui.store.selection import DEMO_PROFILE, ENV_BASE_URL, Selection, connect, for_job, select
 from cttui.store.slots import slots_dir
+from cttui.tui.commands import ScreenActions, beneath_palette
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.credentials import CredentialsScreen
@@ -115,6 +116,7 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
     screens watch; `config` is config.toml as last read or written."""
 
     CSS_PATH = "cttui.tcss"
+    COMMANDS = App.COMMANDS | {ScreenActions}
     TITLE = "cttui"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help", id="help"),
@@ -449,7 +451,7 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
             "help": HelpScreen,
             "favorites": FavoritesScreen,
         }.get(action)
-        return showing is None or not isinstance(self.screen, showing)
+        return showing is None or not isinstance(beneath_palette(self), showing)
 
     async def action_quit(self) -> None:
         main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
@@ -502,16 +504,7 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
         self.notify(f"Active profile: {message.name}")
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield SystemCommand(
-            "Credentials",
-            "Profiles: account ID, region and passcode (F2)",
-            self.action_credentials,
-        )
-        yield SystemCommand(
-            "Favourites",
-            "Saved queries: run, load, rename, duplicate, delete; their counts over time (F3)",
-            self.action_favorites,
-        )
+        # What a key does comes from ScreenActions; these are the actions no key has.
         for profile in self.config.profiles:
             if self.selection is None or profile.name != self.selection.label:
                 yield SystemCommand(
@@ -519,9 +512,6 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
                     f"Make {profile.name} ({profile.account_id}, {profile.region.code}) active",
                     lambda name=profile.name: self.switch_profile(name),
                 )
-        if isinstance(screen, MainScreen):
-            yield from screen.commands()
-        yield SystemCommand("Help", "Keys and what they do here (F1)", self.action_help)
         for command in super().get_system_commands(screen):
             if command.title != "Keys":
                 yield command
