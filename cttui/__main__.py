@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from cttui.cli import main
+from cttui.cli.main import main
 
 raise SystemExit(main())

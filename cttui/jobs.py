@@ -214,7 +214,7 @@ class JobManager:
             raise ValueError(f"job {job.id} cannot be resubmitted ({job.state})")
         job.client = client
         job.req_id = job.count = job.error = job.http_status = None
-        # The old answers are not this POST's: see `journal_schema.recover`.
+        # The old answers are not this POST's: see `journal_rows.recover`.
         job.finished = job.next_poll_at = job.last_request_at = None
         job.polls = job.retries = 0
         await self._changes.set(job, JobState.QUEUED)

@@ -17,7 +17,7 @@ import pytest
 
 from cttui import __version__
 from cttui.api.models import DateRange, Query
-from cttui.cli import main
+from cttui.cli.main import main
 from cttui.emulator import Emulator
 from cttui.store.favorites import Favorite
 from cttui.store.favorites_store import FavoritesStore
@@ -285,7 +285,7 @@ def test_version_and_help() -> None:
 
 IMPORT_PROBE = """
 import sys
-from cttui.cli import main
+from cttui.cli.main import main
 code = 0
 try:
     code = main(sys.argv[1:])
@@ -395,7 +395,7 @@ def test_a_bug_is_one_line_unless_debugging(
     def broken(_: object) -> int:
         raise RuntimeError("wires crossed")
 
-    monkeypatch.setattr("cttui.cli._poll", broken)
+    monkeypatch.setattr("cttui.cli.count.poll", broken)
     parser_args = ["poll", "1"]
     assert main(parser_args) == 1
     err = capsys.readouterr().err

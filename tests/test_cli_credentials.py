@@ -13,7 +13,7 @@ import keyring
 import pytest
 
 from cttui.api.regions import get_region
-from cttui.cli import main
+from cttui.cli.main import main
 from cttui.emulator import Emulator
 from cttui.store.config import Config, Profile, load_config, save_config
 from cttui.store.favorites import Favorite
@@ -246,7 +246,7 @@ def test_headless_count_on_a_profile_imports_keyring_but_never_textual(
     emulator: Emulator, memory_keyring: MemoryKeyring
 ) -> None:
     probe = (
-        "import sys\nfrom cttui.cli import main\ncode = main(sys.argv[1:])\n"
+        "import sys\nfrom cttui.cli.main import main\ncode = main(sys.argv[1:])\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'keyring'}))\n"
         "sys.exit(code)"
     )

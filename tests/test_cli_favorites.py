@@ -15,7 +15,7 @@ import pytest
 from cttui.api.models import DateRange, PropertyFilter, date_to_int
 from cttui.api.operators import Operator
 from cttui.api.ranges import RangePreset
-from cttui.cli import main
+from cttui.cli.main import main
 from cttui.emulator import Emulator, EmulatorConfig
 from cttui.store.favorites import Favorite
 from cttui.store.favorites_store import FavoritesStore
@@ -487,3 +487,16 @@ def test_interrupted_run_says_the_unfinished_jobs_stay_in_the_journal(
     )
     [job] = json.loads(run_cttui("jobs", "--json").out)
     assert job["state"] == "pending"
+
+
+def test_favorites_table_lines_up_wide_and_combining_names_in_terminal_cells(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # 売上 is four cells wide in two characters; "café" spelt with a combining accent is four
+    # cells in five characters: the NAME column is as wide as "weekly", six cells.
+    names = ("売上", "weekly", "cafe\u0301")
+    save(*(Favorite(name, "Charged", dates=RangePreset.LAST_7_DAYS) for name in names))
+    assert main(["favorites"]) == 0
+    header, *rows = capsys.readouterr().out.splitlines()
+    assert header.startswith("NAME    QUERY")
+    assert [row.split("Charged")[0] for row in rows] == ["売上    ", "weekly  ", "cafe\u0301    "]

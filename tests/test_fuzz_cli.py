@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from cttui.api.errors import CttuiError
 from cttui.api.models import DateRange, PropertyFilter, parse_date
-from cttui.cli import main
+from cttui.cli.main import main
 from cttui.store.config import load_config
 from cttui.store.favorites_store import read_favorites
 from cttui.store.favorites_toml import dump_favorites, parse_favorites

@@ -31,7 +31,7 @@ from cttui.report import (
     state_text,
     summary_text,
 )
-from cttui.store import journal_schema
+from cttui.store import journal_rows
 from cttui.store.journal import Journal
 from cttui.store.journal_files import JournalError
 from tests.test_fuzz_cli import UNSAFE, assert_clean, examples, run_main
@@ -63,7 +63,7 @@ def template(directory: Path) -> bytes:
             job.id = journal.create(job)
             answer = ANSWERS[number % len(ANSWERS)]
             attempt = Attempt(1_004.0, "submit", answer, 200, 0.2, resubmission=number == 4)
-            journal.save(job.id, journal_schema.job_row(job), attempt)
+            journal.save(job.id, journal_rows.job_row(job), attempt)
     finally:
         journal.close()
     connection = sqlite3.connect(path)

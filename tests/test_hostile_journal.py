@@ -16,7 +16,7 @@ import pytest
 
 from cttui.emulator import Emulator
 from cttui.records import Attempt, JobState, Origin
-from cttui.store import journal_schema
+from cttui.store import journal_rows
 from cttui.store.journal import Journal
 from tests.conftest import Run, emulator_variables, run_cttui
 from tests.test_journal import record
@@ -38,7 +38,7 @@ def real_journal(path: Path, jobs: int) -> None:
             job = record(ORIGIN, state=JobState.DONE, count=number, req_id=str(10**15 + number))
             job.id = journal.create(job)
             answer = Attempt(1_000.0, "poll", f"success: {number} profiles", 200, 0.1)
-            journal.save(job.id, journal_schema.job_row(job), answer)
+            journal.save(job.id, journal_rows.job_row(job), answer)
     finally:
         journal.close()
     checkpoint(path)

@@ -22,7 +22,7 @@ from cttui.api.models import DateRange, PropertyFilter, Query
 from cttui.jobs import JobManager
 from cttui.pacing import RetryPolicy
 from cttui.records import Attempt, JobRecord, JobState, Origin
-from cttui.store import journal_schema
+from cttui.store import journal_rows, journal_schema
 from cttui.store.journal import Journal
 from cttui.store.journal_files import JournalError
 from cttui.store.journal_schema import MIGRATIONS, SCHEMA_VERSION
@@ -108,7 +108,7 @@ def test_every_field_survives_a_save_and_a_reopen(path: Path, opened: list[Journ
     first.state = JobState.PENDING
     for attempt in attempts:
         first.attempts.append(attempt)
-        journal.save(first.id, journal_schema.job_row(first), attempt)
+        journal.save(first.id, journal_rows.job_row(first), attempt)
     first.state = JobState.DONE
     first.req_id = "384649162721759"
     first.count = 7_138
@@ -119,7 +119,7 @@ def test_every_field_survives_a_save_and_a_reopen(path: Path, opened: list[Journ
     first.finished = 1_071.0
     first.next_poll_at = 1_064.0
     first.last_request_at = 1_070.0
-    journal.save(first.id, journal_schema.job_row(first), None)
+    journal.save(first.id, journal_rows.job_row(first), None)
     journal.close()
 
     again = open_journal(path, opened)
@@ -147,7 +147,7 @@ def test_remove_deletes_jobs_and_their_attempts(path: Path, opened: list[Journal
     kept, gone = record(), record()
     kept.id, gone.id = journal.create(kept), journal.create(gone)
     for job in (kept, gone):
-        journal.save(job.id, journal_schema.job_row(job), Attempt(1.0, "submit", "x", 200, 0.1))
+        journal.save(job.id, journal_rows.job_row(job), Attempt(1.0, "submit", "x", 200, 0.1))
     journal.remove([gone.id])
     records, _ = journal.load()
     assert [job.id for job in records] == [kept.id]
@@ -507,7 +507,7 @@ def test_a_journal_is_migrated_forward_keeping_its_jobs(
     first.id = journal.create(first)
     attempt = Attempt(1_000.0, "submit", "partial: req_id 11", 200, 0.5)
     first.attempts.append(attempt)
-    journal.save(first.id, journal_schema.job_row(first), attempt)
+    journal.save(first.id, journal_rows.job_row(first), attempt)
     second = record(OTHER, state=JobState.DONE, count=3)
     second.id = journal.create(second)
     journal.close()

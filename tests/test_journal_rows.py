@@ -12,7 +12,7 @@ import pytest
 
 from cttui.jobs import JobManager
 from cttui.records import Attempt, JobState, Origin
-from cttui.store import journal_schema
+from cttui.store import journal_rows
 from cttui.store.journal import Journal
 from cttui.store.journal_files import JournalError
 from tests.test_journal import QUERY, record
@@ -58,7 +58,7 @@ def half_written(path: Path, opened: list[Journal], answer: str, state: JobState
     first = open_journal(path, opened)
     job = record(ORIGIN, state=state, last_request_at=1_004.0)
     job.id = first.create(job)
-    first.save(job.id, journal_schema.job_row(job), Attempt(1_004.0, "submit", answer, 200, 0.2))
+    first.save(job.id, journal_rows.job_row(job), Attempt(1_004.0, "submit", answer, 200, 0.2))
     first.close()
     return job.id
 
@@ -98,7 +98,7 @@ def test_a_job_whose_last_poll_was_answered_with_a_count_before_a_kill_is_done(
     job = record(ORIGIN, state=JobState.PENDING, req_id="9", last_request_at=1_034.0, polls=1)
     job.id = first.create(job)
     answer = Attempt(1_034.0, "poll", "success: 12 profiles", 200, 0.5)
-    first.save(job.id, journal_schema.job_row(job), answer)
+    first.save(job.id, journal_rows.job_row(job), answer)
     first.close()
     [loaded], claimed = open_journal(path, opened).load(claim=lambda _: True)
     assert (loaded.state, loaded.count, loaded.finished, claimed) == (
@@ -115,7 +115,7 @@ def test_a_favourites_count_recovered_joins_its_history(path: Path, opened: list
     job = record(ORIGIN, state=JobState.SENDING, last_request_at=1_004.0, favorite="daily")
     job.id = first.create(job)
     answer = Attempt(1_004.0, "submit", "success: 3 profiles", 200, 0.25)
-    first.save(job.id, journal_schema.job_row(job), answer)
+    first.save(job.id, journal_rows.job_row(job), answer)
     first.close()
     journal = open_journal(path, opened)
     journal.load(claim=lambda _: True)
@@ -130,7 +130,7 @@ def test_a_pending_job_whose_last_poll_was_partial_stays_pending(
     job = record(ORIGIN, state=JobState.PENDING, req_id="9", last_request_at=1_034.0)
     job.id = first.create(job)
     partial = Attempt(1_034.0, "poll", "partial: req_id 9", 200, 0.5)
-    first.save(job.id, journal_schema.job_row(job), partial)
+    first.save(job.id, journal_rows.job_row(job), partial)
     first.close()
     [loaded], claimed = open_journal(path, opened).load(claim=lambda _: True)
     assert (loaded.state, loaded.req_id, claimed) == (JobState.PENDING, "9", {job.id})
@@ -144,9 +144,9 @@ def test_a_resubmitted_job_killed_mid_post_stays_interrupted(
     job = record(ORIGIN, state=JobState.CANCELLED, last_request_at=1_004.0)
     job.id = first.create(job)
     attempt = Attempt(1_004.0, "submit", "partial: req_id 1", 200, 0.2)
-    first.save(job.id, journal_schema.job_row(job), attempt)
+    first.save(job.id, journal_rows.job_row(job), attempt)
     job.state, job.last_request_at = JobState.SENDING, None
-    first.save(job.id, journal_schema.job_row(job), None)
+    first.save(job.id, journal_rows.job_row(job), None)
     first.close()
     [loaded], _ = open_journal(path, opened).load(claim=lambda _: True)
     assert (loaded.state, loaded.req_id) == (JobState.INTERRUPTED, None)
@@ -351,7 +351,7 @@ def test_a_journal_truncated_anywhere_is_reported_never_a_crash(
     for number in range(300):
         job = record(ORIGIN, state=JobState.DONE, count=number, req_id=str(number))
         job.id = journal.create(job)
-        journal.save(job.id, journal_schema.job_row(job), Attempt(1.0, "poll", "x" * 200, 200, 0.1))
+        journal.save(job.id, journal_rows.job_row(job), Attempt(1.0, "poll", "x" * 200, 200, 0.1))
     journal.close()
     whole = path.read_bytes()
     page = 4096

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,9 +56,26 @@ def test_the_emulator_is_independent_of_the_client(path: Path) -> None:
     assert reaches(path, "cttui.api", "cttui.jobs", "cttui.store", "httpx") == []
 
 
-def test_the_cli_imports_the_tui_only_to_launch_it() -> None:
-    tree = ast.parse((PACKAGE / "cli.py").read_text(encoding="utf-8"))
-    top_level = {
+def top_level_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
         node.module for node in tree.body if isinstance(node, ast.ImportFrom) and node.module
     } | {alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
-    assert not any(name.startswith(("cttui.tui", "textual")) for name in top_level)
+
+
+@pytest.mark.parametrize("path", modules("cli"), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_the_cli_imports_the_tui_only_to_launch_it(path: Path) -> None:
+    assert not any(name.startswith(("cttui.tui", "textual")) for name in top_level_imports(path))
+    if path.name != "launch.py":
+        assert reaches(path, "cttui.tui", "textual", "rich") == []
+
+
+@pytest.mark.parametrize("name", ["parser.py", "options.py"])
+def test_the_parser_imports_only_the_standard_library(name: str) -> None:
+    # Its own building blocks aside: options.py is held to the same rule.
+    outside = {
+        module
+        for module in imported(PACKAGE / "cli" / name)
+        if module.split(".")[0] not in sys.stdlib_module_names and module != "cttui.cli.options"
+    }
+    assert outside == set()

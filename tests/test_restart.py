@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from cttui.api.models import date_to_int
-from cttui.cli import demo_emulator_config
+from cttui.cli.connect import demo_emulator_config
 from cttui.emulator import Emulator, EmulatorConfig
 from tests.conftest import CTTUI, DEFAULTS, emulator_variables, require, run_cttui, wait_for
 from tests.test_terminal import EDITOR_READY, isolated_env

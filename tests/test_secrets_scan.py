@@ -176,7 +176,7 @@ def broken(*args, **kwargs):
     raise LookupError("a bug in the parser")
 
 client.interpret = broken
-from cttui.cli import main
+from cttui.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
 

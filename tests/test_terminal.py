@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from cttui.api.models import date_to_int
-from cttui.cli import demo_emulator_config
+from cttui.cli.connect import demo_emulator_config
 from cttui.emulator import Emulator
 from tests.conftest import CTTUI, require, run_cttui
 from tests.tmux import Terminal

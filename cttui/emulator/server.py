@@ -6,6 +6,9 @@ requests in flight. With ``EmulatorConfig.state_file`` set, pending requests out
 (see ``state_file``). Faults can be injected (5xx, 429, connection resets, latency, forgotten
 ``req_id``s; see ``EmulatorConfig``). Two unauthenticated, unlogged endpoints let tests that run
 it as a subprocess look inside: ``GET /_emulator/requests`` and ``GET /_emulator/stats``.
+
+This module starts and stops it; ``handler`` answers the requests, ``state`` holds what the
+handler threads share, ``faults`` draws the injected faults.
 """
 
 from __future__ import annotations

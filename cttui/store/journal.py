@@ -8,8 +8,8 @@ owner at a time, and an owner is alive while it holds the lock on its file in `o
 kernel drops the lock when a process dies, even by SIGKILL).
 
 `Journal` is synchronous and keeps its connection in the thread that opened it; `JournalWriter`
-(journal_writer.py) runs it on one thread of its own for asyncio code. The schema and the rows
-are journal_schema.py's.
+(journal_writer.py) runs it on one thread of its own for asyncio code. The schema is
+journal_schema.py's, the rows journal_rows.py's.
 """
 
 from __future__ import annotations
@@ -30,27 +30,24 @@ from cttui.store.journal_files import (
     problem,
     regular_file,
 )
-from cttui.store.journal_schema import (
+from cttui.store.journal_rows import (
     ATTEMPT_COLUMNS,
     JOB_COLUMNS,
     RUN_COLUMNS,
     Unreadable,
     attempt_of,
     attempt_row,
-    connect,
     favorite_run_of,
     insert,
     job_of,
-    migrate,
     new_job_row,
     recover,
     run_of,
     run_row,
     select,
-    transaction,
-    up_to_date,
     update_job,
 )
+from cttui.store.journal_schema import connect, migrate, transaction, up_to_date
 
 
 class Journal:

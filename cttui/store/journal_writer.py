@@ -13,7 +13,7 @@ from typing import TypeVar
 from cttui.records import Attempt, FavoriteRun, JobRecord, Origin
 from cttui.store.journal import Journal
 from cttui.store.journal_files import JournalError, problem
-from cttui.store.journal_schema import job_row, run_of
+from cttui.store.journal_rows import job_row, run_of
 
 T = TypeVar("T")
 

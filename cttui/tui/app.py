@@ -19,6 +19,7 @@ from cttui.session.changes import Change, Notice, SelectionChanged
 from cttui.session.core import Session
 from cttui.session.setup import SessionSetup
 from cttui.store.favorites import Favorite
+from cttui.tui.commands import ScreenActions, beneath_palette
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.credentials import CredentialsScreen, switch_profile
@@ -35,6 +36,7 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
     and the header, and its screens listen to it themselves."""
 
     CSS_PATH = "cttui.tcss"
+    COMMANDS = App.COMMANDS | {ScreenActions}
     TITLE = "cttui"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help", id="help"),
@@ -158,7 +160,7 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
             "help": HelpScreen,
             "favorites": FavoritesScreen,
         }.get(action)
-        return showing is None or not isinstance(self.screen, showing)
+        return showing is None or not isinstance(beneath_palette(self), showing)
 
     async def action_quit(self) -> None:
         if self._main is None or not self._main.holds_unsent_work:
@@ -202,16 +204,7 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
         )
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield SystemCommand(
-            "Credentials",
-            "Profiles: account ID, region and passcode (F2)",
-            self.action_credentials,
-        )
-        yield SystemCommand(
-            "Favourites",
-            "Saved queries: run, load, rename, duplicate, delete; their counts over time (F3)",
-            self.action_favorites,
-        )
+        # What a key does comes from ScreenActions; these are the actions no key has.
         selection = self.session.selection
         for profile in self.session.config.profiles:
             if selection is None or profile.name != selection.label:
@@ -220,9 +213,6 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
                     f"Make {profile.name} ({profile.account_id}, {profile.region.code}) active",
                     lambda name=profile.name: self.switch_profile(name),
                 )
-        if isinstance(screen, MainScreen):
-            yield from screen.commands()
-        yield SystemCommand("Help", "Keys and what they do here (F1)", self.action_help)
         for command in super().get_system_commands(screen):
             if command.title != "Keys":
                 yield command

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
@@ -44,6 +45,14 @@ MARK = "●"
 
 
 class FavoritesTable(DataTable[str | Text]):
+    # The cells' styles, from cttui.tcss: `FavoritesTable > .favorites--trend`.
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "favorites--mark",
+        "favorites--name",
+        "favorites--running",
+        "favorites--never-run",
+        "favorites--trend",
+    }
     # DataTable keeps enter to itself, unshown: here it is the key that matters most.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Run", id="run-favorite"),
@@ -100,9 +109,8 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
         yield Static(id="favorites-empty", markup=False)
         yield Footer()
 
-    @property
-    def _trend_style(self) -> str:
-        return f"bold {self.app.get_css_variables().get('accent', '')}".strip()
+    def _style(self, component: str) -> Style:
+        return self._table.get_component_rich_style(component, partial=True)
 
     def on_mount(self) -> None:
         table = self.table
@@ -186,21 +194,23 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
         ]
         last = runs[-1] if runs else None
         if running:
-            count = Text(str(running[-1].state), style="italic", justify="right")
+            count = Text(
+                str(running[-1].state), style=self._style("favorites--running"), justify="right"
+            )
         else:
             count = Text(f"{last.count:,}" if last else "never run", justify="right")
             if last is None:
-                count.stylize("dim")
+                count.stylize(self._style("favorites--never-run"))
         return (
-            Text(MARK if item.name in self._marked else " ", style="bold"),
-            Text(_cut(item.name, WIDTHS["name"]), style="bold"),
+            Text(MARK if item.name in self._marked else " ", style=self._style("favorites--mark")),
+            Text(_cut(item.name, WIDTHS["name"]), style=self._style("favorites--name")),
             Text(summary_text(item.query(self.session.today()), WIDTHS["query"])),
             Text(_cut(range_text(item.dates), WIDTHS["range"])),
             count,
             Text(when_text(last.at, now) if last else ""),
             Text(
                 sparkline([run.count for run in runs][-WIDTHS["trend"] :]),
-                style=self._trend_style,
+                style=self._style("favorites--trend"),
             ),
         )
 

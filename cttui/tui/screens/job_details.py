@@ -21,6 +21,7 @@ from cttui.tui.widgets.job_panel import JOB_BINDINGS, can
 
 
 class JobDetailsScreen(ShowsFailedWorkers, ModalScreen[None]):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"job-details--label"}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "dismiss", "Close", id="close-details"),
         *JOB_BINDINGS,
@@ -59,8 +60,9 @@ class JobDetailsScreen(ShowsFailedWorkers, ModalScreen[None]):
         fields = job_fields(job, self._now())
         width = max(len(label) for label, _ in fields)
         text = Text()
+        label_style = self.get_component_rich_style("job-details--label", partial=True)
         for label, value in fields:
-            text.append(f"{label:<{width}}  ", style="dim")
+            text.append(f"{label:<{width}}  ", style=label_style)
             text.append(f"{value}\n")
         text.rstrip()
         self.query_one("#job-fields", Static).update(text)
@@ -87,6 +89,9 @@ class JobDetailsScreen(ShowsFailedWorkers, ModalScreen[None]):
         if action == "act":
             return can(JobAction(str(parameters[0])), self.job)
         return True
+
+    def palette_subject(self, action: str) -> str | None:
+        return f"Job {self.job.id}" if action.startswith("act(") else None
 
     def action_act(self, action: str) -> None:
         if not can(JobAction(action), self.job):

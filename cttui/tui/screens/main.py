@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
-from textual.app import ComposeResult, SystemCommand
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
@@ -18,16 +17,18 @@ from cttui.api.errors import CttuiError, QueryError
 from cttui.api.models import Query
 from cttui.api.regions import DEFAULT_REGION
 from cttui.jobs import Job
-from cttui.records import JobAction, JobState
+from cttui.records import JobState
 from cttui.report import detail_text, job_curl
 from cttui.session import changes
 from cttui.store.favorites import Favorite
 from cttui.tui.failures import ShowsFailedWorkers
+from cttui.tui.screens.calendar import CalendarScreen
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.favorites import report_launches
 from cttui.tui.screens.job_details import JobDetailsScreen
 from cttui.tui.screens.save_favorite import SaveFavoriteScreen, SaveRequest, suggested_name
-from cttui.tui.widgets.job_panel import JobPanel, can
+from cttui.tui.widgets.date_range import DateRangeField
+from cttui.tui.widgets.job_panel import JobPanel
 from cttui.tui.widgets.preview import QueryPreview
 from cttui.tui.widgets.query_editor import QueryEditor
 
@@ -36,16 +37,6 @@ if TYPE_CHECKING:
     from cttui.store.selection import Selection
 
 NO_ACCOUNT = "$CLEVERTAP_ACCOUNT_ID"
-JOB_COMMANDS = {
-    "details": ("Job {id}: details", "Body, req_id, every request and its answer (enter)"),
-    "poll_now": ("Job {id}: poll now", "Ask now; CleverTap allows one poll per 30 s (p)"),
-    "cancel": ("Job {id}: cancel", "Stop waiting for this count (x)"),
-    "resubmit": ("Job {id}: resubmit", "Send the query again as the same job (r)"),
-    "copy_count": ("Job {id}: copy the count", "To the clipboard (c)"),
-    "copy_curl": ("Job {id}: copy as curl", "The request as a curl command (y)"),
-    "load": ("Job {id}: load into the editor", "To change and run again (l)"),
-    "remove": ("Job {id}: remove", "From the list and the journal (d)"),
-}
 
 
 class JobChanged(Message):
@@ -99,40 +90,6 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
                     yield QueryPreview(id="preview")
             yield JobPanel(session.jobs.clock.now, id="jobs")
         yield Footer()
-
-    def commands(self) -> Iterator[SystemCommand]:
-        """This screen's actions, for the command palette."""
-        yield SystemCommand("Run query", "Send the query in the editor (ctrl+r)", self.action_run)
-        yield SystemCommand(
-            "Add filter",
-            "A new property filter row (ctrl+n)",
-            lambda: self.call_later(self.editor.add_filter),
-        )
-        yield SystemCommand(
-            "Copy as curl", "The request as a curl command (ctrl+y)", self.action_copy_curl
-        )
-        yield SystemCommand("New query", "Clear the editor (ctrl+l)", self.action_new_query)
-        yield SystemCommand(
-            "Save as favourite",
-            "Keep the query in favorites.toml, to run again in one key (ctrl+s)",
-            self.action_save_favorite,
-        )
-        panel = self.query_one(JobPanel)
-        job = panel.selected
-        if job is not None:
-            for action, (title, help_text) in JOB_COMMANDS.items():
-                if can(JobAction(action), job):
-                    yield SystemCommand(
-                        title.format(id=job.id),
-                        help_text,
-                        lambda action=action, job=job: self.perform(action, job),
-                    )
-        if panel.check_action("clear_finished", ()):
-            yield SystemCommand(
-                "Clear finished jobs",
-                "Remove every done, failed and cancelled job from the list (D)",
-                self._clear_finished,
-            )
 
     @property
     def editor(self) -> QueryEditor:
@@ -307,6 +264,11 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
 
     def action_new_query(self) -> None:
         self._replace(self.editor.blank())
+
+    @on(DateRangeField.PickRequested)
+    def _pick_date(self, request: DateRangeField.PickRequested) -> None:
+        calendar = CalendarScreen(request.initial, request.today, request.title)
+        self.app.push_screen(calendar, request.picked)
 
     @on(JobPanel.ActionRequested)
     def _job_action(self, event: JobPanel.ActionRequested) -> None:

@@ -10,12 +10,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
 from cttui.api.errors import QueryError
 from cttui.api.models import DateRange, parse_date
 from cttui.api.ranges import DEFAULT_PRESET, RangePreset, matching_preset
-from cttui.tui.screens.calendar import CalendarScreen
 
 CUSTOM = "custom"
 PRESET_OPTIONS = [(preset.label, preset.value) for preset in RangePreset] + [("Custom", CUSTOM)]
@@ -28,6 +28,28 @@ class DateRangeField(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+o", "calendar", "Calendar", id="open-calendar"),
     ]
+
+    class PickRequested(Message):
+        """The user asks to pick `which` date ("from" or "to") on a calendar: the screen shows
+        one, opened on `initial` with `today` marked, and hands the day back with `picked`."""
+
+        def __init__(
+            self, field: DateRangeField, which: str, initial: date, today: date, title: str
+        ) -> None:
+            super().__init__()
+            self.field = field
+            self.which = which
+            self.initial = initial
+            self.today = today
+            self.title = title
+
+        @property
+        def control(self) -> DateRangeField:
+            return self.field
+
+        def picked(self, day: date | None) -> None:
+            """The calendar's answer: None when it was cancelled."""
+            self.field.take_pick(self.which, day)
 
     def __init__(self, today: Callable[[], date], *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -106,19 +128,18 @@ class DateRangeField(Vertical):
         self.open_calendar("to" if self.input("to").has_focus else "from")
 
     def open_calendar(self, which: str) -> None:
-        field = self.input(which)
         today = self._today()
         try:
-            initial = parse_date(field.value, which)
+            initial = parse_date(self.input(which).value, which)
         except QueryError:
             initial = today
+        self.post_message(self.PickRequested(self, which, initial, today, TITLES[which]))
 
-        def picked(day: date | None) -> None:
-            if day is not None:
-                field.value = day.isoformat()
-            field.focus()
-
-        self.app.push_screen(CalendarScreen(initial, today, TITLES[which]), picked)
+    def take_pick(self, which: str, day: date | None) -> None:
+        field = self.input(which)
+        if day is not None:
+            field.value = day.isoformat()
+        field.focus()
 
     def _dates(self) -> DateRange | None:
         try:

@@ -22,11 +22,6 @@ from cttui.tui.widgets.suggestions import NameSuggester
 
 CHOICES = {choice.key: choice for choice in OPERATOR_CHOICES}
 DEFAULT_CHOICE = OPERATOR_CHOICES[0]
-# Grouped as CleverTap documents them: the group in a dim first column.
-OPERATOR_OPTIONS = [
-    (Text.assemble((f"{choice.kind:<7}", "dim"), str(choice.operator)), choice.key)
-    for choice in OPERATOR_CHOICES
-]
 BOOLEANS = SuggestFromList(["True", "False"], case_sensitive=False)
 
 
@@ -38,6 +33,9 @@ def _placeholder(choice: OperatorChoice) -> str:
 
 class FilterRow(Vertical):
     """A row of the editor. `draft` reads what it holds; `show_problem` writes beneath it."""
+
+    # The operators' group (string, number...), styled in cttui.tcss.
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"filter-row--kind"}
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f8", "remove", "Remove filter", id="remove-filter"),
@@ -56,6 +54,14 @@ class FilterRow(Vertical):
         self._properties = properties
         self._problem: str | None = None
 
+    def _operator_options(self) -> list[tuple[Text, str]]:
+        # Grouped as CleverTap documents them: the group in a first column of its own.
+        kind = self.get_component_rich_style("filter-row--kind", partial=True)
+        return [
+            (Text.assemble((f"{choice.kind:<7}", kind), str(choice.operator)), choice.key)
+            for choice in OPERATOR_CHOICES
+        ]
+
     def compose(self) -> ComposeResult:
         initial = self._initial
         with Horizontal(classes="filter-fields"):
@@ -67,7 +73,7 @@ class FilterRow(Vertical):
                 suggester=NameSuggester(self._properties),
             )
             yield Select(
-                OPERATOR_OPTIONS,
+                self._operator_options(),
                 value=initial.choice.key,
                 allow_blank=False,
                 classes="filter-operator",

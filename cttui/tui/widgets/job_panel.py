@@ -40,12 +40,6 @@ COLUMNS = (
 )
 TICKING = ("next", "elapsed")
 QUERY_WIDTH = 32
-STATE_STYLES = {
-    JobState.DONE: "bold",
-    JobState.FAILED: "bold italic",
-    JobState.INTERRUPTED: "italic",
-    JobState.CANCELLED: "dim",
-}
 
 
 def can(action: JobAction, job: Job) -> bool:
@@ -65,6 +59,8 @@ JOB_BINDINGS: list[BindingType] = [
 
 
 class JobPanel(Vertical):
+    # A job's state in its own style, from cttui.tcss: `JobPanel > .job-state--done`.
+    COMPONENT_CLASSES: ClassVar[set[str]] = {f"job-state--{state}" for state in JobState}
     BINDINGS: ClassVar[list[BindingType]] = [
         *JOB_BINDINGS,
         Binding("delete,d", "act('remove')", "Remove", id="remove-job"),
@@ -169,6 +165,10 @@ class JobPanel(Vertical):
             return any(job.state.finished for job in self._jobs.values())
         return True
 
+    def palette_subject(self, action: str) -> str | None:
+        job = self.selected
+        return f"Job {job.id}" if job is not None and action.startswith("act(") else None
+
     def action_act(self, action: str) -> None:
         job = self.selected
         if job is not None and can(JobAction(action), job):
@@ -208,7 +208,10 @@ class JobPanel(Vertical):
             str(job.id),
             Text(summary),
             Text(dates_text(query.date_range) if query else ""),
-            Text(state_text(job), style=STATE_STYLES.get(job.state, "")),
+            Text(
+                state_text(job),
+                style=self.get_component_rich_style(f"job-state--{job.state}", partial=True),
+            ),
             Text(count_text(job), justify="right"),
             Text(str(job.polls), justify="right"),
             *self._ticking(job, self._now()),

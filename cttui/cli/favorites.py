@@ -1,0 +1,132 @@
+"""`cttui favorites`: the saved favourites with their history of counts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+
+from cttui.api.errors import UsageError
+from cttui.api.models import DateRange
+from cttui.api.ranges import RangePreset
+from cttui.cli.arguments import ListArgs, Scope
+from cttui.cli.connect import today
+from cttui.cli.exits import EXIT_OK, EXIT_USAGE
+from cttui.cli.journal import journal_read
+from cttui.cli.output import print_json, print_table, say
+from cttui.records import FavoriteRun
+from cttui.report import summary_text
+from cttui.store.favorites import Favorite, Favorites
+from cttui.store.favorites_store import read_favorites
+from cttui.store.journal_files import JournalError
+from cttui.store.paths import favorites_file, journal_file
+
+NO_FAVORITES = "save one with ctrl+s in the app, or 'cttui count ... --save NAME'"
+
+
+def favorites_list(args: ListArgs) -> int:
+    scope = args.scope
+    favorites = read_favorites(favorites_file(demo=scope.demo))
+    for problem in favorites.problems:
+        say(problem.message)
+    code = EXIT_USAGE if favorites.problems else EXIT_OK
+    if not favorites.items and not favorites.problems:
+        say(f"no favourites yet: {NO_FAVORITES}")
+    history = _favorite_history(scope) if favorites.items else {}
+    day = today(scope.demo)
+    if args.json:
+        print_json(
+            [_favorite_json(item, history.get(item.name, ()), day) for item in favorites.items]
+        )
+        return code
+    if favorites.items:
+        _print_favorites(favorites, history, day)
+    return code
+
+
+def unknown_favorite(name: str, favorites: Favorites) -> UsageError:
+    broken = favorites.broken(name)
+    if broken is not None:
+        return UsageError(broken.message)
+    # A file that cannot be read or parsed at all: that is what to fix.
+    whole = next((problem for problem in favorites.problems if problem.name is None), None)
+    if whole is not None and not favorites.items:
+        return UsageError(f"no favourite named {name!r} could be read: {whole.message}")
+    if not favorites.items:
+        return UsageError(
+            f"no favourite named {name!r}: none saved yet in {favorites.path}; {NO_FAVORITES}"
+        )
+    return UsageError(f"no favourite named {name!r} (known: {', '.join(favorites.names())})")
+
+
+def _favorite_history(scope: Scope) -> Mapping[str, Sequence[FavoriteRun]]:
+    """Every favourite's counts from the journal; one it cannot read is a warning, not a
+    reason to list no favourites."""
+    try:
+        with journal_read(scope) as journal:
+            return journal.history() if journal is not None else {}
+    except JournalError as error:
+        say(f"warning: {error.message}")
+    except OSError as error:
+        path = journal_file(demo=scope.demo)
+        say(f"warning: cannot read the job journal {path} ({error.strerror or error})")
+    return {}
+
+
+def _range_text(dates: DateRange | RangePreset) -> str:
+    if isinstance(dates, RangePreset):
+        return dates.label
+    return f"{dates.start.isoformat()}..{dates.end.isoformat()}"
+
+
+def _print_favorites(
+    favorites: Favorites, history: Mapping[str, Sequence[FavoriteRun]], day: date
+) -> None:
+    rows = []
+    for item in favorites.items:
+        runs = history.get(item.name, ())
+        last = runs[-1] if runs else None
+        rows.append(
+            (
+                item.name,
+                summary_text(item.query(day), 40),
+                _range_text(item.dates),
+                item.profile or "",
+                str(last.count) if last else "",
+                datetime.fromtimestamp(last.at).strftime("%Y-%m-%d %H:%M") if last else "",
+                str(len(runs)),
+            )
+        )
+    header = ("NAME", "QUERY", "RANGE", "PROFILE", "LAST", "WHEN", "RUNS")
+    print_table(header, rows, right=(4, 6))
+
+
+def _favorite_json(favorite: Favorite, runs: Sequence[FavoriteRun], day: date) -> dict[str, object]:
+    """A favourite for scripts: its dates resolved for today, its counts with local times."""
+    dates = favorite.query(day).date_range
+    return {
+        "name": favorite.name,
+        "event_name": favorite.event_name,
+        "filters": [
+            {
+                "name": item.name,
+                "operator": item.operator.value,
+                "value": list(item.value) if isinstance(item.value, tuple) else item.value,
+            }
+            for item in favorite.filters
+        ],
+        "range": favorite.dates.value if isinstance(favorite.dates, RangePreset) else None,
+        "from": dates.start.isoformat(),
+        "to": dates.end.isoformat(),
+        "profile": favorite.profile,
+        "notes": favorite.notes,
+        "runs": [
+            {
+                "job": run.job_id,
+                "at": datetime.fromtimestamp(run.at).astimezone().isoformat(timespec="seconds"),
+                "count": run.count,
+                "from": run.start.isoformat(),
+                "to": run.end.isoformat(),
+            }
+            for run in runs
+        ],
+    }

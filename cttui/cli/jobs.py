@@ -1,0 +1,219 @@
+"""`cttui jobs`: list, show, resume, resubmit and remove the jobs in the journal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+import time
+from datetime import datetime
+
+from cttui.api.errors import CttuiError, UsageError
+from cttui.cli.arguments import JobsRemoveArgs, JobsResumeArgs, JobsShowArgs, ListArgs, Scope
+from cttui.cli.connect import JobConnector, demo_emulator, poll_interval
+from cttui.cli.exits import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING
+from cttui.cli.journal import job_manager, journal_jobs, journal_writer, progress
+from cttui.cli.output import print_json, print_table, say
+from cttui.console import printable
+from cttui.jobs import Job, JobManager
+from cttui.records import JobState
+from cttui.report import (
+    attempt_lines,
+    count_text,
+    dates_text,
+    detail_text,
+    job_curl,
+    job_fields,
+    job_json,
+    state_text,
+    summary_text,
+)
+
+
+def jobs_list(args: ListArgs) -> int:
+    jobs = journal_jobs(args.scope)
+    if args.json:
+        print_json([job_json(job) for job in jobs])
+        return EXIT_OK
+    if not jobs:
+        say(f"no jobs yet: run one with '{args.scope.command} count' or in the app")
+        return EXIT_OK
+    rows = [
+        (
+            str(job.id),
+            state_text(job),
+            count_text(job),
+            summary_text(job.query, 40) or f"req_id {job.req_id}",
+            dates_text(job.query.date_range) if job.query else "",
+            job.origin.label,
+            datetime.fromtimestamp(job.created).strftime("%Y-%m-%d %H:%M"),
+        )
+        for job in jobs
+    ]
+    header = ("ID", "STATE", "COUNT", "QUERY", "DATES", "PROFILE", "STARTED")
+    print_table(header, rows, right=(0, 2))
+    return EXIT_OK
+
+
+def jobs_show(args: JobsShowArgs) -> int:
+    job = _find_job(args.scope, journal_jobs(args.scope), args.job_id)
+    if args.json:
+        print_json(job_json(job))
+        return EXIT_OK
+    print(f"job {job.id}")
+    for label, value in job_fields(job, time.time()):
+        print(printable(f"  {label:<9} {value}"))
+    print("  requests")
+    for line in attempt_lines(job) or ["none yet"]:
+        print(printable(f"    {line}"))
+    curl = job_curl(job)
+    if curl:
+        print("  curl")
+        for line in curl.splitlines():
+            print(printable(f"    {line}"))
+    return EXIT_OK
+
+
+def jobs_resume(args: JobsResumeArgs) -> int:
+    """`jobs resume` (every pending job) and `jobs resubmit ID` (one, sent again)."""
+    try:
+        return asyncio.run(_resume_jobs(args))
+    except KeyboardInterrupt:
+        say(
+            f"interrupted; the jobs stay pending: '{args.scope.command} jobs resume' picks them "
+            "up again"
+        )
+        return EXIT_INTERRUPTED
+
+
+def jobs_remove(args: JobsRemoveArgs) -> int:
+    return asyncio.run(_remove_jobs(args))
+
+
+def _find_job(scope: Scope, jobs: list[Job], wanted: int) -> Job:
+    job = next((job for job in jobs if job.id == wanted), None)
+    if job is None:
+        raise UsageError(f"no job {wanted} in the journal; '{scope.command} jobs' lists them")
+    return job
+
+
+async def _resume_jobs(args: JobsResumeArgs) -> int:
+    async with contextlib.AsyncExitStack() as stack:
+        code = await _resume_in(stack, args)
+    return code
+
+
+async def _resume_in(stack: contextlib.AsyncExitStack, args: JobsResumeArgs) -> int:
+    scope, resubmit = args.scope, args.resubmit
+    emulator = stack.enter_context(demo_emulator()) if scope.demo else None
+    writer = journal_writer(scope)
+    stack.callback(writer.close)
+    records, ours = await writer.load(lambda _: True)
+    if writer.error:
+        raise UsageError(writer.error)
+    # No 30 s check here: the manager keeps every job on a CleverTap host 30 s apart.
+    interval = poll_interval(args.poll_interval, os.environ, "", scope.demo)
+    manager = job_manager(scope, interval, writer)
+    runnable = manager.adopt(records, ours)
+    # Sent, perhaps received, never answered: only the user can say to send them again, so
+    # each is reported (and the exit code says so) until it is resubmitted or removed.
+    interrupted = [job for job in manager.jobs if job.state is JobState.INTERRUPTED]
+    if resubmit is not None:
+        runnable = [_resubmittable(_find_job(scope, manager.jobs, resubmit), scope)]
+        interrupted = []
+    for job in interrupted:
+        say(_interrupted_advice(job, scope))
+    if not runnable:
+        if interrupted:
+            return EXIT_API
+        say("nothing pending in the journal")
+        return EXIT_OK
+    if sys.stderr.isatty():
+        manager.subscribe(lambda job: progress(job, interval) if job in runnable else None)
+    connector = JobConnector(emulator)
+    stack.push_async_callback(connector.aclose)
+    # Runs first: every task ends before the clients close under it.
+    stack.push_async_callback(manager.close)
+    tasks: list[asyncio.Task[Job]] = []
+    stuck = False
+    for job in runnable:
+        try:
+            client = await connector.client(job)
+        except CttuiError as error:
+            say(f"job {job.id} cannot run: {error.message}")
+            stuck = True
+            continue
+        if resubmit is not None:
+            tasks.append(await manager.resubmit(job, client))
+        else:
+            job.client = client
+            tasks.append(manager.start(job))
+    if tasks:
+        await asyncio.wait(tasks, timeout=args.timeout)
+    await manager.close()
+    for job in runnable:
+        print(printable(detail_text(job)))
+    states = {job.state for job in runnable}
+    if stuck or interrupted or states & {JobState.FAILED, JobState.INTERRUPTED}:
+        return EXIT_API
+    return EXIT_OK if states <= {JobState.DONE} else EXIT_PENDING
+
+
+def _interrupted_advice(job: Job, scope: Scope) -> str:
+    resubmit = f"'{scope.command} jobs resubmit {job.id}'"
+    if job.elsewhere:
+        how = f"press r on it in the cttui that has it open, or close that one and run {resubmit}"
+    else:
+        how = f"{resubmit} sends it again, '{scope.command} jobs remove {job.id}' forgets it"
+    return (
+        f"job {job.id} was interrupted before the server answered (it may or may not have "
+        f"the query), and nothing sends it again by itself: {how}"
+    )
+
+
+async def _remove_jobs(args: JobsRemoveArgs) -> int:
+    writer = journal_writer(args.scope)
+    try:
+        records, ours = await writer.load(lambda _: True)
+        if writer.error:
+            raise UsageError(writer.error)
+        manager = JobManager(recorder=writer)
+        manager.adopt(records, ours)
+        jobs = [
+            _find_job(args.scope, manager.jobs, job_id) for job_id in dict.fromkeys(args.job_ids)
+        ]
+        for job in jobs:
+            if job.elsewhere:
+                raise UsageError(
+                    f"job {job.id} is held by another cttui that is still open: remove it there "
+                    "(d in the app), or close that one first; nothing was removed"
+                )
+        await manager.remove(jobs)
+        if writer.error:
+            raise UsageError(writer.error)
+    finally:
+        writer.close()
+    for job in jobs:
+        print(f"removed job {job.id}")
+    return EXIT_OK
+
+
+def _resubmittable(job: Job, scope: Scope) -> Job:
+    if job.elsewhere and job.state is JobState.INTERRUPTED:
+        # The other cttui will never send it either: only where it is shown can it be sent.
+        raise UsageError(
+            f"job {job.id} is interrupted and held by another cttui that is still open: press r "
+            f"on it there to send it again, or close that one and run "
+            f"'{scope.command} jobs resubmit {job.id}'"
+        )
+    if job.elsewhere:
+        raise UsageError(f"job {job.id} is being run by another cttui; wait for it there")
+    if not job.state.resubmittable:
+        raise UsageError(
+            f"job {job.id} is {job.state}; only failed, cancelled or interrupted jobs can be "
+            "resubmitted"
+        )
+    if job.query is None:
+        raise UsageError(f"job {job.id} was started from a req_id alone; there is no query to send")
+    return job

@@ -1,0 +1,79 @@
+"""The job journal as the commands use it: a writer that takes jobs over, a read that takes
+none, and the job manager on it."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from cttui.cli.arguments import Scope
+from cttui.cli.output import say
+from cttui.jobs import Job, JobManager
+from cttui.records import JobState
+from cttui.store.journal import Journal
+from cttui.store.journal_writer import JournalWriter
+from cttui.store.paths import journal_file
+from cttui.store.slots import slots_dir
+
+
+def journal_writer(scope: Scope) -> JournalWriter:
+    # A journal that cannot be used costs the record, never the run.
+    return JournalWriter(journal_file(demo=scope.demo), on_error=lambda m: say(f"warning: {m}"))
+
+
+def job_manager(scope: Scope, interval: float, writer: JournalWriter) -> JobManager:
+    # Slots beside the journal: every cttui on the machine shares an account's requests in flight.
+    return JobManager(
+        poll_interval=interval,
+        recorder=writer,
+        slots=slots_dir(journal_file(demo=scope.demo)),
+        on_warning=lambda m: say(f"warning: {m}"),
+    )
+
+
+@contextmanager
+def journal_read(scope: Scope) -> Iterator[Journal | None]:
+    """The journal, open to read without taking any job over; None while there is none."""
+    path = journal_file(demo=scope.demo)
+    # Nothing there, or an empty file (a journal not begun, as SQLite reads it): none to list,
+    # and listing must not begin one.
+    try:
+        found = path.stat()
+        unbegun = stat.S_ISREG(found.st_mode) and found.st_size == 0
+    except FileNotFoundError:
+        unbegun = True
+    except OSError:  # a symlink loop, say: Journal.open names the file and the cause
+        unbegun = False
+    if unbegun:
+        yield None
+        return
+    # Reading never writes: jobs can be listed from a full or read-only state directory.
+    journal = Journal.open(path, read_only=True)
+    try:
+        yield journal
+    finally:
+        journal.close()
+
+
+def journal_jobs(scope: Scope) -> list[Job]:
+    """The jobs in the journal, read without taking any over (a missing journal has none)."""
+    with journal_read(scope) as journal:
+        if journal is None:
+            return []
+        records, _ = journal.load()
+        elsewhere = journal.elsewhere()
+    manager = JobManager()
+    manager.adopt(records, set(), elsewhere)
+    return manager.jobs
+
+
+def progress(job: Job, interval: float, label: str = "") -> None:
+    about = f"{label}: " if label else ""
+    if job.state is JobState.PENDING and job.next_poll_at is not None:
+        say(
+            f"{about}pending as req_id {job.req_id}; polling every {interval:g} s "
+            f"({job.polls} poll{'s' if job.polls != 1 else ''} so far)"
+        )
+    elif job.error and not job.state.finished:
+        say(f"{about}retrying ({job.retries}): {job.error}")

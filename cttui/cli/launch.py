@@ -1,0 +1,55 @@
+"""No command: the Textual app, on the stored profiles or on the demo emulator."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING
+
+from cttui.api.errors import UsageError
+from cttui.cli.arguments import ScopeArgs
+from cttui.cli.connect import DEMO_POLL_INTERVAL, demo_emulator, poll_interval
+from cttui.cli.credentials import credential_store
+from cttui.cli.exits import EXIT_OK
+from cttui.store.config import unknown_profile
+from cttui.store.paths import journal_file
+
+if TYPE_CHECKING:
+    from cttui.tui.app import CttuiApp
+
+
+def app(args: ScopeArgs) -> int:
+    scope = args.scope
+    store = credential_store()
+    if not scope.demo:
+        # A broken config.toml or an unknown --profile is one line here, not a screen later.
+        config = store.load()
+        if scope.profile is not None and config.profile(scope.profile) is None:
+            raise unknown_profile(scope.profile, config)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(
+            "the app needs a terminal; in scripts use a command such as 'cttui count' "
+            "(see 'cttui --help')"
+        )
+    # Textual is loaded last, once the checks above can no longer send the user away.
+    from cttui.tui.app import AppSetup, CttuiApp
+
+    if not scope.demo:
+        setup = AppSetup(
+            store=store,
+            environ=dict(os.environ),
+            profile=scope.profile,
+            poll_interval=poll_interval(None, os.environ, "", demo=False),
+            journal=journal_file(),
+        )
+        return _run_app(CttuiApp(setup))
+    with demo_emulator() as emulator:
+        setup = AppSetup.for_demo(
+            emulator.config, emulator.base_url, DEMO_POLL_INTERVAL, journal_file(demo=True)
+        )
+        return _run_app(CttuiApp(setup))
+
+
+def _run_app(app: CttuiApp) -> int:
+    app.run()
+    return app.return_code or EXIT_OK

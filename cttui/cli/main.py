@@ -1,0 +1,144 @@
+"""The entry point: checks on the raw arguments, the parse, the dispatch to the command's
+handler, and every error as one line with its exit code.
+
+Only what `cttui --help` needs is imported here; a command's module loads once it is chosen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from importlib import import_module
+from typing import Any
+
+from cttui import __version__
+from cttui.api.errors import DEBUG_VARIABLE, UsageError, unexpected
+from cttui.cli import arguments
+from cttui.cli.exits import EXIT_API, EXIT_INTERRUPTED, EXIT_USAGE
+from cttui.cli.options import Handler, Usage
+from cttui.cli.output import say
+from cttui.cli.parser import build_parser
+from cttui.console import (
+    OutputFailed,
+    guarded_stdout,
+    silence_stdout,
+    standard_streams,
+    undecodable,
+)
+
+APP = Handler("cttui.cli.launch", "app", "ScopeArgs")
+
+
+class _RangeChoices:
+    """The RangePreset values for argparse, read only when asked for: building the parser must
+    not import cttui.api, so that `cttui --help` stays standard library only."""
+
+    def _values(self) -> list[str]:
+        from cttui.api.ranges import RangePreset
+
+        return [preset.value for preset in RangePreset]
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._values()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    standard_streams()
+    parser = build_parser(__version__, _RangeChoices())
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    try:
+        not_text = undecodable(arguments)
+        if not_text is not None:
+            raise UsageError(not_text)
+        _refuse_passcode_argument(arguments)
+        with guarded_stdout():
+            namespace = _parse(parser, arguments)
+        handler: Handler = getattr(namespace, "handler", APP)
+        run = _dispatch(handler, namespace)
+        if handler == APP:
+            return run()
+        with guarded_stdout():
+            code = run()
+            # Written out here, where a full disk is still one line, not a message at exit.
+            sys.stdout.flush()
+        return code
+    except OutputFailed as failed:
+        # Only a failed write pays for loading the file helpers.
+        from cttui.store.files import describe
+
+        say(f"cannot write to standard output: {describe(failed.error)}")
+        silence_stdout()
+        return EXIT_API
+    except (Usage, UsageError) as error:
+        say(str(error))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        say("interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `cttui jobs | head`: the reader has gone, and so has anyone to tell.
+        silence_stdout()
+        return EXIT_API
+    except Exception as error:
+        # A bug of ours: still one line for the user, with the way to the full story.
+        if os.environ.get(DEBUG_VARIABLE):
+            raise
+        say(unexpected(error))
+        return EXIT_API
+
+
+def _dispatch(handler: Handler, namespace: argparse.Namespace) -> Callable[[], int]:
+    """The command's handler, loaded now, bound to its typed arguments: the one place that
+    reads argparse's Namespace."""
+    scope = arguments.Scope.of(namespace)
+    typed = getattr(arguments, handler.arguments).from_namespace(namespace, scope)
+    function: Callable[[Any], int] = getattr(import_module(handler.module), handler.function)
+    return lambda: function(typed)
+
+
+def _parse(parser: argparse.ArgumentParser, arguments: list[str]) -> argparse.Namespace:
+    try:
+        return parser.parse_args(arguments)
+    except SystemExit:
+        # --help and --version: argparse ignores a failed write, and exits 0 having printed
+        # nothing. Flushed here, the failure is told.
+        sys.stdout.flush()
+        raise
+
+
+def _refuse_passcode_argument(arguments: list[str]) -> None:
+    """A passcode on the command line shows in `ps` and shell history: refuse it before argparse
+    could echo it back in an error, and so too any misspelling of `--passcode` or
+    `--passcode-stdin` (`--passcod X`, `-p X`, `--pass=X`), whose value argparse would echo as an
+    unrecognised argument. The emulator's own --passcode is a test value, not a secret."""
+    command = next((word for word in arguments if not word.startswith("-")), None)
+    if command == "emulator":
+        return
+    for word in arguments:
+        if word == "--":
+            return
+        option = word.split("=", 1)[0].lower()
+        if option == "--passcode-stdin" and "=" not in word:
+            continue
+        if option.startswith("--pas") or (option.startswith("-p") and not option.startswith("--")):
+            raise UsageError(
+                "cttui never takes a passcode as an argument (ps and shell history would show "
+                f"it){_misspelt(option)}; type it at the hidden prompt, or pipe it in with "
+                "--passcode-stdin"
+            )
+
+
+def _misspelt(option: str) -> str:
+    """What is wrong with a passcode-like option. Only a short plain spelling is quoted back,
+    so that a value run into the option (`-pSECRET`) is never shown."""
+    if option == "--passcode":
+        return ""
+    if option == "--passcode-stdin":
+        return ", and --passcode-stdin takes no value"
+    plain = option.startswith("--") and len(option) <= 18 and option[2:].replace("-", "").isalpha()
+    return f", and {repr(option) if plain else 'that option'} is not one of its options"

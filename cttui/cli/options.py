@@ -1,0 +1,107 @@
+"""The parser's building blocks: value types, shared options and the handler a command names.
+
+Standard library only, like parser.py: `cttui --help` builds all of this.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NoReturn, TypeAlias
+
+ENV_POLL_INTERVAL = "CTTUI_POLL_INTERVAL"
+
+
+class Usage(Exception):
+    """Raised by the parser instead of printing a usage block and exiting."""
+
+
+class Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # No abbreviations: `--passcode` must never quietly mean `--passcode-stdin`.
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        raise Usage(f"{message} (see '{self.prog} --help')")
+
+
+# A string: argparse does not make its subparsers action subscriptable at run time.
+Commands: TypeAlias = "argparse._SubParsersAction[Parser]"
+
+
+@dataclass(frozen=True)
+class Handler:
+    """A command's handler, named rather than imported: its module loads only once the command
+    line has been parsed. `arguments` names its typed value in cttui.cli.arguments."""
+
+    module: str
+    function: str
+    arguments: str
+
+
+def handle(command: argparse.ArgumentParser, module: str, function: str, arguments: str) -> None:
+    command.set_defaults(handler=Handler(f"cttui.cli.{module}", function, arguments))
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of seconds")
+    return value
+
+
+def bounded(kind: Callable[[str], float], low: float, high: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a valid number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is outside {low:g}..{high:g}")
+        return value
+
+    return parse
+
+
+def job_id(text: str) -> int:
+    if not (text.strip().isascii() and text.strip().isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a job number; 'cttui jobs' lists them")
+    return int(text)
+
+
+def add_profile_option(command: argparse.ArgumentParser, default: object) -> None:
+    # Accepted before or after the command; a subcommand's default must not undo the global one.
+    command.add_argument(
+        "--profile",
+        metavar="NAME",
+        default=default,
+        help="use this saved profile instead of the active one",
+    )
+
+
+def add_wait_options(command: argparse.ArgumentParser) -> None:
+    add_profile_option(command, default=argparse.SUPPRESS)
+    command.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    command.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="ask once: exit 3 with the req_id if the count is still pending",
+    )
+    command.add_argument(
+        "--timeout",
+        type=positive_float,
+        metavar="S",
+        help="give up waiting after S seconds (exit 3, printing the req_id)",
+    )
+    command.add_argument(
+        "--poll-interval",
+        type=positive_float,
+        metavar="S",
+        help=f"seconds between polls (default 30, or ${ENV_POLL_INTERVAL}); "
+        "below 30 only against a non-CleverTap server",
+    )

@@ -1,0 +1,65 @@
+"""What the commands print: the one-line message on stderr, tables measured in terminal cells,
+and --json."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import unicodedata
+from collections.abc import Sequence
+from typing import TextIO
+
+from cttui.console import printable
+
+_ZERO_WIDTH = {"Mn", "Me", "Cf"}
+
+
+def say(message: str) -> None:
+    # Messages quote what users typed and files hold: one line, with nothing a terminal obeys.
+    with contextlib.suppress(OSError):
+        print(f"cttui: {printable(message)}", file=sys.stderr)
+
+
+def cells(text: str) -> int:
+    """How many terminal columns `text` takes: wide East-Asian characters two, combining
+    marks none."""
+    return sum(
+        0
+        if unicodedata.combining(char) or unicodedata.category(char) in _ZERO_WIDTH
+        else 2
+        if unicodedata.east_asian_width(char) in "WF"
+        else 1
+        for char in text
+    )
+
+
+def pad(text: str, width: int, *, right: bool = False) -> str:
+    """`text` filled with spaces to `width` cells, on the left when `right`."""
+    fill = " " * max(0, width - cells(text))
+    return fill + text if right else text + fill
+
+
+def print_table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], right: tuple[int, ...]
+) -> None:
+    """Columns two spaces apart, those in `right` aligned right; every cell made printable
+    before it is measured."""
+    table = [[printable(cell) for cell in row] for row in [header, *rows]]
+    widths = [max(cells(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        line = [
+            pad(cell, width, right=i in right)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        print("  ".join(line).rstrip())
+
+
+def print_json(value: object) -> None:
+    """A listing for scripts: indented, non-ASCII text as it is."""
+    print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def print_json_line(value: object, out: TextIO) -> None:
+    """One command's outcome for scripts, on one line."""
+    print(json.dumps(value), file=out)

@@ -1,0 +1,321 @@
+"""The command line as argparse reads it. Standard library only (tests/test_layers.py checks):
+each command names its handler as a string, loaded by cttui.cli.main once parsing is done, so
+that `cttui --help` and `--version` import nothing of cttui's commands."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable
+from pathlib import Path
+
+from cttui.cli.options import (
+    ENV_POLL_INTERVAL,
+    Commands,
+    Parser,
+    add_profile_option,
+    add_wait_options,
+    bounded,
+    handle,
+    job_id,
+    positive_float,
+)
+
+
+def build_parser(version: str, presets: Iterable[str]) -> argparse.ArgumentParser:
+    """The whole command line; `presets` are the --range choices, read only when asked for
+    (see cttui.cli.main), so that building this imports nothing beyond the standard library."""
+    parser = Parser(
+        prog="cttui",
+        description="CleverTap profile counts from the terminal. Run with no command for the app.",
+        epilog=(
+            "Credentials come from the active profile ('cttui credentials'), its passcode from the "
+            "OS keyring; CLEVERTAP_ACCOUNT_ID, CLEVERTAP_PASSCODE and CLEVERTAP_REGION override "
+            "them for one run. CTTUI_BASE_URL points at another CleverTap-compatible server. "
+            "Favourites live in favorites.toml: save one with ctrl+s in the app or 'cttui count "
+            "... --save NAME', list them with 'cttui favorites', run them with 'cttui run NAME'. "
+            "Exit codes: 0 done, 1 API or network failure, 2 bad input, 3 still pending."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"cttui {version}")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="run against a built-in CleverTap emulator with demo data (no account needed)",
+    )
+    add_profile_option(parser, default=None)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    count = commands.add_parser(
+        "count",
+        help="count the profiles that did an event in a date range",
+        description="Count the distinct profiles that did EVENT between --from and --to "
+        "(inclusive), or in a --range such as last_7_days, and match every --where filter.",
+    )
+    count.add_argument("event", metavar="EVENT", help="event name, exact and case-sensitive")
+    count.add_argument(
+        "--from",
+        dest="date_from",
+        metavar="DATE",
+        help="first day, YYYY-MM-DD or YYYYMMDD (with --to)",
+    )
+    count.add_argument(
+        "--to",
+        dest="date_to",
+        metavar="DATE",
+        help="last day (inclusive), YYYY-MM-DD or YYYYMMDD (with --from)",
+    )
+    count.add_argument(
+        "--range",
+        dest="range",
+        choices=presets,
+        metavar="PRESET",
+        help="instead of --from and --to, a range resolved on the day it runs: %(choices)s",
+    )
+    count.add_argument(
+        "--where",
+        action="append",
+        nargs="+",
+        default=[],
+        metavar="WORD",
+        help="a property filter: NAME OPERATOR [VALUE]; repeat for more. Operators: equals, "
+        "not_equals, contains, does_not_contain, exists, does_not_exist (text); equals, "
+        "greater_than, greater_than_equals, less_than, less_than_equals (numbers)",
+    )
+    count.add_argument(
+        "--save",
+        metavar="NAME",
+        help="save the query as favourite NAME before sending it ('cttui run NAME' runs it "
+        "again); with --range it keeps the range, resolved again at each run",
+    )
+    count.add_argument(
+        "--replace",
+        action="store_true",
+        help="with --save, overwrite a favourite of that name that holds another query",
+    )
+    add_wait_options(count)
+    handle(count, "count", "count", "CountArgs")
+
+    poll = commands.add_parser(
+        "poll",
+        help="resume a pending count by its req_id",
+        description="Poll a pending count (the req_id that 'cttui count' printed) until it ends.",
+    )
+    poll.add_argument("req_id", metavar="REQ_ID")
+    add_wait_options(poll)
+    handle(poll, "count", "poll", "PollArgs")
+
+    _add_favorites_commands(commands)
+    _add_credentials_commands(commands)
+    _add_jobs_commands(commands)
+
+    emulator = commands.add_parser(
+        "emulator",
+        help="serve a local CleverTap emulator over synthetic data",
+        description="Serve the Get Profile Count API on loopback over a deterministic synthetic "
+        "event store, answering as CleverTap does (partial, 401, 429, failures).",
+    )
+    emulator.add_argument("--host", default="127.0.0.1")
+    emulator.add_argument(
+        "--port",
+        type=bounded(int, 0, 65535),
+        default=8787,
+        help="0 picks a free port (default 8787)",
+    )
+    emulator.add_argument("--account-id", default="EMU-LAT-0001")
+    emulator.add_argument(
+        "--passcode",
+        default="emulator-passcode",
+        help="the emulator's own test passcode (never a real one)",
+    )
+    emulator.add_argument("--seed", type=bounded(int, 0, 2**31), default=1)
+    emulator.add_argument("--profiles", type=bounded(int, 1, 10_000_000), default=10_000)
+    emulator.add_argument("--events", type=bounded(int, 1, 100_000_000), default=500_000)
+    emulator.add_argument(
+        "--fail-rate",
+        type=bounded(float, 0, 1),
+        default=0.0,
+        help="fraction of requests answering an injected 5xx",
+    )
+    emulator.add_argument(
+        "--throttle-rate",
+        type=bounded(float, 0, 1),
+        default=0.0,
+        help="fraction of requests answering an injected 429",
+    )
+    emulator.add_argument(
+        "--reset-rate",
+        type=bounded(float, 0, 1),
+        default=0.0,
+        help="fraction of requests whose connection is reset, unanswered",
+    )
+    emulator.add_argument(
+        "--forget-rate",
+        type=bounded(float, 0, 1),
+        default=0.0,
+        help="fraction of polls after which the req_id is forgotten",
+    )
+    emulator.add_argument(
+        "--fault-seed",
+        type=bounded(int, 0, 2**31),
+        help="seed of the injected faults (default: --seed)",
+    )
+    emulator.add_argument(
+        "--latency",
+        type=bounded(float, 0, 3600),
+        default=0.0,
+        help="seconds every request waits before answering",
+    )
+    emulator.add_argument(
+        "--latency-jitter",
+        type=bounded(float, 0, 3600),
+        default=0.0,
+        help="up to this many seconds more, at random",
+    )
+    emulator.add_argument(
+        "--max-concurrent",
+        type=bounded(int, 1, 1000),
+        default=3,
+        help="requests in flight per account above which it answers 429",
+    )
+    emulator.add_argument(
+        "--partial-after-days",
+        type=bounded(int, 0, 100_000),
+        default=31,
+        help="queries spanning more days answer partial (default 31)",
+    )
+    emulator.add_argument(
+        "--compute-seconds",
+        type=bounded(float, 0, 86_400),
+        default=5.0,
+        help="how long a partial query takes to finish (default 5)",
+    )
+    emulator.add_argument(
+        "--state-file",
+        type=Path,
+        metavar="FILE",
+        help="keep pending requests in FILE, so that a restarted emulator still answers them",
+    )
+    emulator.add_argument("--verbose", action="store_true", help="log each request on stderr")
+    handle(emulator, "emulator", "emulator", "EmulatorArgs")
+    return parser
+
+
+def _add_favorites_commands(commands: Commands) -> None:
+    favorites = commands.add_parser(
+        "favorites",
+        help="list the saved favourites, with each one's last count",
+        description="List the favourites in favorites.toml with their history from the job "
+        "journal: the last count, when it came, and how many counts there have been. A file "
+        "with problems still lists what can be read, names each problem with its line and "
+        "column, and exits 2.",
+    )
+    favorites.add_argument("--json", action="store_true", help="print the favourites as JSON")
+    handle(favorites, "favorites", "favorites_list", "ListArgs")
+
+    run = commands.add_parser(
+        "run",
+        help="run saved favourites by name, side by side",
+        description="Run each named favourite (see 'cttui favorites'), relative ranges resolved "
+        "for today, at most 3 requests in flight per account. Each runs on its own profile if "
+        "it names one, else on --profile or the active one. One line per favourite, in the "
+        "order given, as soon as it and those before it end: NAME COUNT FROM..TO, NAME failed "
+        "ERROR, or NAME pending req_id N. Exit 0 when all counted, 1 if any failed, 3 if "
+        "--no-wait or --timeout left some pending ('cttui jobs resume' finishes them).",
+    )
+    run.add_argument(
+        "names",
+        nargs="+",
+        metavar="NAME",
+        help="a favourite's name, as 'cttui favorites' lists it (case does not matter)",
+    )
+    add_wait_options(run)
+    handle(run, "run", "run", "RunArgs")
+
+
+def _add_credentials_commands(commands: Commands) -> None:
+    credentials = commands.add_parser(
+        "credentials",
+        help="save, list, show, delete or switch profiles",
+        description="Profiles: a name, an account ID and a region in config.toml, with the "
+        "passcode in the OS keyring (service 'cttui', username ACCOUNT_ID/PROFILE).",
+    )
+    actions = credentials.add_subparsers(
+        dest="action", metavar="ACTION", parser_class=Parser, required=True
+    )
+    save = actions.add_parser(
+        "set",
+        help="add or change a profile; asks for the passcode without echoing it",
+        description="Add or change a profile. The passcode is asked for without echo, or read "
+        "from standard input with --passcode-stdin; it is never taken as an argument.",
+    )
+    add_profile_option(save, default=argparse.SUPPRESS)
+    save.add_argument(
+        "--account-id",
+        metavar="ID",
+        help="the account ID (XXX-XXX-XXXX), or a dashboard URL to take it and the region from",
+    )
+    save.add_argument("--region", metavar="R", help="eu1 (default), in1, sg1, us1, aps3, mec1, sk1")
+    save.add_argument(
+        "--passcode-stdin",
+        action="store_true",
+        help="read the passcode from standard input (one line) instead of asking",
+    )
+    handle(save, "credentials", "credentials_set", "CredentialsSetArgs")
+    listing = actions.add_parser("list", help="list the saved profiles; * marks the active one")
+    handle(listing, "credentials", "credentials_list", "ScopeArgs")
+    show = actions.add_parser("show", help="show a profile (the passcode stays masked)")
+    add_profile_option(show, default=argparse.SUPPRESS)
+    handle(show, "credentials", "credentials_show", "ScopeArgs")
+    delete = actions.add_parser("delete", help="delete a profile and its passcode in the keyring")
+    add_profile_option(delete, default=argparse.SUPPRESS)
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    handle(delete, "credentials", "credentials_delete", "CredentialsDeleteArgs")
+    use = actions.add_parser("use", help="make a profile the active one")
+    use.add_argument("name", metavar="NAME")
+    handle(use, "credentials", "credentials_use", "CredentialsUseArgs")
+
+
+def _add_jobs_commands(commands: Commands) -> None:
+    jobs = commands.add_parser(
+        "jobs",
+        help="list the jobs in the journal; show, resume or resubmit them",
+        description="Every count sent from cttui (the app, 'count', 'poll') is kept in the job "
+        "journal, pending ones included. With no action, list them, newest last.",
+    )
+    jobs.add_argument("--json", action="store_true", help="print the jobs as JSON")
+    handle(jobs, "jobs", "jobs_list", "ListArgs")
+    actions = jobs.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
+    show = actions.add_parser("show", help="everything about one job, with its every request")
+    show.add_argument("job_id", type=job_id, metavar="ID")
+    show.add_argument("--json", action="store_true", help="print the job as JSON")
+    handle(show, "jobs", "jobs_show", "JobsShowArgs")
+    resume = actions.add_parser(
+        "resume",
+        help="poll every pending job to the end and print the results",
+        description="Poll every pending job in the journal (that no other cttui is running) "
+        "until it ends, each on its own account, and print one line per job. Exit 0 when all "
+        "are done, 1 if any failed or an interrupted job waits in the journal (resubmit or "
+        "remove it), 3 if --timeout left some pending.",
+    )
+    resubmit = actions.add_parser(
+        "resubmit",
+        help="send a failed, cancelled or interrupted job again and wait for it",
+    )
+    resubmit.add_argument("job_id", type=job_id, metavar="ID")
+    remove = actions.add_parser(
+        "remove",
+        help="remove jobs from the journal, such as interrupted ones not to send again",
+        description="Forget jobs, pending ones included (their req_ids with them). A job that "
+        "another open cttui runs or shows is removed there.",
+    )
+    remove.add_argument("job_ids", type=job_id, nargs="+", metavar="ID")
+    handle(remove, "jobs", "jobs_remove", "JobsRemoveArgs")
+    for command in (resume, resubmit):
+        command.add_argument("--timeout", type=positive_float, metavar="S", help="stop after S s")
+        command.add_argument(
+            "--poll-interval",
+            type=positive_float,
+            metavar="S",
+            help=f"seconds between polls (default 30, or ${ENV_POLL_INTERVAL})",
+        )
+        handle(command, "jobs", "jobs_resume", "JobsResumeArgs")

@@ -1,0 +1,270 @@
+"""`cttui run NAME...`: favourites side by side, one line each in the order named."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING
+
+from cttui.api.client import CleverTapClient, Credentials
+from cttui.api.errors import CttuiError, unexpected
+from cttui.cli.arguments import RunArgs
+from cttui.cli.connect import demo_connection, demo_emulator, poll_interval, stored_connection
+from cttui.cli.exits import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING
+from cttui.cli.favorites import unknown_favorite
+from cttui.cli.journal import job_manager, journal_writer, progress
+from cttui.cli.output import cells, pad, print_json, say
+from cttui.console import printable
+from cttui.jobs import Job, JobManager
+from cttui.records import JobState, Origin
+from cttui.store.favorites import Favorite
+from cttui.store.favorites_store import read_favorites
+from cttui.store.paths import favorites_file
+from cttui.store.selection import DEMO_PROFILE, Connection
+
+if TYPE_CHECKING:
+    from cttui.emulator.server import Emulator
+
+# Each line of `cttui run` is printed before the next count is known: wide enough for any count
+# up to ten digits, so that the third column still lines up.
+RUN_COUNT_WIDTH = 10
+
+
+@dataclass
+class _Batch:
+    """The jobs `cttui run` started, kept where an interrupt can still report them."""
+
+    jobs: list[Job] = field(default_factory=list)
+
+
+@dataclass
+class _Planned:
+    """One favourite of `cttui run`: the account it runs on (or why it cannot), its job, and
+    whether the command is done waiting for it (`settled`)."""
+
+    favorite: Favorite
+    settled: asyncio.Event
+    connection: Connection | None = None
+    problem: str | None = None
+    job: Job | None = None
+    task: asyncio.Task[Job] | None = None
+
+    def settle(self, task: asyncio.Task[Job]) -> None:
+        if not task.cancelled():
+            # Retrieved here, so that a bug in a job is reported once and not as a traceback.
+            task.exception()
+        self.settled.set()
+
+
+def run(args: RunArgs) -> int:
+    chosen = _chosen_favorites(args)
+    batch = _Batch()
+    try:
+        return asyncio.run(_run_favorites(args, chosen, batch))
+    except KeyboardInterrupt:
+        unfinished = [job for job in batch.jobs if not job.state.finished]
+        if unfinished:
+            say(
+                f"interrupted; {len(unfinished)} unfinished job(s) stay in the journal: "
+                f"'{args.scope.command} jobs resume' picks them up"
+            )
+        else:
+            say("interrupted; nothing is pending")
+        return EXIT_INTERRUPTED
+
+
+def _chosen_favorites(args: RunArgs) -> list[Favorite]:
+    """The favourites `cttui run` names, each once, in the order first named."""
+    favorites = read_favorites(favorites_file(demo=args.scope.demo))
+    chosen: list[Favorite] = []
+    for name in args.names:
+        favorite = favorites.find(name.strip())
+        if favorite is None:
+            raise unknown_favorite(name.strip(), favorites)
+        if all(item.name != favorite.name for item in chosen):
+            chosen.append(favorite)
+    return chosen
+
+
+async def _run_favorites(args: RunArgs, chosen: list[Favorite], batch: _Batch) -> int:
+    async with contextlib.AsyncExitStack() as stack:
+        code = await _run_favorites_in(stack, args, chosen, batch)
+    return code
+
+
+async def _run_favorites_in(
+    stack: contextlib.AsyncExitStack, args: RunArgs, chosen: list[Favorite], batch: _Batch
+) -> int:
+    scope, wait = args.scope, args.wait
+    emulator = stack.enter_context(demo_emulator()) if scope.demo else None
+    today = emulator.config.resolved_today() if emulator is not None else date.today()
+    plans = [_Planned(favorite, asyncio.Event()) for favorite in chosen]
+    await _connect_plans(plans, args, emulator)
+    interval = poll_interval(wait.poll_interval, os.environ, "", scope.demo)
+    for url in {plan.connection.base_url for plan in plans if plan.connection is not None}:
+        # Raises, before anything is sent, for an interval below 30 s on a CleverTap host.
+        poll_interval(wait.poll_interval, os.environ, url, scope.demo)
+
+    writer = journal_writer(scope)
+    stack.callback(writer.close)
+    # Claims nothing: pending jobs of earlier runs stay for 'cttui jobs resume'.
+    await writer.load(lambda _: False)
+    # Two profiles on one account may hold different passcodes: one client per credentials.
+    clients: dict[tuple[Credentials, str], CleverTapClient] = {}
+
+    async def close_clients() -> None:
+        for client in clients.values():
+            await client.aclose()
+
+    stack.push_async_callback(close_clients)
+    manager = job_manager(scope, interval, writer)
+    stack.push_async_callback(manager.close)
+    by_job: dict[int, _Planned] = {}
+    shown = sys.stderr.isatty()
+
+    def on_change(job: Job) -> None:
+        plan = by_job.get(job.id)
+        if plan is None:
+            return
+        answered = job.state is JobState.PENDING and job.next_poll_at is not None
+        if job.state.finished or (wait.no_wait and answered):
+            plan.settled.set()
+        if shown:
+            progress(job, interval, plan.favorite.name)
+
+    manager.subscribe(on_change)
+    for plan in plans:
+        connection = plan.connection
+        if connection is None:
+            continue
+        key = (connection.credentials, connection.base_url)
+        if key not in clients:
+            clients[key] = CleverTapClient(connection.credentials, connection.base_url)
+        account = connection.credentials.account_id
+        origin = Origin(
+            account, connection.base_url, DEMO_PROFILE if scope.demo else connection.profile
+        )
+        query = plan.favorite.query(today)
+        plan.job = await manager.add(origin, clients[key], query, favorite=plan.favorite.name)
+        batch.jobs.append(plan.job)
+        by_job[plan.job.id] = plan
+        plan.task = manager.start(plan.job)
+        plan.task.add_done_callback(plan.settle)
+    return await _report_runs(args, manager, plans, today)
+
+
+async def _connect_plans(plans: list[_Planned], args: RunArgs, emulator: Emulator | None) -> None:
+    """Each favourite's account: the demo's, else its own profile, --profile or the active one
+    (the environment overriding as for any run). One that cannot connect fails alone."""
+    connections: dict[str | None, Connection | str] = {}
+    for plan in plans:
+        profile = None if emulator is not None else plan.favorite.profile or args.scope.profile
+        if profile not in connections:
+            try:
+                connections[profile] = (
+                    demo_connection(emulator)
+                    if emulator is not None
+                    else await asyncio.to_thread(stored_connection, os.environ, profile)
+                )
+            except CttuiError as error:
+                connections[profile] = error.message
+        found = connections[profile]
+        if isinstance(found, str):
+            plan.problem = found
+            plan.settled.set()
+        else:
+            plan.connection = found
+
+
+async def _report_runs(
+    args: RunArgs, manager: JobManager, plans: list[_Planned], today: date
+) -> int:
+    """One line per favourite in the order named, each as soon as it and those before it are
+    settled; --timeout stops the waiting for all of them at once."""
+    loop = asyncio.get_running_loop()
+    timeout = args.wait.timeout
+    deadline = None if timeout is None else loop.time() + timeout
+    width = max(cells(printable(plan.favorite.name)) for plan in plans)
+    results: list[dict[str, object]] = []
+    for plan in plans:
+        if not plan.settled.is_set():
+            left = None if deadline is None else max(0.0, deadline - loop.time())
+            try:
+                await asyncio.wait_for(plan.settled.wait(), left)
+            except TimeoutError:
+                await _stop_unsent(manager, plans)
+        result = _run_result(plan, today)
+        results.append(result)
+        if not args.wait.json:
+            print(_run_line(result, width), flush=True)
+    if args.wait.json:
+        print_json(results)
+    statuses = [result["status"] for result in results]
+    if "partial" in statuses:
+        say(
+            f"{statuses.count('partial')} still pending; '{args.scope.command} jobs resume' "
+            "finishes them"
+        )
+    if "fail" in statuses:
+        return EXIT_API
+    return EXIT_PENDING if "partial" in statuses else EXIT_OK
+
+
+async def _stop_unsent(manager: JobManager, plans: list[_Planned]) -> None:
+    """--timeout is up: a job still waiting for the server's first answer is cancelled, so that
+    no later 'cttui jobs resume' sends a query the user was told was not sent."""
+    for plan in plans:
+        job = plan.job
+        if job is not None and not job.state.finished and job.req_id is None:
+            await manager.cancel(job)
+
+
+def _run_result(plan: _Planned, today: date) -> dict[str, object]:
+    job, task = plan.job, plan.task
+    dates = job.query.date_range if job and job.query else plan.favorite.query(today).date_range
+    result: dict[str, object] = {
+        "name": plan.favorite.name,
+        "status": "fail",
+        "count": None,
+        "req_id": None,
+        "error": plan.problem,
+        "from": dates.start.isoformat(),
+        "to": dates.end.isoformat(),
+        "job": job.id if job else None,
+    }
+    if job is None or task is None:
+        return result
+    failure = task.exception() if task.done() and not task.cancelled() else None
+    if job.req_id is not None:
+        result["req_id"] = int(job.req_id) if job.req_id.isdigit() else job.req_id
+    if failure is not None:
+        result["error"] = unexpected(failure)
+    elif job.state is JobState.DONE:
+        result.update(status="success", count=job.count)
+    elif job.state is JobState.FAILED:
+        result["error"] = job.error or "the request failed"
+    elif job.state is JobState.CANCELLED or job.req_id is None:
+        result["error"] = (
+            "--timeout came before the server answered; nothing is pending, run it again"
+        )
+    else:
+        result["status"] = "partial"
+    return result
+
+
+def _run_line(result: Mapping[str, object], width: int) -> str:
+    """One line of `cttui run`, made printable; `width` is the names' column, in cells."""
+    status = result["status"]
+    if status == "success":
+        middle, rest = str(result["count"]), f"{result['from']}..{result['to']}"
+    elif status == "partial":
+        middle, rest = "pending", f"req_id {result['req_id']}"
+    else:
+        middle, rest = "failed", str(result["error"])
+    name = pad(printable(str(result["name"])), width)
+    return f"{name}  {middle:<{RUN_COUNT_WIDTH}}  {printable(rest)}".rstrip()

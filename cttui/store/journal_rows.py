@@ -1,0 +1,269 @@
+"""How a job becomes rows of the journal and rows a job again, every column by name, with the
+checks a row must pass to be read, and the recovery of a job an older cttui left half-written."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cttui.api.errors import CttuiError
+from cttui.api.models import Query, date_from_int, date_to_int
+from cttui.records import MAX_COUNT, Attempt, FavoriteRun, JobRecord, JobState, Origin
+
+# Writing
+
+
+def insert(
+    db: sqlite3.Connection, table: str, values: Mapping[str, Any], *, unless_there: bool = False
+) -> int | None:
+    """Add a row of `values` by column name; the new row's id."""
+    verb = "INSERT OR IGNORE" if unless_there else "INSERT"
+    columns = ", ".join(values)
+    names = ", ".join(f":{column}" for column in values)
+    # The table and column names are this module's own; only the values are data.
+    sql = f"{verb} INTO {table} ({columns}) VALUES ({names})"
+    return db.execute(sql, values).lastrowid
+
+
+def update_job(db: sqlite3.Connection, job_id: int, values: Mapping[str, Any]) -> None:
+    changes = ", ".join(f"{column} = :{column}" for column in values)
+    sql = f"UPDATE jobs SET {changes} WHERE id = :job_id"  # noqa: S608 - our column names
+    db.execute(sql, {**values, "job_id": job_id})
+
+
+def job_row(record: JobRecord) -> dict[str, Any]:
+    """The columns of a job that change as it runs."""
+    return {
+        "state": record.state.value,
+        "req_id": record.req_id,
+        "count": record.count,
+        "error": record.error,
+        "http_status": record.http_status,
+        "polls": record.polls,
+        "retries": record.retries,
+        "finished": record.finished,
+        "next_poll": record.next_poll_at,
+        "last_request": record.last_request_at,
+        "updated": record.updated,
+    }
+
+
+def new_job_row(record: JobRecord, owner: str) -> dict[str, Any]:
+    """Every column of a new job."""
+    origin = record.origin
+    return {
+        "created": record.created,
+        "profile": origin.profile,
+        "account_id": origin.account_id,
+        "base_url": origin.base_url,
+        "body": record.query.to_json() if record.query is not None else None,
+        "owner": owner,
+        "favorite": record.favorite,
+        **job_row(record),
+    }
+
+
+def attempt_row(job_id: int, attempt: Attempt) -> dict[str, Any]:
+    return {
+        "job_id": job_id,
+        "at": attempt.at,
+        "kind": attempt.kind,
+        "answer": attempt.answer,
+        "http_status": attempt.http_status,
+        "seconds": attempt.seconds,
+        "resubmission": int(attempt.resubmission),
+    }
+
+
+def run_row(name: str, entry: FavoriteRun) -> dict[str, Any]:
+    return {
+        "job_id": entry.job_id,
+        "favorite": name,
+        "at": entry.at,
+        "count": entry.count,
+        "date_from": date_to_int(entry.start),
+        "date_to": date_to_int(entry.end),
+    }
+
+
+def run_of(record: JobRecord) -> tuple[str, FavoriteRun] | None:
+    """The history entry a finished favourite job makes, if it is one."""
+    if (
+        record.favorite is None
+        or record.state is not JobState.DONE
+        or record.count is None
+        or record.query is None
+    ):
+        return None
+    dates = record.query.date_range
+    at = record.finished if record.finished is not None else record.created
+    return record.favorite, FavoriteRun(record.id, at, record.count, dates.start, dates.end)
+
+
+# Reading
+
+
+class Unreadable(Exception):
+    """A row whose values are not what cttui writes: the journal is damaged or hand-edited."""
+
+
+_TEXT: tuple[type, ...] = (str,)
+_INT: tuple[type, ...] = (int,)
+_NUMBER: tuple[type, ...] = (int, float)
+# The columns read back, with the types each may hold; a name ending in "?" may be NULL.
+JOB_COLUMNS = (
+    ("id", _INT),
+    ("created", _NUMBER),
+    ("updated", _NUMBER),
+    ("profile?", _TEXT),
+    ("account_id", _TEXT),
+    ("base_url", _TEXT),
+    ("body?", _TEXT),
+    ("state", _TEXT),
+    ("req_id?", _TEXT),
+    ("count?", _INT),
+    ("error?", _TEXT),
+    ("http_status?", _INT),
+    ("polls", _INT),
+    ("retries", _INT),
+    ("finished?", _NUMBER),
+    ("next_poll?", _NUMBER),
+    ("last_request?", _NUMBER),
+    ("favorite?", _TEXT),
+    ("owner?", _TEXT),
+)
+ATTEMPT_COLUMNS = (
+    ("job_id", _INT),
+    ("at", _NUMBER),
+    ("kind", _TEXT),
+    ("answer", _TEXT),
+    ("http_status?", _INT),
+    ("seconds", _NUMBER),
+    ("resubmission", _INT),
+)
+RUN_COLUMNS = (
+    ("favorite", _TEXT),
+    ("job_id", _INT),
+    ("at", _NUMBER),
+    ("count", _INT),
+    ("date_from", _INT),
+    ("date_to", _INT),
+)
+# The columns that hold a moment (epoch seconds): cttui writes none before 1970 or after 3000,
+# and one out there (or inf) would fail every date shown, past what datetime can hold.
+_TIMES = {"created", "updated", "finished", "next_poll", "last_request", "at"}
+_LAST_TIME = 32_503_680_000
+
+
+def select(columns: Sequence[tuple[str, tuple[type, ...]]], rest: str) -> str:
+    """The SELECT of `columns`; `rest` names the table and the order."""
+    names = ", ".join(name.rstrip("?") for name, _ in columns)
+    return f"SELECT {names} FROM {rest}"  # noqa: S608 - our column names
+
+
+def checked(row: sqlite3.Row, columns: Sequence[tuple[str, tuple[type, ...]]], where: str) -> None:
+    """Unreadable unless each of `columns` holds what cttui writes there."""
+    for name, kinds in columns:
+        plain = name.rstrip("?")
+        value = row[plain]
+        if value is None and name.endswith("?"):
+            continue
+        if not isinstance(value, kinds) or _implausible(plain, value):
+            raise Unreadable(f"{where}: {plain} is {value!r}")
+
+
+def _implausible(name: str, value: Any) -> bool:
+    return name in _TIMES and not 0 <= value <= _LAST_TIME
+
+
+def attempt_of(row: sqlite3.Row) -> Attempt:
+    checked(row, ATTEMPT_COLUMNS, f"a request of job {row['job_id']!r}")
+    return Attempt(
+        row["at"],
+        row["kind"],
+        row["answer"],
+        row["http_status"],
+        row["seconds"],
+        bool(row["resubmission"]),
+    )
+
+
+def job_of(row: sqlite3.Row, attempts: list[Attempt]) -> JobRecord:
+    where = f"job {row['id']!r}"
+    checked(row, JOB_COLUMNS, where)
+    if row["state"] not in JobState._value2member_map_:
+        raise Unreadable(f"{where}: state is {row['state']!r}")
+    return JobRecord(
+        id=row["id"],
+        origin=Origin(row["account_id"], row["base_url"], row["profile"]),
+        query=_query(row["body"]),
+        state=JobState(row["state"]),
+        req_id=row["req_id"],
+        count=row["count"],
+        error=row["error"],
+        http_status=row["http_status"],
+        polls=row["polls"],
+        retries=row["retries"],
+        created=row["created"],
+        updated=row["updated"],
+        finished=row["finished"],
+        next_poll_at=row["next_poll"],
+        last_request_at=row["last_request"],
+        attempts=attempts,
+        favorite=row["favorite"],
+    )
+
+
+def favorite_run_of(row: sqlite3.Row) -> tuple[str, FavoriteRun]:
+    """A favourite's name and one of its counts; raises Unreadable, ValueError or
+    OverflowError for a row cttui did not write."""
+    checked(row, RUN_COLUMNS, f"the count of job {row['job_id']!r}")
+    start, end = date_from_int(row["date_from"]), date_from_int(row["date_to"])
+    return row["favorite"], FavoriteRun(row["job_id"], row["at"], row["count"], start, end)
+
+
+def _query(body: str | None) -> Query | None:
+    if body is None:
+        return None
+    try:
+        return Query.from_payload(json.loads(body))
+    except (ValueError, TypeError, KeyError, AttributeError, CttuiError):
+        # Only a hand-edited file gets here; the job keeps its req_id and outcome regardless.
+        return None
+
+
+_PARTIAL = re.compile(r"partial: req_id (\S+)")
+_SUCCESS = re.compile(r"success: ([0-9,]+) profiles")
+
+
+def recover(record: JobRecord) -> bool:
+    """A job an older cttui left half-written: a request answered and the answer kept, but
+    killed before what it meant was (a POST's req_id or count, the row still `sending` or since
+    marked interrupted; a poll's count, the row still `pending`). Takes the answer back into the
+    job; whether it did.
+
+    The answer must be the job's last request: a resubmitted job clears `last_request_at`, so an
+    old answer never stands in for a POST that may still be on its way."""
+    if not record.attempts or record.count is not None:
+        return False
+    last = record.attempts[-1]
+    if last.http_status != 200 or last.at != record.last_request_at:
+        return False
+    posted = last.kind == "submit" and record.req_id is None
+    if posted and record.state in (JobState.SENDING, JobState.INTERRUPTED):
+        if pending := _PARTIAL.fullmatch(last.answer):
+            record.state, record.req_id = JobState.PENDING, pending.group(1)
+            return True
+    elif not (last.kind == "poll" and record.state is JobState.PENDING):
+        return False
+    done = _SUCCESS.fullmatch(last.answer)
+    count = int(done.group(1).replace(",", "")) if done else None
+    if count is None or count > MAX_COUNT:
+        return False
+    record.state, record.count = JobState.DONE, count
+    record.finished = last.at + last.seconds
+    record.next_poll_at = None
+    return True
