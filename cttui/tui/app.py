@@ -27,9 +27,6 @@ from cttui.tui.screens.favorites import FavoritesScreen
 from cttui.tui.screens.help import HelpScreen
 from cttui.tui.screens.main import MainScreen
 
-# cli.py still names the setup so; the cli/ split takes SessionSetup from cttui.session.setup.
-AppSetup = SessionSetup
-
 
 class CttuiApp(ShowsFailedWorkers, App[int]):
     """Everything the app can do is a verb of `session`; the app turns its changes into toasts
