@@ -15,12 +15,15 @@ from textual.screen import Screen
 from textual.widgets import Input
 from textual.worker import WorkerState
 
+from cttui.api.models import Query
 from cttui.api.regions import get_region
 from cttui.pacing import Clock
+from cttui.session.setup import SessionSetup
 from cttui.store.config import Config, Profile, save_config
 from cttui.store.credentials import CredentialStore, OsKeyring, Passcodes
 from cttui.store.paths import config_file
-from cttui.tui.app import AppSetup, CttuiApp
+from cttui.store.selection import Selection
+from cttui.tui.app import CttuiApp
 
 TODAY = date(2026, 11, 23)
 WORK = Profile("work", "W9R-486-4W5Z", get_region("in1"))
@@ -46,7 +49,7 @@ def build_app(
     if profiles or theme:
         save_config(Config(profiles, active or profiles[0].name, theme), path)
     store = CredentialStore(path, passcodes or OsKeyring())
-    setup = AppSetup(
+    setup = SessionSetup(
         store,
         dict(environ or {}),
         profile,
@@ -56,6 +59,11 @@ def build_app(
         clock=clock,
     )
     return CttuiApp(setup)
+
+
+def send(app: CttuiApp, query: Query, selection: Selection) -> None:
+    """Send `query` on `selection` as the editor does: through the session, in a worker."""
+    app.run_worker(app.session.send(query, selection), exit_on_error=False)
 
 
 async def settle(

@@ -114,8 +114,8 @@ async def show_every_state(pilot: Pilot[int]) -> None:
     assert isinstance(app, CttuiApp)
     await settle(pilot, MainScreen)
     records = every_state()
-    app.jobs.adopt(records, set(), {7})
-    for job in app.jobs.jobs:
+    app.session.jobs.adopt(records, set(), {7})
+    for job in app.session.jobs.jobs:
         if job.state in (JobState.QUEUED, JobState.SENDING, JobState.PENDING) and not job.elsewhere:
             # Never used: nothing runs on the frozen clock; the panel only asks if it has one.
             job.client = cast(Any, object())

@@ -116,7 +116,7 @@ async def show_favorites(pilot: Pilot[int]) -> None:
         FavoritesScreen,
         lambda: (
             app.screen.query_one("#favorites-table", DataTable).row_count == len(FAVORITES)
-            and bool(app.journal.history())
+            and bool(app.session.journal.history())
         ),
     )
     await pilot.press(*["down"] * (len(FAVORITES) - 1), "space", *["up"] * len(FAVORITES))

@@ -218,12 +218,12 @@ async def _app_session(base_url: str, home: Path, texts: dict[str, str]) -> None
         passcode.value = ""
         await pilot.press("escape")
         await settle(pilot, MainScreen)
-        known = {job.id for job in app.jobs.jobs}
+        known = {job.id for job in app.session.jobs.jobs}
         app.screen.query_one("#event", Input).value = "Charged"
         await pilot.press("ctrl+r")
 
         def sent_and_done() -> bool:
-            new = [job for job in app.jobs.jobs if job.id not in known]
+            new = [job for job in app.session.jobs.jobs if job.id not in known]
             return bool(new) and all(job.state.finished for job in new)
 
         await until(pilot, sent_and_done, "the app's count to finish", limit=30)

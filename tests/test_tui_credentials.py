@@ -25,7 +25,7 @@ from cttui.tui.screens.credentials import CredentialsScreen
 from cttui.tui.screens.help import HelpScreen
 from cttui.tui.screens.main import MainScreen
 from cttui.tui.widgets.preview import QueryPreview
-from tests.apps import STAGING, WORK, build_app, idle, until, until_equal
+from tests.apps import STAGING, WORK, build_app, idle, send, until, until_equal
 from tests.conftest import DEFAULTS
 from tests.memory_keyring import MemoryKeyring, NoBusKeyring
 
@@ -155,8 +155,9 @@ async def test_connection_test_against_the_emulator(emulator: Emulator) -> None:
         emulator.reset_log()
         await pilot.press("ctrl+t")
         await settle(pilot, lambda: text_of(app, "#status").startswith("OK:"))
+        host = emulator.base_url.removeprefix("http://")
         assert text_of(app, "#status") == (
-            "OK: CleverTap accepted these credentials for EMU-LAT-0001 in Europe."
+            f"OK: CleverTap accepted these credentials for EMU-LAT-0001 in Europe (reached {host})."
         )
         assert [r.method for r in emulator.requests] == ["POST"]
         await fill(pilot, "#passcode", "wrong-passcode")
@@ -256,13 +257,13 @@ async def test_no_keyring_offers_this_session_only(memory_keyring: MemoryKeyring
         assert "Not saved: the OS keyring is not usable" in text_of(app, "#status")
         assert not config_file().exists()
         await pilot.click("#session-only")
-        await settle(pilot, lambda: app.session_only)
-        assert app.session_only
+        await settle(pilot, lambda: app.session.session_only)
+        assert app.session.session_only
         assert "for this session only" in text_of(app, "#keyring-text")
         await pilot.press("ctrl+s")
-        await settle(pilot, lambda: isinstance(app.store.passcodes, SessionPasscodes))
-        assert isinstance(app.store.passcodes, SessionPasscodes)
-        assert app.store.passcodes.get("W9R-486-4W5Z/work") == PASSCODE
+        await settle(pilot, lambda: isinstance(app.session.store.passcodes, SessionPasscodes))
+        assert isinstance(app.session.store.passcodes, SessionPasscodes)
+        assert app.session.store.passcodes.get("W9R-486-4W5Z/work") == PASSCODE
         assert load_config(config_file()).names() == ["work"]
         assert PASSCODE not in config_file().read_text()
 
@@ -368,9 +369,9 @@ async def test_f1_help_lists_the_keys_of_the_screen_beneath() -> None:
 
 
 async def test_demo_profile_lives_in_memory_only(emulator: Emulator) -> None:
-    from cttui.tui.app import AppSetup
+    from cttui.session.setup import SessionSetup
 
-    app = CttuiApp(AppSetup.for_demo(emulator.config, emulator.base_url, 1.0))
+    app = CttuiApp(SessionSetup.for_demo(emulator.config, emulator.base_url, 1.0))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, lambda: app.title == "cttui DEMO")
         assert app.title == "cttui DEMO"
@@ -455,11 +456,13 @@ async def test_two_profiles_on_one_account_send_with_their_own_passcodes(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         for sent, name in enumerate(("right", "stale"), start=1):
-            app.send(query, select(app.setup.environ, app.config, name))
+            send(app, query, select(app.session.setup.environ, app.session.config, name))
 
             def finished(sent: int = sent) -> bool:
-                return len(app.jobs.jobs) == sent and app.jobs.jobs[-1].state.finished
+                return (
+                    len(app.session.jobs.jobs) == sent and app.session.jobs.jobs[-1].state.finished
+                )
 
             await until(pilot, finished, f"the job of {name} to finish")
-        states = [(job.origin.profile, job.state) for job in app.jobs.jobs]
+        states = [(job.origin.profile, job.state) for job in app.session.jobs.jobs]
         assert states == [("right", JobState.DONE), ("stale", JobState.FAILED)]

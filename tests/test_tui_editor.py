@@ -260,7 +260,7 @@ async def test_from_after_to_is_an_error_and_nothing_is_sent(emulator: Emulator)
         await until(pilot, lambda: app.focused is field(pilot, "#from"), "the from field")
         assert editor.dates.input("from").has_focus
         assert emulator.requests == []
-        assert not app.jobs.jobs
+        assert not app.session.jobs.jobs
 
 
 @pytest.mark.parametrize(
@@ -370,7 +370,7 @@ async def test_ctrl_r_with_an_invalid_field_sends_nothing_and_focuses_it(
         problem = "filter 1 (Amount greater_than) needs a value"
         await until_equal(pilot, lambda: note(pilot, ".filter-note"), problem)
         assert emulator.requests == []
-        assert not app.jobs.jobs
+        assert not app.session.jobs.jobs
         assert app.screen.query_one(DataTable).row_count == 0
 
 
@@ -384,7 +384,7 @@ async def test_ctrl_r_runs_the_query_and_the_job_finishes_with_the_count(
         await pilot.press("ctrl+r")
         table = app.screen.query_one(DataTable)
         await until(pilot, lambda: table.row_count == 1, "the job's row")
-        await until(pilot, lambda: app.jobs.jobs[0].state == "done", "the job to finish")
+        await until(pilot, lambda: app.session.jobs.jobs[0].state == "done", "the job to finish")
         # The row shows the state last: once it says done, the rest of the row is drawn.
         await until(pilot, lambda: str(table.get_row_at(0)[3]) == "done", "the row to say done")
         expected = emulator.count(
@@ -393,7 +393,7 @@ async def test_ctrl_r_runs_the_query_and_the_job_finishes_with_the_count(
             20261123,
             [{"name": "value", "operator": "contains", "value": "piz"}],
         )
-        assert app.jobs.jobs[0].count == expected
+        assert app.session.jobs.jobs[0].count == expected
         row = [str(cell) for cell in table.get_row_at(0)]
         assert row[1] == "choseNewFavoriteFood · value co…"
         assert row[3] == "done"
@@ -408,9 +408,13 @@ async def test_a_long_range_goes_pending_and_is_polled_to_its_count(emulator: Em
         await pilot.press(*"App Launched")
         await type_into(pilot, "#from", "2026-06-01")
         await pilot.press("ctrl+r")
-        await until(pilot, lambda: bool(app.jobs.jobs) and app.jobs.jobs[0].polls > 0, "a poll")
-        await until(pilot, lambda: app.jobs.jobs[0].state == "done", "the job to finish")
-        assert app.jobs.jobs[0].count == emulator.count("App Launched", 20260601, 20261123)
+        await until(
+            pilot,
+            lambda: bool(app.session.jobs.jobs) and app.session.jobs.jobs[0].polls > 0,
+            "a poll",
+        )
+        await until(pilot, lambda: app.session.jobs.jobs[0].state == "done", "the job to finish")
+        assert app.session.jobs.jobs[0].count == emulator.count("App Launched", 20260601, 20261123)
         methods = [r.method for r in emulator.requests]
         assert methods[0] == "POST"
         assert set(methods[1:]) == {"GET"}
@@ -429,7 +433,7 @@ async def test_without_a_profile_ctrl_r_says_what_to_do(emulator: Emulator) -> N
             lambda: any("F2" in n.message for n in app._notifications if n.severity == "error"),
             "the toast",
         )
-        assert not app.jobs.jobs
+        assert not app.session.jobs.jobs
         assert "$CLEVERTAP_ACCOUNT_ID" in (preview(pilot).curl or "")
 
 
@@ -440,7 +444,7 @@ async def test_a_job_loads_back_and_new_query_clears(emulator: Emulator) -> None
         await build_example(pilot)
         sent = editor.draft
         await pilot.press("ctrl+r")
-        await until(pilot, lambda: bool(app.jobs.jobs), "the job")
+        await until(pilot, lambda: bool(app.session.jobs.jobs), "the job")
 
         # Sent work is kept in its job, so clearing asks nothing.
         await pilot.press("ctrl+l")
@@ -477,7 +481,7 @@ async def test_event_names_are_suggested_from_jobs_and_case_slips_are_flagged(
     async with app.run_test(size=SIZE) as pilot:
         editor = await opened(pilot)
         await pilot.press(*"Charged", "ctrl+r")
-        await until(pilot, lambda: bool(app.jobs.jobs), "the job")
+        await until(pilot, lambda: bool(app.session.jobs.jobs), "the job")
         await type_into(pilot, "#event", "Ch")
         await pilot.press("right")
         await until_equal(pilot, lambda: field(pilot, "#event").value, "Charged")
@@ -527,7 +531,9 @@ async def test_a_failed_job_says_why_under_the_job_list(emulator: Emulator) -> N
         await opened(pilot)
         await pilot.press(*"No Such Event", "ctrl+r")
         await until(
-            pilot, lambda: bool(app.jobs.jobs) and app.jobs.jobs[0].state == "failed", "failure"
+            pilot,
+            lambda: bool(app.session.jobs.jobs) and app.session.jobs.jobs[0].state == "failed",
+            "failure",
         )
         await until(
             pilot, lambda: note(pilot, "#job-detail").startswith("Job 1, "), "the job's detail"
@@ -566,8 +572,8 @@ async def test_the_palette_offers_the_editor_actions(emulator: Emulator) -> None
         await pilot.press(*"Charged", "ctrl+p", *"Run query")
         await offered(pilot, "Run query")
         await pilot.press("enter")
-        await until(pilot, lambda: bool(app.jobs.jobs), "a job from the palette")
-        query = app.jobs.jobs[0].query
+        await until(pilot, lambda: bool(app.session.jobs.jobs), "a job from the palette")
+        query = app.session.jobs.jobs[0].query
         assert query is not None
         assert query.filters == (PropertyFilter("Category", Operator.EQUALS, "Books"),)
 
@@ -599,7 +605,7 @@ async def test_quitting_asks_first_only_when_typing_would_be_lost(emulator: Emul
         await until(pilot, lambda: isinstance(app.screen, MainScreen), "the editor")
         assert app.is_running
         await pilot.press("ctrl+r")
-        await until(pilot, lambda: bool(app.jobs.jobs), "the job")
+        await until(pilot, lambda: bool(app.session.jobs.jobs), "the job")
         await pilot.press("ctrl+q")  # the query is in a job now: nothing to lose
         await until(pilot, lambda: not app.is_running, "the app to quit")
 

@@ -108,12 +108,12 @@ async def run_first(pilot: Pilot[int]) -> Job:
     """Enter on the first favourite; its job, once it has its count."""
     app = pilot.app
     assert isinstance(app, CttuiApp)
-    before = len(app.jobs.jobs)
+    before = len(app.session.jobs.jobs)
     await open_favorites(pilot)
     await pilot.press("enter")
     await settle(pilot, MainScreen)
-    await until(pilot, lambda: len(app.jobs.jobs) > before, "the job")
-    job = app.jobs.jobs[-1]
+    await until(pilot, lambda: len(app.session.jobs.jobs) > before, "the job")
+    job = app.session.jobs.jobs[-1]
     await until(pilot, lambda: job.state is JobState.DONE, "the count")
     return job
 
@@ -146,7 +146,7 @@ async def test_ctrl_s_saves_the_query_with_its_rolling_range(isolated_home: Path
         assert app.screen.query_one("#dates-rolling", RadioButton).value
         name.value = "Daily charges"
         await pilot.press("enter")
-        await until(pilot, lambda: bool(app.favorites.items), "the favourite saved")
+        await until(pilot, lambda: bool(app.session.favorites.current.items), "the favourite saved")
         await until(pilot, lambda: any("Daily charges saved" in t for t in toasts(app)), "toast")
     document = tomllib.loads(favorites_file().read_text())
     assert document["version"] == 1
@@ -164,7 +164,7 @@ async def test_fixed_dates_are_saved_as_dates_when_asked(isolated_home: Path) ->
         app.screen.query_one("#dates-fixed", RadioButton).value = True
         app.screen.query_one("#favorite-name", Input).value = "November"
         await pilot.press("enter")
-        await until(pilot, lambda: bool(app.favorites.items), "the favourite saved")
+        await until(pilot, lambda: bool(app.session.favorites.current.items), "the favourite saved")
     (entry,) = tomllib.loads(favorites_file().read_text())["favorite"]
     assert (entry["from"], entry["to"]) == (date(2026, 10, 25), TODAY)
     assert "range" not in entry
@@ -177,7 +177,7 @@ async def test_saving_over_a_name_asks_first_and_keeps_notes_and_unknown_keys(
     before = favorites_file().read_bytes()
     app = build_app(profiles=(WORK,))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: bool(app.favorites.items), "the file read")
+        await until(pilot, lambda: bool(app.session.favorites.current.items), "the file read")
         await type_event(pilot, "Product Viewed")
         for answer in ("n", "y"):
             await pilot.press("ctrl+s")
@@ -191,7 +191,9 @@ async def test_saving_over_a_name_asks_first_and_keeps_notes_and_unknown_keys(
                 assert favorites_file().read_bytes() == before
                 await pilot.press("escape")
         await until(
-            pilot, lambda: app.favorites.items[0].event_name == "Product Viewed", "the replacement"
+            pilot,
+            lambda: app.session.favorites.current.items[0].event_name == "Product Viewed",
+            "the replacement",
         )
     (entry,) = tomllib.loads(favorites_file().read_text())["favorite"]
     assert entry == {
@@ -243,7 +245,10 @@ async def test_enter_reruns_a_favourite_and_its_counts_make_its_history(
             assert job.query is not None
             assert job.query.date_range == LAUNCHES.dates
         expected = emulator.count("App Launched", 20261101, 20261122)
-        assert [run.count for run in app.journal.history()["Launches"]] == [expected, expected]
+        assert [run.count for run in app.session.journal.history()["Launches"]] == [
+            expected,
+            expected,
+        ]
         screen = await open_favorites(pilot)
         assert cell(screen, "Launches", "last") == f"{expected:,}"
         assert cell(screen, "Launches", "trend") == "▄▄"
@@ -259,7 +264,9 @@ async def test_counts_from_cttui_run_elsewhere_show_while_the_screen_is_open(
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_favorites(pilot)
         await until(
-            pilot, lambda: app.journal.path is not None and app.journal.path.exists(), "journal"
+            pilot,
+            lambda: app.session.journal.path is not None and app.session.journal.path.exists(),
+            "journal",
         )
         assert cell(screen, "Launches", "last") == "never run"
         environment = emulator_variables(emulator)
@@ -312,11 +319,15 @@ async def test_several_marked_favourites_run_at_once_through_the_gate_of_three(
         await until_equal(pilot, lambda: [cell(screen, f.name, "mark") for f in favorites], marks)
         await pilot.press("enter")
         await settle(pilot, MainScreen)
-        await until(pilot, lambda: len(app.jobs.jobs) == 4, "four jobs")
+        await until(pilot, lambda: len(app.session.jobs.jobs) == 4, "four jobs")
         await until(
-            pilot, lambda: all(job.state is JobState.DONE for job in app.jobs.jobs), "the counts"
+            pilot,
+            lambda: all(job.state is JobState.DONE for job in app.session.jobs.jobs),
+            "the counts",
         )
-    assert sorted(str(job.favorite) for job in app.jobs.jobs) == [f.name for f in favorites[1:]]
+    assert sorted(str(job.favorite) for job in app.session.jobs.jobs) == [
+        f.name for f in favorites[1:]
+    ]
     assert slow_emulator.max_in_flight == 3
 
 
@@ -336,14 +347,14 @@ async def test_load_puts_the_favourite_in_the_editor_and_ctrl_r_runs_it_as_that_
         assert editor.query_one("#preset", Select).value == "last_7_days"
         assert [row.draft.name for row in app.screen.query_one(QueryEditor).rows] == ["Amount"]
         await pilot.press("ctrl+r")
-        await until(pilot, lambda: len(app.jobs.jobs) == 1, "the job")
-        assert app.jobs.jobs[0].favorite == "Weekly buyers"
+        await until(pilot, lambda: len(app.session.jobs.jobs) == 1, "the job")
+        assert app.session.jobs.jobs[0].favorite == "Weekly buyers"
         # Changed, it is a query of its own.
         app.screen.query_one("#event", Input).value = "Product Viewed"
         await shown_in_preview(pilot, "Product Viewed")
         await pilot.press("ctrl+r")
-        await until(pilot, lambda: len(app.jobs.jobs) == 2, "the second job")
-        assert app.jobs.jobs[1].favorite is None
+        await until(pilot, lambda: len(app.session.jobs.jobs) == 2, "the second job")
+        assert app.session.jobs.jobs[1].favorite is None
 
 
 async def test_rename_moves_the_history_and_duplicate_and_delete_change_the_file(
@@ -365,11 +376,11 @@ async def test_rename_moves_the_history_and_duplicate_and_delete_change_the_file
         await settle(pilot, FavoritesScreen)
         await until(
             pilot,
-            lambda: list(app.journal.history()) == ["November launches"],
+            lambda: list(app.session.journal.history()) == ["November launches"],
             "the history renamed",
         )
         await until(pilot, lambda: "November launches" in names(screen), "the rename")
-        assert app.jobs.jobs[0].favorite == "November launches"
+        assert app.session.jobs.jobs[0].favorite == "November launches"
         await until(pilot, lambda: cell(screen, "November launches", "trend") == "▄", "history")
         await pilot.press("c")
         await until(pilot, lambda: len(names(screen)) == 3, "the copy")
@@ -385,7 +396,7 @@ async def test_rename_moves_the_history_and_duplicate_and_delete_change_the_file
         await settle(pilot, ConfirmScreen)
         await pilot.press("y")
         await until(pilot, lambda: len(names(screen)) == 2, "the delete")
-        await until(pilot, lambda: app.journal.history() == {}, "the history forgotten")
+        await until(pilot, lambda: app.session.journal.history() == {}, "the history forgotten")
     document = tomllib.loads(favorites_file().read_text())
     assert [entry["name"] for entry in document["favorite"]] == [
         "November launches (copy)",
@@ -403,7 +414,7 @@ async def test_a_broken_file_is_read_only_until_mended_by_hand_while_the_app_run
     broken = path.read_bytes()
     app = build_app(profiles=(WORK,))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await until(pilot, lambda: bool(app.favorites.problems), "the problem")
+        await until(pilot, lambda: bool(app.session.favorites.current.problems), "the problem")
         line = broken.decode().splitlines().index("event_name = App Launched") + 1
         assert any(f"favorites.toml:{line}:14: not valid TOML" in t for t in toasts(app))
         await type_event(pilot, "Charged")
@@ -500,8 +511,8 @@ async def test_an_interrupted_last_run_keeps_the_last_real_count_and_says_so(
     writer.close()
     app = app_on(emulator, journal)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: bool(app.jobs.jobs), "the jobs from the journal")
-        assert app.jobs.jobs[-1].state is JobState.INTERRUPTED
+        await until(pilot, lambda: bool(app.session.jobs.jobs), "the jobs from the journal")
+        assert app.session.jobs.jobs[-1].state is JobState.INTERRUPTED
         screen = await open_favorites(pilot)
         await until(pilot, lambda: cell(screen, "Launches", "last") == "4,321", "the last count")
         detail = str(screen.query_one("#favorites-detail", Static).render())

@@ -24,7 +24,7 @@ from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.job_details import JobDetailsScreen
 from cttui.tui.screens.main import MainScreen
 from cttui.tui.widgets.job_panel import JobPanel
-from tests.apps import build_app, until, until_equal
+from tests.apps import build_app, send, until, until_equal
 from tests.conftest import DEFAULTS
 
 SIZE = (120, 40)
@@ -77,11 +77,11 @@ async def sent(pilot: Pilot[int], query: Query, state: JobState | None = None) -
     """Send `query` as the editor would, and wait for its job (in `state`, if given)."""
     app = pilot.app
     assert isinstance(app, CttuiApp)
-    assert app.selection is not None
-    before = len(app.jobs.jobs)
-    app.send(query, app.selection)
-    await until(pilot, lambda: len(app.jobs.jobs) > before, "the new job")
-    job = app.jobs.jobs[-1]
+    assert app.session.selection is not None
+    before = len(app.session.jobs.jobs)
+    send(app, query, app.session.selection)
+    await until(pilot, lambda: len(app.session.jobs.jobs) > before, "the new job")
+    job = app.session.jobs.jobs[-1]
     if state is not None:
         await shown(pilot, job, state)
     return job
@@ -146,7 +146,7 @@ async def test_a_pending_job_shows_polls_countdown_and_elapsed_and_cancel_stops_
         assert journal_states(journal) == {job.id: "cancelled"}
         sent_before = len(slow_emulator.requests)
         assert methods(slow_emulator) == ["POST"]
-        assert not app.jobs.running(job)
+        assert not app.session.jobs.running(job)
     assert len(slow_emulator.requests) == sent_before
 
 
@@ -242,9 +242,9 @@ async def test_copy_count_and_curl_and_a_toast_only_when_looking_elsewhere(
         app.clear_notifications()
 
         # Watching the job list, with the next job selected as it finishes: no toast.
-        app.send(SHORT, app.selection)  # type: ignore[arg-type]
-        await until(pilot, lambda: len(app.jobs.jobs) == 2, "the second job")
-        second = app.jobs.jobs[-1]
+        send(app, SHORT, app.session.selection)  # type: ignore[arg-type]
+        await until(pilot, lambda: len(app.session.jobs.jobs) == 2, "the second job")
+        second = app.session.jobs.jobs[-1]
         await select_job(pilot, second)
         # The row and the toast come from one handler: once the row says done, no toast came.
         await shown(pilot, second, JobState.DONE)
@@ -263,7 +263,7 @@ async def test_clear_finished_keeps_pending_jobs_here_and_in_the_journal(
         panel.table.focus()
         await pilot.press("D")
         await until(pilot, lambda: panel.table.row_count == 1, "the finished job to go")
-        assert app.jobs.jobs == [pending]
+        assert app.session.jobs.jobs == [pending]
         assert journal_states(journal) == {pending.id: "pending"}
         assert str(failed.id) not in panel.table.rows
 
@@ -279,13 +279,13 @@ async def test_removing_a_pending_job_asks_first(slow_emulator: Emulator, tmp_pa
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
         await pilot.press("n")
         await until(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
-        assert app.jobs.jobs == [job]
-        assert app.jobs.running(job)
+        assert app.session.jobs.jobs == [job]
+        assert app.session.jobs.running(job)
         await select_job(pilot, job)
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
         await pilot.press("y")
-        await until(pilot, lambda: not app.jobs.jobs, "the job to go")
+        await until(pilot, lambda: not app.session.jobs.jobs, "the job to go")
         assert panel.table.row_count == 0
         assert journal_states(journal) == {}
 
@@ -309,8 +309,8 @@ async def test_an_interrupted_job_resubmits_with_one_key(
     app = app_on(emulator, journal)
     async with app.run_test(size=SIZE) as pilot:
         panel = await opened(pilot)
-        await until(pilot, lambda: bool(app.jobs.jobs), "the job from the journal")
-        job = app.jobs.jobs[0]
+        await until(pilot, lambda: bool(app.session.jobs.jobs), "the job from the journal")
+        job = app.session.jobs.jobs[0]
         assert job.state is JobState.INTERRUPTED
         await until(pilot, lambda: panel.table.row_count == 1, "its row")
         assert row(pilot, job)[3] == "interrupted"
@@ -342,8 +342,8 @@ async def test_a_pending_job_resumes_on_start_without_a_second_post(
     app = app_on(emulator, journal, poll_interval=0.1)
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot)
-        await until(pilot, lambda: bool(app.jobs.jobs), "the job from the journal")
-        job = app.jobs.jobs[0]
+        await until(pilot, lambda: bool(app.session.jobs.jobs), "the job from the journal")
+        job = app.session.jobs.jobs[0]
         await shown(pilot, job, JobState.DONE)
         assert methods(emulator) == ["GET"] * len(emulator.requests)
         assert {r.query["req_id"] for r in emulator.requests} == {req_id}
@@ -386,9 +386,45 @@ async def test_only_rows_in_view_are_redrawn_each_second(emulator: Emulator) -> 
     async with app.run_test(size=SIZE) as pilot:
         panel = await opened(pilot)
         for _ in range(30):
-            app.send(SHORT, app.selection)  # type: ignore[arg-type]
-        await until(pilot, lambda: len(app.jobs.jobs) == 30, "30 jobs")
-        await until(pilot, lambda: all(j.state is JobState.DONE for j in app.jobs.jobs), "done")
+            send(app, SHORT, app.session.selection)  # type: ignore[arg-type]
+        await until(pilot, lambda: len(app.session.jobs.jobs) == 30, "30 jobs")
+        await until(
+            pilot, lambda: all(j.state is JobState.DONE for j in app.session.jobs.jobs), "done"
+        )
         in_view = panel.table.scrollable_content_region.height - panel.table.header_height
         assert 3 <= in_view < 30
         assert panel.tick() == in_view
+
+
+async def test_jobs_another_cttui_adds_appear_in_the_panel(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """A headless `cttui count` beside the open app: its job shows in the panel, and then its
+    end, without a restart."""
+    from cttui.store.journal_writer import JournalWriter
+
+    path = tmp_path / "journal.sqlite3"
+    app = app_on(emulator, journal=path)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = await opened(pilot)
+        await until(pilot, path.exists, "the journal opened")
+        other = JournalWriter(path)
+        try:
+            await other.load(lambda _: False)
+            origin = Origin(DEFAULTS.account_id, emulator.base_url, None)
+            record = JobRecord(0, origin, SHORT, JobState.PENDING, req_id="42", created=time.time())
+            record.id = await other.create(record)
+            await until(
+                pilot,
+                lambda: record.id in [job.id for job in app.session.jobs.jobs],
+                "the other process's job",
+            )
+            (job,) = [job for job in app.session.jobs.jobs if job.id == record.id]
+            assert job.elsewhere
+            await until(pilot, lambda: panel.table.row_count == 1, "its row")
+            record.state, record.count, record.finished = JobState.DONE, 7, time.time()
+            await other.save(record)
+            await until(pilot, lambda: job.state is JobState.DONE, "its end")
+            assert job.count == 7
+        finally:
+            other.close()

@@ -76,7 +76,9 @@ async def test_the_palette_offers_the_favourites_screens_actions() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, MainScreen)
         await pilot.press("f3")
-        await settle(pilot, FavoritesScreen, lambda: app.favorites.names() == ["Launches"])
+        await settle(
+            pilot, FavoritesScreen, lambda: app.session.favorites.current.names() == ["Launches"]
+        )
         offered = await lists(
             pilot,
             {
@@ -95,7 +97,11 @@ async def test_the_palette_offers_the_favourites_screens_actions() -> None:
         # The screen already showing is not offered (check_action says so).
         assert "Favourites" not in offered
         await choose(pilot, "Duplicate favourite")
-        await until(pilot, lambda: len(app.favorites.names()) == 2, "a copy from the palette")
+        await until(
+            pilot,
+            lambda: len(app.session.favorites.current.names()) == 2,
+            "a copy from the palette",
+        )
 
 
 async def test_the_palette_offers_the_credentials_screens_actions() -> None:
@@ -132,7 +138,9 @@ async def test_the_palette_names_the_job_its_actions_act_on(emulator: Emulator) 
         await settle(pilot, MainScreen)
         await pilot.press(*"No Such Event", "ctrl+r")
         await until(
-            pilot, lambda: bool(app.jobs.jobs) and app.jobs.jobs[0].state == "failed", "failure"
+            pilot,
+            lambda: bool(app.session.jobs.jobs) and app.session.jobs.jobs[0].state == "failed",
+            "failure",
         )
         app.screen.query_one("#job-table").focus()
         offered = await lists(
@@ -142,4 +150,4 @@ async def test_the_palette_names_the_job_its_actions_act_on(emulator: Emulator) 
         # A failed job has nothing to poll or cancel.
         assert not {"Job 1: poll now", "Job 1: cancel"} & offered
         await choose(pilot, "Clear finished jobs")
-        await until(pilot, lambda: app.jobs.jobs == [], "the job cleared from the palette")
+        await until(pilot, lambda: app.session.jobs.jobs == [], "the job cleared from the palette")

@@ -32,10 +32,11 @@ def app(args: ScopeArgs) -> int:
             "(see 'cttui --help')"
         )
     # Textual is loaded last, once the checks above can no longer send the user away.
-    from cttui.tui.app import AppSetup, CttuiApp
+    from cttui.session.setup import SessionSetup
+    from cttui.tui.app import CttuiApp
 
     if not scope.demo:
-        setup = AppSetup(
+        setup = SessionSetup(
             store=store,
             environ=dict(os.environ),
             profile=scope.profile,
@@ -44,7 +45,7 @@ def app(args: ScopeArgs) -> int:
         )
         return _run_app(CttuiApp(setup))
     with demo_emulator() as emulator:
-        setup = AppSetup.for_demo(
+        setup = SessionSetup.for_demo(
             emulator.config, emulator.base_url, DEMO_POLL_INTERVAL, journal_file(demo=True)
         )
         return _run_app(CttuiApp(setup))

@@ -124,6 +124,19 @@ class JournalWriter:
         self._history = on_disk
         return True
 
+    async def read_jobs(self) -> list[JobRecord] | None:
+        """Every job as the file holds it now, other processes' too; None when no file is in
+        use or it cannot be read. Claims and writes nothing."""
+        await self._loaded.wait()
+        journal = self._journal
+        if journal is None:
+            return None
+        try:
+            records, _ = await self._call(journal.load)
+        except (JournalError, OSError, sqlite3.Error):
+            return None
+        return records
+
     def _remember(self, run: tuple[str, FavoriteRun] | None) -> None:
         if run is None:
             return

@@ -6,12 +6,11 @@ each posts a message and the handlers here own what the screen shows.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
@@ -19,8 +18,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from cttui.api.errors import AuthError, CttuiError, NetworkError, UsageError
-from cttui.api.regions import DEFAULT_REGION, REGIONS, Region, check_base_url, get_region
+from cttui.api.errors import CttuiError, UsageError
+from cttui.api.regions import DEFAULT_REGION, REGIONS, Region, get_region
 from cttui.api.regions import parse_dashboard_url as dashboard_url
 from cttui.store.config import (
     Config,
@@ -30,16 +29,14 @@ from cttui.store.config import (
     check_profile_name,
 )
 from cttui.store.credentials import Deleted, KeyringUnavailable, PasscodeMissing, check_passcode
-from cttui.store.selection import ENV_BASE_URL, ENV_PASSCODE
+from cttui.store.selection import ENV_PASSCODE
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.confirm import ConfirmScreen
 
 if TYPE_CHECKING:
-    from cttui.tui.app import CttuiApp
+    from cttui.session.core import Session
 
 NEW_PROFILE = "\x00new"
-# The connection test's query: one event on one day, the cheapest real count there is.
-TEST_EVENT = "App Launched"
 
 
 class PasscodeChecked(Message):
@@ -97,8 +94,6 @@ def _region_label(region: Region) -> str:
 
 
 class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
-    app: CttuiApp  # narrows Textual's App to this app's API
-
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="save-profile"),
         Binding("ctrl+t", "test", "Test connection", id="test-connection"),
@@ -107,8 +102,9 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
         Binding("escape", "back", "Back", id="back"),
     ]
 
-    def __init__(self, first_run: bool = False) -> None:
+    def __init__(self, session: Session, first_run: bool = False) -> None:
         super().__init__()
+        self.session = session
         self._first_run = first_run
         self._editing: str | None = None
         self._loaded: tuple[str, str, str] = ("", "", DEFAULT_REGION.code)
@@ -173,8 +169,8 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
         self.query_one("#profile-pane").border_title = "Profiles"
         self.query_one("#profile-form").border_title = "Profile"
         self._show_banners(keyring_error=None)
-        config = self.app.config
-        selection = self.app.selection
+        config = self.session.config
+        selection = self.session.selection
         current = selection.profile.name if selection and selection.profile else config.active
         self._fill_list(config, current)
         profile = config.profile(current) if current else None
@@ -251,13 +247,13 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
     def _show_passcode_note(self) -> None:
         note = self.query_one("#passcode-note", Static)
         passcode = self.query_one("#passcode", Input)
-        where = "for this session only" if self.app.session_only else "in the OS keyring"
-        if self.app.setup.demo:
+        where = "for this session only" if self.session.session_only else "in the OS keyring"
+        if self.session.demo is not None:
             where = "in memory (demo)"
         if self._saved_passcode:
             passcode.placeholder = "saved: type a new one to replace it"
             self._note(note, f"A passcode is saved {where}. It is never shown again.")
-        elif self._keyring_error and not self.app.session_only:
+        elif self._keyring_error and not self.session.session_only:
             passcode.placeholder = "the account's passcode (hidden as you type)"
             self._note(note, "With no usable keyring it cannot be saved: see above.", True)
         else:
@@ -269,7 +265,7 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
         banner = self.query_one("#keyring-banner")
         text = self.query_one("#keyring-text", Static)
         button = self.query_one("#session-only", Button)
-        if self.app.session_only and not self.app.setup.demo:
+        if self.session.session_only and self.session.demo is None:
             text.update(
                 "Passcodes are kept for this session only and forgotten when cttui quits. "
                 f"For scripts, set {ENV_PASSCODE} instead."
@@ -284,7 +280,7 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
         else:
             banner.display = False
         env = self.query_one("#env-banner", Static)
-        selection = self.app.selection
+        selection = self.session.selection
         overrides = selection.overrides if selection else ()
         env.display = bool(overrides)
         if overrides:
@@ -300,7 +296,7 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
         name = event.option.id
         if name == self._editing or (name == NEW_PROFILE and self._editing is None):
             return
-        profile = self.app.config.profile(name) if name and name != NEW_PROFILE else None
+        profile = self.session.config.profile(name) if name and name != NEW_PROFILE else None
         self._leave_form(lambda: self._load(profile))
 
     @on(Input.Changed, "#account-id")
@@ -337,7 +333,7 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
             action()
 
     def _session_only(self) -> None:
-        self.app.use_session_passcodes()
+        self.session.use_session_passcodes()
         self._show_banners(keyring_error=None)
         self._saved_passcode = False
         self._show_passcode_note()
@@ -353,7 +349,7 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
             if discard:
                 then()
             else:
-                self._fill_list(self.app.config, self._editing)
+                self._fill_list(self.session.config, self._editing)
 
         self.app.push_screen(
             ConfirmScreen(
@@ -396,7 +392,7 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
             self._problem(error.field, error.text)
             return
         replacing = self._editing
-        store = self.app.store
+        store = self.session.store
 
         def save() -> None:
             try:
@@ -418,7 +414,7 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
         if name is None:
             self._problem("", "This profile is not saved yet: there is nothing to delete.")
             return
-        store = self.app.store
+        store = self.session.store
         account_id = self._loaded[1]
 
         def plan() -> None:
@@ -433,7 +429,7 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
         self.run_worker(plan, name="Reading the keyring", thread=True, exit_on_error=False)
 
     def on_delete_planned(self, message: DeletePlanned) -> None:
-        name, store = message.name, self.app.store
+        name, store = message.name, self.session.store
 
         def delete() -> None:
             try:
@@ -462,7 +458,11 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
         if self._editing is None or self.dirty:
             self._problem("", "Save this profile first, then make it the active one.")
             return
-        self.app.switch_profile(self._editing)
+        self.run_worker(
+            switch_profile(self.app, self.session, self._editing),
+            name=f"Switching to profile {self._editing}",
+            exit_on_error=False,
+        )
 
     def action_test(self) -> None:
         try:
@@ -480,53 +480,15 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
         )
 
     async def _test(self, profile: Profile, typed: str) -> None:
-        from cttui.api.client import CleverTapClient, Credentials
-        from cttui.api.models import DateRange, Query
-
-        passcode: str | None = typed or None
         # With none typed, the saved passcode of the profile being edited, on its own account.
-        saved = self.app.config.profile(self._editing) if self._editing else None
-        if passcode is None and saved is not None and saved.account_id == profile.account_id:
-            try:
-                passcode = await asyncio.to_thread(self.app.store.saved_passcode, saved)
-                if passcode is not None:
-                    check_passcode(passcode, "the saved passcode", "type it again here and save it")
-            except KeyringUnavailable as error:
-                self.post_message(ConnectionTested(False, f"No passcode to test: {error}."))
-                return
-            except UsageError as error:
-                self.post_message(ConnectionTested(False, f"{error.message}."))
-                return
-        if not passcode:
-            self.post_message(ConnectionTested(False, "Enter the passcode to test it."))
-            return
-        override = self.app.setup.environ.get(ENV_BASE_URL, "").strip()
-        today = self.app.setup.today()
-        try:
-            base_url = check_base_url(override) if override else profile.region.base_url
-            query = Query(TEST_EVENT, DateRange(today, today))
-            credentials = Credentials(profile.account_id, passcode)
-            async with CleverTapClient(credentials, base_url, timeout=20) as client:
-                await client.submit(query)
-        except AuthError as error:
-            self.post_message(ConnectionTested(False, f"Bad credentials. {error.message}."))
-        except NetworkError as error:
-            self.post_message(ConnectionTested(False, f"Network error: {error.message}."))
-        except CttuiError as error:
-            self.post_message(ConnectionTested(False, error.message))
-        else:
-            self.post_message(
-                ConnectionTested(
-                    True,
-                    f"OK: CleverTap accepted these credentials for {profile.account_id} in "
-                    f"{profile.region.name}.",
-                )
-            )
+        saved = self.session.config.profile(self._editing) if self._editing else None
+        result = await self.session.test_connection(profile, typed or None, saved)
+        self.post_message(ConnectionTested(result.ok, result.message))
 
     # What the workers report
 
     def _check_passcode(self, profile: Profile) -> None:
-        store = self.app.store
+        store = self.session.store
 
         def check() -> None:
             try:
@@ -552,7 +514,7 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
         self._show_passcode_note()
 
     def on_profile_saved(self, message: ProfileSaved) -> None:
-        self.app.apply_config(message.config)
+        self.session.apply_config(message.config)
         self._fill_list(message.config, message.name)
         self._load(message.config.profile(message.name))
         self._saved_passcode = True
@@ -562,7 +524,7 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
         self.notify(f"Saved profile {message.name}", title="Credentials")
 
     def on_profile_deleted(self, message: ProfileDeleted) -> None:
-        self.app.apply_config(message.config)
+        self.session.apply_config(message.config)
         active = message.config.active_profile
         self._fill_list(message.config, active.name if active else None)
         self._load(active)
@@ -579,6 +541,16 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
 
     def on_connection_tested(self, message: ConnectionTested) -> None:
         self._say(message.text, "ok" if message.ok else "error")
+
+
+async def switch_profile(app: App[Any], session: Session, name: str) -> None:
+    """Make `name` the active profile, saying so (or why not) in a toast."""
+    try:
+        await session.switch_profile(name)
+    except CttuiError as error:
+        app.notify(error.message, title="Profile not switched", severity="error")
+    else:
+        app.notify(f"Active profile: {name}")
 
 
 class _FieldError(Exception):

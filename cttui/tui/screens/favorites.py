@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.events import Key
@@ -17,17 +17,18 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from cttui.api.errors import CttuiError
 from cttui.jobs import Job
 from cttui.records import FavoriteRun, JobState
 from cttui.report import filter_text, range_text, sparkline, summary_text, when_text
+from cttui.session import changes
 from cttui.store.favorites import Favorite, Favorites
-from cttui.store.favorites_store import FavoritesStore
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.name_prompt import NamePromptScreen
 
 if TYPE_CHECKING:
-    from cttui.tui.app import CttuiApp
+    from cttui.session.core import Launch, Session
 
 # Label, key and width: together they fit 120 columns.
 COLUMNS = (
@@ -62,8 +63,18 @@ class FavoritesChanged(Message):
     """favorites.toml was read again, or a job of a favourite changed."""
 
 
-class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
-    app: CttuiApp
+def report_launches(app: App[Any], launches: Sequence[Launch]) -> int:
+    """Toast each favourite that was not sent, saying why; returns how many were."""
+    for launch in launches:
+        if launch.problem is not None:
+            app.notify(
+                f"{launch.favorite.name}: {launch.problem}", title="Not run", severity="error"
+            )
+    return sum(launch.job is not None for launch in launches)
+
+
+class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
+    """Dismissed with the favourite to load into the editor, if one is chosen for that."""
 
     AUTO_FOCUS = "#favorites-table"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -76,8 +87,9 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
         Binding("slash", "filter", "Filter", id="filter-favorites"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__()
+        self.session = session
         self._marked: set[str] = set()
         self._shown: list[Favorite] = []
         self._table = FavoritesTable(id="favorites-table", cursor_type="row", zebra_stripes=True)
@@ -104,24 +116,12 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
         table = self.table
         for label, key, width in COLUMNS:
             table.add_column(label, key=key, width=width)
-        self.app.favorites_changed.subscribe(self, self._favorites_read)
-        self.app.jobs.subscribe(self._job_changed)
+        # Counts that come from elsewhere (cron's `cttui run`) come through the session too.
+        self.session.subscribe(self._session_changed)
         self.refresh_rows()
-        # Counts that come from elsewhere (cron's `cttui run`): now, then every second.
-        self._reload_history()
-        self.set_interval(1.0, self._reload_history)
-
-    def _reload_history(self) -> None:
-        self.run_worker(
-            self.app.reload_history(),
-            name="Reading the favourites' counts",
-            group="favorites-history",
-            exclusive=True,
-            exit_on_error=False,
-        )
 
     def on_unmount(self) -> None:
-        self.app.jobs.unsubscribe(self._job_changed)
+        self.session.unsubscribe(self._session_changed)
 
     @property
     def table(self) -> DataTable[str | Text]:
@@ -131,7 +131,7 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
 
     @property
     def favorites(self) -> Favorites:
-        return self.app.favorites
+        return self.session.favorites.current
 
     @property
     def selected(self) -> Favorite | None:
@@ -147,11 +147,10 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
             return marked
         return [self.selected] if self.selected else []
 
-    def _favorites_read(self, _: Favorites) -> None:
-        self.post_message(FavoritesChanged())
-
-    def _job_changed(self, job: Job) -> None:
-        if job.favorite is not None:
+    def _session_changed(self, change: changes.Change) -> None:
+        if isinstance(change, changes.FavoritesChanged | changes.HistoryChanged) or (
+            isinstance(change, changes.JobChanged) and change.job.favorite is not None
+        ):
             self.post_message(FavoritesChanged())
 
     def on_favorites_changed(self) -> None:
@@ -169,8 +168,8 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
         self._marked &= {item.name for item in items}
         terms = self.query_one("#favorites-filter", Input).value.casefold().split()
         self._shown = [item for item in items if _matches(item, terms)]
-        history = self.app.journal.history()
-        now = self.app.jobs.clock.now()
+        history = self.session.favorites.history()
+        now = self.session.jobs.clock.now()
         table.clear()
         for item in self._shown:
             table.add_row(*self._cells(item, history.get(item.name, ()), now), key=item.name)
@@ -190,7 +189,7 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
         # An interrupted job is not running: the last real count stays, the detail says why.
         running = [
             job
-            for job in self.app.favorite_jobs(item.name)
+            for job in self.session.favorites.jobs_of(item.name)
             if not job.state.finished and job.state is not JobState.INTERRUPTED
         ]
         last = runs[-1] if runs else None
@@ -205,7 +204,7 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
         return (
             Text(MARK if item.name in self._marked else " ", style=self._style("favorites--mark")),
             Text(_cut(item.name, WIDTHS["name"]), style=self._style("favorites--name")),
-            Text(summary_text(item.query(self.app.setup.today()), WIDTHS["query"])),
+            Text(summary_text(item.query(self.session.today()), WIDTHS["query"])),
             Text(_cut(range_text(item.dates), WIDTHS["range"])),
             count,
             Text(when_text(last.at, now) if last else ""),
@@ -246,10 +245,10 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
         if item is None:
             detail.update("")
             return
-        runs = self.app.journal.history().get(item.name, ())
-        jobs = self.app.favorite_jobs(item.name)
+        runs = self.session.favorites.history().get(item.name, ())
+        jobs = self.session.favorites.jobs_of(item.name)
         cut = jobs[-1] if jobs and jobs[-1].state is JobState.INTERRUPTED else None
-        detail.update(_detail(item, runs, self.app.setup.today(), cut))
+        detail.update(_detail(item, runs, self.session.today(), cut))
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
@@ -311,9 +310,11 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
 
     def action_run(self) -> None:
         chosen = self.chosen()
-        if not chosen:
-            return
-        sent = self.app.run_favorites(chosen)
+        if chosen:
+            self.run_worker(self._run(chosen), name="Running favourites", exit_on_error=False)
+
+    async def _run(self, chosen: list[Favorite]) -> None:
+        sent = report_launches(self.app, await self.session.run_favorites(chosen))
         if not sent:
             return
         self._marked.clear()
@@ -324,14 +325,8 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
 
     def action_load(self) -> None:
         item = self.selected
-        if item is None:
-            return
-        from cttui.tui.screens.main import MainScreen
-
-        self.dismiss()
-        main = next((s for s in self.app.screen_stack if isinstance(s, MainScreen)), None)
-        if main is not None:
-            main.load_favorite(item)
+        if item is not None:
+            self.dismiss(item)
 
     def action_rename(self) -> None:
         item = self.selected
@@ -357,14 +352,17 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
         )
 
     async def _rename(self, old: str, new: str) -> None:
-        app = self.app
-        if await app.change_favorites(lambda store: store.rename(old, new), "Not renamed"):
-            await app.journal.rename_favorite(old, new)
-            for job in app.favorite_jobs(old):
-                job.favorite = new
-            self._marked.discard(old)
-            self.refresh_rows(show=new)
-            self.notify(f"{old} is now {new}", title="Renamed")
+        try:
+            await self.session.favorites.rename(old, new)
+        except CttuiError as error:
+            self._failed(error, "Not renamed")
+            return
+        self._marked.discard(old)
+        self.refresh_rows(show=new)
+        self.notify(f"{old} is now {new}", title="Renamed")
+
+    def _failed(self, error: CttuiError, title: str) -> None:
+        self.notify(error.message, title=title, severity="error", timeout=15)
 
     def action_duplicate(self) -> None:
         item = self.selected
@@ -374,22 +372,19 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
             )
 
     async def _duplicate(self, name: str) -> None:
-        made: list[Favorite] = []
-
-        def duplicate(store: FavoritesStore) -> Favorites:
-            favorites, copy = store.duplicate(name)
-            made.append(copy)
-            return favorites
-
-        if await self.app.change_favorites(duplicate, "Not duplicated"):
-            self.refresh_rows(show=made[0].name)
-            self.notify(f"{made[0].name} saved; n renames it", title="Duplicated")
+        try:
+            copy = await self.session.favorites.duplicate(name)
+        except CttuiError as error:
+            self._failed(error, "Not duplicated")
+            return
+        self.refresh_rows(show=copy.name)
+        self.notify(f"{copy.name} saved; n renames it", title="Duplicated")
 
     def action_delete(self) -> None:
         chosen = self.chosen()
         if not chosen or self._refused():
             return
-        history = self.app.journal.history()
+        history = self.session.favorites.history()
         counts = sum(len(history.get(item.name, ())) for item in chosen)
         what = f"favourite {chosen[0].name!r}" if len(chosen) == 1 else f"{len(chosen)} favourites"
         past = f" and its {counts} past count(s)" if counts else ""
@@ -409,15 +404,14 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[None]):
         )
 
     async def _delete(self, names: list[str]) -> None:
-        app = self.app
-        if await app.change_favorites(lambda store: store.delete(names), "Not deleted"):
-            for name in names:
-                await app.journal.forget_favorite(name)
-                for job in app.favorite_jobs(name):
-                    job.favorite = None
-            self._marked.clear()
-            self.refresh_rows()
-            self.notify(f"{', '.join(names)} deleted", title="Deleted")
+        try:
+            await self.session.favorites.delete(names)
+        except CttuiError as error:
+            self._failed(error, "Not deleted")
+            return
+        self._marked.clear()
+        self.refresh_rows()
+        self.notify(f"{', '.join(names)} deleted", title="Deleted")
 
 
 def _cut(text: str, width: int) -> str:

@@ -13,16 +13,18 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Static
 
 from cttui.api.draft import QueryDraft
-from cttui.api.errors import QueryError
+from cttui.api.errors import CttuiError, QueryError
 from cttui.api.models import Query
 from cttui.api.regions import DEFAULT_REGION
 from cttui.jobs import Job
 from cttui.records import JobState
 from cttui.report import detail_text, job_curl
+from cttui.session import changes
 from cttui.store.favorites import Favorite
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.calendar import CalendarScreen
 from cttui.tui.screens.confirm import ConfirmScreen
+from cttui.tui.screens.favorites import report_launches
 from cttui.tui.screens.job_details import JobDetailsScreen
 from cttui.tui.screens.save_favorite import SaveFavoriteScreen, SaveRequest, suggested_name
 from cttui.tui.widgets.date_range import DateRangeField
@@ -31,8 +33,8 @@ from cttui.tui.widgets.preview import QueryPreview
 from cttui.tui.widgets.query_editor import QueryEditor
 
 if TYPE_CHECKING:
+    from cttui.session.core import Session
     from cttui.store.selection import Selection
-    from cttui.tui.app import CttuiApp
 
 NO_ACCOUNT = "$CLEVERTAP_ACCOUNT_ID"
 
@@ -43,9 +45,11 @@ class JobChanged(Message):
         self.job = job
 
 
-class MainScreen(ShowsFailedWorkers, Screen[None]):
-    app: CttuiApp  # narrows Textual's App to this app's API
+class SelectionShown(Message):
+    """The active profile changed."""
 
+
+class MainScreen(ShowsFailedWorkers, Screen[None]):
     AUTO_FOCUS = "#event"
     # Textual declares this without ClassVar, so it cannot be annotated as one here.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012
@@ -58,8 +62,9 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         Binding("ctrl+s", "save_favorite", "Save favourite", id="save-favorite"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__()
+        self.session = session
         # The draft last sent, loaded or cleared: replacing it loses nothing.
         self._kept: QueryDraft | None = None
         # Each job's state as last shown, to tell a job that just ended from one loaded ended.
@@ -69,18 +74,21 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         self._favorite: tuple[Favorite, QueryDraft] | None = None
 
     def compose(self) -> ComposeResult:
-        app = self.app
+        session = self.session
         yield Header()
         yield Static(id="connection", markup=False)
         with Vertical(id="workspace"):
             with Horizontal(id="top"):
                 with VerticalScroll(id="editor-pane"):
                     yield QueryEditor(
-                        app.setup.today, app.known_events, app.known_properties, id="editor"
+                        session.today,
+                        session.known_events,
+                        session.known_properties,
+                        id="editor",
                     )
                 with VerticalScroll(id="preview-pane"):
                     yield QueryPreview(id="preview")
-            yield JobPanel(app.jobs.clock.now, id="jobs")
+            yield JobPanel(session.jobs.clock.now, id="jobs")
         yield Footer()
 
     @property
@@ -88,13 +96,26 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         return self.query_one(QueryEditor)
 
     def on_mount(self) -> None:
-        self.watch(self.app, "selection", self._show_selection)
-        self.app.jobs.subscribe(self._job_changed)
+        self.session.subscribe(self._session_changed)
         self._kept = self.editor.blank()
-        for job in self.app.jobs.jobs:
+        for job in self.session.jobs.jobs:
             self.query_one(JobPanel).show(job)
+        self._show_selection()
 
-    def _show_selection(self, selection: Selection | None) -> None:
+    def on_unmount(self) -> None:
+        self.session.unsubscribe(self._session_changed)
+
+    def _session_changed(self, change: changes.Change) -> None:
+        if isinstance(change, changes.JobChanged):
+            self.post_message(JobChanged(change.job))
+        elif isinstance(change, changes.SelectionChanged):
+            self.post_message(SelectionShown())
+
+    def on_selection_shown(self) -> None:
+        self._show_selection()
+
+    def _show_selection(self) -> None:
+        selection = self.session.selection
         banner = self.query_one("#connection", Static)
         if selection is None:
             banner.update(self._no_account())
@@ -102,12 +123,12 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         self._refresh_preview()
 
     def _no_account(self) -> str:
-        if not self.app.config.profiles:
+        if not self.session.config.profiles:
             return (
                 "No CleverTap account yet: press F2 to add one (or quit and run "
                 "cttui --demo to try the built-in emulator)."
             )
-        return f"{self.app.selection_error}. Press F2 to fix the profile."
+        return f"{self.session.selection_error}. Press F2 to fix the profile."
 
     @on(QueryEditor.Edited)
     def _edited(self) -> None:
@@ -116,7 +137,7 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
     def _refresh_preview(self) -> None:
         query, problems = self.editor.draft.build()
         self.editor.show_problems(problems, everything=False)
-        selection = self.app.selection
+        selection = self.session.selection
         base_url = selection.base_url if selection else DEFAULT_REGION.base_url
         account_id = selection.account_id if selection else NO_ACCOUNT
         self.query_one(QueryPreview).show(query, problems, base_url, account_id)
@@ -136,22 +157,37 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
             return
         favorite = self._loaded_favorite(draft)
         if favorite is not None:
-            if self.app.run_favorites([favorite]):
-                self._kept = draft
+            self.run_worker(
+                self._run_favorite(favorite, draft),
+                name=f"Running {favorite.name}",
+                exit_on_error=False,
+            )
             return
-        selection = self.app.selection
+        selection = self.session.selection
         if selection is None:
             self.notify(self._no_account(), title="Not sent", severity="error")
             return
-        self.app.send(query, selection)
         self._kept = draft
+        self.run_worker(
+            self._send(query, selection), name=f"Running {query.event_name}", exit_on_error=False
+        )
+
+    async def _send(self, query: Query, selection: Selection) -> None:
+        try:
+            await self.session.send(query, selection)
+        except CttuiError as error:
+            self.notify(f"{error.message}; or press F2", title="Not sent", severity="error")
+
+    async def _run_favorite(self, favorite: Favorite, draft: QueryDraft) -> None:
+        if report_launches(self.app, await self.session.run_favorites([favorite])):
+            self._kept = draft
 
     def _loaded_favorite(self, draft: QueryDraft) -> Favorite | None:
         """The favourite the editor holds unchanged, as it still is in the file."""
         if self._favorite is None:
             return None
         favorite, loaded = self._favorite
-        if draft != loaded or self.app.favorites.find(favorite.name) != favorite:
+        if draft != loaded or self.session.favorites.current.find(favorite.name) != favorite:
             return None
         return favorite
 
@@ -161,12 +197,12 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         if query is None:
             self._refuse(problems, "Not saved")
             return
-        favorites = self.app.favorites
+        favorites = self.session.favorites.current
         if not favorites.writable:
             self.notify(favorites.read_only_reason(), title="Not saved", severity="error")
             return
         loaded = self._favorite[0] if self._favorite else None
-        profiles = [] if self.app.setup.demo else self.app.config.names()
+        profiles = [] if self.session.demo is not None else self.session.config.names()
 
         def answered(request: SaveRequest | None) -> None:
             if request is not None:
@@ -192,12 +228,11 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         favorite = Favorite(
             request.name, query.event_name, query.filters, request.dates, request.profile
         )
-        saved = await self.app.change_favorites(
-            lambda store: store.save(favorite, replace_existing=request.replace), "Not saved"
-        )
-        if not saved:
+        try:
+            stored = await self.session.favorites.save(favorite, replace_existing=request.replace)
+        except CttuiError as error:
+            self.notify(error.message, title="Not saved", severity="error", timeout=15)
             return
-        stored = self.app.favorites.find(request.name) or favorite
         self._favorite = (stored, draft)
         self._kept = draft
         verb = "replaced" if request.replace else "saved"
@@ -206,7 +241,7 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
     def load_favorite(self, favorite: Favorite) -> None:
         """Put `favorite` in the editor, its dates as they resolve today."""
         try:
-            draft = QueryDraft.from_query(favorite.query(self.app.setup.today()))
+            draft = QueryDraft.from_query(favorite.query(self.session.today()))
         except QueryError as error:
             self.notify(error.message, title="Not loaded", severity="warning")
             return
@@ -245,24 +280,19 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
 
     def perform(self, action: str, job: Job) -> None:
         """Carry out one of the job's actions (a JobAction's value) on `job`."""
-        app = self.app
+        app, session = self.app, self.session
         if action == "details":
-            app.push_screen(JobDetailsScreen(job, app.jobs.clock.now, self.perform))
+            app.push_screen(JobDetailsScreen(job, session.jobs.clock.now, self.perform))
         elif action == "poll_now":
-            wait = app.poll_job_now(job)
-            if wait is None:
-                self.notify(f"job {job.id} is not waiting to poll", severity="warning")
-            elif wait >= 1:
-                self.notify(
-                    f"job {job.id} polls in {wait:.0f} s: CleverTap allows one poll per 30 s",
-                    title="Poll now",
-                )
+            self.run_worker(self._poll_now(job), name=f"Polling job {job.id}", exit_on_error=False)
         elif action == "cancel":
             self.run_worker(
-                app.jobs.cancel(job), name=f"Cancelling job {job.id}", exit_on_error=False
+                session.cancel(job), name=f"Cancelling job {job.id}", exit_on_error=False
             )
         elif action == "resubmit":
-            app.resubmit(job)
+            self.run_worker(
+                self._resubmit(job), name=f"Resubmitting job {job.id}", exit_on_error=False
+            )
         elif action == "copy_count" and job.count is not None:
             app.copy_to_clipboard(str(job.count))
             self.notify(f"{job.count:,} (job {job.id}) copied", title="Copied")
@@ -279,9 +309,25 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         elif action == "remove":
             self._remove([job])
 
+    async def _poll_now(self, job: Job) -> None:
+        wait = await self.session.poll_now(job)
+        if wait is None:
+            self.notify(f"job {job.id} is not waiting to poll", severity="warning")
+        elif wait >= 1:
+            self.notify(
+                f"job {job.id} polls in {wait:.0f} s: CleverTap allows one poll per 30 s",
+                title="Poll now",
+            )
+
+    async def _resubmit(self, job: Job) -> None:
+        try:
+            await self.session.resubmit(job)
+        except CttuiError as error:
+            self.notify(f"{error.message}; or press F2", title="Not resubmitted", severity="error")
+
     def _remove(self, jobs: list[Job]) -> None:
         async def remove() -> None:
-            await self.app.jobs.remove(jobs)
+            await self.session.remove(jobs)
             self.query_one(JobPanel).forget(jobs)
 
         running = [
@@ -308,7 +354,7 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
 
     def _clear_finished(self) -> None:
         async def clear() -> None:
-            cleared = await self.app.jobs.clear_finished()
+            cleared = await self.session.clear_finished()
             self.query_one(JobPanel).forget(cleared)
             self.notify(f"{len(cleared)} finished job(s) cleared", title="Jobs")
 

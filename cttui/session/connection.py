@@ -1,0 +1,97 @@
+"""The connection test: does CleverTap accept these credentials, and which host answered."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from cttui.api.errors import (
+    AuthError,
+    BadRequestError,
+    CttuiError,
+    NetworkError,
+    RateLimitedError,
+    UsageError,
+)
+from cttui.api.regions import check_base_url
+from cttui.store.config import Profile
+from cttui.store.credentials import CredentialStore, KeyringUnavailable, check_passcode
+from cttui.store.selection import ENV_BASE_URL
+
+if TYPE_CHECKING:
+    from cttui.session.setup import SessionSetup
+
+# Any event will do: only whether CleverTap takes the credentials matters, not the count.
+TEST_EVENT = "App Launched"
+TEST_TIMEOUT = 20.0
+
+
+@dataclass(frozen=True)
+class ConnectionTest:
+    """`message` is one line saying what happened; `error` is None when the credentials work,
+    and `host` is where the test went (empty when nothing was sent)."""
+
+    message: str
+    host: str = ""
+    error: CttuiError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+async def check_connection(
+    store: CredentialStore,
+    setup: SessionSetup,
+    profile: Profile,
+    passcode: str | None,
+    saved: Profile | None,
+) -> ConnectionTest:
+    """With no `passcode`, the one kept for `saved` if that is on the same account."""
+    if passcode is None and saved is not None and saved.account_id == profile.account_id:
+        try:
+            passcode = await asyncio.to_thread(store.saved_passcode, saved)
+            if passcode is not None:
+                check_passcode(passcode, "the saved passcode", "type it again here and save it")
+        except KeyringUnavailable as error:
+            return ConnectionTest(f"No passcode to test: {error}.", error=error)
+        except UsageError as error:
+            return ConnectionTest(f"{error.message}.", error=error)
+    if not passcode:
+        return ConnectionTest("Enter the passcode to test it.", error=UsageError("no passcode"))
+    try:
+        override = setup.environ.get(ENV_BASE_URL, "").strip()
+        base_url = check_base_url(override) if override else profile.region.base_url
+    except CttuiError as error:
+        return ConnectionTest(error.message, error=error)
+    host = urlsplit(base_url).netloc
+    try:
+        await _ask(profile.account_id, passcode, base_url, setup)
+    except AuthError as error:
+        return ConnectionTest(f"Bad credentials. {error.message}.", host, error)
+    except NetworkError as error:
+        return ConnectionTest(f"Network error: {error.message}.", host, error)
+    except (BadRequestError, RateLimitedError):
+        # A refusal of the query, or throttling, comes only after the credentials passed.
+        pass
+    except CttuiError as error:
+        return ConnectionTest(error.message, host, error)
+    return ConnectionTest(
+        f"OK: CleverTap accepted these credentials for {profile.account_id} in "
+        f"{profile.region.name} (reached {host}).",
+        host,
+    )
+
+
+async def _ask(account_id: str, passcode: str, base_url: str, setup: SessionSetup) -> None:
+    from cttui.api.client import CleverTapClient, Credentials
+    from cttui.api.models import DateRange, Query
+
+    today = setup.today()
+    query = Query(TEST_EVENT, DateRange(today, today))
+    async with CleverTapClient(
+        Credentials(account_id, passcode), base_url, timeout=TEST_TIMEOUT, transport=setup.transport
+    ) as client:
+        await client.submit(query)

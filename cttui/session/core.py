@@ -1,0 +1,314 @@
+"""The session: one per run of cttui, owning the config, the credentials, the clients, the
+journal, the jobs and the favourites, with every verb both faces call on them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from cttui.api.errors import CttuiError, UsageError
+from cttui.api.models import Query
+from cttui.jobs import Job, JobManager
+from cttui.records import JobRecord, JobState, Origin
+from cttui.session.changes import (
+    Change,
+    HistoryChanged,
+    JobChanged,
+    Listener,
+    Notice,
+    SelectionChanged,
+)
+from cttui.session.connection import ConnectionTest, check_connection
+from cttui.session.favorites import FavoriteBook
+from cttui.session.setup import Demo, SessionSetup
+from cttui.store.config import Config, Profile
+from cttui.store.credentials import CredentialStore, SessionPasscodes
+from cttui.store.favorites import Favorite
+from cttui.store.journal_writer import JournalWriter
+from cttui.store.selection import DEMO_PROFILE, Selection, connect, for_job, select
+from cttui.store.slots import slots_dir
+
+if TYPE_CHECKING:
+    from cttui.api.client import CleverTapClient
+
+
+@dataclass(frozen=True)
+class Launch:
+    """One favourite of `run_favorites`: its job, or why it was not sent."""
+
+    favorite: Favorite
+    job: Job | None = None
+    problem: str | None = None
+
+
+class Session:
+    """The active profile is `selection` (None with `selection_error` saying why); `config` is
+    config.toml as last read or written. Changes go to the listeners of `subscribe`."""
+
+    def __init__(self, setup: SessionSetup) -> None:
+        self.setup = setup
+        self._listeners: list[Listener] = []
+        self.config = setup.store.load()
+        self.selection: Selection | None = None
+        self.selection_error: str | None = None
+        self._profile_override = setup.profile
+        self.journal = JournalWriter(setup.journal, on_error=self._journal_failed)
+        self.jobs = JobManager(
+            poll_interval=setup.poll_interval,
+            recorder=self.journal,
+            clock=setup.clock,
+            # Shared with every cttui on the machine; None (tests) keeps the limit in this run.
+            slots=slots_dir(setup.journal) if setup.journal is not None else None,
+            on_warning=self._slots_failed,
+        )
+        self.jobs.subscribe(lambda job: self.publish(JobChanged(job)))
+        # One client per account, host and profile, made on first use; a profile edit starts
+        # afresh, but jobs already running keep theirs until close() closes them all.
+        self._clients: dict[tuple[str, str, str | None], CleverTapClient] = {}
+        self._all_clients: list[CleverTapClient] = []
+        self._connecting = asyncio.Lock()
+        self.favorites = FavoriteBook(setup.favorites, self.journal, self.jobs, self.publish)
+        self.apply_config(self.config)
+
+    # Listeners
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def publish(self, change: Change) -> None:
+        for listener in list(self._listeners):
+            listener(change)
+
+    def _slots_failed(self, message: str) -> None:
+        self.publish(Notice("Requests in flight", message, "warning", 30))
+
+    def _journal_failed(self, message: str) -> None:
+        self.publish(Notice("Job journal", message, "error", 30))
+
+    # The run
+
+    @property
+    def demo(self) -> Demo | None:
+        return self.setup.demo
+
+    @property
+    def store(self) -> CredentialStore:
+        return self.setup.store
+
+    def today(self) -> date:
+        return self.setup.today()
+
+    def known_events(self) -> Iterator[str]:
+        """Event names used before, the latest first, for suggestions."""
+        names = [job.query.event_name for job in reversed(self.jobs.jobs) if job.query]
+        yield from dict.fromkeys([*names, *(self.demo.events if self.demo else ())])
+
+    def known_properties(self) -> Iterator[str]:
+        names = [
+            item.name for job in reversed(self.jobs.jobs) if job.query for item in job.query.filters
+        ]
+        yield from dict.fromkeys([*names, *(self.demo.properties if self.demo else ())])
+
+    # Profiles
+
+    def apply_config(self, config: Config) -> None:
+        """Take a changed config.toml, and so the active profile."""
+        self.config = config
+        if self._profile_override and config.profile(self._profile_override) is None:
+            self._profile_override = None
+        try:
+            selection = select(self.setup.environ, config, self._profile_override)
+            self.selection_error = None
+        except CttuiError as error:
+            selection, self.selection_error = None, error.message
+        self._clients.clear()
+        self.selection = selection
+        self.publish(SelectionChanged(selection, self.selection_error))
+
+    async def switch_profile(self, name: str) -> Config:
+        """Make profile `name` the active one, in config.toml too."""
+        config = await asyncio.to_thread(self.store.use, name)
+        self._profile_override = None
+        self.apply_config(config)
+        return config
+
+    def remember_theme(self, theme: str) -> bool:
+        """Whether `theme` is new, and so to be written with `store.set_theme` (on a thread)."""
+        if theme == self.config.theme:
+            return False
+        self.config = self.config.with_theme(theme)
+        return True
+
+    def use_session_passcodes(self) -> None:
+        """No usable keyring: passcodes typed from now on are kept in memory until the end."""
+        self.store.passcodes = SessionPasscodes()
+
+    @property
+    def session_only(self) -> bool:
+        return isinstance(self.store.passcodes, SessionPasscodes)
+
+    async def test_connection(
+        self, profile: Profile, passcode: str | None = None, saved: Profile | None = None
+    ) -> ConnectionTest:
+        """Whether CleverTap accepts `profile`'s account with `passcode`, else with the one
+        kept for `saved` (when on the same account)."""
+        return await check_connection(self.store, self.setup, profile, passcode, saved)
+
+    # Jobs
+
+    async def _client(self, selection: Selection) -> CleverTapClient:
+        from cttui.api.client import CleverTapClient
+
+        # By profile too: two profiles on one account may hold different passcodes.
+        profile = selection.profile.name if selection.profile else selection.lost_profile
+        key = (selection.account_id, selection.base_url, profile)
+        async with self._connecting:
+            client = self._clients.get(key)
+            if client is None:
+                # The keyring may block (a locked collection): never on the caller's loop.
+                connection = await asyncio.to_thread(connect, selection, self.store.passcodes)
+                client = CleverTapClient(
+                    connection.credentials, connection.base_url, transport=self.setup.transport
+                )
+                self._clients[key] = client
+                self._all_clients.append(client)
+        return client
+
+    async def send(self, query: Query, selection: Selection, favorite: str | None = None) -> Job:
+        """Start `query` as a job on `selection`'s account; raises CttuiError, sending nothing,
+        when it cannot connect. A job run for `favorite` adds to that favourite's history."""
+        client = await self._client(selection)
+        profile = selection.profile.name if selection.profile else None
+        origin = Origin(selection.account_id, selection.base_url, profile)
+        job = await self.jobs.add(origin, client, query, favorite=favorite)
+        self.jobs.start(job)
+        return job
+
+    def favorite_selection(self, favorite: Favorite) -> Selection:
+        """The account `favorite` runs on: its own profile, else the active one."""
+        # The demo has one account: a favourite's profile names one of yours, not the demo's.
+        if favorite.profile is not None and self.demo is None:
+            return select(self.setup.environ, self.config, favorite.profile)
+        if self.selection is None:
+            raise CttuiError(self.selection_error or "no profile yet; add one first")
+        return self.selection
+
+    async def run_favorites(self, favorites: Sequence[Favorite]) -> list[Launch]:
+        """Run each favourite as a job, for today's dates; one that cannot be sent fails alone."""
+        launches = []
+        for favorite in favorites:
+            try:
+                selection = self.favorite_selection(favorite)
+                job = await self.send(favorite.query(self.today()), selection, favorite.name)
+            except CttuiError as error:
+                launches.append(Launch(favorite, problem=error.message))
+            else:
+                launches.append(Launch(favorite, job))
+        return launches
+
+    async def resume(self) -> list[Job]:
+        """Read every job the journal holds, and resume the pending ones no other cttui runs;
+        returns those."""
+        records, ours = await self.journal.load(lambda _: True)
+        resumed = self.jobs.adopt(records, ours)
+        # The favourites' counts over time came with it.
+        self.publish(HistoryChanged())
+        for job in resumed:
+            await self.resume_job(job)
+        return resumed
+
+    def _job_selection(self, job: Job) -> Selection:
+        """Where `job` runs now: its own account and host (the demo's emulator, though, moves
+        to a new port at each start)."""
+        origin = job.origin
+        if self.demo is not None:
+            origin = Origin(origin.account_id, self.demo.base_url, DEMO_PROFILE)
+        return for_job(
+            self.setup.environ, self.config, origin.account_id, origin.base_url, origin.profile
+        )
+
+    async def resume_job(self, job: Job) -> bool:
+        """Start `job` from the journal again; False (the job says why) when it cannot connect."""
+        try:
+            job.client = await self._client(self._job_selection(job))
+        except CttuiError as error:
+            await self.jobs.hold(job, f"cannot resume: {error.message}; then press p")
+            return False
+        self.jobs.start(job)
+        return True
+
+    async def poll_now(self, job: Job) -> float | None:
+        """Poll now (as soon as the job manager allows): the seconds until then, or None when
+        `job` is not waiting to poll. A job waiting for credentials tries to resume."""
+        if self.jobs.running(job):
+            return self.jobs.poll_now(job)
+        if job.elsewhere or job.state not in (JobState.PENDING, JobState.QUEUED):
+            return None
+        await self.resume_job(job)
+        return 0.0
+
+    async def resubmit(self, job: Job) -> Job:
+        """Send a failed, cancelled or interrupted job's query again, as the same job."""
+        if job.elsewhere:
+            raise UsageError(f"job {job.id} is held by another cttui that is still open")
+        if not job.state.resubmittable:
+            raise UsageError(
+                f"job {job.id} is {job.state}; only failed, cancelled or interrupted jobs can be "
+                "resubmitted"
+            )
+        if job.query is None:
+            raise UsageError(f"job {job.id} was started from a req_id alone; there is no query")
+        await self.jobs.resubmit(job, await self._client(self._job_selection(job)))
+        return job
+
+    async def cancel(self, job: Job) -> bool:
+        return await self.jobs.cancel(job)
+
+    async def remove(self, jobs: Sequence[Job]) -> None:
+        await self.jobs.remove(jobs)
+
+    async def clear_finished(self) -> list[Job]:
+        return await self.jobs.clear_finished()
+
+    # Other processes
+
+    async def refresh(self) -> None:
+        """Take what other cttui processes (or a hand edit) changed: favorites.toml, the
+        favourites' counts, and the jobs they added or moved on."""
+        await self.favorites.reload()
+        if await self.journal.reload_history():
+            self.publish(HistoryChanged())
+        records = await self.journal.read_jobs()
+        if records is not None:
+            self._take_jobs(records)
+
+    def _take_jobs(self, records: Sequence[JobRecord]) -> None:
+        # This run's own jobs are in its list before their row can be read back (one writer
+        # thread, answers in order): a row it does not know is another process's.
+        known = {job.id: job for job in self.jobs.jobs}
+        self.jobs.adopt([record for record in records if record.id not in known], set())
+        for record in records:
+            job = known.get(record.id)
+            if job is None or not job.elsewhere:
+                continue
+            fields = JobRecord.__dataclass_fields__
+            if all(getattr(job, name) == getattr(record, name) for name in fields):
+                continue
+            for name in fields:
+                setattr(job, name, getattr(record, name))
+            job.elsewhere = not job.state.finished
+            self.publish(JobChanged(job))
+
+    async def close(self) -> None:
+        # Stopped, not cancelled: pending jobs stay pending in the journal and resume next time.
+        await self.jobs.close()
+        for client in self._all_clients:
+            await client.aclose()
+        await asyncio.to_thread(self.journal.close)

@@ -1,0 +1,119 @@
+"""The session's favourites: favorites.toml, and with each change the journal's history and
+the live jobs that carry a favourite's name."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from cttui.jobs import Job, JobManager
+from cttui.records import FavoriteRun
+from cttui.session.changes import Change, FavoritesChanged, Notice
+from cttui.store.favorites import Favorite, Favorites
+from cttui.store.favorites_store import FavoritesStore, signature
+from cttui.store.journal_writer import JournalWriter
+
+
+class FavoriteBook:
+    """`current` is favorites.toml as last read; while the file has problems, the favourites
+    last read whole (read-only)."""
+
+    def __init__(
+        self,
+        path: Path,
+        journal: JournalWriter,
+        jobs: JobManager,
+        publish: Callable[[Change], None],
+    ) -> None:
+        self.store = FavoritesStore(path)
+        self.current = Favorites(path)
+        self._journal = journal
+        self._jobs = jobs
+        self._publish = publish
+
+    def history(self) -> Mapping[str, Sequence[FavoriteRun]]:
+        """Each favourite's counts over time, the oldest first."""
+        return self._journal.history()
+
+    def jobs_of(self, name: str) -> list[Job]:
+        return [job for job in self._jobs.jobs if job.favorite == name]
+
+    async def reload(self) -> None:
+        """Read favorites.toml again if it changed on disk (a hand edit, another cttui)."""
+
+        def read() -> Favorites | None:
+            if signature(self.store.path) == self.current.signature:
+                return None
+            return self.store.read()
+
+        favorites = await asyncio.to_thread(read)
+        if favorites is not None:
+            self._take(favorites)
+
+    def _take(self, favorites: Favorites) -> None:
+        old = self.current
+        if favorites.problems and not favorites.items and old.items:
+            # A file that no longer parses: its favourites as last read, read-only.
+            favorites = replace(favorites, items=old.items)
+        self.current = favorites
+        self._publish(FavoritesChanged(favorites))
+        if favorites.problems:
+            if not old.problems or old.problems[0].message != favorites.problems[0].message:
+                self._publish(
+                    Notice(
+                        "Favourites",
+                        f"{favorites.problems[0].message}. Until it is fixed, favourites can be "
+                        "run but not changed, and cttui writes nothing to the file.",
+                        "error",
+                        20,
+                    )
+                )
+        elif old.problems:
+            self._publish(
+                Notice(
+                    "Favourites",
+                    f"{favorites.path} reads again: {len(favorites.items)} favourite(s)",
+                )
+            )
+
+    async def _change(self, change: Callable[[FavoritesStore], Favorites]) -> Favorites:
+        # On a thread: it reads, locks and writes the file. Raises CttuiError, changing nothing.
+        favorites = await asyncio.to_thread(change, self.store)
+        self._take(favorites)
+        return favorites
+
+    async def save(self, favorite: Favorite, *, replace_existing: bool = False) -> Favorite:
+        """Save `favorite`; returns it as stored (a replaced one keeps what the file had)."""
+        favorites = await self._change(
+            lambda store: store.save(favorite, replace_existing=replace_existing)
+        )
+        return favorites.find(favorite.name) or favorite
+
+    async def rename(self, old: str, new: str) -> None:
+        """Rename in the file; its counts over time and its live jobs follow."""
+        await self._change(lambda store: store.rename(old, new))
+        await self._journal.rename_favorite(old, new)
+        for job in self.jobs_of(old):
+            job.favorite = new
+
+    async def duplicate(self, name: str) -> Favorite:
+        """Save a copy of `name` under a new name; returns the copy."""
+        made: list[Favorite] = []
+
+        def duplicate(store: FavoritesStore) -> Favorites:
+            favorites, copy = store.duplicate(name)
+            made.append(copy)
+            return favorites
+
+        await self._change(duplicate)
+        return made[0]
+
+    async def delete(self, names: Sequence[str]) -> None:
+        """Delete from the file, with their counts over time; their live jobs run on unnamed."""
+        await self._change(lambda store: store.delete(names))
+        for name in names:
+            await self._journal.forget_favorite(name)
+            for job in self.jobs_of(name):
+                job.favorite = None
