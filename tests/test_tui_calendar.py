@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
@@ -325,17 +324,3 @@ def test_every_key_binding_has_an_id_and_a_description() -> None:
 
 def test_failed_workers_mixin_comes_first() -> None:
     assert CalendarScreen.__mro__[1] is ShowsFailedWorkers
-
-
-def test_no_widget_imports_a_screen() -> None:
-    """A widget asks for the calendar with a message; the screen that owns it pushes it."""
-    widgets = Path(cttui.tui.__file__).parent / "widgets"
-    found = [
-        f"{path.name}: {node.module}"
-        for path in sorted(widgets.glob("*.py"))
-        for node in ast.walk(ast.parse(path.read_text(), str(path)))
-        if isinstance(node, ast.ImportFrom)
-        and node.module
-        and node.module.startswith("cttui.tui.screens")
-    ]
-    assert found == []
