@@ -87,6 +87,7 @@ def test_the_parser_imports_only_the_standard_library(name: str) -> None:
 # each other, except that the CLI launches the app (checked below).
 LAYERS: dict[str, int] = {
     "console": 0,
+    "atomic": 0,
     "api": 1,
     "emulator": 1,
     "records": 2,

@@ -19,11 +19,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import pathlib
-import tempfile
 import time
 from typing import TypeGuard
+
+from cttui.atomic import replace_file
 
 VERSION = 1
 # Entries this long past their ready time are dropped: no client is still polling them, and
@@ -93,17 +93,7 @@ def write_pending(path: pathlib.Path, entries: list[SavedCount]) -> None:
         pending.append(fields)
     data = json.dumps({"version": VERSION, "pending": pending}).encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
-    # mkstemp creates the file readable by its owner only, and os.replace keeps that mode.
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        pathlib.Path(temporary).unlink(missing_ok=True)
-        raise
+    replace_file(path, data, prefix=f".{path.name}.", suffix=".tmp")
 
 
 def _entry(index: int, entry: object) -> SavedCount:

@@ -13,10 +13,10 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 from cttui.api.errors import UsageError
+from cttui.atomic import replace_file
 
 MEGABYTE = 1024 * 1024
 # config.toml holds a few profiles: a megabyte is thousands of them.
@@ -132,21 +132,6 @@ def write_atomically(path: Path, data: bytes) -> None:
 
     try:
         private_directory(path.parent)
-        handle, temporary = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix
-        )
+        replace_file(path, data, prefix=f".{path.stem}-", suffix=path.suffix)
     except OSError as error:
         raise refusal(error) from None
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        # mkstemp made it 0600: an older file's wider mode is not carried over.
-        os.replace(temporary, path)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise refusal(error) from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

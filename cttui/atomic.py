@@ -1,0 +1,25 @@
+"""Replacing a file whole: write a temporary file beside it, fsync, rename. Below every layer
+(standard library only), so that the stores and the emulator, which may not import them,
+share one way of doing it."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def replace_file(path: Path, data: bytes, *, prefix: str, suffix: str) -> None:
+    """`path` holds `data` or what it held before, never a mix, even after a crash. The file is
+    0600: mkstemp makes it so and os.replace keeps it (an older file's wider mode is not carried
+    over). OSError leaves no temporary file behind."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=suffix)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
