@@ -284,3 +284,20 @@ def secret_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecretS
         root, dbus_daemon=dbus_daemon, gnome_keyring=gnome_keyring
     ) as service:
         yield service
+
+
+@contextmanager
+def in_use(service: SecretService, monkeypatch: pytest.MonkeyPatch) -> Iterator[SecretService]:
+    """This process, and the cttui processes it starts, keep passcodes in `service`; the
+    keyring backend before it is back afterwards."""
+    import keyring
+    from keyring.backends import SecretService as backend
+
+    for name, value in service.env.items():
+        monkeypatch.setenv(name, value)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend.Keyring())  # type: ignore[no-untyped-call]
+    try:
+        yield service
+    finally:
+        keyring.set_keyring(previous)

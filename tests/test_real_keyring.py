@@ -11,7 +11,6 @@ from pathlib import Path
 
 import keyring
 import pytest
-from keyring.backends import SecretService as secret_service_backend
 from textual.widgets import Input, Static
 
 from cttui.api.regions import DEFAULT_REGION
@@ -21,7 +20,7 @@ from cttui.store.paths import config_file
 from cttui.tui.screens.credentials import CredentialsScreen
 from tests.apps import build_app, settle, until
 from tests.conftest import Run, run_cttui
-from tests.secret_service import SecretService
+from tests.secret_service import SecretService, in_use
 
 # Unique enough that finding it anywhere means it leaked.
 PASSCODE = "rk-Q7v!Lp3x-wz81-unique"
@@ -52,12 +51,8 @@ def real_keyring(
     secret_service: SecretService, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[SecretService]:
     """This process and the subprocesses it starts use the private Secret Service."""
-    for name, value in secret_service.env.items():
-        monkeypatch.setenv(name, value)
-    previous = keyring.get_keyring()
-    keyring.set_keyring(secret_service_backend.Keyring())  # type: ignore[no-untyped-call]
-    yield secret_service
-    keyring.set_keyring(previous)
+    with in_use(secret_service, monkeypatch):
+        yield secret_service
     for _, secret in secret_service.items():
         assert secret != PASSCODE, "a test left the passcode in the keyring"
 

@@ -19,7 +19,6 @@ from urllib.parse import quote, quote_plus
 
 import keyring
 import pytest
-from keyring.backends import SecretService as secret_service_backend
 from textual.widgets import Input, Static
 
 from cttui.emulator import Emulator, EmulatorConfig
@@ -28,7 +27,7 @@ from cttui.tui.screens.credentials import CredentialsScreen
 from cttui.tui.screens.main import MainScreen
 from tests.apps import build_app, settle, until
 from tests.conftest import Run, run_cttui
-from tests.secret_service import SecretService
+from tests.secret_service import SecretService, in_use
 
 # Distinctive, and with characters that URL-, JSON- and base64-encoding each change.
 PASSCODE = "Sk3+Tq9/Pz7=Lx2!scan"
@@ -126,15 +125,11 @@ def real_keyring(
     secret_service: SecretService, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[SecretService]:
     """This process and the cttui it starts keep passcodes in the private Secret Service."""
-    for name, value in secret_service.env.items():
-        monkeypatch.setenv(name, value)
-    previous = keyring.get_keyring()
-    keyring.set_keyring(secret_service_backend.Keyring())  # type: ignore[no-untyped-call]
-    yield secret_service
-    for attributes, _ in secret_service.items():
-        if attributes.get("service") == "cttui":
-            keyring.delete_password("cttui", attributes["username"])
-    keyring.set_keyring(previous)
+    with in_use(secret_service, monkeypatch):
+        yield secret_service
+        for attributes, _ in secret_service.items():
+            if attributes.get("service") == "cttui":
+                keyring.delete_password("cttui", attributes["username"])
 
 
 class _Echo(BaseHTTPRequestHandler):
