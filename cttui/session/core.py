@@ -4,7 +4,7 @@ journal, the jobs and the favourites, with every verb both faces call on them.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from cttui.api.errors import CttuiError, UsageError
 from cttui.api.models import Query
 from cttui.jobs import Job, JobManager
-from cttui.records import JobRecord, JobState, Origin
+from cttui.records import JobAction, JobRecord, JobState, Origin, applies
 from cttui.session.changes import (
     Change,
     HistoryChanged,
@@ -213,13 +213,19 @@ class Session:
                 launches.append(Launch(favorite, job))
         return launches
 
+    async def adopt_journal(self, claim: Callable[[Origin], bool] = lambda _: True) -> list[Job]:
+        """Read every job the journal holds, taking over the pending ones of `claim`'s origins
+        that no other cttui runs; returns those, not yet started."""
+        records, ours = await self.journal.load(claim)
+        adopted = self.jobs.adopt(records, ours)
+        # The favourites' counts over time came with it.
+        self.publish(HistoryChanged())
+        return adopted
+
     async def resume(self) -> list[Job]:
         """Read every job the journal holds, and resume the pending ones no other cttui runs;
         returns those."""
-        records, ours = await self.journal.load(lambda _: True)
-        resumed = self.jobs.adopt(records, ours)
-        # The favourites' counts over time came with it.
-        self.publish(HistoryChanged())
+        resumed = await self.adopt_journal()
         for job in resumed:
             await self.resume_job(job)
         return resumed
@@ -234,14 +240,19 @@ class Session:
             self.setup.environ, self.config, origin.account_id, origin.base_url, origin.profile
         )
 
+    async def start_job(self, job: Job) -> asyncio.Task[Job]:
+        """Start `job` from the journal again, on its account; raises CttuiError when it
+        cannot connect."""
+        job.client = await self._client(self._job_selection(job))
+        return self.jobs.start(job)
+
     async def resume_job(self, job: Job) -> bool:
         """Start `job` from the journal again; False (the job says why) when it cannot connect."""
         try:
-            job.client = await self._client(self._job_selection(job))
+            await self.start_job(job)
         except CttuiError as error:
             await self.jobs.hold(job, f"cannot resume: {error.message}; then press p")
             return False
-        self.jobs.start(job)
         return True
 
     async def poll_now(self, job: Job) -> float | None:
@@ -254,19 +265,19 @@ class Session:
         await self.resume_job(job)
         return 0.0
 
-    async def resubmit(self, job: Job) -> Job:
-        """Send a failed, cancelled or interrupted job's query again, as the same job."""
+    async def resubmit(self, job: Job) -> asyncio.Task[Job]:
+        """Send a failed, cancelled or interrupted job's query again, as the same job; returns
+        its task."""
         if job.elsewhere:
             raise UsageError(f"job {job.id} is held by another cttui that is still open")
-        if not job.state.resubmittable:
+        if not applies(JobAction.RESUBMIT, job, elsewhere=False):
+            if job.state.resubmittable:
+                raise UsageError(f"job {job.id} was started from a req_id alone; there is no query")
             raise UsageError(
                 f"job {job.id} is {job.state}; only failed, cancelled or interrupted jobs can be "
                 "resubmitted"
             )
-        if job.query is None:
-            raise UsageError(f"job {job.id} was started from a req_id alone; there is no query")
-        await self.jobs.resubmit(job, await self._client(self._job_selection(job)))
-        return job
+        return await self.jobs.resubmit(job, await self._client(self._job_selection(job)))
 
     async def cancel(self, job: Job) -> bool:
         return await self.jobs.cancel(job)
