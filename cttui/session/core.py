@@ -37,11 +37,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Launch:
-    """One favourite of `run_favorites`: its job, or why it was not sent."""
+    """One favourite of `run_favorites`: its job and the task running it, or why it was not
+    sent."""
 
     favorite: Favorite
     job: Job | None = None
     problem: str | None = None
+    task: asyncio.Task[Job] | None = None
 
 
 class Session:
@@ -184,12 +186,17 @@ class Session:
     async def send(self, query: Query, selection: Selection, favorite: str | None = None) -> Job:
         """Start `query` as a job on `selection`'s account; raises CttuiError, sending nothing,
         when it cannot connect. A job run for `favorite` adds to that favourite's history."""
+        job, _ = await self._send(query, selection, favorite)
+        return job
+
+    async def _send(
+        self, query: Query, selection: Selection, favorite: str | None
+    ) -> tuple[Job, asyncio.Task[Job]]:
         client = await self._client(selection)
         profile = selection.profile.name if selection.profile else None
         origin = Origin(selection.account_id, selection.base_url, profile)
         job = await self.jobs.add(origin, client, query, favorite=favorite)
-        self.jobs.start(job)
-        return job
+        return job, self.jobs.start(job)
 
     def favorite_selection(self, favorite: Favorite) -> Selection:
         """The account `favorite` runs on: its own profile, else the active one."""
@@ -206,11 +213,11 @@ class Session:
         for favorite in favorites:
             try:
                 selection = self.favorite_selection(favorite)
-                job = await self.send(favorite.query(self.today()), selection, favorite.name)
+                job, task = await self._send(favorite.query(self.today()), selection, favorite.name)
             except CttuiError as error:
                 launches.append(Launch(favorite, problem=error.message))
             else:
-                launches.append(Launch(favorite, job))
+                launches.append(Launch(favorite, job, task=task))
         return launches
 
     async def adopt_journal(self, claim: Callable[[Origin], bool] = lambda _: True) -> list[Job]:
