@@ -7,7 +7,7 @@ import asyncio
 
 from cttui.api.errors import UsageError
 from cttui.cli.arguments import CredentialsTestArgs
-from cttui.cli.credentials import profile_named
+from cttui.cli.credentials import credential_store, profile_named
 from cttui.cli.exits import EXIT_API, EXIT_OK
 from cttui.cli.output import say
 from cttui.cli.session import opened
@@ -28,7 +28,10 @@ def credentials_test(args: CredentialsTestArgs) -> int:
 async def _test(args: CredentialsTestArgs) -> ConnectionTest:
     scope = args.scope
     async with opened(scope, sends=True) as session:
-        profile = profile_named(session.config, None if scope.demo else scope.profile)
+        # config.toml itself, even where the environment would do without it: its profile
+        # is the one to test.
+        config = session.config if scope.demo else await asyncio.to_thread(credential_store().load)
+        profile = profile_named(config, scope.profile if not scope.demo else None)
         if not await asyncio.to_thread(session.store.saved_passcode, profile):
             raise UsageError(
                 f"no passcode saved for profile {profile.name}: save one with "

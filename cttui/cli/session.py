@@ -8,6 +8,7 @@ import os
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
+from cttui.api.errors import UsageError
 from cttui.cli.arguments import Scope
 from cttui.cli.connect import demo_emulator
 from cttui.cli.output import say
@@ -18,6 +19,7 @@ from cttui.store.config import Config
 from cttui.store.credentials import CredentialStore
 from cttui.store.passcodes import OsKeyring, SessionPasscodes
 from cttui.store.paths import config_file, favorites_file, journal_file
+from cttui.store.selection import needs_config
 
 if TYPE_CHECKING:
     from cttui.emulator.server import Emulator
@@ -34,9 +36,17 @@ def session_setup(scope: Scope, interval: float, emulator: Emulator | None = Non
         return SessionSetup(
             store, {}, None, interval, journal=journal, favorites=favorites_file(demo=True)
         )
+    environ = dict(os.environ)
+    store = CredentialStore(config_file(), OsKeyring())
+    if not needs_config(environ, scope.profile):
+        try:
+            store.load()
+        except UsageError:
+            # The environment says everything: a broken config.toml is not this run's concern.
+            store = CredentialStore(None, OsKeyring(), Config())
     return SessionSetup(
-        store=CredentialStore(config_file(), OsKeyring()),
-        environ=dict(os.environ),
+        store=store,
+        environ=environ,
         profile=scope.profile,
         poll_interval=interval,
         journal=journal,
