@@ -1,10 +1,8 @@
-"""Where a command's counts go: the stored profile or the environment, or the demo's emulator;
-and the poll interval allowed there."""
+"""The demo's emulator a command starts, and the poll interval allowed on a host."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -13,19 +11,9 @@ from typing import TYPE_CHECKING
 
 from cttui.api.errors import UsageError
 from cttui.api.regions import is_clevertap_host
-from cttui.cli.arguments import Scope
 from cttui.cli.options import ENV_POLL_INTERVAL, positive_float
 from cttui.cli.output import say
-from cttui.store.config import Config, load_config
-from cttui.store.passcodes import OsKeyring
-from cttui.store.paths import config_file, demo_state_dir, emulator_cache_dir
-from cttui.store.selection import (
-    Connection,
-    connect,
-    from_environment,
-    needs_config,
-    select,
-)
+from cttui.store.paths import demo_state_dir, emulator_cache_dir
 
 if TYPE_CHECKING:
     from cttui.emulator.config import EmulatorConfig
@@ -92,30 +80,3 @@ def started(config: EmulatorConfig) -> Iterator[Emulator]:
         yield emulator
     finally:
         emulator.stop()
-
-
-@contextmanager
-def connection(scope: Scope) -> Iterator[Connection]:
-    """The account to talk to: the stored profile or the environment, or the demo emulator's."""
-    if not scope.demo:
-        yield stored_connection(os.environ, scope.profile)
-        return
-    with demo_emulator() as emulator:
-        yield demo_connection(emulator)
-
-
-def demo_connection(emulator: Emulator) -> Connection:
-    config = emulator.config
-    return from_environment(
-        {
-            "CLEVERTAP_ACCOUNT_ID": config.account_id,
-            "CLEVERTAP_PASSCODE": config.passcode,
-            "CTTUI_BASE_URL": emulator.base_url,
-        }
-    )
-
-
-def stored_connection(environ: Mapping[str, str], profile: str | None) -> Connection:
-    # The environment alone can say everything; then config.toml and the keyring stay unread.
-    config = load_config(config_file()) if needs_config(environ, profile) else Config()
-    return connect(select(environ, config, profile), OsKeyring())

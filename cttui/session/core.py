@@ -165,7 +165,9 @@ class Session:
 
     # Jobs
 
-    async def _client(self, selection: Selection) -> CleverTapClient:
+    async def client(self, selection: Selection) -> CleverTapClient:
+        """The client for `selection`'s account and host, made once; raises CttuiError when it
+        cannot connect (no passcode, no keyring)."""
         from cttui.api.client import CleverTapClient
 
         # By profile too: two profiles on one account may hold different passcodes.
@@ -192,11 +194,23 @@ class Session:
     async def _send(
         self, query: Query, selection: Selection, favorite: str | None
     ) -> tuple[Job, asyncio.Task[Job]]:
-        client = await self._client(selection)
+        job = await self.add_job(selection, query, favorite=favorite)
+        return job, self.jobs.start(job)
+
+    async def add_job(
+        self,
+        selection: Selection,
+        query: Query | None,
+        req_id: str | None = None,
+        *,
+        favorite: str | None = None,
+    ) -> Job:
+        """A new job on `selection`'s account, recorded but not started: a query to send, or
+        (with `req_id`) one already pending there."""
+        client = await self.client(selection)
         profile = selection.profile.name if selection.profile else None
         origin = Origin(selection.account_id, selection.base_url, profile)
-        job = await self.jobs.add(origin, client, query, favorite=favorite)
-        return job, self.jobs.start(job)
+        return await self.jobs.add(origin, client, query, req_id, favorite=favorite)
 
     def favorite_selection(self, favorite: Favorite) -> Selection:
         """The account `favorite` runs on: its own profile, else the active one."""
@@ -250,7 +264,7 @@ class Session:
     async def start_job(self, job: Job) -> asyncio.Task[Job]:
         """Start `job` from the journal again, on its account; raises CttuiError when it
         cannot connect."""
-        job.client = await self._client(self._job_selection(job))
+        job.client = await self.client(self._job_selection(job))
         return self.jobs.start(job)
 
     async def resume_job(self, job: Job) -> bool:
@@ -284,7 +298,7 @@ class Session:
                 f"job {job.id} is {job.state}; only failed, cancelled or interrupted jobs can be "
                 "resubmitted"
             )
-        return await self.jobs.resubmit(job, await self._client(self._job_selection(job)))
+        return await self.jobs.resubmit(job, await self.client(self._job_selection(job)))
 
     async def cancel(self, job: Job) -> bool:
         return await self.jobs.cancel(job)
