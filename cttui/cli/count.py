@@ -23,7 +23,6 @@ from cttui.cli.output import print_json_line, say
 from cttui.cli.session import opened
 from cttui.jobs import Job, JobManager
 from cttui.records import JobState, Origin
-from cttui.session.core import Session
 from cttui.store.config import check_profile_name
 from cttui.store.favorites import Favorite, FavoriteExists, check_favorite_name
 from cttui.store.favorites_store import FavoritesStore
@@ -205,93 +204,72 @@ async def _wait_for_job(
     interval = poll_interval(wait.poll_interval, os.environ, "", scope.demo)
     async with opened(scope, interval=interval, sends=True) as session:
         try:
-            await _watch_job(
-                session,
-                scope,
-                wait,
-                query=query,
-                req_id=req_id,
-                watch=watch,
-                save=save,
-                replace_existing=replace_existing,
+            selection = session.selection
+            if selection is None:
+                raise UsageError(session.selection_error or "no profile yet; add one first")
+            client = await session.client(selection)
+            account_id, base_url = selection.account_id, selection.base_url
+            poll_interval(wait.poll_interval, os.environ, base_url, scope.demo)
+            favorite = _save_favorite(scope, save, replace_existing) if save else None
+
+            # The demo's emulator moves to a new port each start; its own journal knows no other.
+            def here(origin: Origin) -> bool:
+                return origin.account_id == account_id and (
+                    scope.demo or origin.base_url == base_url
+                )
+
+            resumed = await session.adopt_journal(here)
+            # `cttui poll` of a req_id the journal knows: that job, finished or still ours. A req_id
+            # names a job only with its server and account; the newest one wins.
+            job = next(
+                (
+                    known
+                    for known in reversed(session.jobs.jobs)
+                    if req_id is not None
+                    and known.req_id == req_id
+                    and here(known.origin)
+                    and (known.state.finished or known in resumed)
+                ),
+                None,
             )
+            answered = asyncio.Event()
+            asked = len(job.attempts) if job else 0
+
+            def on_change(changed: Job) -> None:
+                if changed is not watch.job:
+                    return
+                waiting = changed.state is JobState.PENDING and changed.next_poll_at is not None
+                if (waiting and len(changed.attempts) > asked) or changed.state.finished:
+                    answered.set()
+                if sys.stderr.isatty():
+                    progress(changed, session.jobs.poll_interval)
+
+            session.jobs.subscribe(on_change)
+            if job is None:
+                job = await session.add_job(selection, query, req_id, favorite=favorite)
+            watch.job = job
+            if job.state.finished:
+                # Nothing to wait for: the jobs from earlier stay pending for the next run, rather
+                # than be started and cut off at once.
+                return
+            others = [other for other in resumed if other is not job]
+            _resume_alongside(session.jobs, others, client, scope)
+            job.client = client
+            task = session.jobs.start(job)
+            waits: set[asyncio.Future[Any]] = {task}
+            if wait.no_wait:
+                waits.add(asyncio.ensure_future(answered.wait()))
+            try:
+                await asyncio.wait(waits, timeout=wait.timeout, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiting in waits - {task}:
+                    waiting.cancel()
+                if not task.done():
+                    watch.job = copy.copy(job)
         finally:
             # Every task ends before the client closes under it.
             await session.jobs.close()
             watch.unsaved = session.journal.error is not None
-
-
-async def _watch_job(
-    session: Session,
-    scope: Scope,
-    wait: WaitArgs,
-    *,
-    query: Query | None,
-    req_id: str | None,
-    watch: _Watch,
-    save: Favorite | None,
-    replace_existing: bool,
-) -> None:
-    selection = session.selection
-    if selection is None:
-        raise UsageError(session.selection_error or "no profile yet; add one first")
-    client = await session.client(selection)
-    account_id, base_url = selection.account_id, selection.base_url
-    poll_interval(wait.poll_interval, os.environ, base_url, scope.demo)
-    favorite = _save_favorite(scope, save, replace_existing) if save else None
-
-    # The demo's emulator moves to a new port each start; its own journal knows no other.
-    def here(origin: Origin) -> bool:
-        return origin.account_id == account_id and (scope.demo or origin.base_url == base_url)
-
-    resumed = await session.adopt_journal(here)
-    # `cttui poll` of a req_id the journal knows: that job, finished or still ours. A req_id
-    # names a job only with its server and account; the newest one wins.
-    job = next(
-        (
-            known
-            for known in reversed(session.jobs.jobs)
-            if req_id is not None
-            and known.req_id == req_id
-            and here(known.origin)
-            and (known.state.finished or known in resumed)
-        ),
-        None,
-    )
-    answered = asyncio.Event()
-    asked = len(job.attempts) if job else 0
-
-    def on_change(changed: Job) -> None:
-        if changed is not watch.job:
-            return
-        waiting = changed.state is JobState.PENDING and changed.next_poll_at is not None
-        if (waiting and len(changed.attempts) > asked) or changed.state.finished:
-            answered.set()
-        if sys.stderr.isatty():
-            progress(changed, session.jobs.poll_interval)
-
-    session.jobs.subscribe(on_change)
-    if job is None:
-        job = await session.add_job(selection, query, req_id, favorite=favorite)
-    watch.job = job
-    if job.state.finished:
-        # Nothing to wait for: the jobs from earlier stay pending for the next run, rather
-        # than be started and cut off at once.
-        return
-    others = [other for other in resumed if other is not job]
-    _resume_alongside(session.jobs, others, client, scope)
-    job.client = client
-    task = session.jobs.start(job)
-    waits: set[asyncio.Future[Any]] = {task}
-    if wait.no_wait:
-        waits.add(asyncio.ensure_future(answered.wait()))
-    try:
-        await asyncio.wait(waits, timeout=wait.timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiting in waits - {task}:
-            waiting.cancel()
-        if not task.done():
-            watch.job = copy.copy(job)
 
 
 def _resume_alongside(
