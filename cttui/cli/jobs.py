@@ -12,11 +12,11 @@ from cttui.api.errors import CttuiError, UsageError
 from cttui.cli.arguments import JobsRemoveArgs, JobsResumeArgs, JobsShowArgs, ListArgs, Scope
 from cttui.cli.connect import poll_interval
 from cttui.cli.exits import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING
-from cttui.cli.journal import journal_jobs, journal_writer, progress
+from cttui.cli.journal import journal_jobs, progress
 from cttui.cli.output import print_json, print_table, say
 from cttui.cli.session import opened
 from cttui.console import printable
-from cttui.jobs import Job, JobManager
+from cttui.jobs import Job
 from cttui.records import JobAction, JobState, applies
 from cttui.report import (
     attempt_lines,
@@ -156,27 +156,23 @@ def _interrupted_advice(job: Job, scope: Scope) -> str:
 
 
 async def _remove_jobs(args: JobsRemoveArgs) -> int:
-    writer = journal_writer(args.scope)
-    try:
-        records, ours = await writer.load(lambda _: True)
-        if writer.error:
-            raise UsageError(writer.error)
-        manager = JobManager(recorder=writer)
-        manager.adopt(records, ours)
+    async with opened(args.scope) as session:
+        await session.adopt_journal()
+        if session.journal.error:
+            raise UsageError(session.journal.error)
         jobs = [
-            _find_job(args.scope, manager.jobs, job_id) for job_id in dict.fromkeys(args.job_ids)
+            _find_job(args.scope, session.jobs.jobs, job_id)
+            for job_id in dict.fromkeys(args.job_ids)
         ]
         for job in jobs:
-            if job.elsewhere:
+            if not applies(JobAction.REMOVE, job, elsewhere=job.elsewhere):
                 raise UsageError(
                     f"job {job.id} is held by another cttui that is still open: remove it there "
                     "(d in the app), or close that one first; nothing was removed"
                 )
-        await manager.remove(jobs)
-        if writer.error:
-            raise UsageError(writer.error)
-    finally:
-        writer.close()
+        await session.remove(jobs)
+        if session.journal.error:
+            raise UsageError(session.journal.error)
     for job in jobs:
         print(f"removed job {job.id}")
     return EXIT_OK

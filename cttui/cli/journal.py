@@ -1,5 +1,5 @@
-"""The job journal as the commands use it outside a session: a writer for `jobs remove`, and
-a read that takes no job over."""
+"""The job journal read without a session, taking no job over (listings never write), and a
+job's progress lines."""
 
 from __future__ import annotations
 
@@ -12,13 +12,7 @@ from cttui.cli.output import say
 from cttui.jobs import Job, JobManager
 from cttui.records import JobState
 from cttui.store.journal import Journal
-from cttui.store.journal_writer import JournalWriter
 from cttui.store.paths import journal_file
-
-
-def journal_writer(scope: Scope) -> JournalWriter:
-    # A journal that cannot be used costs the record, never the run.
-    return JournalWriter(journal_file(demo=scope.demo), on_error=lambda m: say(f"warning: {m}"))
 
 
 @contextmanager
