@@ -500,3 +500,17 @@ def test_favorites_table_lines_up_wide_and_combining_names_in_terminal_cells(
     header, *rows = capsys.readouterr().out.splitlines()
     assert header.startswith("NAME    QUERY")
     assert [row.split("Charged")[0] for row in rows] == ["売上    ", "weekly  ", "cafe\u0301    "]
+
+
+def test_run_on_the_environment_alone_ignores_a_broken_config_toml(
+    emulator: Emulator, emulator_env: dict[str, str]
+) -> None:
+    from cttui.store.paths import config_file
+
+    save(WEEKLY)
+    config_file().write_text("this is [not toml")
+    result = run_cttui("run", "weekly buyers", env=emulator_env)
+    assert result.code == 0, result.err
+    assert lines_of(result.out) == [
+        ("weekly buyers", str(true_count(emulator, WEEKLY)), span(WEEKLY))
+    ]

@@ -113,6 +113,37 @@ class ListArgs:
 
 
 @dataclass(frozen=True)
+class FavoritesRenameArgs:
+    scope: Scope
+    old: str
+    new: str
+
+    @classmethod
+    def from_namespace(cls, namespace: argparse.Namespace, scope: Scope) -> FavoritesRenameArgs:
+        return cls(scope, namespace.old, namespace.new)
+
+
+@dataclass(frozen=True)
+class FavoritesDeleteArgs:
+    scope: Scope
+    name: str
+    yes: bool
+
+    @classmethod
+    def from_namespace(cls, namespace: argparse.Namespace, scope: Scope) -> FavoritesDeleteArgs:
+        return cls(scope, namespace.name, namespace.yes)
+
+
+@dataclass(frozen=True)
+class CredentialsTestArgs:
+    scope: Scope
+
+    @classmethod
+    def from_namespace(cls, namespace: argparse.Namespace, scope: Scope) -> CredentialsTestArgs:
+        return cls(scope)
+
+
+@dataclass(frozen=True)
 class JobsShowArgs:
     scope: Scope
     job_id: int
@@ -171,12 +202,14 @@ class CredentialsDeleteArgs:
 
 
 @dataclass(frozen=True)
-class CredentialsUseArgs:
+class NameArgs:
+    """A command on one thing named: `credentials use NAME`, `favorites duplicate NAME`."""
+
     scope: Scope
     name: str
 
     @classmethod
-    def from_namespace(cls, namespace: argparse.Namespace, scope: Scope) -> CredentialsUseArgs:
+    def from_namespace(cls, namespace: argparse.Namespace, scope: Scope) -> NameArgs:
         return cls(scope, namespace.name)
 
 

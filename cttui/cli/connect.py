@@ -1,11 +1,8 @@
-"""Where a command's counts go: the stored profile or the environment, or the demo's emulator;
-one client per account and host for jobs from the journal; the poll interval allowed there."""
+"""The demo's emulator a command starts, and the poll interval allowed on a host."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -14,26 +11,13 @@ from typing import TYPE_CHECKING
 
 from cttui.api.errors import UsageError
 from cttui.api.regions import is_clevertap_host
-from cttui.cli.arguments import Scope
 from cttui.cli.options import ENV_POLL_INTERVAL, positive_float
 from cttui.cli.output import say
-from cttui.store.config import Config, load_config
-from cttui.store.passcodes import OsKeyring, Passcodes, SessionPasscodes
-from cttui.store.paths import config_file, demo_state_dir, emulator_cache_dir
-from cttui.store.selection import (
-    Connection,
-    connect,
-    for_job,
-    from_environment,
-    needs_config,
-    select,
-)
+from cttui.store.paths import demo_state_dir, emulator_cache_dir
 
 if TYPE_CHECKING:
-    from cttui.api.client import CleverTapClient
     from cttui.emulator.config import EmulatorConfig
     from cttui.emulator.server import Emulator
-    from cttui.jobs import Job
 
 DEMO_POLL_INTERVAL = 1.0
 MIN_CLEVERTAP_POLL_INTERVAL = 30.0
@@ -96,71 +80,3 @@ def started(config: EmulatorConfig) -> Iterator[Emulator]:
         yield emulator
     finally:
         emulator.stop()
-
-
-@contextmanager
-def connection(scope: Scope) -> Iterator[Connection]:
-    """The account to talk to: the stored profile or the environment, or the demo emulator's."""
-    if not scope.demo:
-        yield stored_connection(os.environ, scope.profile)
-        return
-    with demo_emulator() as emulator:
-        yield demo_connection(emulator)
-
-
-def demo_connection(emulator: Emulator) -> Connection:
-    config = emulator.config
-    return from_environment(
-        {
-            "CLEVERTAP_ACCOUNT_ID": config.account_id,
-            "CLEVERTAP_PASSCODE": config.passcode,
-            "CTTUI_BASE_URL": emulator.base_url,
-        }
-    )
-
-
-def stored_connection(environ: Mapping[str, str], profile: str | None) -> Connection:
-    # The environment alone can say everything; then config.toml and the keyring stay unread.
-    config = load_config(config_file()) if needs_config(environ, profile) else Config()
-    return connect(select(environ, config, profile), OsKeyring())
-
-
-class JobConnector:
-    """A client for each account and host that jobs from the journal run on."""
-
-    def __init__(self, emulator: Emulator | None) -> None:
-        self._emulator = emulator
-        # By profile too: two profiles on one account may hold different passcodes.
-        self._clients: dict[tuple[str, str, str | None], CleverTapClient] = {}
-        self._config: Config | None = None
-
-    async def client(self, job: Job) -> CleverTapClient:
-        # httpx is loaded only by a command that sends: `cttui jobs` lists without it.
-        from cttui.api.client import CleverTapClient
-
-        origin = job.origin
-        passcodes: Passcodes
-        if self._emulator is not None:
-            # The demo's emulator listens on a new port at each start.
-            account, base_url = self._emulator.config.account_id, self._emulator.base_url
-            passcodes = demo_passcodes(self._emulator)
-        else:
-            account, base_url, passcodes = origin.account_id, origin.base_url, OsKeyring()
-        key = (account, base_url, origin.profile)
-        if key not in self._clients:
-            if self._config is None:
-                self._config = Config() if self._emulator else load_config(config_file())
-            selection = for_job(os.environ, self._config, account, base_url, origin.profile)
-            found = await asyncio.to_thread(connect, selection, passcodes)
-            self._clients[key] = CleverTapClient(found.credentials, found.base_url)
-        return self._clients[key]
-
-    async def aclose(self) -> None:
-        for client in self._clients.values():
-            await client.aclose()
-
-
-def demo_passcodes(emulator: Emulator) -> SessionPasscodes:
-    passcodes = SessionPasscodes()
-    passcodes.set(emulator.config.account_id, emulator.config.passcode)
-    return passcodes

@@ -15,18 +15,18 @@ from cttui.api.errors import UsageError
 from cttui.api.models import DateRange, PropertyFilter, Query
 from cttui.api.ranges import RangePreset
 from cttui.cli.arguments import CountArgs, PollArgs, Scope, WaitArgs
-from cttui.cli.connect import connection, poll_interval, today
+from cttui.cli.connect import poll_interval, today
 from cttui.cli.exits import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING
-from cttui.cli.journal import job_manager, journal_writer, progress
+from cttui.cli.journal import progress
 from cttui.cli.options import Usage
 from cttui.cli.output import print_json_line, say
+from cttui.cli.session import opened
 from cttui.jobs import Job, JobManager
 from cttui.records import JobState, Origin
 from cttui.store.config import check_profile_name
 from cttui.store.favorites import Favorite, FavoriteExists, check_favorite_name
 from cttui.store.favorites_store import FavoritesStore
 from cttui.store.paths import favorites_file
-from cttui.store.selection import DEMO_PROFILE, Connection
 
 
 def count(args: CountArgs) -> int:
@@ -163,21 +163,17 @@ def _run_job(
     can stop the run, so that a usage error saves nothing."""
     watch = _Watch()
     try:
-        with connection(scope) as account:
-            interval = poll_interval(wait.poll_interval, os.environ, account.base_url, scope.demo)
-            favorite = _save_favorite(scope, save, replace_existing) if save else None
-            asyncio.run(
-                _wait_for_job(
-                    scope,
-                    wait,
-                    account,
-                    interval,
-                    query=query,
-                    req_id=req_id,
-                    watch=watch,
-                    favorite=favorite,
-                )
+        asyncio.run(
+            _wait_for_job(
+                scope,
+                wait,
+                query=query,
+                req_id=req_id,
+                watch=watch,
+                save=save,
+                replace_existing=replace_existing,
             )
+        )
     except KeyboardInterrupt:
         pending = watch.job.req_id if watch.job else None
         if pending:
@@ -192,13 +188,12 @@ def _run_job(
 async def _wait_for_job(
     scope: Scope,
     wait: WaitArgs,
-    account: Connection,
-    interval: float,
     *,
     query: Query | None,
     req_id: str | None,
     watch: _Watch,
-    favorite: str | None = None,
+    save: Favorite | None,
+    replace_existing: bool,
 ) -> None:
     """Run the job until it ends, or until --no-wait or --timeout says to stop watching.
 
@@ -206,11 +201,16 @@ async def _wait_for_job(
     On stopping early, `watch.job` keeps a copy of the job as it stood: stopping leaves it
     pending, in the journal too, for `cttui poll` or `cttui jobs resume`.
     """
-    account_id, base_url = account.credentials.account_id, account.base_url
-    writer = journal_writer(scope)
-    try:
-        async with CleverTapClient(account.credentials, base_url) as client:
-            manager = job_manager(scope, interval, writer)
+    interval = poll_interval(wait.poll_interval, os.environ, "", scope.demo)
+    async with opened(scope, interval=interval, sends=True) as session:
+        try:
+            selection = session.selection
+            if selection is None:
+                raise UsageError(session.selection_error or "no profile yet; add one first")
+            client = await session.client(selection)
+            account_id, base_url = selection.account_id, selection.base_url
+            poll_interval(wait.poll_interval, os.environ, base_url, scope.demo)
+            favorite = _save_favorite(scope, save, replace_existing) if save else None
 
             # The demo's emulator moves to a new port each start; its own journal knows no other.
             def here(origin: Origin) -> bool:
@@ -218,18 +218,17 @@ async def _wait_for_job(
                     scope.demo or origin.base_url == base_url
                 )
 
-            records, ours = await writer.load(here)
-            resumed = manager.adopt(records, ours)
-            # `cttui poll` of a req_id the journal knows: that job, finished or still ours. A
-            # req_id names a job only with its server and account; the newest one wins.
+            resumed = await session.adopt_journal(here)
+            # `cttui poll` of a req_id the journal knows: that job, finished or still ours. A req_id
+            # names a job only with its server and account; the newest one wins.
             job = next(
                 (
                     known
-                    for known in reversed(manager.jobs)
+                    for known in reversed(session.jobs.jobs)
                     if req_id is not None
                     and known.req_id == req_id
                     and here(known.origin)
-                    and (known.state.finished or known.id in ours)
+                    and (known.state.finished or known in resumed)
                 ),
                 None,
             )
@@ -243,22 +242,20 @@ async def _wait_for_job(
                 if (waiting and len(changed.attempts) > asked) or changed.state.finished:
                     answered.set()
                 if sys.stderr.isatty():
-                    progress(changed, interval)
+                    progress(changed, session.jobs.poll_interval)
 
-            manager.subscribe(on_change)
+            session.jobs.subscribe(on_change)
             if job is None:
-                profile = DEMO_PROFILE if scope.demo else account.profile
-                origin = Origin(account_id, base_url, profile)
-                job = await manager.add(origin, client, query, req_id, favorite=favorite)
+                job = await session.add_job(selection, query, req_id, favorite=favorite)
             watch.job = job
             if job.state.finished:
-                # Nothing to wait for: the jobs from earlier stay pending for the next run,
-                # rather than be started and cut off at once.
+                # Nothing to wait for: the jobs from earlier stay pending for the next run, rather
+                # than be started and cut off at once.
                 return
             others = [other for other in resumed if other is not job]
-            _resume_alongside(manager, others, client, scope)
+            _resume_alongside(session.jobs, others, client, scope)
             job.client = client
-            task = manager.start(job)
+            task = session.jobs.start(job)
             waits: set[asyncio.Future[Any]] = {task}
             if wait.no_wait:
                 waits.add(asyncio.ensure_future(answered.wait()))
@@ -269,11 +266,10 @@ async def _wait_for_job(
                     waiting.cancel()
                 if not task.done():
                     watch.job = copy.copy(job)
-                # Every task ends before the client closes under it.
-                await manager.close()
-    finally:
-        writer.close()
-        watch.unsaved = writer.error is not None
+        finally:
+            # Every task ends before the client closes under it.
+            await session.jobs.close()
+            watch.unsaved = session.journal.error is not None
 
 
 def _resume_alongside(

@@ -11,7 +11,7 @@ from cttui.api.regions import DEFAULT_REGION, Region, get_region, parse_dashboar
 from cttui.cli.arguments import (
     CredentialsDeleteArgs,
     CredentialsSetArgs,
-    CredentialsUseArgs,
+    NameArgs,
     Scope,
     ScopeArgs,
 )
@@ -40,13 +40,18 @@ def _target_profile(scope: Scope) -> tuple[CredentialStore, Config, Profile]:
     store and the config it was read from."""
     store = credential_store()
     config = store.load()
-    name: str | None = scope.profile or config.active
+    return store, config, profile_named(config, scope.profile)
+
+
+def profile_named(config: Config, name: str | None) -> Profile:
+    """Profile `name`, else the active one."""
+    name = name or config.active
     if name is None:
         raise UsageError("no profiles yet: add one with 'cttui credentials set --account-id ID'")
     profile = config.profile(name)
     if profile is None:
         raise unknown_profile(name, config)
-    return store, config, profile
+    return profile
 
 
 def credentials_set(args: CredentialsSetArgs) -> int:
@@ -180,7 +185,7 @@ def credentials_delete(args: CredentialsDeleteArgs) -> int:
     return EXIT_OK
 
 
-def credentials_use(args: CredentialsUseArgs) -> int:
+def credentials_use(args: NameArgs) -> int:
     store = credential_store()
     config = store.use(args.name.strip())
     print(f"active profile: {config.active}")

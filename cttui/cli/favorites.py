@@ -1,18 +1,28 @@
-"""`cttui favorites`: the saved favourites with their history of counts."""
+"""`cttui favorites`: the saved favourites with their history of counts; rename, duplicate and
+delete them through the session, as the app's favourites screen does."""
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
 from cttui.api.errors import UsageError
 from cttui.api.models import DateRange
 from cttui.api.ranges import RangePreset
-from cttui.cli.arguments import ListArgs, Scope
+from cttui.cli.arguments import (
+    FavoritesDeleteArgs,
+    FavoritesRenameArgs,
+    ListArgs,
+    NameArgs,
+    Scope,
+)
 from cttui.cli.connect import today
 from cttui.cli.exits import EXIT_OK, EXIT_USAGE
 from cttui.cli.journal import journal_read
 from cttui.cli.output import print_json, print_table, say
+from cttui.cli.session import opened
 from cttui.records import FavoriteRun
 from cttui.report import summary_text
 from cttui.store.favorites import Favorite, Favorites
@@ -56,6 +66,65 @@ def unknown_favorite(name: str, favorites: Favorites) -> UsageError:
             f"no favourite named {name!r}: none saved yet in {favorites.path}; {NO_FAVORITES}"
         )
     return UsageError(f"no favourite named {name!r} (known: {', '.join(favorites.names())})")
+
+
+def favorites_rename(args: FavoritesRenameArgs) -> int:
+    old = _existing(args.scope, args.old)
+
+    async def rename() -> str:
+        async with opened(args.scope) as session:
+            await session.journal.load(lambda _: False)
+            await session.favorites.rename(old.name, args.new)
+            renamed = session.favorites.current.find(args.new.strip())
+            return renamed.name if renamed is not None else args.new
+
+    print(f"{old.name} is now {asyncio.run(rename())}")
+    return EXIT_OK
+
+
+def favorites_duplicate(args: NameArgs) -> int:
+    original = _existing(args.scope, args.name)
+
+    async def duplicate() -> Favorite:
+        async with opened(args.scope) as session:
+            return await session.favorites.duplicate(original.name)
+
+    print(f"{asyncio.run(duplicate()).name} saved")
+    return EXIT_OK
+
+
+def favorites_delete(args: FavoritesDeleteArgs) -> int:
+    favorite = _existing(args.scope, args.name)
+    if not args.yes and not sys.stdin.isatty():
+        raise UsageError("add --yes to delete a favourite without being asked")
+
+    async def delete() -> bool:
+        async with opened(args.scope) as session:
+            await session.journal.load(lambda _: False)
+            if not args.yes:
+                counts = len(session.favorites.history().get(favorite.name, ()))
+                past = f" and its {counts} past count(s)" if counts else ""
+                question = f"Delete favourite {favorite.name!r}{past}? [y/N] "
+                answer = await asyncio.to_thread(input, question)
+                if answer.strip().lower() not in {"y", "yes"}:
+                    return False
+            await session.favorites.delete([favorite.name])
+            return True
+
+    if not asyncio.run(delete()):
+        say("nothing deleted")
+        return EXIT_OK
+    print(f"{favorite.name} deleted")
+    return EXIT_OK
+
+
+def _existing(scope: Scope, name: str) -> Favorite:
+    """The favourite `name` names (case does not matter), else the error listing the known."""
+    favorites = read_favorites(favorites_file(demo=scope.demo))
+    favorite = favorites.find(name.strip())
+    if favorite is None:
+        raise unknown_favorite(name.strip(), favorites)
+    return favorite
 
 
 def _favorite_history(scope: Scope) -> Mapping[str, Sequence[FavoriteRun]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import sys
 import time
@@ -11,13 +10,14 @@ from datetime import datetime
 
 from cttui.api.errors import CttuiError, UsageError
 from cttui.cli.arguments import JobsRemoveArgs, JobsResumeArgs, JobsShowArgs, ListArgs, Scope
-from cttui.cli.connect import JobConnector, demo_emulator, poll_interval
+from cttui.cli.connect import poll_interval
 from cttui.cli.exits import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING
-from cttui.cli.journal import job_manager, journal_jobs, journal_writer, progress
+from cttui.cli.journal import journal_jobs, progress
 from cttui.cli.output import print_json, print_table, say
+from cttui.cli.session import opened
 from cttui.console import printable
-from cttui.jobs import Job, JobManager
-from cttui.records import JobState
+from cttui.jobs import Job
+from cttui.records import JobAction, JobState, applies
 from cttui.report import (
     attempt_lines,
     count_text,
@@ -99,59 +99,42 @@ def _find_job(scope: Scope, jobs: list[Job], wanted: int) -> Job:
 
 
 async def _resume_jobs(args: JobsResumeArgs) -> int:
-    async with contextlib.AsyncExitStack() as stack:
-        code = await _resume_in(stack, args)
-    return code
-
-
-async def _resume_in(stack: contextlib.AsyncExitStack, args: JobsResumeArgs) -> int:
     scope, resubmit = args.scope, args.resubmit
-    emulator = stack.enter_context(demo_emulator()) if scope.demo else None
-    writer = journal_writer(scope)
-    stack.callback(writer.close)
-    records, ours = await writer.load(lambda _: True)
-    if writer.error:
-        raise UsageError(writer.error)
     # No 30 s check here: the manager keeps every job on a CleverTap host 30 s apart.
     interval = poll_interval(args.poll_interval, os.environ, "", scope.demo)
-    manager = job_manager(scope, interval, writer)
-    runnable = manager.adopt(records, ours)
-    # Sent, perhaps received, never answered: only the user can say to send them again, so
-    # each is reported (and the exit code says so) until it is resubmitted or removed.
-    interrupted = [job for job in manager.jobs if job.state is JobState.INTERRUPTED]
-    if resubmit is not None:
-        runnable = [_resubmittable(_find_job(scope, manager.jobs, resubmit), scope)]
-        interrupted = []
-    for job in interrupted:
-        say(_interrupted_advice(job, scope))
-    if not runnable:
-        if interrupted:
-            return EXIT_API
-        say("nothing pending in the journal")
-        return EXIT_OK
-    if sys.stderr.isatty():
-        manager.subscribe(lambda job: progress(job, interval) if job in runnable else None)
-    connector = JobConnector(emulator)
-    stack.push_async_callback(connector.aclose)
-    # Runs first: every task ends before the clients close under it.
-    stack.push_async_callback(manager.close)
-    tasks: list[asyncio.Task[Job]] = []
-    stuck = False
-    for job in runnable:
-        try:
-            client = await connector.client(job)
-        except CttuiError as error:
-            say(f"job {job.id} cannot run: {error.message}")
-            stuck = True
-            continue
+    async with opened(scope, interval=interval, sends=True) as session:
+        runnable = await session.adopt_journal()
+        if session.journal.error:
+            raise UsageError(session.journal.error)
+        # Sent, perhaps received, never answered: only the user can say to send them again, so
+        # each is reported (and the exit code says so) until it is resubmitted or removed.
+        interrupted = [job for job in session.jobs.jobs if job.state is JobState.INTERRUPTED]
         if resubmit is not None:
-            tasks.append(await manager.resubmit(job, client))
-        else:
-            job.client = client
-            tasks.append(manager.start(job))
-    if tasks:
-        await asyncio.wait(tasks, timeout=args.timeout)
-    await manager.close()
+            runnable = [_resubmittable(_find_job(scope, session.jobs.jobs, resubmit), scope)]
+            interrupted = []
+        for job in interrupted:
+            say(_interrupted_advice(job, scope))
+        if not runnable:
+            if interrupted:
+                return EXIT_API
+            say("nothing pending in the journal")
+            return EXIT_OK
+        if sys.stderr.isatty():
+            session.jobs.subscribe(lambda job: progress(job, interval) if job in runnable else None)
+        tasks: list[asyncio.Task[Job]] = []
+        stuck = False
+        for job in runnable:
+            try:
+                if resubmit is not None:
+                    tasks.append(await session.resubmit(job))
+                else:
+                    tasks.append(await session.start_job(job))
+            except CttuiError as error:
+                say(f"job {job.id} cannot run: {error.message}")
+                stuck = True
+        if tasks:
+            await asyncio.wait(tasks, timeout=args.timeout)
+        await session.jobs.close()
     for job in runnable:
         print(printable(detail_text(job)))
     states = {job.state for job in runnable}
@@ -173,27 +156,23 @@ def _interrupted_advice(job: Job, scope: Scope) -> str:
 
 
 async def _remove_jobs(args: JobsRemoveArgs) -> int:
-    writer = journal_writer(args.scope)
-    try:
-        records, ours = await writer.load(lambda _: True)
-        if writer.error:
-            raise UsageError(writer.error)
-        manager = JobManager(recorder=writer)
-        manager.adopt(records, ours)
+    async with opened(args.scope) as session:
+        await session.adopt_journal()
+        if session.journal.error:
+            raise UsageError(session.journal.error)
         jobs = [
-            _find_job(args.scope, manager.jobs, job_id) for job_id in dict.fromkeys(args.job_ids)
+            _find_job(args.scope, session.jobs.jobs, job_id)
+            for job_id in dict.fromkeys(args.job_ids)
         ]
         for job in jobs:
-            if job.elsewhere:
+            if not applies(JobAction.REMOVE, job, elsewhere=job.elsewhere):
                 raise UsageError(
                     f"job {job.id} is held by another cttui that is still open: remove it there "
                     "(d in the app), or close that one first; nothing was removed"
                 )
-        await manager.remove(jobs)
-        if writer.error:
-            raise UsageError(writer.error)
-    finally:
-        writer.close()
+        await session.remove(jobs)
+        if session.journal.error:
+            raise UsageError(session.journal.error)
     for job in jobs:
         print(f"removed job {job.id}")
     return EXIT_OK
@@ -209,11 +188,13 @@ def _resubmittable(job: Job, scope: Scope) -> Job:
         )
     if job.elsewhere:
         raise UsageError(f"job {job.id} is being run by another cttui; wait for it there")
-    if not job.state.resubmittable:
+    if not applies(JobAction.RESUBMIT, job, elsewhere=False):
+        if job.state.resubmittable:
+            raise UsageError(
+                f"job {job.id} was started from a req_id alone; there is no query to send"
+            )
         raise UsageError(
             f"job {job.id} is {job.state}; only failed, cancelled or interrupted jobs can be "
             "resubmitted"
         )
-    if job.query is None:
-        raise UsageError(f"job {job.id} was started from a req_id alone; there is no query to send")
     return job

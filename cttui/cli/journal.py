@@ -1,5 +1,5 @@
-"""The job journal as the commands use it: a writer that takes jobs over, a read that takes
-none, and the job manager on it."""
+"""The job journal read without a session, taking no job over (listings never write), and a
+job's progress lines."""
 
 from __future__ import annotations
 
@@ -12,24 +12,7 @@ from cttui.cli.output import say
 from cttui.jobs import Job, JobManager
 from cttui.records import JobState
 from cttui.store.journal import Journal
-from cttui.store.journal_writer import JournalWriter
 from cttui.store.paths import journal_file
-from cttui.store.slots import slots_dir
-
-
-def journal_writer(scope: Scope) -> JournalWriter:
-    # A journal that cannot be used costs the record, never the run.
-    return JournalWriter(journal_file(demo=scope.demo), on_error=lambda m: say(f"warning: {m}"))
-
-
-def job_manager(scope: Scope, interval: float, writer: JournalWriter) -> JobManager:
-    # Slots beside the journal: every cttui on the machine shares an account's requests in flight.
-    return JobManager(
-        poll_interval=interval,
-        recorder=writer,
-        slots=slots_dir(journal_file(demo=scope.demo)),
-        on_warning=lambda m: say(f"warning: {m}"),
-    )
 
 
 @contextmanager

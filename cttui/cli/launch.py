@@ -12,7 +12,6 @@ from cttui.cli.connect import DEMO_POLL_INTERVAL, demo_emulator, poll_interval
 from cttui.cli.credentials import credential_store
 from cttui.cli.exits import EXIT_OK
 from cttui.store.config import unknown_profile
-from cttui.store.paths import journal_file
 
 if TYPE_CHECKING:
     from cttui.tui.app import CttuiApp
@@ -32,23 +31,14 @@ def app(args: ScopeArgs) -> int:
             "(see 'cttui --help')"
         )
     # Textual is loaded last, once the checks above can no longer send the user away.
-    from cttui.session.setup import SessionSetup
+    from cttui.cli.session import session_setup
     from cttui.tui.app import CttuiApp
 
     if not scope.demo:
-        setup = SessionSetup(
-            store=store,
-            environ=dict(os.environ),
-            profile=scope.profile,
-            poll_interval=poll_interval(None, os.environ, "", demo=False),
-            journal=journal_file(),
-        )
-        return _run_app(CttuiApp(setup))
+        interval = poll_interval(None, os.environ, "", demo=False)
+        return _run_app(CttuiApp(session_setup(scope, interval)))
     with demo_emulator() as emulator:
-        setup = SessionSetup.for_demo(
-            emulator.config, emulator.base_url, DEMO_POLL_INTERVAL, journal_file(demo=True)
-        )
-        return _run_app(CttuiApp(setup))
+        return _run_app(CttuiApp(session_setup(scope, DEMO_POLL_INTERVAL, emulator)))
 
 
 def _run_app(app: CttuiApp) -> int:

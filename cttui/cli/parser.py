@@ -211,6 +211,30 @@ def _add_favorites_commands(commands: Commands) -> None:
     )
     favorites.add_argument("--json", action="store_true", help="print the favourites as JSON")
     handle(favorites, "favorites", "favorites_list", "ListArgs")
+    actions = favorites.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
+    rename = actions.add_parser(
+        "rename",
+        help="rename a favourite; its counts over time follow it",
+        description="Rename favourite OLD (case does not matter) to NEW, in favorites.toml and "
+        "in the job journal's history. Exit 2 if NEW is taken or the file has problems.",
+    )
+    rename.add_argument("old", metavar="OLD")
+    rename.add_argument("new", metavar="NEW")
+    handle(rename, "favorites", "favorites_rename", "FavoritesRenameArgs")
+    duplicate = actions.add_parser(
+        "duplicate", help="save a copy of a favourite beside it, as 'NAME (copy)'"
+    )
+    duplicate.add_argument("name", metavar="NAME")
+    handle(duplicate, "favorites", "favorites_duplicate", "NameArgs")
+    delete = actions.add_parser(
+        "delete",
+        help="delete a favourite and its counts over time",
+        description="Delete favourite NAME from favorites.toml, with its history in the job "
+        "journal; its jobs stay, unnamed. Asks first unless --yes.",
+    )
+    delete.add_argument("name", metavar="NAME")
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    handle(delete, "favorites", "favorites_delete", "FavoritesDeleteArgs")
 
     run = commands.add_parser(
         "run",
@@ -272,7 +296,16 @@ def _add_credentials_commands(commands: Commands) -> None:
     handle(delete, "credentials", "credentials_delete", "CredentialsDeleteArgs")
     use = actions.add_parser("use", help="make a profile the active one")
     use.add_argument("name", metavar="NAME")
-    handle(use, "credentials", "credentials_use", "CredentialsUseArgs")
+    handle(use, "credentials", "credentials_use", "NameArgs")
+    test = actions.add_parser(
+        "test",
+        help="check that CleverTap accepts a profile's saved credentials",
+        description="Send one small request with the profile's account ID and saved passcode "
+        "(never shown) and say which host answered. Exit 0 when the credentials work, 1 on an "
+        "auth or network failure, 2 when there is no such profile or no saved passcode.",
+    )
+    add_profile_option(test, default=argparse.SUPPRESS)
+    handle(test, "connection", "credentials_test", "CredentialsTestArgs")
 
 
 def _add_jobs_commands(commands: Commands) -> None:

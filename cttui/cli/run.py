@@ -9,26 +9,22 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
 
-from cttui.api.client import CleverTapClient, Credentials
 from cttui.api.errors import CttuiError, unexpected
 from cttui.cli.arguments import RunArgs
-from cttui.cli.connect import demo_connection, demo_emulator, poll_interval, stored_connection
+from cttui.cli.connect import poll_interval
 from cttui.cli.exits import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING
 from cttui.cli.favorites import unknown_favorite
-from cttui.cli.journal import job_manager, journal_writer, progress
+from cttui.cli.journal import progress
 from cttui.cli.output import cells, pad, print_json, say
+from cttui.cli.session import opened
 from cttui.console import printable
 from cttui.jobs import Job, JobManager
-from cttui.records import JobState, Origin
+from cttui.records import JobState
+from cttui.session.core import Session
 from cttui.store.favorites import Favorite
 from cttui.store.favorites_store import read_favorites
 from cttui.store.paths import favorites_file
-from cttui.store.selection import DEMO_PROFILE, Connection
-
-if TYPE_CHECKING:
-    from cttui.emulator.server import Emulator
 
 # Each line of `cttui run` is printed before the next count is known: wide enough for any count
 # up to ten digits, so that the third column still lines up.
@@ -44,12 +40,11 @@ class _Batch:
 
 @dataclass
 class _Planned:
-    """One favourite of `cttui run`: the account it runs on (or why it cannot), its job, and
-    whether the command is done waiting for it (`settled`)."""
+    """One favourite of `cttui run`: its job (or why it was not sent), and whether the command
+    is done waiting for it (`settled`)."""
 
     favorite: Favorite
     settled: asyncio.Event
-    connection: Connection | None = None
     problem: str | None = None
     job: Job | None = None
     task: asyncio.Task[Job] | None = None
@@ -92,93 +87,47 @@ def _chosen_favorites(args: RunArgs) -> list[Favorite]:
 
 
 async def _run_favorites(args: RunArgs, chosen: list[Favorite], batch: _Batch) -> int:
-    async with contextlib.AsyncExitStack() as stack:
-        code = await _run_favorites_in(stack, args, chosen, batch)
-    return code
-
-
-async def _run_favorites_in(
-    stack: contextlib.AsyncExitStack, args: RunArgs, chosen: list[Favorite], batch: _Batch
-) -> int:
     scope, wait = args.scope, args.wait
-    emulator = stack.enter_context(demo_emulator()) if scope.demo else None
-    today = emulator.config.resolved_today() if emulator is not None else date.today()
-    plans = [_Planned(favorite, asyncio.Event()) for favorite in chosen]
-    await _connect_plans(plans, args, emulator)
     interval = poll_interval(wait.poll_interval, os.environ, "", scope.demo)
-    for url in {plan.connection.base_url for plan in plans if plan.connection is not None}:
-        # Raises, before anything is sent, for an interval below 30 s on a CleverTap host.
-        poll_interval(wait.poll_interval, os.environ, url, scope.demo)
+    async with opened(scope, interval=interval, sends=True) as session:
+        plans = {favorite.name: _Planned(favorite, asyncio.Event()) for favorite in chosen}
+        for url in _base_urls(session, chosen):
+            # Raises, before anything is sent, for an interval below 30 s on a CleverTap host.
+            poll_interval(wait.poll_interval, os.environ, url, scope.demo)
+        # Claims nothing: pending jobs of earlier runs stay for 'cttui jobs resume'.
+        await session.journal.load(lambda _: False)
+        shown = sys.stderr.isatty()
 
-    writer = journal_writer(scope)
-    stack.callback(writer.close)
-    # Claims nothing: pending jobs of earlier runs stay for 'cttui jobs resume'.
-    await writer.load(lambda _: False)
-    # Two profiles on one account may hold different passcodes: one client per credentials.
-    clients: dict[tuple[Credentials, str], CleverTapClient] = {}
+        def on_change(job: Job) -> None:
+            plan = plans.get(job.favorite or "")
+            if plan is None:
+                return
+            if job not in batch.jobs:
+                batch.jobs.append(job)
+            answered = job.state is JobState.PENDING and job.next_poll_at is not None
+            if job.state.finished or (wait.no_wait and answered):
+                plan.settled.set()
+            if shown:
+                progress(job, interval, plan.favorite.name)
 
-    async def close_clients() -> None:
-        for client in clients.values():
-            await client.aclose()
-
-    stack.push_async_callback(close_clients)
-    manager = job_manager(scope, interval, writer)
-    stack.push_async_callback(manager.close)
-    by_job: dict[int, _Planned] = {}
-    shown = sys.stderr.isatty()
-
-    def on_change(job: Job) -> None:
-        plan = by_job.get(job.id)
-        if plan is None:
-            return
-        answered = job.state is JobState.PENDING and job.next_poll_at is not None
-        if job.state.finished or (wait.no_wait and answered):
-            plan.settled.set()
-        if shown:
-            progress(job, interval, plan.favorite.name)
-
-    manager.subscribe(on_change)
-    for plan in plans:
-        connection = plan.connection
-        if connection is None:
-            continue
-        key = (connection.credentials, connection.base_url)
-        if key not in clients:
-            clients[key] = CleverTapClient(connection.credentials, connection.base_url)
-        account = connection.credentials.account_id
-        origin = Origin(
-            account, connection.base_url, DEMO_PROFILE if scope.demo else connection.profile
-        )
-        query = plan.favorite.query(today)
-        plan.job = await manager.add(origin, clients[key], query, favorite=plan.favorite.name)
-        batch.jobs.append(plan.job)
-        by_job[plan.job.id] = plan
-        plan.task = manager.start(plan.job)
-        plan.task.add_done_callback(plan.settle)
-    return await _report_runs(args, manager, plans, today)
+        session.jobs.subscribe(on_change)
+        for launch in await session.run_favorites(chosen):
+            plan = plans[launch.favorite.name]
+            plan.problem, plan.job, plan.task = launch.problem, launch.job, launch.task
+            if launch.task is None:
+                plan.settled.set()
+            else:
+                launch.task.add_done_callback(plan.settle)
+        return await _report_runs(args, session.jobs, list(plans.values()), session.today())
 
 
-async def _connect_plans(plans: list[_Planned], args: RunArgs, emulator: Emulator | None) -> None:
-    """Each favourite's account: the demo's, else its own profile, --profile or the active one
-    (the environment overriding as for any run). One that cannot connect fails alone."""
-    connections: dict[str | None, Connection | str] = {}
-    for plan in plans:
-        profile = None if emulator is not None else plan.favorite.profile or args.scope.profile
-        if profile not in connections:
-            try:
-                connections[profile] = (
-                    demo_connection(emulator)
-                    if emulator is not None
-                    else await asyncio.to_thread(stored_connection, os.environ, profile)
-                )
-            except CttuiError as error:
-                connections[profile] = error.message
-        found = connections[profile]
-        if isinstance(found, str):
-            plan.problem = found
-            plan.settled.set()
-        else:
-            plan.connection = found
+def _base_urls(session: Session, favorites: list[Favorite]) -> set[str]:
+    """The hosts the favourites will run on; one that cannot is told of when it is run."""
+    urls = set()
+    for favorite in favorites:
+        with contextlib.suppress(CttuiError):
+            urls.add(session.favorite_selection(favorite).base_url)
+    return urls
 
 
 async def _report_runs(

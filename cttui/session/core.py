@@ -4,7 +4,7 @@ journal, the jobs and the favourites, with every verb both faces call on them.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from cttui.api.errors import CttuiError, UsageError
 from cttui.api.models import Query
 from cttui.jobs import Job, JobManager
-from cttui.records import JobRecord, JobState, Origin
+from cttui.records import JobAction, JobRecord, JobState, Origin, applies
 from cttui.session.changes import (
     Change,
     HistoryChanged,
@@ -37,11 +37,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Launch:
-    """One favourite of `run_favorites`: its job, or why it was not sent."""
+    """One favourite of `run_favorites`: its job and the task running it, or why it was not
+    sent."""
 
     favorite: Favorite
     job: Job | None = None
     problem: str | None = None
+    task: asyncio.Task[Job] | None = None
 
 
 class Session:
@@ -163,7 +165,9 @@ class Session:
 
     # Jobs
 
-    async def _client(self, selection: Selection) -> CleverTapClient:
+    async def client(self, selection: Selection) -> CleverTapClient:
+        """The client for `selection`'s account and host, made once; raises CttuiError when it
+        cannot connect (no passcode, no keyring)."""
         from cttui.api.client import CleverTapClient
 
         # By profile too: two profiles on one account may hold different passcodes.
@@ -184,12 +188,29 @@ class Session:
     async def send(self, query: Query, selection: Selection, favorite: str | None = None) -> Job:
         """Start `query` as a job on `selection`'s account; raises CttuiError, sending nothing,
         when it cannot connect. A job run for `favorite` adds to that favourite's history."""
-        client = await self._client(selection)
+        job, _ = await self._send(query, selection, favorite)
+        return job
+
+    async def _send(
+        self, query: Query, selection: Selection, favorite: str | None
+    ) -> tuple[Job, asyncio.Task[Job]]:
+        job = await self.add_job(selection, query, favorite=favorite)
+        return job, self.jobs.start(job)
+
+    async def add_job(
+        self,
+        selection: Selection,
+        query: Query | None,
+        req_id: str | None = None,
+        *,
+        favorite: str | None = None,
+    ) -> Job:
+        """A new job on `selection`'s account, recorded but not started: a query to send, or
+        (with `req_id`) one already pending there."""
+        client = await self.client(selection)
         profile = selection.profile.name if selection.profile else None
         origin = Origin(selection.account_id, selection.base_url, profile)
-        job = await self.jobs.add(origin, client, query, favorite=favorite)
-        self.jobs.start(job)
-        return job
+        return await self.jobs.add(origin, client, query, req_id, favorite=favorite)
 
     def favorite_selection(self, favorite: Favorite) -> Selection:
         """The account `favorite` runs on: its own profile, else the active one."""
@@ -206,20 +227,26 @@ class Session:
         for favorite in favorites:
             try:
                 selection = self.favorite_selection(favorite)
-                job = await self.send(favorite.query(self.today()), selection, favorite.name)
+                job, task = await self._send(favorite.query(self.today()), selection, favorite.name)
             except CttuiError as error:
                 launches.append(Launch(favorite, problem=error.message))
             else:
-                launches.append(Launch(favorite, job))
+                launches.append(Launch(favorite, job, task=task))
         return launches
+
+    async def adopt_journal(self, claim: Callable[[Origin], bool] = lambda _: True) -> list[Job]:
+        """Read every job the journal holds, taking over the pending ones of `claim`'s origins
+        that no other cttui runs; returns those, not yet started."""
+        records, ours = await self.journal.load(claim)
+        adopted = self.jobs.adopt(records, ours)
+        # The favourites' counts over time came with it.
+        self.publish(HistoryChanged())
+        return adopted
 
     async def resume(self) -> list[Job]:
         """Read every job the journal holds, and resume the pending ones no other cttui runs;
         returns those."""
-        records, ours = await self.journal.load(lambda _: True)
-        resumed = self.jobs.adopt(records, ours)
-        # The favourites' counts over time came with it.
-        self.publish(HistoryChanged())
+        resumed = await self.adopt_journal()
         for job in resumed:
             await self.resume_job(job)
         return resumed
@@ -234,14 +261,19 @@ class Session:
             self.setup.environ, self.config, origin.account_id, origin.base_url, origin.profile
         )
 
+    async def start_job(self, job: Job) -> asyncio.Task[Job]:
+        """Start `job` from the journal again, on its account; raises CttuiError when it
+        cannot connect."""
+        job.client = await self.client(self._job_selection(job))
+        return self.jobs.start(job)
+
     async def resume_job(self, job: Job) -> bool:
         """Start `job` from the journal again; False (the job says why) when it cannot connect."""
         try:
-            job.client = await self._client(self._job_selection(job))
+            await self.start_job(job)
         except CttuiError as error:
             await self.jobs.hold(job, f"cannot resume: {error.message}; then press p")
             return False
-        self.jobs.start(job)
         return True
 
     async def poll_now(self, job: Job) -> float | None:
@@ -254,19 +286,19 @@ class Session:
         await self.resume_job(job)
         return 0.0
 
-    async def resubmit(self, job: Job) -> Job:
-        """Send a failed, cancelled or interrupted job's query again, as the same job."""
+    async def resubmit(self, job: Job) -> asyncio.Task[Job]:
+        """Send a failed, cancelled or interrupted job's query again, as the same job; returns
+        its task."""
         if job.elsewhere:
             raise UsageError(f"job {job.id} is held by another cttui that is still open")
-        if not job.state.resubmittable:
+        if not applies(JobAction.RESUBMIT, job, elsewhere=False):
+            if job.state.resubmittable:
+                raise UsageError(f"job {job.id} was started from a req_id alone; there is no query")
             raise UsageError(
                 f"job {job.id} is {job.state}; only failed, cancelled or interrupted jobs can be "
                 "resubmitted"
             )
-        if job.query is None:
-            raise UsageError(f"job {job.id} was started from a req_id alone; there is no query")
-        await self.jobs.resubmit(job, await self._client(self._job_selection(job)))
-        return job
+        return await self.jobs.resubmit(job, await self.client(self._job_selection(job)))
 
     async def cancel(self, job: Job) -> bool:
         return await self.jobs.cancel(job)

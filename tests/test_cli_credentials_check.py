@@ -1,0 +1,116 @@
+"""`cttui credentials test`: the session's connection test the app's credentials screen uses,
+against the emulator over loopback, with the passcode never shown."""
+
+from __future__ import annotations
+
+import io
+import socket
+import sys
+
+import pytest
+
+from cttui.api.regions import get_region
+from cttui.cli.main import main
+from cttui.emulator import Emulator
+from cttui.store.config import Config, Profile, save_config
+from cttui.store.paths import config_file
+from tests.conftest import DEFAULTS, run_cttui
+from tests.memory_keyring import MemoryKeyring
+
+WRONG = "wr0ng-passcode-9Zq"
+
+
+def cttui(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str
+) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def profiles(
+    memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch, emulator: Emulator
+) -> str:
+    save_config(
+        Config(
+            (
+                Profile("emu", DEFAULTS.account_id, get_region("eu1")),
+                Profile("wrong", "WRO-NGA-CCNT", get_region("in1")),
+            ),
+            "emu",
+        ),
+        config_file(),
+    )
+    memory_keyring.items[("cttui", DEFAULTS.account_id)] = DEFAULTS.passcode
+    memory_keyring.items[("cttui", "WRO-NGA-CCNT")] = WRONG
+    for name in ("CLEVERTAP_ACCOUNT_ID", "CLEVERTAP_PASSCODE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CTTUI_BASE_URL", emulator.base_url)
+    return emulator.base_url.split("://", 1)[1]
+
+
+def test_working_credentials_exit_0_naming_the_host(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, profiles: str
+) -> None:
+    code, out, err = cttui(capsys, monkeypatch, "credentials", "test")
+    assert (code, err) == (0, "")
+    assert out == (
+        f"OK: CleverTap accepted these credentials for {DEFAULTS.account_id} in Europe "
+        f"(reached {profiles}).\n"
+    )
+    assert DEFAULTS.passcode not in out
+
+
+def test_a_401_exits_1_without_the_passcode(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, profiles: str
+) -> None:
+    code, out, err = cttui(capsys, monkeypatch, "credentials", "test", "--profile", "wrong")
+    assert (code, out) == (1, "")
+    assert err.startswith("cttui: Bad credentials.")
+    assert err.count("\n") == 1
+    assert WRONG not in err
+
+
+def test_no_server_there_exits_1_with_a_network_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, profiles: str
+) -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    monkeypatch.setenv("CTTUI_BASE_URL", f"http://127.0.0.1:{port}")
+    code, out, err = cttui(capsys, monkeypatch, "credentials", "test")
+    assert (code, out) == (1, "")
+    assert err.startswith("cttui: Network error:")
+    assert err.count("\n") == 1
+
+
+def test_an_unknown_profile_or_none_saved_exits_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, profiles: str
+) -> None:
+    code, _, err = cttui(capsys, monkeypatch, "credentials", "test", "--profile", "prod")
+    assert (code, err) == (2, "cttui: no profile named 'prod' (known: emu, wrong)\n")
+    config_file().unlink()
+    code, _, err = cttui(capsys, monkeypatch, "credentials", "test")
+    assert code == 2
+    assert err == "cttui: no profiles yet: add one with 'cttui credentials set --account-id ID'\n"
+
+
+def test_a_profile_without_a_saved_passcode_exits_2(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    memory_keyring: MemoryKeyring,
+    profiles: str,
+) -> None:
+    memory_keyring.items.clear()
+    code, _, err = cttui(capsys, monkeypatch, "credentials", "test")
+    assert code == 2
+    assert err.count("\n") == 1
+
+
+def test_the_demo_credentials_work() -> None:
+    result = run_cttui("--demo", "credentials", "test")
+    assert result.code == 0, result.err
+    assert result.out.startswith("OK: CleverTap accepted these credentials for ")
+    assert "(reached 127.0.0.1:" in result.out
