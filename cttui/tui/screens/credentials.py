@@ -32,6 +32,7 @@ from cttui.store.credentials import Deleted, KeyringUnavailable, PasscodeMissing
 from cttui.store.selection import ENV_PASSCODE
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.confirm import ConfirmScreen
+from cttui.tui.workers import start
 
 if TYPE_CHECKING:
     from cttui.session.core import Session
@@ -407,7 +408,7 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
                 self.post_message(ProfileSaved(config, profile.name))
 
         self._say("Saving...", "busy")
-        self.run_worker(save, name="Saving the profile", thread=True, exit_on_error=False)
+        start(self, save, name="Saving the profile", thread=True)
 
     def action_delete(self) -> None:
         name = self._editing
@@ -426,7 +427,7 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
                 self.post_message(DeletePlanned(name, account_id, planned))
 
         # The keyring tells what will happen to the passcode: asked on a thread, it may block.
-        self.run_worker(plan, name="Reading the keyring", thread=True, exit_on_error=False)
+        start(self, plan, name="Reading the keyring", thread=True)
 
     def on_delete_planned(self, message: DeletePlanned) -> None:
         name, store = message.name, self.session.store
@@ -441,9 +442,7 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.run_worker(
-                    delete, name="Deleting the profile", thread=True, exit_on_error=False
-                )
+                start(self, delete, name="Deleting the profile", thread=True)
 
         fate = message.plan.describe(done=False)
         self.app.push_screen(
@@ -458,10 +457,10 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
         if self._editing is None or self.dirty:
             self._problem("", "Save this profile first, then make it the active one.")
             return
-        self.run_worker(
+        start(
+            self,
             switch_profile(self.app, self.session, self._editing),
             name=f"Switching to profile {self._editing}",
-            exit_on_error=False,
         )
 
     def action_test(self) -> None:
@@ -471,12 +470,12 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
             self._problem(error.field, error.text)
             return
         self._say(f"Testing {profile.account_id} in {profile.region.name}...", "busy")
-        self.run_worker(
+        start(
+            self,
             self._test(profile, passcode),
             name="Testing the connection",
             group="test-connection",
             exclusive=True,
-            exit_on_error=False,
         )
 
     async def _test(self, profile: Profile, typed: str) -> None:
@@ -498,13 +497,13 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
             else:
                 self.post_message(PasscodeChecked(profile.name, saved, None))
 
-        self.run_worker(
+        start(
+            self,
             check,
             name="Reading the keyring",
             group="passcode-check",
             exclusive=True,
             thread=True,
-            exit_on_error=False,
         )
 
     def on_passcode_checked(self, message: PasscodeChecked) -> None:

@@ -26,6 +26,7 @@ from cttui.store.favorites import Favorite, Favorites
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.name_prompt import NamePromptScreen
+from cttui.tui.workers import start
 
 if TYPE_CHECKING:
     from cttui.session.core import Launch, Session
@@ -311,7 +312,7 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
     def action_run(self) -> None:
         chosen = self.chosen()
         if chosen:
-            self.run_worker(self._run(chosen), name="Running favourites", exit_on_error=False)
+            start(self, self._run(chosen), name="Running favourites")
 
     async def _run(self, chosen: list[Favorite]) -> None:
         sent = report_launches(self.app, await self.session.run_favorites(chosen))
@@ -335,11 +336,7 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
 
         def answered(name: str | None) -> None:
             if name is not None and name != item.name:
-                self.run_worker(
-                    self._rename(item.name, name),
-                    name="Renaming the favourite",
-                    exit_on_error=False,
-                )
+                start(self, self._rename(item.name, name), name="Renaming the favourite")
 
         self.app.push_screen(
             NamePromptScreen(
@@ -367,9 +364,7 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
     def action_duplicate(self) -> None:
         item = self.selected
         if item is not None and not self._refused():
-            self.run_worker(
-                self._duplicate(item.name), name="Duplicating the favourite", exit_on_error=False
-            )
+            start(self, self._duplicate(item.name), name="Duplicating the favourite")
 
     async def _duplicate(self, name: str) -> None:
         try:
@@ -393,10 +388,8 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.run_worker(
-                    self._delete([item.name for item in chosen]),
-                    name="Deleting favourites",
-                    exit_on_error=False,
+                start(
+                    self, self._delete([item.name for item in chosen]), name="Deleting favourites"
                 )
 
         self.app.push_screen(

@@ -31,6 +31,7 @@ from cttui.tui.widgets.date_range import DateRangeField
 from cttui.tui.widgets.job_panel import JobPanel
 from cttui.tui.widgets.preview import QueryPreview
 from cttui.tui.widgets.query_editor import QueryEditor
+from cttui.tui.workers import start
 
 if TYPE_CHECKING:
     from cttui.session.core import Session
@@ -157,20 +158,14 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
             return
         favorite = self._loaded_favorite(draft)
         if favorite is not None:
-            self.run_worker(
-                self._run_favorite(favorite, draft),
-                name=f"Running {favorite.name}",
-                exit_on_error=False,
-            )
+            start(self, self._run_favorite(favorite, draft), name=f"Running {favorite.name}")
             return
         selection = self.session.selection
         if selection is None:
             self.notify(self._no_account(), title="Not sent", severity="error")
             return
         self._kept = draft
-        self.run_worker(
-            self._send(query, selection), name=f"Running {query.event_name}", exit_on_error=False
-        )
+        start(self, self._send(query, selection), name=f"Running {query.event_name}")
 
     async def _send(self, query: Query, selection: Selection) -> None:
         try:
@@ -206,11 +201,7 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
 
         def answered(request: SaveRequest | None) -> None:
             if request is not None:
-                self.run_worker(
-                    self._save(draft, query, request),
-                    name="Saving the favourite",
-                    exit_on_error=False,
-                )
+                start(self, self._save(draft, query, request), name="Saving the favourite")
 
         self.app.push_screen(
             SaveFavoriteScreen(
@@ -284,15 +275,11 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         if action == "details":
             app.push_screen(JobDetailsScreen(job, session.jobs.clock.now, self.perform))
         elif action == "poll_now":
-            self.run_worker(self._poll_now(job), name=f"Polling job {job.id}", exit_on_error=False)
+            start(self, self._poll_now(job), name=f"Polling job {job.id}")
         elif action == "cancel":
-            self.run_worker(
-                session.cancel(job), name=f"Cancelling job {job.id}", exit_on_error=False
-            )
+            start(self, session.cancel(job), name=f"Cancelling job {job.id}")
         elif action == "resubmit":
-            self.run_worker(
-                self._resubmit(job), name=f"Resubmitting job {job.id}", exit_on_error=False
-            )
+            start(self, self._resubmit(job), name=f"Resubmitting job {job.id}")
         elif action == "copy_count" and job.count is not None:
             app.copy_to_clipboard(str(job.count))
             self.notify(f"{job.count:,} (job {job.id}) copied", title="Copied")
@@ -334,12 +321,12 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
             job for job in jobs if not job.state.finished and job.state is not JobState.INTERRUPTED
         ]
         if not running:
-            self.run_worker(remove(), name="Removing jobs", exit_on_error=False)
+            start(self, remove(), name="Removing jobs")
             return
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.run_worker(remove(), name="Removing jobs", exit_on_error=False)
+                start(self, remove(), name="Removing jobs")
 
         job = running[0]
         self.app.push_screen(
@@ -358,7 +345,7 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
             self.query_one(JobPanel).forget(cleared)
             self.notify(f"{len(cleared)} finished job(s) cleared", title="Jobs")
 
-        self.run_worker(clear(), name="Clearing finished jobs", exit_on_error=False)
+        start(self, clear(), name="Clearing finished jobs")
 
     def _load_job(self, job: Job) -> None:
         query = job.query
@@ -383,16 +370,12 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
     def _replace(self, draft: QueryDraft, favorite: Favorite | None = None) -> None:
         """Put `draft` in the editor; ask first if that would drop typing not kept anywhere."""
         if not self.holds_unsent_work or self.editor.draft == draft:
-            self.run_worker(
-                self._load(draft, favorite), name="Loading the editor", exit_on_error=False
-            )
+            start(self, self._load(draft, favorite), name="Loading the editor")
             return
 
         def answered(replace: bool | None) -> None:
             if replace:
-                self.run_worker(
-                    self._load(draft, favorite), name="Loading the editor", exit_on_error=False
-                )
+                start(self, self._load(draft, favorite), name="Loading the editor")
 
         self.app.push_screen(
             ConfirmScreen(
