@@ -9,8 +9,10 @@ from cttui.emulator.server import Emulator
 from cttui.store.favorites import Favorite
 from cttui.store.favorites_store import FavoritesStore
 from cttui.store.paths import favorites_file
+from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.credentials import CredentialsScreen
 from cttui.tui.screens.favorites import FavoritesScreen
+from cttui.tui.screens.job_details import JobDetailsScreen
 from cttui.tui.screens.main import MainScreen
 from tests.apps import WORK, build_app, settle, until
 from tests.conftest import DEFAULTS
@@ -151,3 +153,54 @@ async def test_the_palette_names_the_job_its_actions_act_on(emulator: Emulator) 
         assert not {"Job 1: poll now", "Job 1: cancel"} & offered
         await choose(pilot, "Clear finished jobs")
         await until(pilot, lambda: app.session.jobs.jobs == [], "the job cleared from the palette")
+
+
+async def test_the_palette_offers_the_selected_jobs_actions_from_the_editor(
+    emulator: Emulator,
+) -> None:
+    environ = {
+        "CLEVERTAP_ACCOUNT_ID": DEFAULTS.account_id,
+        "CLEVERTAP_PASSCODE": DEFAULTS.passcode,
+        "CTTUI_BASE_URL": emulator.base_url,
+    }
+    app = build_app(environ=environ)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, MainScreen)
+        await pilot.press(*"No Such Event", "ctrl+r")
+        await until(
+            pilot,
+            lambda: bool(app.session.jobs.jobs) and app.session.jobs.jobs[0].state == "failed",
+            "failure",
+        )
+        assert app.screen.focused is not None
+        assert app.screen.focused.id == "event"
+        offered = await lists(
+            pilot,
+            {
+                "Job 1: details",
+                "Job 1: resubmit",
+                "Job 1: remove",
+                "Job 1: copy as curl",
+                "Clear finished jobs",
+                "Run query",
+            },
+        )
+        assert not {"Job 1: poll now", "Job 1: cancel"} & offered
+        await choose(pilot, "Job 1: details")
+        await settle(pilot, JobDetailsScreen)
+        await pilot.press("escape")
+        await settle(pilot, MainScreen)
+        await lists(pilot, {"Clear finished jobs"})
+        await choose(pilot, "Clear finished jobs")
+        await until(pilot, lambda: app.session.jobs.jobs == [], "the job cleared from the palette")
+
+
+async def test_the_palette_offers_the_credentials_actions_that_have_no_key() -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, MainScreen)
+        await pilot.press("f2")
+        await settle(pilot, CredentialsScreen)
+        await lists(pilot, {"Use this profile", "Delete profile"})
+        await choose(pilot, "Delete profile")
+        await settle(pilot, ConfirmScreen)

@@ -6,7 +6,7 @@ each posts a message and the handlers here own what the screen shows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
@@ -30,6 +30,7 @@ from cttui.store.config import (
 )
 from cttui.store.credentials import Deleted, KeyringUnavailable, PasscodeMissing, check_passcode
 from cttui.store.selection import ENV_PASSCODE
+from cttui.tui.commands import Unbound
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.workers import start
@@ -327,13 +328,30 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
             "test": self.action_test,
             "use": self.action_use,
             "delete": self.action_delete,
-            "session-only": self._session_only,
+            "session-only": self.action_session_only,
         }
         action = actions.get(event.button.id or "")
         if action is not None:
             action()
 
-    def _session_only(self) -> None:
+    def palette_unbound(self) -> Iterable[Unbound]:
+        yield Unbound("use", "Use this profile", "Make the profile in the form the active one")
+        yield Unbound(
+            "session_only",
+            "Keep passcodes for this session only",
+            "With no usable keyring: in memory until cttui quits",
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "use":
+            return self._editing is not None
+        if action == "session_only":
+            return self.query_one("#session-only", Button).display and bool(
+                self.query_one("#keyring-banner").display
+            )
+        return True
+
+    def action_session_only(self) -> None:
         self.session.use_session_passcodes()
         self._show_banners(keyring_error=None)
         self._saved_passcode = False
