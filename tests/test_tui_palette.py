@@ -9,6 +9,7 @@ from cttui.emulator.server import Emulator
 from cttui.store.favorites import Favorite
 from cttui.store.favorites_store import FavoritesStore
 from cttui.store.paths import favorites_file
+from cttui.tui.app import CttuiApp
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.credentials import CredentialsScreen
 from cttui.tui.screens.favorites import FavoritesScreen
@@ -45,6 +46,24 @@ async def choose(pilot: Pilot[int], title: str) -> None:
     await pilot.press(*title)
     await until(pilot, lambda: listed(pilot) != set() and title in listed(pilot), title)
     await pilot.press("down", "enter")
+
+
+def emulator_app(emulator: Emulator) -> CttuiApp:
+    return build_app(
+        environ={
+            "CLEVERTAP_ACCOUNT_ID": DEFAULTS.account_id,
+            "CLEVERTAP_PASSCODE": DEFAULTS.passcode,
+            "CTTUI_BASE_URL": emulator.base_url,
+        }
+    )
+
+
+async def fail_a_job(pilot: Pilot[int], app: CttuiApp) -> None:
+    """Run a query for an event the emulator lacks; wait, bounded, until its job has failed."""
+    jobs = app.session.jobs
+    await settle(pilot, MainScreen)
+    await pilot.press(*"No Such Event", "ctrl+r")
+    await until(pilot, lambda: bool(jobs.jobs) and jobs.jobs[0].state == "failed", "failure")
 
 
 async def test_the_palette_offers_the_main_screens_actions() -> None:
@@ -130,20 +149,9 @@ async def test_the_palette_offers_the_credentials_screens_actions() -> None:
 
 
 async def test_the_palette_names_the_job_its_actions_act_on(emulator: Emulator) -> None:
-    environ = {
-        "CLEVERTAP_ACCOUNT_ID": DEFAULTS.account_id,
-        "CLEVERTAP_PASSCODE": DEFAULTS.passcode,
-        "CTTUI_BASE_URL": emulator.base_url,
-    }
-    app = build_app(environ=environ)
+    app = emulator_app(emulator)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, MainScreen)
-        await pilot.press(*"No Such Event", "ctrl+r")
-        await until(
-            pilot,
-            lambda: bool(app.session.jobs.jobs) and app.session.jobs.jobs[0].state == "failed",
-            "failure",
-        )
+        await fail_a_job(pilot, app)
         app.screen.query_one("#job-table").focus()
         offered = await lists(
             pilot,
@@ -158,20 +166,9 @@ async def test_the_palette_names_the_job_its_actions_act_on(emulator: Emulator) 
 async def test_the_palette_offers_the_selected_jobs_actions_from_the_editor(
     emulator: Emulator,
 ) -> None:
-    environ = {
-        "CLEVERTAP_ACCOUNT_ID": DEFAULTS.account_id,
-        "CLEVERTAP_PASSCODE": DEFAULTS.passcode,
-        "CTTUI_BASE_URL": emulator.base_url,
-    }
-    app = build_app(environ=environ)
+    app = emulator_app(emulator)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, MainScreen)
-        await pilot.press(*"No Such Event", "ctrl+r")
-        await until(
-            pilot,
-            lambda: bool(app.session.jobs.jobs) and app.session.jobs.jobs[0].state == "failed",
-            "failure",
-        )
+        await fail_a_job(pilot, app)
         assert app.screen.focused is not None
         assert app.screen.focused.id == "event"
         offered = await lists(
