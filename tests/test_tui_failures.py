@@ -89,16 +89,6 @@ def test_every_worker_keeps_the_app_alive_when_it_fails() -> None:
     assert left == []
 
 
-# Files that still call run_worker themselves, each call with exit_on_error=False (the test
-# above): they are being rewritten beside this change, and move to workers.start after it.
-STILL_TO_CONVERT = {
-    "tui/app.py",
-    "tui/screens/credentials.py",
-    "tui/screens/favorites.py",
-    "tui/screens/main.py",
-}
-
-
 def _name(node: ast.expr) -> str:
     return str(getattr(node, "attr", getattr(node, "id", "")))
 
@@ -120,16 +110,12 @@ def _worker_starts(tree: ast.AST) -> list[int]:
 def test_every_worker_starts_through_the_one_helper() -> None:
     package = Path(cttui.__file__).parent
     outside: list[str] = []
-    still: set[str] = set()
     for path in sorted(package.rglob("*.py")):
         where = path.relative_to(package).as_posix()
-        lines = _worker_starts(ast.parse(path.read_text(), str(path)))
-        if where in STILL_TO_CONVERT:
-            still.update([where] if lines else [])
-        elif where != "tui/workers.py":
+        if where != "tui/workers.py":
+            lines = _worker_starts(ast.parse(path.read_text(), str(path)))
             outside += [f"{where}:{line}" for line in lines]
     assert outside == [], "start these with cttui.tui.workers.start"
-    assert still == STILL_TO_CONVERT, "the others call workers.start now: drop them from the list"
 
 
 async def test_a_worker_started_by_the_helper_fails_as_a_toast_not_a_quit() -> None:

@@ -9,8 +9,11 @@ from cttui.emulator.server import Emulator
 from cttui.store.favorites import Favorite
 from cttui.store.favorites_store import FavoritesStore
 from cttui.store.paths import favorites_file
+from cttui.tui.app import CttuiApp
+from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.credentials import CredentialsScreen
 from cttui.tui.screens.favorites import FavoritesScreen
+from cttui.tui.screens.job_details import JobDetailsScreen
 from cttui.tui.screens.main import MainScreen
 from tests.apps import WORK, build_app, settle, until
 from tests.conftest import DEFAULTS
@@ -43,6 +46,24 @@ async def choose(pilot: Pilot[int], title: str) -> None:
     await pilot.press(*title)
     await until(pilot, lambda: listed(pilot) != set() and title in listed(pilot), title)
     await pilot.press("down", "enter")
+
+
+def emulator_app(emulator: Emulator) -> CttuiApp:
+    return build_app(
+        environ={
+            "CLEVERTAP_ACCOUNT_ID": DEFAULTS.account_id,
+            "CLEVERTAP_PASSCODE": DEFAULTS.passcode,
+            "CTTUI_BASE_URL": emulator.base_url,
+        }
+    )
+
+
+async def fail_a_job(pilot: Pilot[int], app: CttuiApp) -> None:
+    """Run a query for an event the emulator lacks; wait, bounded, until its job has failed."""
+    jobs = app.session.jobs
+    await settle(pilot, MainScreen)
+    await pilot.press(*"No Such Event", "ctrl+r")
+    await until(pilot, lambda: bool(jobs.jobs) and jobs.jobs[0].state == "failed", "failure")
 
 
 async def test_the_palette_offers_the_main_screens_actions() -> None:
@@ -128,20 +149,9 @@ async def test_the_palette_offers_the_credentials_screens_actions() -> None:
 
 
 async def test_the_palette_names_the_job_its_actions_act_on(emulator: Emulator) -> None:
-    environ = {
-        "CLEVERTAP_ACCOUNT_ID": DEFAULTS.account_id,
-        "CLEVERTAP_PASSCODE": DEFAULTS.passcode,
-        "CTTUI_BASE_URL": emulator.base_url,
-    }
-    app = build_app(environ=environ)
+    app = emulator_app(emulator)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, MainScreen)
-        await pilot.press(*"No Such Event", "ctrl+r")
-        await until(
-            pilot,
-            lambda: bool(app.session.jobs.jobs) and app.session.jobs.jobs[0].state == "failed",
-            "failure",
-        )
+        await fail_a_job(pilot, app)
         app.screen.query_one("#job-table").focus()
         offered = await lists(
             pilot,
@@ -151,3 +161,43 @@ async def test_the_palette_names_the_job_its_actions_act_on(emulator: Emulator) 
         assert not {"Job 1: poll now", "Job 1: cancel"} & offered
         await choose(pilot, "Clear finished jobs")
         await until(pilot, lambda: app.session.jobs.jobs == [], "the job cleared from the palette")
+
+
+async def test_the_palette_offers_the_selected_jobs_actions_from_the_editor(
+    emulator: Emulator,
+) -> None:
+    app = emulator_app(emulator)
+    async with app.run_test(size=SIZE) as pilot:
+        await fail_a_job(pilot, app)
+        assert app.screen.focused is not None
+        assert app.screen.focused.id == "event"
+        offered = await lists(
+            pilot,
+            {
+                "Job 1: details",
+                "Job 1: resubmit",
+                "Job 1: remove",
+                "Job 1: copy as curl",
+                "Clear finished jobs",
+                "Run query",
+            },
+        )
+        assert not {"Job 1: poll now", "Job 1: cancel"} & offered
+        await choose(pilot, "Job 1: details")
+        await settle(pilot, JobDetailsScreen)
+        await pilot.press("escape")
+        await settle(pilot, MainScreen)
+        await lists(pilot, {"Clear finished jobs"})
+        await choose(pilot, "Clear finished jobs")
+        await until(pilot, lambda: app.session.jobs.jobs == [], "the job cleared from the palette")
+
+
+async def test_the_palette_offers_the_credentials_actions_that_have_no_key() -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, MainScreen)
+        await pilot.press("f2")
+        await settle(pilot, CredentialsScreen)
+        await lists(pilot, {"Use this profile", "Delete profile"})
+        await choose(pilot, "Delete profile")
+        await settle(pilot, ConfirmScreen)

@@ -26,6 +26,7 @@ from cttui.tui.screens.credentials import CredentialsScreen, switch_profile
 from cttui.tui.screens.favorites import FavoritesScreen
 from cttui.tui.screens.help import HelpScreen
 from cttui.tui.screens.main import MainScreen
+from cttui.tui.workers import start
 
 
 class CttuiApp(ShowsFailedWorkers, App[int]):
@@ -59,7 +60,7 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
             self.add_class("-demo")
         self._apply_saved_theme()
         self.theme_changed_signal.subscribe(self, self._remember_theme)
-        self.run_worker(self.session.resume(), name="Reading the job journal", exit_on_error=False)
+        start(self, self.session.resume(), name="Reading the job journal")
         # Hand edits and other cttui processes' counts are picked up within a second.
         self._refresh()
         self.set_interval(1.0, self._refresh)
@@ -69,12 +70,12 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
             )
 
     def _refresh(self) -> None:
-        self.run_worker(
+        start(
+            self,
             self.session.refresh(),
             name="Reading favorites.toml and the favourites' counts",
             group="refresh",
             exclusive=True,
-            exit_on_error=False,
         )
 
     def _session_changed(self, change: Change) -> None:
@@ -143,11 +144,11 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
         # The demo's store is in memory, so its theme is never written anywhere.
         theme = self.theme
         if self.session.remember_theme(theme):
-            self.run_worker(
+            start(
+                self,
                 lambda: self.session.store.set_theme(theme),
                 name="Saving the theme",
                 thread=True,
-                exit_on_error=False,
             )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -194,11 +195,7 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
             self._main.load_favorite(favorite)
 
     def switch_profile(self, name: str) -> None:
-        self.run_worker(
-            switch_profile(self, self.session, name),
-            name=f"Switching to profile {name}",
-            exit_on_error=False,
-        )
+        start(self, switch_profile(self, self.session, name), name=f"Switching to profile {name}")
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         # What a key does comes from ScreenActions; these are the actions no key has.

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from rich.style import Style
-from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -19,44 +16,17 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from cttui.api.errors import CttuiError
 from cttui.jobs import Job
-from cttui.records import FavoriteRun, JobState
-from cttui.report import filter_text, range_text, sparkline, summary_text, when_text
+from cttui.records import JobState
 from cttui.session import changes
 from cttui.store.favorites import Favorite, Favorites
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.name_prompt import NamePromptScreen
+from cttui.tui.widgets.favorites_table import COLUMNS, FavoritesTable, favorite_detail, matches
+from cttui.tui.workers import start
 
 if TYPE_CHECKING:
     from cttui.session.core import Launch, Session
-
-# Label, key and width: together they fit 120 columns.
-COLUMNS = (
-    (" ", "mark", 1),
-    ("Name", "name", 22),
-    ("Query", "query", 24),
-    ("Range", "range", 18),
-    ("Last count", "last", 10),
-    ("When", "when", 10),
-    ("Counts over time", "trend", 16),
-)
-WIDTHS = {key: width for _, key, width in COLUMNS}
-MARK = "●"
-
-
-class FavoritesTable(DataTable[str | Text]):
-    # The cells' styles, from cttui.tcss: `FavoritesTable > .favorites--trend`.
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "favorites--mark",
-        "favorites--name",
-        "favorites--running",
-        "favorites--never-run",
-        "favorites--trend",
-    }
-    # DataTable keeps enter to itself, unshown: here it is the key that matters most.
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "Run", id="run-favorite"),
-    ]
 
 
 class FavoritesChanged(Message):
@@ -109,9 +79,6 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
         yield Static(id="favorites-empty", markup=False)
         yield Footer()
 
-    def _style(self, component: str) -> Style:
-        return self._table.get_component_rich_style(component, partial=True)
-
     def on_mount(self) -> None:
         table = self.table
         for label, key, width in COLUMNS:
@@ -124,7 +91,7 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
         self.session.unsubscribe(self._session_changed)
 
     @property
-    def table(self) -> DataTable[str | Text]:
+    def table(self) -> FavoritesTable:
         # Held, not queried: the footer asks check_action (and so `selected`) even while the
         # screen is being dismissed, its widgets already removed.
         return self._table
@@ -167,12 +134,22 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
         items = self.favorites.items
         self._marked &= {item.name for item in items}
         terms = self.query_one("#favorites-filter", Input).value.casefold().split()
-        self._shown = [item for item in items if _matches(item, terms)]
+        self._shown = [item for item in items if matches(item, terms)]
         history = self.session.favorites.history()
         now = self.session.jobs.clock.now()
         table.clear()
         for item in self._shown:
-            table.add_row(*self._cells(item, history.get(item.name, ()), now), key=item.name)
+            table.add_row(
+                *table.cells(
+                    item,
+                    history.get(item.name, ()),
+                    self._running_jobs(item),
+                    marked=item.name in self._marked,
+                    today=self.session.today(),
+                    now=now,
+                ),
+                key=item.name,
+            )
         names = [item.name for item in self._shown]
         if keep in names:
             table.move_cursor(row=names.index(keep))
@@ -183,36 +160,13 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
         self._show_detail()
         self.refresh_bindings()
 
-    def _cells(
-        self, item: Favorite, runs: Sequence[FavoriteRun], now: float
-    ) -> tuple[str | Text, ...]:
+    def _running_jobs(self, item: Favorite) -> list[Job]:
         # An interrupted job is not running: the last real count stays, the detail says why.
-        running = [
+        return [
             job
             for job in self.session.favorites.jobs_of(item.name)
             if not job.state.finished and job.state is not JobState.INTERRUPTED
         ]
-        last = runs[-1] if runs else None
-        if running:
-            count = Text(
-                str(running[-1].state), style=self._style("favorites--running"), justify="right"
-            )
-        else:
-            count = Text(f"{last.count:,}" if last else "never run", justify="right")
-            if last is None:
-                count.stylize(self._style("favorites--never-run"))
-        return (
-            Text(MARK if item.name in self._marked else " ", style=self._style("favorites--mark")),
-            Text(_cut(item.name, WIDTHS["name"]), style=self._style("favorites--name")),
-            Text(summary_text(item.query(self.session.today()), WIDTHS["query"])),
-            Text(_cut(range_text(item.dates), WIDTHS["range"])),
-            count,
-            Text(when_text(last.at, now) if last else ""),
-            Text(
-                sparkline([run.count for run in runs][-WIDTHS["trend"] :]),
-                style=self._style("favorites--trend"),
-            ),
-        )
 
     def _show_problem(self) -> None:
         banner = self.query_one("#favorites-problem", Static)
@@ -248,7 +202,7 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
         runs = self.session.favorites.history().get(item.name, ())
         jobs = self.session.favorites.jobs_of(item.name)
         cut = jobs[-1] if jobs and jobs[-1].state is JobState.INTERRUPTED else None
-        detail.update(_detail(item, runs, self.session.today(), cut))
+        detail.update(favorite_detail(item, runs, self.session.today(), cut))
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
@@ -311,7 +265,7 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
     def action_run(self) -> None:
         chosen = self.chosen()
         if chosen:
-            self.run_worker(self._run(chosen), name="Running favourites", exit_on_error=False)
+            start(self, self._run(chosen), name="Running favourites")
 
     async def _run(self, chosen: list[Favorite]) -> None:
         sent = report_launches(self.app, await self.session.run_favorites(chosen))
@@ -335,11 +289,7 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
 
         def answered(name: str | None) -> None:
             if name is not None and name != item.name:
-                self.run_worker(
-                    self._rename(item.name, name),
-                    name="Renaming the favourite",
-                    exit_on_error=False,
-                )
+                start(self, self._rename(item.name, name), name="Renaming the favourite")
 
         self.app.push_screen(
             NamePromptScreen(
@@ -367,9 +317,7 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
     def action_duplicate(self) -> None:
         item = self.selected
         if item is not None and not self._refused():
-            self.run_worker(
-                self._duplicate(item.name), name="Duplicating the favourite", exit_on_error=False
-            )
+            start(self, self._duplicate(item.name), name="Duplicating the favourite")
 
     async def _duplicate(self, name: str) -> None:
         try:
@@ -393,10 +341,8 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.run_worker(
-                    self._delete([item.name for item in chosen]),
-                    name="Deleting favourites",
-                    exit_on_error=False,
+                start(
+                    self, self._delete([item.name for item in chosen]), name="Deleting favourites"
                 )
 
         self.app.push_screen(
@@ -412,45 +358,3 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
         self._marked.clear()
         self.refresh_rows()
         self.notify(f"{', '.join(names)} deleted", title="Deleted")
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _matches(item: Favorite, terms: list[str]) -> bool:
-    """Every word typed appears in the name, the event, a property or the notes."""
-    haystack = " ".join(
-        [item.name, item.event_name, *(f.name for f in item.filters), item.notes or ""]
-    ).casefold()
-    return all(term in haystack for term in terms)
-
-
-def _detail(
-    item: Favorite, runs: Sequence[FavoriteRun], today: date, interrupted: Job | None
-) -> str:
-    query = item.query(today)
-    lines = [
-        " · ".join(
-            [
-                query.event_name,
-                *(filter_text(f) for f in query.filters),
-                f"{range_text(item.dates)}: {query.date_range.start} to {query.date_range.end}",
-                f"runs on profile {item.profile}" if item.profile else "runs on the active profile",
-            ]
-        )
-    ]
-    if runs:
-        counts = [run.count for run in runs]
-        first = datetime.fromtimestamp(runs[0].at).date().isoformat()
-        what = f"{len(runs)} counts since {first}" if len(runs) > 1 else f"1 count, on {first}"
-        lines.append(f"{what}: lowest {min(counts):,}, highest {max(counts):,}")
-    if interrupted is not None:
-        started = datetime.fromtimestamp(interrupted.created).strftime("%Y-%m-%d %H:%M")
-        lines.append(
-            f"Last run (job {interrupted.id}, {started}) interrupted before CleverTap answered: "
-            "r in the job list resubmits it"
-        )
-    if item.notes:
-        lines.append(item.notes)
-    return "\n".join(lines)

@@ -18,19 +18,21 @@ from cttui.api.models import Query
 from cttui.api.regions import DEFAULT_REGION
 from cttui.jobs import Job
 from cttui.records import JobState
-from cttui.report import detail_text, job_curl
+from cttui.report import detail_text
 from cttui.session import changes
 from cttui.store.favorites import Favorite
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.screens.calendar import CalendarScreen
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.favorites import report_launches
+from cttui.tui.screens.job_actions import JobActions
 from cttui.tui.screens.job_details import JobDetailsScreen
 from cttui.tui.screens.save_favorite import SaveFavoriteScreen, SaveRequest, suggested_name
 from cttui.tui.widgets.date_range import DateRangeField
 from cttui.tui.widgets.job_panel import JobPanel
 from cttui.tui.widgets.preview import QueryPreview
 from cttui.tui.widgets.query_editor import QueryEditor
+from cttui.tui.workers import start
 
 if TYPE_CHECKING:
     from cttui.session.core import Session
@@ -96,6 +98,7 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         return self.query_one(QueryEditor)
 
     def on_mount(self) -> None:
+        self._job_actions = JobActions(self, self.session, self.query_one(JobPanel), self._load_job)
         self.session.subscribe(self._session_changed)
         self._kept = self.editor.blank()
         for job in self.session.jobs.jobs:
@@ -157,20 +160,14 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
             return
         favorite = self._loaded_favorite(draft)
         if favorite is not None:
-            self.run_worker(
-                self._run_favorite(favorite, draft),
-                name=f"Running {favorite.name}",
-                exit_on_error=False,
-            )
+            start(self, self._run_favorite(favorite, draft), name=f"Running {favorite.name}")
             return
         selection = self.session.selection
         if selection is None:
             self.notify(self._no_account(), title="Not sent", severity="error")
             return
         self._kept = draft
-        self.run_worker(
-            self._send(query, selection), name=f"Running {query.event_name}", exit_on_error=False
-        )
+        start(self, self._send(query, selection), name=f"Running {query.event_name}")
 
     async def _send(self, query: Query, selection: Selection) -> None:
         try:
@@ -206,11 +203,7 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
 
         def answered(request: SaveRequest | None) -> None:
             if request is not None:
-                self.run_worker(
-                    self._save(draft, query, request),
-                    name="Saving the favourite",
-                    exit_on_error=False,
-                )
+                start(self, self._save(draft, query, request), name="Saving the favourite")
 
         self.app.push_screen(
             SaveFavoriteScreen(
@@ -272,93 +265,11 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
 
     @on(JobPanel.ActionRequested)
     def _job_action(self, event: JobPanel.ActionRequested) -> None:
-        self.perform(event.action, event.job)
+        self._job_actions.perform(event.action, event.job)
 
     @on(JobPanel.ClearFinishedRequested)
     def _clear_requested(self) -> None:
-        self._clear_finished()
-
-    def perform(self, action: str, job: Job) -> None:
-        """Carry out one of the job's actions (a JobAction's value) on `job`."""
-        app, session = self.app, self.session
-        if action == "details":
-            app.push_screen(JobDetailsScreen(job, session.jobs.clock.now, self.perform))
-        elif action == "poll_now":
-            self.run_worker(self._poll_now(job), name=f"Polling job {job.id}", exit_on_error=False)
-        elif action == "cancel":
-            self.run_worker(
-                session.cancel(job), name=f"Cancelling job {job.id}", exit_on_error=False
-            )
-        elif action == "resubmit":
-            self.run_worker(
-                self._resubmit(job), name=f"Resubmitting job {job.id}", exit_on_error=False
-            )
-        elif action == "copy_count" and job.count is not None:
-            app.copy_to_clipboard(str(job.count))
-            self.notify(f"{job.count:,} (job {job.id}) copied", title="Copied")
-        elif action == "copy_curl":
-            curl = job_curl(job)
-            if curl is not None:
-                app.copy_to_clipboard(curl)
-                self.notify(
-                    f"curl for job {job.id} copied; it reads the passcode from $CLEVERTAP_PASSCODE",
-                    title="Copied",
-                )
-        elif action == "load":
-            self._load_job(job)
-        elif action == "remove":
-            self._remove([job])
-
-    async def _poll_now(self, job: Job) -> None:
-        wait = await self.session.poll_now(job)
-        if wait is None:
-            self.notify(f"job {job.id} is not waiting to poll", severity="warning")
-        elif wait >= 1:
-            self.notify(
-                f"job {job.id} polls in {wait:.0f} s: CleverTap allows one poll per 30 s",
-                title="Poll now",
-            )
-
-    async def _resubmit(self, job: Job) -> None:
-        try:
-            await self.session.resubmit(job)
-        except CttuiError as error:
-            self.notify(f"{error.message}; or press F2", title="Not resubmitted", severity="error")
-
-    def _remove(self, jobs: list[Job]) -> None:
-        async def remove() -> None:
-            await self.session.remove(jobs)
-            self.query_one(JobPanel).forget(jobs)
-
-        running = [
-            job for job in jobs if not job.state.finished and job.state is not JobState.INTERRUPTED
-        ]
-        if not running:
-            self.run_worker(remove(), name="Removing jobs", exit_on_error=False)
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.run_worker(remove(), name="Removing jobs", exit_on_error=False)
-
-        job = running[0]
-        self.app.push_screen(
-            ConfirmScreen(
-                f"Job {job.id} is still {job.state}; removing it stops it, and its count is lost. "
-                "Remove it?",
-                yes="Remove",
-                no="Keep it",
-            ),
-            answered,
-        )
-
-    def _clear_finished(self) -> None:
-        async def clear() -> None:
-            cleared = await self.session.clear_finished()
-            self.query_one(JobPanel).forget(cleared)
-            self.notify(f"{len(cleared)} finished job(s) cleared", title="Jobs")
-
-        self.run_worker(clear(), name="Clearing finished jobs", exit_on_error=False)
+        self._job_actions.clear_finished()
 
     def _load_job(self, job: Job) -> None:
         query = job.query
@@ -383,16 +294,12 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
     def _replace(self, draft: QueryDraft, favorite: Favorite | None = None) -> None:
         """Put `draft` in the editor; ask first if that would drop typing not kept anywhere."""
         if not self.holds_unsent_work or self.editor.draft == draft:
-            self.run_worker(
-                self._load(draft, favorite), name="Loading the editor", exit_on_error=False
-            )
+            start(self, self._load(draft, favorite), name="Loading the editor")
             return
 
         def answered(replace: bool | None) -> None:
             if replace:
-                self.run_worker(
-                    self._load(draft, favorite), name="Loading the editor", exit_on_error=False
-                )
+                start(self, self._load(draft, favorite), name="Loading the editor")
 
         self.app.push_screen(
             ConfirmScreen(
@@ -407,9 +314,6 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         await self.editor.load(draft)
         self._kept = draft
         self._favorite = (favorite, draft) if favorite is not None else None
-
-    def _job_changed(self, job: Job) -> None:
-        self.post_message(JobChanged(job))
 
     def on_job_changed(self, message: JobChanged) -> None:
         job = message.job

@@ -54,6 +54,11 @@ class FilterRow(Vertical):
         self._properties = properties
         self._problem: str | None = None
 
+    def palette_subject(self, action: str) -> str | None:
+        # Every row offers its own "Remove filter" in the palette: each says which row it is.
+        rows = list(self.parent.query_children(FilterRow)) if self.parent else [self]
+        return f"Filter {rows.index(self) + 1}"
+
     def _operator_options(self) -> list[tuple[Text, str]]:
         # Grouped as CleverTap documents them: the group in a first column of its own.
         kind = self.get_component_rich_style("filter-row--kind", partial=True)

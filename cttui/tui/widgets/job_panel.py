@@ -6,7 +6,7 @@ hundreds of jobs costs no more than the dozen a user can see.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 from rich.text import Text
@@ -27,6 +27,7 @@ from cttui.report import (
     state_text,
     summary_text,
 )
+from cttui.tui.commands import Unbound
 
 COLUMNS = (
     ("#", "id"),
@@ -168,6 +169,11 @@ class JobPanel(Vertical):
     def palette_subject(self, action: str) -> str | None:
         job = self.selected
         return f"Job {job.id}" if job is not None and action.startswith("act(") else None
+
+    def palette_unbound(self) -> Iterable[Unbound]:
+        yield Unbound(
+            "act('details')", "Details", "Everything about the job: its requests, answers, curl"
+        )
 
     def action_act(self, action: str) -> None:
         job = self.selected

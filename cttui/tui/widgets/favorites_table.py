@@ -1,0 +1,124 @@
+"""The favourites as a table: one row per favourite, its last count and its counts over time;
+and the words under it about the one selected."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable
+
+from cttui.jobs import Job
+from cttui.records import FavoriteRun
+from cttui.report import filter_text, range_text, sparkline, summary_text, when_text
+from cttui.store.favorites import Favorite
+
+# Label, key and width: together they fit 120 columns.
+COLUMNS = (
+    (" ", "mark", 1),
+    ("Name", "name", 22),
+    ("Query", "query", 24),
+    ("Range", "range", 18),
+    ("Last count", "last", 10),
+    ("When", "when", 10),
+    ("Counts over time", "trend", 16),
+)
+WIDTHS = {key: width for _, key, width in COLUMNS}
+MARK = "●"
+
+
+class FavoritesTable(DataTable[str | Text]):
+    # The cells' styles, from cttui.tcss: `FavoritesTable > .favorites--trend`.
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "favorites--mark",
+        "favorites--name",
+        "favorites--running",
+        "favorites--never-run",
+        "favorites--trend",
+    }
+    # DataTable keeps enter to itself, unshown: here it is the key that matters most.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Run", id="run-favorite"),
+    ]
+
+    def cells(
+        self,
+        item: Favorite,
+        runs: Sequence[FavoriteRun],
+        running: Sequence[Job],
+        *,
+        marked: bool,
+        today: date,
+        now: float,
+    ) -> tuple[str | Text, ...]:
+        """`item`'s row: `runs` its counts so far, `running` its jobs still out."""
+        last = runs[-1] if runs else None
+        if running:
+            count = Text(
+                str(running[-1].state), style=self._style("favorites--running"), justify="right"
+            )
+        else:
+            count = Text(f"{last.count:,}" if last else "never run", justify="right")
+            if last is None:
+                count.stylize(self._style("favorites--never-run"))
+        return (
+            Text(MARK if marked else " ", style=self._style("favorites--mark")),
+            Text(cut(item.name, WIDTHS["name"]), style=self._style("favorites--name")),
+            Text(summary_text(item.query(today), WIDTHS["query"])),
+            Text(cut(range_text(item.dates), WIDTHS["range"])),
+            count,
+            Text(when_text(last.at, now) if last else ""),
+            Text(
+                sparkline([run.count for run in runs][-WIDTHS["trend"] :]),
+                style=self._style("favorites--trend"),
+            ),
+        )
+
+    def _style(self, component: str) -> Style:
+        return self.get_component_rich_style(component, partial=True)
+
+
+def cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def matches(item: Favorite, terms: list[str]) -> bool:
+    """Every word typed appears in the name, the event, a property or the notes."""
+    haystack = " ".join(
+        [item.name, item.event_name, *(f.name for f in item.filters), item.notes or ""]
+    ).casefold()
+    return all(term in haystack for term in terms)
+
+
+def favorite_detail(
+    item: Favorite, runs: Sequence[FavoriteRun], today: date, interrupted: Job | None
+) -> str:
+    query = item.query(today)
+    lines = [
+        " · ".join(
+            [
+                query.event_name,
+                *(filter_text(f) for f in query.filters),
+                f"{range_text(item.dates)}: {query.date_range.start} to {query.date_range.end}",
+                f"runs on profile {item.profile}" if item.profile else "runs on the active profile",
+            ]
+        )
+    ]
+    if runs:
+        counts = [run.count for run in runs]
+        first = datetime.fromtimestamp(runs[0].at).date().isoformat()
+        what = f"{len(runs)} counts since {first}" if len(runs) > 1 else f"1 count, on {first}"
+        lines.append(f"{what}: lowest {min(counts):,}, highest {max(counts):,}")
+    if interrupted is not None:
+        started = datetime.fromtimestamp(interrupted.created).strftime("%Y-%m-%d %H:%M")
+        lines.append(
+            f"Last run (job {interrupted.id}, {started}) interrupted before CleverTap answered: "
+            "r in the job list resubmits it"
+        )
+    if item.notes:
+        lines.append(item.notes)
+    return "\n".join(lines)
