@@ -1,11 +1,14 @@
-"""A typed value per command, made once from argparse's Namespace by the dispatcher: handlers
-never see the Namespace. Each has `from_namespace(namespace, scope)`."""
+"""A typed value per command, made once from argparse's Namespace by the dispatcher (`typed`):
+handlers never see the Namespace."""
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -32,10 +35,6 @@ class ScopeArgs:
 
     scope: Scope
 
-    @classmethod
-    def from_namespace(cls, namespace: argparse.Namespace, scope: Scope) -> ScopeArgs:
-        return cls(scope)
-
 
 @dataclass(frozen=True)
 class WaitArgs:
@@ -45,10 +44,6 @@ class WaitArgs:
     no_wait: bool
     timeout: float | None
     poll_interval: float | None
-
-    @classmethod
-    def of(cls, namespace: argparse.Namespace) -> WaitArgs:
-        return cls(namespace.json, namespace.no_wait, namespace.timeout, namespace.poll_interval)
 
 
 @dataclass(frozen=True)
@@ -63,20 +58,6 @@ class CountArgs:
     replace: bool
     wait: WaitArgs
 
-    @classmethod
-    def from_namespace(cls, namespace: argparse.Namespace, scope: Scope) -> CountArgs:
-        return cls(
-            scope,
-            namespace.event,
-            namespace.date_from,
-            namespace.date_to,
-            namespace.range,
-            tuple(tuple(words) for words in namespace.where),
-            namespace.save,
-            namespace.replace,
-            WaitArgs.of(namespace),
-        )
-
 
 @dataclass(frozen=True)
 class PollArgs:
@@ -84,20 +65,12 @@ class PollArgs:
     req_id: str
     wait: WaitArgs
 
-    @classmethod
-    def from_namespace(cls, namespace: argparse.Namespace, scope: Scope) -> PollArgs:
-        return cls(scope, namespace.req_id, WaitArgs.of(namespace))
-
 
 @dataclass(frozen=True)
 class RunArgs:
     scope: Scope
     names: tuple[str, ...]
     wait: WaitArgs
-
-    @classmethod
-    def from_namespace(cls, namespace: argparse.Namespace, scope: Scope) -> RunArgs:
-        return cls(scope, tuple(namespace.names), WaitArgs.of(namespace))
 
 
 @dataclass(frozen=True)
@@ -107,20 +80,12 @@ class ListArgs:
     scope: Scope
     json: bool
 
-    @classmethod
-    def from_namespace(cls, namespace: argparse.Namespace, scope: Scope) -> ListArgs:
-        return cls(scope, namespace.json)
-
 
 @dataclass(frozen=True)
 class FavoritesRenameArgs:
     scope: Scope
     old: str
     new: str
-
-    @classmethod
-    def from_namespace(cls, namespace: argparse.Namespace, scope: Scope) -> FavoritesRenameArgs:
-        return cls(scope, namespace.old, namespace.new)
 
 
 @dataclass(frozen=True)
@@ -129,29 +94,12 @@ class FavoritesDeleteArgs:
     name: str
     yes: bool
 
-    @classmethod
-    def from_namespace(cls, namespace: argparse.Namespace, scope: Scope) -> FavoritesDeleteArgs:
-        return cls(scope, namespace.name, namespace.yes)
-
-
-@dataclass(frozen=True)
-class CredentialsTestArgs:
-    scope: Scope
-
-    @classmethod
-    def from_namespace(cls, namespace: argparse.Namespace, scope: Scope) -> CredentialsTestArgs:
-        return cls(scope)
-
 
 @dataclass(frozen=True)
 class JobsShowArgs:
     scope: Scope
     job_id: int
     json: bool
-
-    @classmethod
-    def from_namespace(cls, namespace: argparse.Namespace, scope: Scope) -> JobsShowArgs:
-        return cls(scope, namespace.job_id, namespace.json)
 
 
 @dataclass(frozen=True)
@@ -163,20 +111,11 @@ class JobsResumeArgs:
     timeout: float | None
     poll_interval: float | None
 
-    @classmethod
-    def from_namespace(cls, namespace: argparse.Namespace, scope: Scope) -> JobsResumeArgs:
-        resubmit: int | None = getattr(namespace, "job_id", None)
-        return cls(scope, resubmit, namespace.timeout, namespace.poll_interval)
-
 
 @dataclass(frozen=True)
 class JobsRemoveArgs:
     scope: Scope
     job_ids: tuple[int, ...]
-
-    @classmethod
-    def from_namespace(cls, namespace: argparse.Namespace, scope: Scope) -> JobsRemoveArgs:
-        return cls(scope, tuple(namespace.job_ids))
 
 
 @dataclass(frozen=True)
@@ -186,19 +125,11 @@ class CredentialsSetArgs:
     region: str | None
     passcode_stdin: bool
 
-    @classmethod
-    def from_namespace(cls, namespace: argparse.Namespace, scope: Scope) -> CredentialsSetArgs:
-        return cls(scope, namespace.account_id, namespace.region, namespace.passcode_stdin)
-
 
 @dataclass(frozen=True)
 class CredentialsDeleteArgs:
     scope: Scope
     yes: bool
-
-    @classmethod
-    def from_namespace(cls, namespace: argparse.Namespace, scope: Scope) -> CredentialsDeleteArgs:
-        return cls(scope, namespace.yes)
 
 
 @dataclass(frozen=True)
@@ -207,10 +138,6 @@ class NameArgs:
 
     scope: Scope
     name: str
-
-    @classmethod
-    def from_namespace(cls, namespace: argparse.Namespace, scope: Scope) -> NameArgs:
-        return cls(scope, namespace.name)
 
 
 @dataclass(frozen=True)
@@ -235,6 +162,24 @@ class EmulatorArgs:
     state_file: Path | None
     verbose: bool
 
-    @classmethod
-    def from_namespace(cls, namespace: argparse.Namespace, scope: Scope) -> EmulatorArgs:
-        return cls(**{name: getattr(namespace, name) for name in cls.__dataclass_fields__})
+
+# Fields whose option has another name on the command line.
+_OPTION_OF = {"resubmit": "job_id"}
+
+
+def typed(kind: type[T], namespace: argparse.Namespace, scope: Scope) -> T:
+    """`kind` with each field taken from the option of its name (`scope` and `wait` built
+    here); lists become tuples, so the value stays frozen all the way down."""
+    values: dict[str, Any] = {}
+    for field in fields(kind):  # type: ignore[arg-type]
+        value: Any
+        if field.name == "scope":
+            value = scope
+        elif field.name == "wait":
+            value = typed(WaitArgs, namespace, scope)
+        else:
+            value = getattr(namespace, _OPTION_OF.get(field.name, field.name), None)
+        if isinstance(value, list):
+            value = tuple(tuple(item) if isinstance(item, list) else item for item in value)
+        values[field.name] = value
+    return kind(**values)

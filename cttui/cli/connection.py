@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from cttui.api.errors import UsageError
-from cttui.cli.arguments import CredentialsTestArgs
+from cttui.cli.arguments import ScopeArgs
 from cttui.cli.credentials import credential_store, profile_named
 from cttui.cli.exits import EXIT_API, EXIT_OK
 from cttui.cli.output import say
@@ -14,7 +14,7 @@ from cttui.cli.session import opened
 from cttui.session.connection import ConnectionTest
 
 
-def credentials_test(args: CredentialsTestArgs) -> int:
+def credentials_test(args: ScopeArgs) -> int:
     result = asyncio.run(_test(args))
     if result.ok:
         print(result.message)
@@ -25,7 +25,7 @@ def credentials_test(args: CredentialsTestArgs) -> int:
     return EXIT_API
 
 
-async def _test(args: CredentialsTestArgs) -> ConnectionTest:
+async def _test(args: ScopeArgs) -> ConnectionTest:
     scope = args.scope
     async with opened(scope, sends=True) as session:
         # config.toml itself, even where the environment would do without it: its profile

@@ -96,7 +96,7 @@ def _dispatch(handler: Handler, namespace: argparse.Namespace) -> Callable[[], i
     """The command's handler, loaded now, bound to its typed arguments: the one place that
     reads argparse's Namespace."""
     scope = arguments.Scope.of(namespace)
-    typed = getattr(arguments, handler.arguments).from_namespace(namespace, scope)
+    typed = arguments.typed(getattr(arguments, handler.arguments), namespace, scope)
     function: Callable[[Any], int] = getattr(import_module(handler.module), handler.function)
     return lambda: function(typed)
 

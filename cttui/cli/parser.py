@@ -20,6 +20,37 @@ from cttui.cli.options import (
     positive_float,
 )
 
+# The emulator's numbers, in --help's order: option, kind, bounds, default (None: unset).
+_EMULATOR_NUMBERS: tuple[tuple[str, type[float], float, float, float | None], ...] = (
+    ("--port", int, 0, 65535, 8787),
+    ("--seed", int, 0, 2**31, 1),
+    ("--profiles", int, 1, 10_000_000, 10_000),
+    ("--events", int, 1, 100_000_000, 500_000),
+    ("--fail-rate", float, 0, 1, 0.0),
+    ("--throttle-rate", float, 0, 1, 0.0),
+    ("--reset-rate", float, 0, 1, 0.0),
+    ("--forget-rate", float, 0, 1, 0.0),
+    ("--fault-seed", int, 0, 2**31, None),
+    ("--latency", float, 0, 3600, 0.0),
+    ("--latency-jitter", float, 0, 3600, 0.0),
+    ("--max-concurrent", int, 1, 1000, 3),
+    ("--partial-after-days", int, 0, 100_000, 31),
+    ("--compute-seconds", float, 0, 86_400, 5.0),
+)
+_EMULATOR_HELP = {
+    "--port": "0 picks a free port (default 8787)",
+    "--fail-rate": "fraction of requests answering an injected 5xx",
+    "--throttle-rate": "fraction of requests answering an injected 429",
+    "--reset-rate": "fraction of requests whose connection is reset, unanswered",
+    "--forget-rate": "fraction of polls after which the req_id is forgotten",
+    "--fault-seed": "seed of the injected faults (default: --seed)",
+    "--latency": "seconds every request waits before answering",
+    "--latency-jitter": "up to this many seconds more, at random",
+    "--max-concurrent": "requests in flight per account above which it answers 429",
+    "--partial-after-days": "queries spanning more days answer partial (default 31)",
+    "--compute-seconds": "how long a partial query takes to finish (default 5)",
+}
+
 
 def build_parser(version: str, presets: Iterable[str]) -> argparse.ArgumentParser:
     """The whole command line; `presets` are the --range choices, read only when asked for
@@ -115,80 +146,14 @@ def build_parser(version: str, presets: Iterable[str]) -> argparse.ArgumentParse
         "event store, answering as CleverTap does (partial, 401, 429, failures).",
     )
     emulator.add_argument("--host", default="127.0.0.1")
-    emulator.add_argument(
-        "--port",
-        type=bounded(int, 0, 65535),
-        default=8787,
-        help="0 picks a free port (default 8787)",
-    )
+    _emulator_numbers(emulator, _EMULATOR_NUMBERS[:1])
     emulator.add_argument("--account-id", default="EMU-LAT-0001")
     emulator.add_argument(
         "--passcode",
         default="emulator-passcode",
         help="the emulator's own test passcode (never a real one)",
     )
-    emulator.add_argument("--seed", type=bounded(int, 0, 2**31), default=1)
-    emulator.add_argument("--profiles", type=bounded(int, 1, 10_000_000), default=10_000)
-    emulator.add_argument("--events", type=bounded(int, 1, 100_000_000), default=500_000)
-    emulator.add_argument(
-        "--fail-rate",
-        type=bounded(float, 0, 1),
-        default=0.0,
-        help="fraction of requests answering an injected 5xx",
-    )
-    emulator.add_argument(
-        "--throttle-rate",
-        type=bounded(float, 0, 1),
-        default=0.0,
-        help="fraction of requests answering an injected 429",
-    )
-    emulator.add_argument(
-        "--reset-rate",
-        type=bounded(float, 0, 1),
-        default=0.0,
-        help="fraction of requests whose connection is reset, unanswered",
-    )
-    emulator.add_argument(
-        "--forget-rate",
-        type=bounded(float, 0, 1),
-        default=0.0,
-        help="fraction of polls after which the req_id is forgotten",
-    )
-    emulator.add_argument(
-        "--fault-seed",
-        type=bounded(int, 0, 2**31),
-        help="seed of the injected faults (default: --seed)",
-    )
-    emulator.add_argument(
-        "--latency",
-        type=bounded(float, 0, 3600),
-        default=0.0,
-        help="seconds every request waits before answering",
-    )
-    emulator.add_argument(
-        "--latency-jitter",
-        type=bounded(float, 0, 3600),
-        default=0.0,
-        help="up to this many seconds more, at random",
-    )
-    emulator.add_argument(
-        "--max-concurrent",
-        type=bounded(int, 1, 1000),
-        default=3,
-        help="requests in flight per account above which it answers 429",
-    )
-    emulator.add_argument(
-        "--partial-after-days",
-        type=bounded(int, 0, 100_000),
-        default=31,
-        help="queries spanning more days answer partial (default 31)",
-    )
-    emulator.add_argument(
-        "--compute-seconds",
-        type=bounded(float, 0, 86_400),
-        default=5.0,
-        help="how long a partial query takes to finish (default 5)",
-    )
+    _emulator_numbers(emulator, _EMULATOR_NUMBERS[1:])
     emulator.add_argument(
         "--state-file",
         type=Path,
@@ -305,7 +270,7 @@ def _add_credentials_commands(commands: Commands) -> None:
         "auth or network failure, 2 when there is no such profile or no saved passcode.",
     )
     add_profile_option(test, default=argparse.SUPPRESS)
-    handle(test, "connection", "credentials_test", "CredentialsTestArgs")
+    handle(test, "connection", "credentials_test", "ScopeArgs")
 
 
 def _add_jobs_commands(commands: Commands) -> None:
@@ -352,3 +317,13 @@ def _add_jobs_commands(commands: Commands) -> None:
             help=f"seconds between polls (default 30, or ${ENV_POLL_INTERVAL})",
         )
         handle(command, "jobs", "jobs_resume", "JobsResumeArgs")
+
+
+def _emulator_numbers(
+    emulator: argparse.ArgumentParser,
+    numbers: tuple[tuple[str, type[float], float, float, float | None], ...],
+) -> None:
+    for flag, kind, low, high, default in numbers:
+        emulator.add_argument(
+            flag, type=bounded(kind, low, high), default=default, help=_EMULATOR_HELP.get(flag)
+        )
