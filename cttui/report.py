@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from cttui.api.curl import curl_command
-from cttui.api.models import DateRange, PropertyFilter, Query
 from cttui.api.ranges import RangePreset
-from cttui.jobs import Job
 from cttui.records import JobState
+
+if TYPE_CHECKING:
+    # Only its type: listings read jobs without loading the job runner (and asyncio).
+    from cttui.api.models import DateRange, PropertyFilter, Query
+    from cttui.jobs import Job
 
 SPARKS = "▁▂▃▄▅▆▇█"
 

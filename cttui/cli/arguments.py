@@ -1,18 +1,17 @@
 """A typed value per command, made once from argparse's Namespace by the dispatcher (`typed`):
-handlers never see the Namespace."""
+handlers never see the Namespace. NamedTuples rather than dataclasses: every command builds
+this module, and a NamedTuple class costs a quarter of a frozen dataclass's to create."""
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-T = TypeVar("T")
+T = TypeVar("T", bound=tuple[Any, ...])
 
 
-@dataclass(frozen=True)
-class Scope:
+class Scope(NamedTuple):
     """What every command runs on: the demo's emulator, files and journal, or the user's; and
     the profile named on the command line, if any."""
 
@@ -29,15 +28,13 @@ class Scope:
         return "cttui --demo" if self.demo else "cttui"
 
 
-@dataclass(frozen=True)
-class ScopeArgs:
+class ScopeArgs(NamedTuple):
     """A command with no options of its own."""
 
     scope: Scope
 
 
-@dataclass(frozen=True)
-class WaitArgs:
+class WaitArgs(NamedTuple):
     """How a command that sends or polls a count waits for it."""
 
     json: bool
@@ -46,8 +43,7 @@ class WaitArgs:
     poll_interval: float | None
 
 
-@dataclass(frozen=True)
-class CountArgs:
+class CountArgs(NamedTuple):
     scope: Scope
     event: str
     date_from: str | None
@@ -59,51 +55,44 @@ class CountArgs:
     wait: WaitArgs
 
 
-@dataclass(frozen=True)
-class PollArgs:
+class PollArgs(NamedTuple):
     scope: Scope
     req_id: str
     wait: WaitArgs
 
 
-@dataclass(frozen=True)
-class RunArgs:
+class RunArgs(NamedTuple):
     scope: Scope
     names: tuple[str, ...]
     wait: WaitArgs
 
 
-@dataclass(frozen=True)
-class ListArgs:
+class ListArgs(NamedTuple):
     """`cttui favorites` and `cttui jobs`: a listing, as a table or as JSON."""
 
     scope: Scope
     json: bool
 
 
-@dataclass(frozen=True)
-class FavoritesRenameArgs:
+class FavoritesRenameArgs(NamedTuple):
     scope: Scope
     old: str
     new: str
 
 
-@dataclass(frozen=True)
-class FavoritesDeleteArgs:
+class FavoritesDeleteArgs(NamedTuple):
     scope: Scope
     name: str
     yes: bool
 
 
-@dataclass(frozen=True)
-class JobsShowArgs:
+class JobsShowArgs(NamedTuple):
     scope: Scope
     job_id: int
     json: bool
 
 
-@dataclass(frozen=True)
-class JobsResumeArgs:
+class JobsResumeArgs(NamedTuple):
     """`jobs resume` (every pending job), or `jobs resubmit ID` when `resubmit` is set."""
 
     scope: Scope
@@ -112,36 +101,31 @@ class JobsResumeArgs:
     poll_interval: float | None
 
 
-@dataclass(frozen=True)
-class JobsRemoveArgs:
+class JobsRemoveArgs(NamedTuple):
     scope: Scope
     job_ids: tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class CredentialsSetArgs:
+class CredentialsSetArgs(NamedTuple):
     scope: Scope
     account_id: str | None
     region: str | None
     passcode_stdin: bool
 
 
-@dataclass(frozen=True)
-class CredentialsDeleteArgs:
+class CredentialsDeleteArgs(NamedTuple):
     scope: Scope
     yes: bool
 
 
-@dataclass(frozen=True)
-class NameArgs:
+class NameArgs(NamedTuple):
     """A command on one thing named: `credentials use NAME`, `favorites duplicate NAME`."""
 
     scope: Scope
     name: str
 
 
-@dataclass(frozen=True)
-class EmulatorArgs:
+class EmulatorArgs(NamedTuple):
     host: str
     port: int
     account_id: str
@@ -171,15 +155,16 @@ def typed(kind: type[T], namespace: argparse.Namespace, scope: Scope) -> T:
     """`kind` with each field taken from the option of its name (`scope` and `wait` built
     here); lists become tuples, so the value stays frozen all the way down."""
     values: dict[str, Any] = {}
-    for field in fields(kind):  # type: ignore[arg-type]
+    names: tuple[str, ...] = kind._fields  # type: ignore[attr-defined]
+    for name in names:
         value: Any
-        if field.name == "scope":
+        if name == "scope":
             value = scope
-        elif field.name == "wait":
+        elif name == "wait":
             value = typed(WaitArgs, namespace, scope)
         else:
-            value = getattr(namespace, _OPTION_OF.get(field.name, field.name), None)
+            value = getattr(namespace, _OPTION_OF.get(name, name), None)
         if isinstance(value, list):
             value = tuple(tuple(item) if isinstance(item, list) else item for item in value)
-        values[field.name] = value
+        values[name] = value
     return kind(**values)

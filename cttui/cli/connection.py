@@ -4,14 +4,17 @@ runs it, on a profile's saved passcode (never shown)."""
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from cttui.api.errors import UsageError
-from cttui.cli.arguments import ScopeArgs
 from cttui.cli.credentials import credential_store, profile_named
 from cttui.cli.exits import EXIT_API, EXIT_OK
 from cttui.cli.output import say
 from cttui.cli.session import opened
-from cttui.session.connection import ConnectionTest
+
+if TYPE_CHECKING:
+    from cttui.cli.arguments import ScopeArgs
+    from cttui.session.connection import ConnectionTest
 
 
 def credentials_test(args: ScopeArgs) -> int:

@@ -8,25 +8,27 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from cttui.api.client import CleverTapClient
 from cttui.api.errors import UsageError
 from cttui.api.models import DateRange, PropertyFilter, Query
 from cttui.api.ranges import RangePreset
-from cttui.cli.arguments import CountArgs, PollArgs, Scope, WaitArgs
 from cttui.cli.connect import poll_interval, today
 from cttui.cli.exits import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING
 from cttui.cli.journal import progress
 from cttui.cli.options import Usage
 from cttui.cli.output import print_json_line, say
 from cttui.cli.session import opened
-from cttui.jobs import Job, JobManager
 from cttui.records import JobState, Origin
 from cttui.store.config import check_profile_name
 from cttui.store.favorites import Favorite, FavoriteExists, check_favorite_name
 from cttui.store.favorites_store import FavoritesStore
 from cttui.store.paths import favorites_file
+
+if TYPE_CHECKING:
+    from cttui.api.client import CleverTapClient
+    from cttui.cli.arguments import CountArgs, PollArgs, Scope, WaitArgs
+    from cttui.jobs import Job, JobManager
 
 
 def count(args: CountArgs) -> int:

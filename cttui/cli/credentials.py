@@ -5,16 +5,10 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from cttui.api.errors import UsageError
 from cttui.api.regions import DEFAULT_REGION, Region, get_region, parse_dashboard_url
-from cttui.cli.arguments import (
-    CredentialsDeleteArgs,
-    CredentialsSetArgs,
-    NameArgs,
-    Scope,
-    ScopeArgs,
-)
 from cttui.cli.exits import EXIT_API, EXIT_OK
 from cttui.cli.output import cells, pad, say
 from cttui.store.config import (
@@ -29,6 +23,15 @@ from cttui.store.credentials import CredentialStore
 from cttui.store.passcodes import KeyringUnavailable, OsKeyring, check_passcode
 from cttui.store.paths import config_file
 from cttui.store.selection import ENV_ACCOUNT_ID
+
+if TYPE_CHECKING:
+    from cttui.cli.arguments import (
+        CredentialsDeleteArgs,
+        CredentialsSetArgs,
+        NameArgs,
+        Scope,
+        ScopeArgs,
+    )
 
 
 def credential_store() -> CredentialStore:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from cttui.api.errors import UsageError
-from cttui.cli.arguments import EmulatorArgs
 from cttui.emulator.config import EmulatorConfig
 from cttui.emulator.server import EmulatorError, serve
 from cttui.store.paths import emulator_cache_dir
+
+if TYPE_CHECKING:
+    from cttui.cli.arguments import EmulatorArgs
 
 
 def emulator(args: EmulatorArgs) -> int:

@@ -1,34 +1,29 @@
-"""`cttui favorites`: the saved favourites with their history of counts; rename, duplicate and
-delete them through the session, as the app's favourites screen does."""
+"""`cttui favorites`: the saved favourites with their history of counts (read only: the edits
+are `favorites_edit`, which loads a session)."""
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from cttui.api.errors import UsageError
-from cttui.api.models import DateRange
 from cttui.api.ranges import RangePreset
-from cttui.cli.arguments import (
-    FavoritesDeleteArgs,
-    FavoritesRenameArgs,
-    ListArgs,
-    NameArgs,
-    Scope,
-)
 from cttui.cli.connect import today
 from cttui.cli.exits import EXIT_OK, EXIT_USAGE
-from cttui.cli.journal import journal_read
 from cttui.cli.output import print_json, print_table, say
-from cttui.cli.session import opened
-from cttui.records import FavoriteRun
 from cttui.report import summary_text
-from cttui.store.favorites import Favorite, Favorites
 from cttui.store.favorites_store import read_favorites
-from cttui.store.journal_files import JournalError
 from cttui.store.paths import favorites_file, journal_file
+
+if TYPE_CHECKING:
+    from cttui.api.models import DateRange
+    from cttui.cli.arguments import (
+        ListArgs,
+        Scope,
+    )
+    from cttui.records import FavoriteRun
+    from cttui.store.favorites import Favorite, Favorites
 
 NO_FAVORITES = "save one with ctrl+s in the app, or 'cttui count ... --save NAME'"
 
@@ -68,68 +63,13 @@ def unknown_favorite(name: str, favorites: Favorites) -> UsageError:
     return UsageError(f"no favourite named {name!r} (known: {', '.join(favorites.names())})")
 
 
-def favorites_rename(args: FavoritesRenameArgs) -> int:
-    old = _existing(args.scope, args.old)
-
-    async def rename() -> str:
-        async with opened(args.scope) as session:
-            await session.journal.load(lambda _: False)
-            await session.favorites.rename(old.name, args.new)
-            renamed = session.favorites.current.find(args.new.strip())
-            return renamed.name if renamed is not None else args.new
-
-    print(f"{old.name} is now {asyncio.run(rename())}")
-    return EXIT_OK
-
-
-def favorites_duplicate(args: NameArgs) -> int:
-    original = _existing(args.scope, args.name)
-
-    async def duplicate() -> Favorite:
-        async with opened(args.scope) as session:
-            return await session.favorites.duplicate(original.name)
-
-    print(f"{asyncio.run(duplicate()).name} saved")
-    return EXIT_OK
-
-
-def favorites_delete(args: FavoritesDeleteArgs) -> int:
-    favorite = _existing(args.scope, args.name)
-    if not args.yes and not sys.stdin.isatty():
-        raise UsageError("add --yes to delete a favourite without being asked")
-
-    async def delete() -> bool:
-        async with opened(args.scope) as session:
-            await session.journal.load(lambda _: False)
-            if not args.yes:
-                counts = len(session.favorites.history().get(favorite.name, ()))
-                past = f" and its {counts} past count(s)" if counts else ""
-                question = f"Delete favourite {favorite.name!r}{past}? [y/N] "
-                answer = await asyncio.to_thread(input, question)
-                if answer.strip().lower() not in {"y", "yes"}:
-                    return False
-            await session.favorites.delete([favorite.name])
-            return True
-
-    if not asyncio.run(delete()):
-        say("nothing deleted")
-        return EXIT_OK
-    print(f"{favorite.name} deleted")
-    return EXIT_OK
-
-
-def _existing(scope: Scope, name: str) -> Favorite:
-    """The favourite `name` names (case does not matter), else the error listing the known."""
-    favorites = read_favorites(favorites_file(demo=scope.demo))
-    favorite = favorites.find(name.strip())
-    if favorite is None:
-        raise unknown_favorite(name.strip(), favorites)
-    return favorite
-
-
 def _favorite_history(scope: Scope) -> Mapping[str, Sequence[FavoriteRun]]:
     """Every favourite's counts from the journal; one it cannot read is a warning, not a
     reason to list no favourites."""
+    # Here, not at the top: with no favourites saved, the journal (SQLite) is never loaded.
+    from cttui.cli.journal import journal_read
+    from cttui.store.journal_files import JournalError
+
     try:
         with journal_read(scope) as journal:
             return journal.history() if journal is not None else {}

@@ -6,13 +6,16 @@ from __future__ import annotations
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from cttui.cli.arguments import Scope
 from cttui.cli.output import say
-from cttui.jobs import Job, JobManager
 from cttui.records import JobState
 from cttui.store.journal import Journal
 from cttui.store.paths import journal_file
+
+if TYPE_CHECKING:
+    from cttui.cli.arguments import Scope
+    from cttui.jobs import Job
 
 
 @contextmanager
@@ -46,6 +49,9 @@ def journal_jobs(scope: Scope) -> list[Job]:
             return []
         records, _ = journal.load()
         elsewhere = journal.elsewhere()
+    # Here, not at the top: `cttui favorites` reads the journal without the job runner.
+    from cttui.jobs import JobManager
+
     manager = JobManager()
     manager.adopt(records, set(), elsewhere)
     return manager.jobs

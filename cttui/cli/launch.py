@@ -7,13 +7,13 @@ import sys
 from typing import TYPE_CHECKING
 
 from cttui.api.errors import UsageError
-from cttui.cli.arguments import ScopeArgs
 from cttui.cli.connect import DEMO_POLL_INTERVAL, demo_emulator, poll_interval
 from cttui.cli.credentials import credential_store
 from cttui.cli.exits import EXIT_OK
 from cttui.store.config import unknown_profile
 
 if TYPE_CHECKING:
+    from cttui.cli.arguments import ScopeArgs
     from cttui.tui.app import CttuiApp
 
 

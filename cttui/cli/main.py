@@ -15,7 +15,6 @@ from typing import Any
 
 from cttui import __version__
 from cttui.api.errors import DEBUG_VARIABLE, UsageError, unexpected
-from cttui.cli import arguments
 from cttui.cli.exits import EXIT_API, EXIT_INTERRUPTED, EXIT_USAGE
 from cttui.cli.options import Handler, Usage
 from cttui.cli.output import say
@@ -95,6 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(handler: Handler, namespace: argparse.Namespace) -> Callable[[], int]:
     """The command's handler, loaded now, bound to its typed arguments: the one place that
     reads argparse's Namespace."""
+    # Not at the top: its dataclasses cost more than the rest of `cttui --help`.
+    from cttui.cli import arguments
+
     scope = arguments.Scope.of(namespace)
     typed = arguments.typed(getattr(arguments, handler.arguments), namespace, scope)
     function: Callable[[Any], int] = getattr(import_module(handler.module), handler.function)

@@ -4,7 +4,6 @@ and --json."""
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 import unicodedata
 from collections.abc import Sequence
@@ -57,9 +56,13 @@ def print_table(
 
 def print_json(value: object) -> None:
     """A listing for scripts: indented, non-ASCII text as it is."""
+    import json  # here: `cttui --help` prints no JSON
+
     print(json.dumps(value, ensure_ascii=False, indent=2))
 
 
 def print_json_line(value: object, out: TextIO) -> None:
     """One command's outcome for scripts, on one line."""
+    import json
+
     print(json.dumps(value), file=out)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cttui.cli.options import (
     ENV_POLL_INTERVAL,
@@ -19,6 +19,9 @@ from cttui.cli.options import (
     job_id,
     positive_float,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # The emulator's numbers, in --help's order: option, kind, bounds, default (None: unset).
 _EMULATOR_NUMBERS: tuple[tuple[str, type[float], float, float, float | None], ...] = (
@@ -156,7 +159,7 @@ def build_parser(version: str, presets: Iterable[str]) -> argparse.ArgumentParse
     _emulator_numbers(emulator, _EMULATOR_NUMBERS[1:])
     emulator.add_argument(
         "--state-file",
-        type=Path,
+        type=_path,
         metavar="FILE",
         help="keep pending requests in FILE, so that a restarted emulator still answers them",
     )
@@ -185,12 +188,12 @@ def _add_favorites_commands(commands: Commands) -> None:
     )
     rename.add_argument("old", metavar="OLD")
     rename.add_argument("new", metavar="NEW")
-    handle(rename, "favorites", "favorites_rename", "FavoritesRenameArgs")
+    handle(rename, "favorites_edit", "favorites_rename", "FavoritesRenameArgs")
     duplicate = actions.add_parser(
         "duplicate", help="save a copy of a favourite beside it, as 'NAME (copy)'"
     )
     duplicate.add_argument("name", metavar="NAME")
-    handle(duplicate, "favorites", "favorites_duplicate", "NameArgs")
+    handle(duplicate, "favorites_edit", "favorites_duplicate", "NameArgs")
     delete = actions.add_parser(
         "delete",
         help="delete a favourite and its counts over time",
@@ -199,7 +202,7 @@ def _add_favorites_commands(commands: Commands) -> None:
     )
     delete.add_argument("name", metavar="NAME")
     delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    handle(delete, "favorites", "favorites_delete", "FavoritesDeleteArgs")
+    handle(delete, "favorites_edit", "favorites_delete", "FavoritesDeleteArgs")
 
     run = commands.add_parser(
         "run",
@@ -307,7 +310,7 @@ def _add_jobs_commands(commands: Commands) -> None:
         "another open cttui runs or shows is removed there.",
     )
     remove.add_argument("job_ids", type=job_id, nargs="+", metavar="ID")
-    handle(remove, "jobs", "jobs_remove", "JobsRemoveArgs")
+    handle(remove, "jobs_work", "jobs_remove", "JobsRemoveArgs")
     for command in (resume, resubmit):
         command.add_argument("--timeout", type=positive_float, metavar="S", help="stop after S s")
         command.add_argument(
@@ -316,7 +319,7 @@ def _add_jobs_commands(commands: Commands) -> None:
             metavar="S",
             help=f"seconds between polls (default 30, or ${ENV_POLL_INTERVAL})",
         )
-        handle(command, "jobs", "jobs_resume", "JobsResumeArgs")
+        handle(command, "jobs_work", "jobs_resume", "JobsResumeArgs")
 
 
 def _emulator_numbers(
@@ -327,3 +330,10 @@ def _emulator_numbers(
         emulator.add_argument(
             flag, type=bounded(kind, low, high), default=default, help=_EMULATOR_HELP.get(flag)
         )
+
+
+def _path(text: str) -> Path:
+    # pathlib is imported only when --state-file is given: `cttui --help` does without it.
+    from pathlib import Path
+
+    return Path(text)

@@ -9,9 +9,9 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from cttui.api.errors import CttuiError, unexpected
-from cttui.cli.arguments import RunArgs
 from cttui.cli.connect import poll_interval
 from cttui.cli.exits import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING
 from cttui.cli.favorites import unknown_favorite
@@ -19,12 +19,15 @@ from cttui.cli.journal import progress
 from cttui.cli.output import cells, pad, print_json, say
 from cttui.cli.session import opened
 from cttui.console import printable
-from cttui.jobs import Job, JobManager
 from cttui.records import JobState
-from cttui.session.core import Session
-from cttui.store.favorites import Favorite
 from cttui.store.favorites_store import read_favorites
 from cttui.store.paths import favorites_file
+
+if TYPE_CHECKING:
+    from cttui.cli.arguments import RunArgs
+    from cttui.jobs import Job, JobManager
+    from cttui.session.core import Session
+    from cttui.store.favorites import Favorite
 
 # Each line of `cttui run` is printed before the next count is known: wide enough for any count
 # up to ten digits, so that the third column still lines up.

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from cttui.api.errors import UsageError
-from cttui.cli.arguments import Scope
 from cttui.cli.connect import demo_emulator
 from cttui.cli.output import say
 from cttui.session.changes import Change, Notice
@@ -22,6 +21,7 @@ from cttui.store.paths import config_file, favorites_file, journal_file
 from cttui.store.selection import needs_config
 
 if TYPE_CHECKING:
+    from cttui.cli.arguments import Scope
     from cttui.emulator.server import Emulator
 
 

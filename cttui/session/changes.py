@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from cttui.jobs import Job
-from cttui.store.favorites import Favorites
-from cttui.store.selection import Selection
+if TYPE_CHECKING:
+    from cttui.jobs import Job
+    from cttui.store.favorites import Favorites
+    from cttui.store.selection import Selection
 
 Severity = Literal["information", "warning", "error"]
 

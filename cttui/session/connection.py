@@ -16,12 +16,12 @@ from cttui.api.errors import (
     UsageError,
 )
 from cttui.api.regions import check_base_url
-from cttui.store.config import Profile
 from cttui.store.credentials import CredentialStore, KeyringUnavailable, check_passcode
 from cttui.store.selection import ENV_BASE_URL
 
 if TYPE_CHECKING:
     from cttui.session.setup import SessionSetup
+    from cttui.store.config import Profile
 
 # Any event will do: only whether CleverTap takes the credentials matters, not the count.
 TEST_EVENT = "App Launched"

@@ -10,7 +10,6 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from cttui.api.errors import CttuiError, UsageError
-from cttui.api.models import Query
 from cttui.jobs import Job, JobManager
 from cttui.records import JobAction, JobRecord, JobState, Origin, applies
 from cttui.session.changes import (
@@ -23,16 +22,17 @@ from cttui.session.changes import (
 )
 from cttui.session.connection import ConnectionTest, check_connection
 from cttui.session.favorites import FavoriteBook
-from cttui.session.setup import Demo, SessionSetup
-from cttui.store.config import Config, Profile
 from cttui.store.credentials import CredentialStore, SessionPasscodes
-from cttui.store.favorites import Favorite
 from cttui.store.journal_writer import JournalWriter
 from cttui.store.selection import DEMO_PROFILE, Selection, connect, for_job, select
 from cttui.store.slots import slots_dir
 
 if TYPE_CHECKING:
     from cttui.api.client import CleverTapClient
+    from cttui.api.models import Query
+    from cttui.session.setup import Demo, SessionSetup
+    from cttui.store.config import Config, Profile
+    from cttui.store.favorites import Favorite
 
 
 @dataclass(frozen=True)

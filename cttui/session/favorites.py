@@ -7,13 +7,16 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cttui.jobs import Job, JobManager
-from cttui.records import FavoriteRun
 from cttui.session.changes import Change, FavoritesChanged, Notice
 from cttui.store.favorites import Favorite, Favorites
 from cttui.store.favorites_store import FavoritesStore, signature
-from cttui.store.journal_writer import JournalWriter
+
+if TYPE_CHECKING:
+    from cttui.jobs import Job, JobManager
+    from cttui.records import FavoriteRun
+    from cttui.store.journal_writer import JournalWriter
 
 
 class FavoriteBook:

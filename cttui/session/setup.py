@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cttui.api.regions import DEFAULT_REGION
-from cttui.pacing import Clock
 from cttui.store.config import Config, Profile
 from cttui.store.credentials import CredentialStore, SessionPasscodes
 from cttui.store.paths import favorites_file
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
     import httpx
 
     from cttui.emulator import EmulatorConfig
+    from cttui.pacing import Clock
 
 
 @dataclass(frozen=True)
