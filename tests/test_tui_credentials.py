@@ -338,6 +338,28 @@ async def test_theme_is_remembered_in_config(memory_keyring: MemoryKeyring) -> N
         assert again.theme == "nord"
 
 
+async def test_a_theme_that_cannot_be_saved_says_why_and_not_that_cttui_has_a_bug(
+    memory_keyring: MemoryKeyring,
+) -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        # config.toml's place taken by a directory: every write of it fails, with its cause.
+        config_file().unlink()
+        config_file().mkdir()
+        app.theme = "nord"
+        await until(
+            pilot,
+            lambda: any("config.toml" in n.message for n in app._notifications),
+            "the toast",
+        )
+        said = [n for n in app._notifications if "config.toml" in n.message]
+        assert said[0].title == "Theme not saved"
+        assert "nord stays for this session" in said[0].message
+        assert all(n.title != "A bug in cttui" for n in app._notifications)
+        assert app.theme == "nord"
+
+
 async def test_an_unknown_theme_in_config_is_a_warning(memory_keyring: MemoryKeyring) -> None:
     app = build_app(profiles=(WORK,), theme="no-such-theme")
     async with app.run_test(size=SIZE, notifications=True) as pilot:

@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from cttui.api.errors import DEBUG_VARIABLE, unexpected
+from cttui.api.errors import DEBUG_VARIABLE, CttuiError, unexpected
 from cttui.session.changes import Change, Notice, SelectionChanged
 from cttui.session.core import Session
 from cttui.session.setup import SessionSetup
@@ -143,13 +143,22 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
     def _remember_theme(self, _: object) -> None:
         # The demo's store is in memory, so its theme is never written anywhere.
         theme = self.theme
-        if self.session.remember_theme(theme):
-            start(
-                self,
-                lambda: self.session.store.set_theme(theme),
-                name="Saving the theme",
-                thread=True,
-            )
+        if not self.session.remember_theme(theme):
+            return
+
+        def save() -> None:
+            try:
+                self.session.store.set_theme(theme)
+            except CttuiError as error:
+                # A full disk or an unwritable config.toml is the user's to fix, not a bug.
+                self.call_from_thread(
+                    self.notify,
+                    f"{error.message}; {theme} stays for this session only",
+                    title="Theme not saved",
+                    severity="warning",
+                )
+
+        start(self, save, name="Saving the theme", thread=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Keys for the screen already showing would do nothing: keep them out of the footer.
