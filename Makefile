@@ -19,6 +19,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	@# Not a package, but it drives the app: it must break here, not at the next `make screenshots`.
+	$(BIN)/mypy screenshots/render.py
 
 # One worker per core: every test has its own HOME, ports, tmux socket and keyring bus, so
 # they run side by side. Make says only "Error 2" when a recipe fails: pytest's own code

@@ -86,7 +86,8 @@ def render_demo(home: Path) -> dict[str, str]:
     from cttui.api.models import OperatorChoice
     from cttui.api.operators import Operator, ValueKind
     from cttui.emulator import Emulator, EmulatorConfig
-    from cttui.tui.app import AppSetup, CttuiApp
+    from cttui.session.setup import SessionSetup
+    from cttui.tui.app import CttuiApp
     from cttui.tui.screens.calendar import CalendarScreen
     from cttui.tui.screens.help import HelpScreen
     from cttui.tui.screens.main import MainScreen
@@ -105,12 +106,12 @@ def render_demo(home: Path) -> dict[str, str]:
         assert isinstance(app, CttuiApp)
         await app.screen.query_one(QueryEditor).load(draft)
         await pilot.pause()
-        sent = len(app.jobs.jobs) + 1
+        sent = len(app.session.jobs.jobs) + 1
         await pilot.press("ctrl+r")
         await settle(
             pilot,
             MainScreen,
-            lambda: len(app.jobs.jobs) == sent and app.jobs.jobs[-1].state.finished,
+            lambda: len(app.session.jobs.jobs) == sent and app.session.jobs.jobs[-1].state.finished,
         )
 
     async def editor_with_jobs(pilot: Pilot[int]) -> None:
@@ -146,7 +147,7 @@ def render_demo(home: Path) -> dict[str, str]:
     with Emulator(emulator_config) as emulator:
 
         def demo() -> CttuiApp:
-            setup = AppSetup.for_demo(emulator.config, emulator.base_url, poll_interval=0.5)
+            setup = SessionSetup.for_demo(emulator.config, emulator.base_url, poll_interval=0.5)
             # Elapsed times would otherwise read 0s or 1s depending on the machine's speed.
             return CttuiApp(replace(setup, today=lambda: TODAY, clock=StillClock()))
 
