@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from cttui.session.changes import Change, FavoritesChanged, Notice
 from cttui.store.favorites import Favorite, Favorites
-from cttui.store.favorites_store import FavoritesStore, signature
+from cttui.store.favorites_store import FavoritesStore
+from cttui.store.files import signature
 
 if TYPE_CHECKING:
     from cttui.jobs import Job, JobManager

@@ -12,12 +12,15 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cttui.api.errors import UsageError
 from cttui.api.models import DateRange, PropertyFilter, Query
 from cttui.api.ranges import RangePreset
 from cttui.store.config import check_profile_name
+
+if TYPE_CHECKING:
+    from cttui.store.files import Signature
 
 NAME_MAX = 60
 
@@ -130,15 +133,6 @@ class FavoritesError(UsageError):
         self.column = column
         self.reason = reason
         self.name = name
-
-
-@dataclass(frozen=True)
-class Signature:
-    """What a file looked like on disk, to notice that it changed."""
-
-    inode: int
-    size: int
-    mtime_ns: int
 
 
 @dataclass(frozen=True)

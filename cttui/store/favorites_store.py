@@ -22,7 +22,6 @@ from cttui.store.favorites import (
     FavoriteExists,
     Favorites,
     FavoritesError,
-    Signature,
     check_favorite_name,
     same_name,
 )
@@ -33,16 +32,9 @@ from cttui.store.files import (
     describe,
     private_directory,
     read_limited,
+    signature,
     write_atomically,
 )
-
-
-def signature(path: Path) -> Signature | None:
-    try:
-        status = path.stat()
-    except OSError:
-        return None
-    return Signature(status.st_ino, status.st_size, status.st_mtime_ns)
 
 
 def read_favorites(path: Path) -> Favorites:

@@ -14,6 +14,7 @@ import errno
 import os
 import stat
 from pathlib import Path
+from typing import NamedTuple
 
 from cttui.api.errors import UsageError
 from cttui.atomic import replace_file
@@ -33,6 +34,22 @@ _KINDS = (
     (stat.S_ISBLK, "a block device"),
     (stat.S_ISSOCK, "a socket"),
 )
+
+
+class Signature(NamedTuple):
+    """What a file looked like on disk, to notice that it changed."""
+
+    inode: int
+    size: int
+    mtime_ns: int
+
+
+def signature(path: Path) -> Signature | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return Signature(status.st_ino, status.st_size, status.st_mtime_ns)
 
 
 class Unreadable(Exception):
