@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import Any, NamedTuple, NoReturn, TypeAlias
+from typing import Any, Literal, NamedTuple, NoReturn, TypeAlias
 
 ENV_POLL_INTERVAL = "CTTUI_POLL_INTERVAL"
 
@@ -104,3 +104,47 @@ def add_wait_options(command: argparse.ArgumentParser) -> None:
         help=f"seconds between polls (default 30, or ${ENV_POLL_INTERVAL}); "
         "below 30 only against a non-CleverTap server",
     )
+
+
+def command(
+    group: Commands,
+    name: str,
+    handler: tuple[str, str, str] | None,
+    summary: str,
+    description: str | None = None,
+    *,
+    operand: Literal["NAME", "ID"] | None = None,
+    scoped: bool = False,
+    json: str | None = None,
+    asks: bool = False,
+) -> argparse.ArgumentParser:
+    """Command `name` in `group`: its --help line, its page's text, its handler (module,
+    function and typed arguments, as `handle` names them), its one operand (a NAME, of a
+    favourite or a profile, or a job's ID), `--profile` if it is `scoped` to one, `--json` if
+    it prints `json` as such, and `--yes` if it `asks` before deleting."""
+    parser = group.add_parser(name, help=summary, description=description)
+    if handler is not None:
+        handle(parser, *handler)
+    if operand == "NAME":
+        parser.add_argument("name", metavar="NAME")
+    elif operand == "ID":
+        parser.add_argument("job_id", type=job_id, metavar="ID")
+    if scoped:
+        add_profile_option(parser, default=argparse.SUPPRESS)
+    if json is not None:
+        flag(parser, "--json", f"print the {json} as JSON")
+    if asks:
+        flag(parser, "--yes", "do not ask for confirmation")
+    return parser
+
+
+def flag(command: argparse.ArgumentParser, name: str, summary: str) -> None:
+    command.add_argument(name, action="store_true", help=summary)
+
+
+def listing(commands: Commands, name: str, things: str, summary: str, description: str) -> Commands:
+    """`cttui NAME [--json]` lists the `things` (handled by `NAME_list` in cttui.cli.NAME); the
+    actions added to what this returns do the rest."""
+    handler = (name, f"{name}_list", "ListArgs")
+    parser = command(commands, name, handler, summary, description, json=things)
+    return parser.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)

@@ -15,8 +15,10 @@ from cttui.cli.options import (
     add_profile_option,
     add_wait_options,
     bounded,
-    handle,
+    command,
+    flag,
     job_id,
+    listing,
     positive_float,
 )
 
@@ -79,11 +81,13 @@ def build_parser(version: str, presets: Iterable[str]) -> argparse.ArgumentParse
     add_profile_option(parser, default=None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
-    count = commands.add_parser(
+    count = command(
+        commands,
         "count",
-        help="count the profiles that did an event in a date range",
-        description="Count the distinct profiles that did EVENT between --from and --to "
-        "(inclusive), or in a --range such as last_7_days, and match every --where filter.",
+        ("count", "count", "CountArgs"),
+        "count the profiles that did an event in a date range",
+        "Count the distinct profiles that did EVENT between --from and --to (inclusive), or in a "
+        "--range such as last_7_days, and match every --where filter.",
     )
     count.add_argument("event", metavar="EVENT", help="event name, exact and case-sensitive")
     count.add_argument(
@@ -121,32 +125,34 @@ def build_parser(version: str, presets: Iterable[str]) -> argparse.ArgumentParse
         help="save the query as favourite NAME before sending it ('cttui run NAME' runs it "
         "again); with --range it keeps the range, resolved again at each run",
     )
-    count.add_argument(
+    flag(
+        count,
         "--replace",
-        action="store_true",
-        help="with --save, overwrite a favourite of that name that holds another query",
+        "with --save, overwrite a favourite of that name that holds another query",
     )
     add_wait_options(count)
-    handle(count, "count", "count", "CountArgs")
 
-    poll = commands.add_parser(
+    poll = command(
+        commands,
         "poll",
-        help="resume a pending count by its req_id",
-        description="Poll a pending count (the req_id that 'cttui count' printed) until it ends.",
+        ("count", "poll", "PollArgs"),
+        "resume a pending count by its req_id",
+        "Poll a pending count (the req_id that 'cttui count' printed) until it ends.",
     )
     poll.add_argument("req_id", metavar="REQ_ID")
     add_wait_options(poll)
-    handle(poll, "count", "poll", "PollArgs")
 
     _add_favorites_commands(commands)
     _add_credentials_commands(commands)
     _add_jobs_commands(commands)
 
-    emulator = commands.add_parser(
+    emulator = command(
+        commands,
         "emulator",
-        help="serve a local CleverTap emulator over synthetic data",
-        description="Serve the Get Profile Count API on loopback over a deterministic synthetic "
-        "event store, answering as CleverTap does (partial, 401, 429, failures).",
+        ("emulator", "emulator", "EmulatorArgs"),
+        "serve a local CleverTap emulator over synthetic data",
+        "Serve the Get Profile Count API on loopback over a deterministic synthetic event store, "
+        "answering as CleverTap does (partial, 401, 429, failures).",
     )
     emulator.add_argument("--host", default="127.0.0.1")
     _emulator_numbers(emulator, _EMULATOR_NUMBERS[:1])
@@ -163,56 +169,60 @@ def build_parser(version: str, presets: Iterable[str]) -> argparse.ArgumentParse
         metavar="FILE",
         help="keep pending requests in FILE, so that a restarted emulator still answers them",
     )
-    emulator.add_argument("--verbose", action="store_true", help="log each request on stderr")
-    handle(emulator, "emulator", "emulator", "EmulatorArgs")
+    flag(emulator, "--verbose", "log each request on stderr")
     return parser
 
 
 def _add_favorites_commands(commands: Commands) -> None:
-    favorites = commands.add_parser(
+    actions = listing(
+        commands,
         "favorites",
-        help="list the saved favourites, with each one's last count",
-        description="List the favourites in favorites.toml with their history from the job "
-        "journal: the last count, when it came, and how many counts there have been. A file "
-        "with problems still lists what can be read, names each problem with its line and "
-        "column, and exits 2.",
+        "favourites",
+        "list the saved favourites, with each one's last count",
+        "List the favourites in favorites.toml with their history from the job journal: the "
+        "last count, when it came, and how many counts there have been. A file with problems "
+        "still lists what can be read, names each problem with its line and column, and exits "
+        "2.",
     )
-    favorites.add_argument("--json", action="store_true", help="print the favourites as JSON")
-    handle(favorites, "favorites", "favorites_list", "ListArgs")
-    actions = favorites.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
-    rename = actions.add_parser(
+    rename = command(
+        actions,
         "rename",
-        help="rename a favourite; its counts over time follow it",
-        description="Rename favourite OLD (case does not matter) to NEW, in favorites.toml and "
-        "in the job journal's history. Exit 2 if NEW is taken or the file has problems.",
+        ("favorites_edit", "favorites_rename", "FavoritesRenameArgs"),
+        "rename a favourite; its counts over time follow it",
+        "Rename favourite OLD (case does not matter) to NEW, in favorites.toml and in the job "
+        "journal's history. Exit 2 if NEW is taken or the file has problems.",
     )
-    rename.add_argument("old", metavar="OLD")
-    rename.add_argument("new", metavar="NEW")
-    handle(rename, "favorites_edit", "favorites_rename", "FavoritesRenameArgs")
-    duplicate = actions.add_parser(
-        "duplicate", help="save a copy of a favourite beside it, as 'NAME (copy)'"
+    for word in ("old", "new"):
+        rename.add_argument(word, metavar=word.upper())
+    command(
+        actions,
+        "duplicate",
+        ("favorites_edit", "favorites_duplicate", "NameArgs"),
+        "save a copy of a favourite beside it, as 'NAME (copy)'",
+        operand="NAME",
     )
-    duplicate.add_argument("name", metavar="NAME")
-    handle(duplicate, "favorites_edit", "favorites_duplicate", "NameArgs")
-    delete = actions.add_parser(
+    command(
+        actions,
         "delete",
-        help="delete a favourite and its counts over time",
-        description="Delete favourite NAME from favorites.toml, with its history in the job "
-        "journal; its jobs stay, unnamed. Asks first unless --yes.",
+        ("favorites_edit", "favorites_delete", "FavoritesDeleteArgs"),
+        "delete a favourite and its counts over time",
+        "Delete favourite NAME from favorites.toml, with its history in the job journal; its "
+        "jobs stay, unnamed. Asks first unless --yes.",
+        operand="NAME",
+        asks=True,
     )
-    delete.add_argument("name", metavar="NAME")
-    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    handle(delete, "favorites_edit", "favorites_delete", "FavoritesDeleteArgs")
 
-    run = commands.add_parser(
+    run = command(
+        commands,
         "run",
-        help="run saved favourites by name, side by side",
-        description="Run each named favourite (see 'cttui favorites'), relative ranges resolved "
-        "for today, at most 3 requests in flight per account. Each runs on its own profile if "
-        "it names one, else on --profile or the active one. One line per favourite, in the "
-        "order given, as soon as it and those before it end: NAME COUNT FROM..TO, NAME failed "
-        "ERROR, or NAME pending req_id N. Exit 0 when all counted, 1 if any failed, 3 if "
-        "--no-wait or --timeout left some pending ('cttui jobs resume' finishes them).",
+        ("run", "run", "RunArgs"),
+        "run saved favourites by name, side by side",
+        "Run each named favourite (see 'cttui favorites'), relative ranges resolved for today, "
+        "at most 3 requests in flight per account. Each runs on its own profile if it names "
+        "one, else on --profile or the active one. One line per favourite, in the order given, "
+        "as soon as it and those before it end: NAME COUNT FROM..TO, NAME failed ERROR, or NAME "
+        "pending req_id N. Exit 0 when all counted, 1 if any failed, 3 if --no-wait or "
+        "--timeout left some pending ('cttui jobs resume' finishes them).",
     )
     run.add_argument(
         "names",
@@ -221,114 +231,140 @@ def _add_favorites_commands(commands: Commands) -> None:
         help="a favourite's name, as 'cttui favorites' lists it (case does not matter)",
     )
     add_wait_options(run)
-    handle(run, "run", "run", "RunArgs")
 
 
 def _add_credentials_commands(commands: Commands) -> None:
-    credentials = commands.add_parser(
+    credentials = command(
+        commands,
         "credentials",
-        help="save, list, show, delete or switch profiles",
-        description="Profiles: a name, an account ID and a region in config.toml, with the "
-        "passcode in the OS keyring (service 'cttui', username ACCOUNT_ID/PROFILE).",
+        None,
+        "save, list, show, delete or switch profiles",
+        "Profiles: a name, an account ID and a region in config.toml, with the passcode in the "
+        "OS keyring (service 'cttui', username ACCOUNT_ID/PROFILE).",
     )
     actions = credentials.add_subparsers(
         dest="action", metavar="ACTION", parser_class=Parser, required=True
     )
-    save = actions.add_parser(
+    save = command(
+        actions,
         "set",
-        help="add or change a profile; asks for the passcode without echoing it",
-        description="Add or change a profile. The passcode is asked for without echo, or read "
-        "from standard input with --passcode-stdin; it is never taken as an argument.",
+        ("credentials", "credentials_set", "CredentialsSetArgs"),
+        "add or change a profile; asks for the passcode without echoing it",
+        "Add or change a profile. The passcode is asked for without echo, or read from "
+        "standard input with --passcode-stdin; it is never taken as an argument.",
+        scoped=True,
     )
-    add_profile_option(save, default=argparse.SUPPRESS)
     save.add_argument(
         "--account-id",
         metavar="ID",
         help="the account ID (XXX-XXX-XXXX), or a dashboard URL to take it and the region from",
     )
     save.add_argument("--region", metavar="R", help="eu1 (default), in1, sg1, us1, aps3, mec1, sk1")
-    save.add_argument(
+    flag(
+        save,
         "--passcode-stdin",
-        action="store_true",
-        help="read the passcode from standard input (one line) instead of asking",
+        "read the passcode from standard input (one line) instead of asking",
     )
-    handle(save, "credentials", "credentials_set", "CredentialsSetArgs")
-    listing = actions.add_parser("list", help="list the saved profiles; * marks the active one")
-    handle(listing, "credentials", "credentials_list", "ScopeArgs")
-    show = actions.add_parser("show", help="show a profile (the passcode stays masked)")
-    add_profile_option(show, default=argparse.SUPPRESS)
-    handle(show, "credentials", "credentials_show", "ScopeArgs")
-    delete = actions.add_parser("delete", help="delete a profile and its passcode in the keyring")
-    add_profile_option(delete, default=argparse.SUPPRESS)
-    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    handle(delete, "credentials", "credentials_delete", "CredentialsDeleteArgs")
-    use = actions.add_parser("use", help="make a profile the active one")
-    use.add_argument("name", metavar="NAME")
-    handle(use, "credentials", "credentials_use", "NameArgs")
-    test = actions.add_parser(
+    command(
+        actions,
+        "list",
+        ("credentials", "credentials_list", "ScopeArgs"),
+        "list the saved profiles; * marks the active one",
+    )
+    command(
+        actions,
+        "show",
+        ("credentials", "credentials_show", "ScopeArgs"),
+        "show a profile (the passcode stays masked)",
+        scoped=True,
+    )
+    command(
+        actions,
+        "delete",
+        ("credentials", "credentials_delete", "CredentialsDeleteArgs"),
+        "delete a profile and its passcode in the keyring",
+        scoped=True,
+        asks=True,
+    )
+    command(
+        actions,
+        "use",
+        ("credentials", "credentials_use", "NameArgs"),
+        "make a profile the active one",
+        operand="NAME",
+    )
+    command(
+        actions,
         "test",
-        help="check that CleverTap accepts a profile's saved credentials",
-        description="Send one small request with the profile's account ID and saved passcode "
-        "(never shown) and say which host answered. Exit 0 when the credentials work, 1 on an "
-        "auth or network failure, 2 when there is no such profile or no saved passcode.",
+        ("connection", "credentials_test", "ScopeArgs"),
+        "check that CleverTap accepts a profile's saved credentials",
+        "Send one small request with the profile's account ID and saved passcode (never shown) "
+        "and say which host answered. Exit 0 when the credentials work, 1 on an auth or network "
+        "failure, 2 when there is no such profile or no saved passcode.",
+        scoped=True,
     )
-    add_profile_option(test, default=argparse.SUPPRESS)
-    handle(test, "connection", "credentials_test", "ScopeArgs")
 
 
 def _add_jobs_commands(commands: Commands) -> None:
-    jobs = commands.add_parser(
+    actions = listing(
+        commands,
         "jobs",
-        help="list the jobs in the journal; show, resume or resubmit them",
-        description="Every count sent from cttui (the app, 'count', 'poll') is kept in the job "
-        "journal, pending ones included. With no action, list them, newest last.",
+        "jobs",
+        "list the jobs in the journal; show, resume or resubmit them",
+        "Every count sent from cttui (the app, 'count', 'poll') is kept in the job journal, "
+        "pending ones included. With no action, list them, newest last.",
     )
-    jobs.add_argument("--json", action="store_true", help="print the jobs as JSON")
-    handle(jobs, "jobs", "jobs_list", "ListArgs")
-    actions = jobs.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
-    show = actions.add_parser("show", help="everything about one job, with its every request")
-    show.add_argument("job_id", type=job_id, metavar="ID")
-    show.add_argument("--json", action="store_true", help="print the job as JSON")
-    handle(show, "jobs", "jobs_show", "JobsShowArgs")
-    resume = actions.add_parser(
+    command(
+        actions,
+        "show",
+        ("jobs", "jobs_show", "JobsShowArgs"),
+        "everything about one job, with its every request",
+        operand="ID",
+        json="job",
+    )
+    resume = command(
+        actions,
         "resume",
-        help="poll every pending job to the end and print the results",
-        description="Poll every pending job in the journal (that no other cttui is running) "
-        "until it ends, each on its own account, and print one line per job. Exit 0 when all "
-        "are done, 1 if any failed or an interrupted job waits in the journal (resubmit or "
-        "remove it), 3 if --timeout left some pending.",
+        ("jobs_work", "jobs_resume", "JobsResumeArgs"),
+        "poll every pending job to the end and print the results",
+        "Poll every pending job in the journal (that no other cttui is running) until it ends, "
+        "each on its own account, and print one line per job. Exit 0 when all are done, 1 if "
+        "any failed or an interrupted job waits in the journal (resubmit or remove it), 3 if "
+        "--timeout left some pending.",
     )
-    resubmit = actions.add_parser(
+    resubmit = command(
+        actions,
         "resubmit",
-        help="send a failed, cancelled or interrupted job again and wait for it",
+        ("jobs_work", "jobs_resume", "JobsResumeArgs"),
+        "send a failed, cancelled or interrupted job again and wait for it",
+        operand="ID",
     )
-    resubmit.add_argument("job_id", type=job_id, metavar="ID")
-    remove = actions.add_parser(
+    remove = command(
+        actions,
         "remove",
-        help="remove jobs from the journal, such as interrupted ones not to send again",
-        description="Forget jobs, pending ones included (their req_ids with them). A job that "
-        "another open cttui runs or shows is removed there.",
+        ("jobs_work", "jobs_remove", "JobsRemoveArgs"),
+        "remove jobs from the journal, such as interrupted ones not to send again",
+        "Forget jobs, pending ones included (their req_ids with them). A job that another open "
+        "cttui runs or shows is removed there.",
     )
     remove.add_argument("job_ids", type=job_id, nargs="+", metavar="ID")
-    handle(remove, "jobs_work", "jobs_remove", "JobsRemoveArgs")
-    for command in (resume, resubmit):
-        command.add_argument("--timeout", type=positive_float, metavar="S", help="stop after S s")
-        command.add_argument(
+    for waiting in (resume, resubmit):
+        waiting.add_argument("--timeout", type=positive_float, metavar="S", help="stop after S s")
+        waiting.add_argument(
             "--poll-interval",
             type=positive_float,
             metavar="S",
             help=f"seconds between polls (default 30, or ${ENV_POLL_INTERVAL})",
         )
-        handle(command, "jobs_work", "jobs_resume", "JobsResumeArgs")
 
 
 def _emulator_numbers(
     emulator: argparse.ArgumentParser,
     numbers: tuple[tuple[str, type[float], float, float, float | None], ...],
 ) -> None:
-    for flag, kind, low, high, default in numbers:
+    for option, kind, low, high, default in numbers:
         emulator.add_argument(
-            flag, type=bounded(kind, low, high), default=default, help=_EMULATOR_HELP.get(flag)
+            option, type=bounded(kind, low, high), default=default, help=_EMULATOR_HELP.get(option)
         )
 
 
