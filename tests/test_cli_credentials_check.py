@@ -114,3 +114,40 @@ def test_the_demo_credentials_work() -> None:
     assert result.code == 0, result.err
     assert result.out.startswith("OK: CleverTap accepted these credentials for ")
     assert "(reached 127.0.0.1:" in result.out
+
+
+def test_credentials_from_the_environment_are_the_ones_tested(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, profiles: str
+) -> None:
+    # What a cron job without a keyring uses is what it can check: no config.toml at all.
+    config_file().unlink()
+    monkeypatch.setenv("CLEVERTAP_ACCOUNT_ID", DEFAULTS.account_id)
+    monkeypatch.setenv("CLEVERTAP_PASSCODE", DEFAULTS.passcode)
+    code, out, err = cttui(capsys, monkeypatch, "credentials", "test")
+    assert (code, err) == (0, "cttui: testing the credentials from the environment\n")
+    assert out.startswith(f"OK: CleverTap accepted these credentials for {DEFAULTS.account_id}")
+    assert DEFAULTS.passcode not in out + err
+
+
+def test_a_wrong_passcode_in_the_environment_fails_though_the_saved_one_works(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, profiles: str
+) -> None:
+    # As for every command, CLEVERTAP_PASSCODE overrides the keyring: the test says so.
+    monkeypatch.setenv("CLEVERTAP_PASSCODE", WRONG)
+    code, out, err = cttui(capsys, monkeypatch, "credentials", "test", "--profile", "emu")
+    assert (code, out) == (1, "")
+    first, second = err.splitlines()
+    assert first == "cttui: testing profile emu, with CLEVERTAP_PASSCODE from environment"
+    assert second.startswith("cttui: Bad credentials.")
+    assert WRONG not in err
+
+
+def test_another_account_in_the_environment_without_its_passcode_exits_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, profiles: str
+) -> None:
+    monkeypatch.setenv("CLEVERTAP_ACCOUNT_ID", "ZZZ-ZZZ-ZZZZ")
+    code, out, err = cttui(capsys, monkeypatch, "credentials", "test")
+    assert (code, out) == (2, "")
+    assert err.splitlines()[-1] == (
+        "cttui: CLEVERTAP_ACCOUNT_ID is set without CLEVERTAP_PASSCODE: set it too, to test them"
+    )

@@ -299,8 +299,10 @@ def _add_credentials_commands(commands: Commands) -> None:
         ("connection", "credentials_test", "ScopeArgs"),
         "check that CleverTap accepts a profile's saved credentials",
         "Send one small request with the profile's account ID and saved passcode (never shown) "
-        "and say which host answered. Exit 0 when the credentials work, 1 on an auth or network "
-        "failure, 2 when there is no such profile or no saved passcode.",
+        "and say which host answered; CLEVERTAP_ACCOUNT_ID, CLEVERTAP_PASSCODE and "
+        "CLEVERTAP_REGION, when set, override them as for every command. Exit 0 when the "
+        "credentials work, 1 on an auth or network failure, 2 when there is no such profile or "
+        "no saved passcode.",
         scoped=True,
     )
 
