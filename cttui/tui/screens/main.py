@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -41,10 +42,9 @@ if TYPE_CHECKING:
 NO_ACCOUNT = "$CLEVERTAP_ACCOUNT_ID"
 
 
+@dataclass
 class JobChanged(Message):
-    def __init__(self, job: Job) -> None:
-        super().__init__()
-        self.job = job
+    job: Job
 
 
 class SelectionShown(Message):
