@@ -152,12 +152,21 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         self.notify(f"{problems[0].message}{more}", title=title, severity="warning")
 
-    def action_run(self) -> None:
+    def _built(self, refusal: str) -> tuple[QueryDraft, Query] | None:
+        """The editor's draft and the query it builds; None, refused under `refusal`, when its
+        fields have problems."""
         draft = self.editor.draft
         query, problems = draft.build()
         if query is None:
-            self._refuse(problems, "Not sent")
+            self._refuse(problems, refusal)
+            return None
+        return draft, query
+
+    def action_run(self) -> None:
+        built = self._built("Not sent")
+        if built is None:
             return
+        draft, query = built
         favorite = self._loaded_favorite(draft)
         if favorite is not None:
             start(self, self._run_favorite(favorite, draft), name=f"Running {favorite.name}")
@@ -189,11 +198,10 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         return favorite
 
     def action_save_favorite(self) -> None:
-        draft = self.editor.draft
-        query, problems = draft.build()
-        if query is None:
-            self._refuse(problems, "Not saved")
+        built = self._built("Not saved")
+        if built is None:
             return
+        draft, query = built
         favorites = self.session.favorites.current
         if not favorites.writable:
             self.notify(favorites.read_only_reason(), title="Not saved", severity="error")
