@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Static
+from textual.widgets import Footer, Header, Static
 
 from cttui.api.draft import QueryDraft
 from cttui.api.errors import CttuiError, QueryError
@@ -343,15 +343,3 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
             return screen.job is job
         panel = self.query_one(JobPanel)
         return screen is self and panel.table.has_focus and panel.selected is job
-
-    @on(Button.Pressed, "#run")
-    def _run_pressed(self) -> None:
-        self.action_run()
-
-    @on(Button.Pressed, "#copy-curl")
-    def _copy_pressed(self) -> None:
-        self.action_copy_curl()
-
-    @on(Button.Pressed, "#new-query")
-    def _new_pressed(self) -> None:
-        self.action_new_query()
