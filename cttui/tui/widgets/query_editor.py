@@ -66,7 +66,7 @@ class QueryEditor(Vertical):
         with Horizontal(classes="editor-line"):
             yield Label("Dates", classes="editor-label")
             yield DateRangeField(self._today, id="dates")
-        # The screen's actions, as its keys are.
+        # Each runs the screen's action that the key on its label runs.
         with Horizontal(id="editor-buttons"):
             yield Button(
                 "Run  ctrl+r", id="run", variant="primary", compact=True, action="screen.run"
