@@ -458,6 +458,20 @@ async def test_a_job_loads_back_and_new_query_clears(emulator: Emulator) -> None
         assert editor.dates.preset is RangePreset.LAST_30_DAYS
 
 
+async def test_the_editors_buttons_run_what_their_keys_do(emulator: Emulator) -> None:
+    app = emulator_app(emulator)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        editor = await opened(pilot)
+        await build_example(pilot)
+        await pilot.click("#copy-curl")
+        await until_equal(pilot, lambda: app.clipboard, preview(pilot).curl)
+        await pilot.click("#run")
+        await until(pilot, lambda: bool(app.session.jobs.jobs), "the job")
+        await pilot.click("#new-query")
+        await until(pilot, lambda: not editor.rows, "the editor to clear")
+        assert editor.draft == editor.blank()
+
+
 async def test_replacing_a_query_never_run_asks_first() -> None:
     app = build_app(profiles=(WORK,))
     async with app.run_test(size=SIZE) as pilot:

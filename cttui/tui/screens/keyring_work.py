@@ -4,6 +4,8 @@ handlers own what the screen shows."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual.message import Message
 from textual.message_pump import MessagePump
 
@@ -12,54 +14,49 @@ from cttui.store.config import Config, Profile
 from cttui.store.credentials import CredentialStore, Deleted, KeyringUnavailable, PasscodeMissing
 
 
+# Dataclasses, as Textual's own messages are: Message.__post_init__ does its set-up.
+@dataclass
 class PasscodeChecked(Message):
-    def __init__(self, name: str, saved: bool | None, error: str | None) -> None:
-        super().__init__()
-        self.name = name
-        self.saved = saved
-        self.error = error
+    name: str
+    saved: bool | None
+    error: str | None
 
 
+@dataclass
 class DeletePlanned(Message):
     """What deleting profile `name` would do to the keyring, for the question before it."""
 
-    def __init__(self, name: str, account_id: str, plan: Deleted) -> None:
-        super().__init__()
-        self.name = name
-        self.account_id = account_id
-        self.plan = plan
+    name: str
+    account_id: str
+    plan: Deleted
 
 
+@dataclass
 class ProfileSaved(Message):
-    def __init__(self, config: Config, name: str) -> None:
-        super().__init__()
-        self.config = config
-        self.name = name
+    config: Config
+    name: str
 
 
+@dataclass
 class ProfileDeleted(Message):
-    def __init__(self, config: Config, name: str, note: str) -> None:
-        super().__init__()
-        self.config = config
-        self.name = name
-        self.note = note
+    config: Config
+    name: str
+    note: str
 
 
+@dataclass
 class StoreFailed(Message):
     """Saving or deleting was refused; `keyring` says whether the keyring was the cause."""
 
-    def __init__(self, text: str, field: str, keyring: bool) -> None:
-        super().__init__()
-        self.text = text
-        self.field = field
-        self.keyring = keyring
+    text: str
+    field: str
+    keyring: bool
 
 
+@dataclass
 class ConnectionTested(Message):
-    def __init__(self, ok: bool, text: str) -> None:
-        super().__init__()
-        self.ok = ok
-        self.text = text
+    ok: bool
+    text: str
 
 
 def save_profile(

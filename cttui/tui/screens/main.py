@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -10,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Static
+from textual.widgets import Footer, Header, Static
 
 from cttui.api.draft import QueryDraft
 from cttui.api.errors import CttuiError, QueryError
@@ -41,10 +42,9 @@ if TYPE_CHECKING:
 NO_ACCOUNT = "$CLEVERTAP_ACCOUNT_ID"
 
 
+@dataclass
 class JobChanged(Message):
-    def __init__(self, job: Job) -> None:
-        super().__init__()
-        self.job = job
+    job: Job
 
 
 class SelectionShown(Message):
@@ -152,12 +152,21 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         self.notify(f"{problems[0].message}{more}", title=title, severity="warning")
 
-    def action_run(self) -> None:
+    def _built(self, refusal: str) -> tuple[QueryDraft, Query] | None:
+        """The editor's draft and the query it builds; None, refused under `refusal`, when its
+        fields have problems."""
         draft = self.editor.draft
         query, problems = draft.build()
         if query is None:
-            self._refuse(problems, "Not sent")
+            self._refuse(problems, refusal)
+            return None
+        return draft, query
+
+    def action_run(self) -> None:
+        built = self._built("Not sent")
+        if built is None:
             return
+        draft, query = built
         favorite = self._loaded_favorite(draft)
         if favorite is not None:
             start(self, self._run_favorite(favorite, draft), name=f"Running {favorite.name}")
@@ -189,11 +198,10 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         return favorite
 
     def action_save_favorite(self) -> None:
-        draft = self.editor.draft
-        query, problems = draft.build()
-        if query is None:
-            self._refuse(problems, "Not saved")
+        built = self._built("Not saved")
+        if built is None:
             return
+        draft, query = built
         favorites = self.session.favorites.current
         if not favorites.writable:
             self.notify(favorites.read_only_reason(), title="Not saved", severity="error")
@@ -335,15 +343,3 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
             return screen.job is job
         panel = self.query_one(JobPanel)
         return screen is self and panel.table.has_focus and panel.selected is job
-
-    @on(Button.Pressed, "#run")
-    def _run_pressed(self) -> None:
-        self.action_run()
-
-    @on(Button.Pressed, "#copy-curl")
-    def _copy_pressed(self) -> None:
-        self.action_copy_curl()
-
-    @on(Button.Pressed, "#new-query")
-    def _new_pressed(self) -> None:
-        self.action_new_query()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import ClassVar
 
@@ -29,19 +30,16 @@ class DateRangeField(Vertical):
         Binding("ctrl+o", "calendar", "Calendar", id="open-calendar"),
     ]
 
+    @dataclass
     class PickRequested(Message):
         """The user asks to pick `which` date ("from" or "to") on a calendar: the screen shows
         one, opened on `initial` with `today` marked, and hands the day back with `picked`."""
 
-        def __init__(
-            self, field: DateRangeField, which: str, initial: date, today: date, title: str
-        ) -> None:
-            super().__init__()
-            self.field = field
-            self.which = which
-            self.initial = initial
-            self.today = today
-            self.title = title
+        field: DateRangeField
+        which: str
+        initial: date
+        today: date
+        title: str
 
         @property
         def control(self) -> DateRangeField:

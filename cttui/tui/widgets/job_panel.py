@@ -7,6 +7,7 @@ hundreds of jobs costs no more than the dozen a user can see.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
@@ -68,13 +69,12 @@ class JobPanel(Vertical):
         Binding("D", "clear_finished", "Clear finished", id="clear-finished"),
     ]
 
+    @dataclass
     class ActionRequested(Message):
         """`action` (a JobAction's value) on `job`, for the screen to carry out."""
 
-        def __init__(self, action: str, job: Job) -> None:
-            super().__init__()
-            self.action = action
-            self.job = job
+        action: str
+        job: Job
 
     class ClearFinishedRequested(Message):
         pass

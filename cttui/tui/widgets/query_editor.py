@@ -66,10 +66,17 @@ class QueryEditor(Vertical):
         with Horizontal(classes="editor-line"):
             yield Label("Dates", classes="editor-label")
             yield DateRangeField(self._today, id="dates")
+        # Each runs the screen's action that the key on its label runs.
         with Horizontal(id="editor-buttons"):
-            yield Button("Run  ctrl+r", id="run", variant="primary", compact=True)
-            yield Button("Copy as curl  ctrl+y", id="copy-curl", compact=True)
-            yield Button("New query  ctrl+l", id="new-query", compact=True)
+            yield Button(
+                "Run  ctrl+r", id="run", variant="primary", compact=True, action="screen.run"
+            )
+            yield Button(
+                "Copy as curl  ctrl+y", id="copy-curl", compact=True, action="screen.copy_curl"
+            )
+            yield Button(
+                "New query  ctrl+l", id="new-query", compact=True, action="screen.new_query"
+            )
 
     def on_mount(self) -> None:
         self.border_title = "Query"
