@@ -19,6 +19,7 @@ command run once before it is timed: what a user's second run costs, not Python 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -98,12 +99,27 @@ class Tree(NamedTuple):
         return env
 
 
+def check_tree(tree: Tree, env: dict[str, str]) -> None:
+    """That `python -m cttui` runs `tree`'s own cttui (a cttui/ in the working directory would
+    come first)."""
+    if tree.root is None:
+        return
+    command = Command("where", None, ("-c", "import cttui; print(cttui.__file__)"))
+    found = subprocess.run(
+        tree.argv(command), env=tree.env(command, env), capture_output=True, text=True, check=True
+    ).stdout.strip()
+    if not Path(found).is_relative_to(tree.root):
+        raise SystemExit(f"{tree.name}: python -m cttui runs {found}, not {tree.root}")
+
+
 def measure(
     commands: Sequence[Command], trees: Sequence[Tree], env: dict[str, str], runs: int
 ) -> dict[tuple[str, str], list[float]]:
     """Every command on every tree `runs` times, interleaved: round by round, command by
     command, the trees in turn (and in the other order the next round), so that a slow spell
     of the machine falls on all of them alike."""
+    for tree in trees:
+        check_tree(tree, env)
     plan = [
         (command, tree)
         for command in commands
@@ -228,6 +244,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         tempfile.TemporaryDirectory() as count_state,
         tempfile.TemporaryDirectory() as jobs_state,
         tempfile.TemporaryDirectory() as old_root,
+        tempfile.TemporaryDirectory() as elsewhere,
+        contextlib.chdir(elsewhere),  # `python -m` looks in the working directory first
     ):
         save_config(
             Config((Profile("work", "W9R-486-4W5Z", get_region("in1")),)),
