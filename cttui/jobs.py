@@ -13,7 +13,6 @@ import asyncio
 import os
 import random
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +22,7 @@ from cttui.api.outcomes import Outcome, Pending
 from cttui.gate import Gate
 from cttui.pacing import DEFAULT_POLL_INTERVAL, Clock, RetryPolicy, SystemClock
 from cttui.recording import Changes, MemoryRecorder, Recorder
-from cttui.records import MAX_COUNT, Attempt, JobRecord, JobState, Origin
+from cttui.records import MAX_COUNT, Attempt, Job, JobRecord, JobState, Origin
 from cttui.sending import Sender
 from cttui.store.slots import SlotFiles
 
@@ -35,37 +34,6 @@ __all__ = ["Job", "JobManager"]
 DEFAULT_MAX_IN_FLIGHT = 3
 # Seconds a closing manager waits for requests in flight to answer before it cancels them.
 DRAIN_LIMIT = 10.0
-
-
-@dataclass(eq=False)
-class Job(JobRecord):
-    """One query on its way to a count. Mutated only by its JobManager.
-
-    `client` is None for a job that cannot run here: loaded from the journal and not (yet)
-    connected, or run by another cttui process (`elsewhere`).
-    """
-
-    client: CleverTapClient | None = field(default=None, repr=False)
-    elsewhere: bool = False
-
-    def elapsed(self, now: float) -> float:
-        """Seconds from its start to its end, or to now; an interrupted job stopped counting
-        when it was last known alive."""
-        if self.finished is not None:
-            end = self.finished
-        elif self.state is JobState.INTERRUPTED:
-            end = max(self.updated, self.last_request_at or 0.0)
-        else:
-            end = now
-        return max(0.0, end - self.created)
-
-    def countdown(self, now: float) -> float | None:
-        """Seconds to the next poll, for a job waiting to poll in some process: a stored
-        `next_poll_at` means nothing while no one runs the job."""
-        runs = self.client is not None or self.elsewhere
-        if not runs or self.state is not JobState.PENDING or self.next_poll_at is None:
-            return None
-        return max(0.0, self.next_poll_at - now)
 
 
 Listener = Callable[[Job], None]
@@ -170,11 +138,10 @@ class JobManager:
         """
         adopted = []
         for record in records:
-            job = Job(**{name: getattr(record, name) for name in JobRecord.__dataclass_fields__})
             if elsewhere is None:
-                job.elsewhere = not job.state.finished and job.id not in ours
+                job = Job.of(record, elsewhere=not record.state.finished and record.id not in ours)
             else:
-                job.elsewhere = job.id in elsewhere
+                job = Job.of(record, elsewhere=record.id in elsewhere)
             self.jobs.append(job)
             self._changes.tell(job)
             if job.id in ours and job.state is not JobState.INTERRUPTED:

@@ -9,13 +9,12 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from cttui.cli.output import say
-from cttui.records import JobState
+from cttui.records import Job, JobState
 from cttui.store.journal import Journal
 from cttui.store.paths import journal_file
 
 if TYPE_CHECKING:
     from cttui.cli.arguments import Scope
-    from cttui.jobs import Job
 
 
 @contextmanager
@@ -49,12 +48,8 @@ def journal_jobs(scope: Scope) -> list[Job]:
             return []
         records, _ = journal.load()
         elsewhere = journal.elsewhere()
-    # Here, not at the top: `cttui favorites` reads the journal without the job runner.
-    from cttui.jobs import JobManager
-
-    manager = JobManager()
-    manager.adopt(records, set(), elsewhere)
-    return manager.jobs
+    # As the job runner adopts them, without loading it: a listing runs no job.
+    return [Job.of(record, elsewhere=record.id in elsewhere) for record in records]
 
 
 def progress(job: Job, interval: float, label: str = "") -> None:
