@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -120,6 +119,8 @@ def _read_passcode(
     same_account = existing is not None and existing.account_id == profile.account_id
     saved = store.saved_passcode(existing if existing and same_account else profile) is not None
     keep = " (enter keeps the saved one)" if saved else ""
+    import getpass  # here: only a prompt needs it (and termios)
+
     passcode = getpass.getpass(f"Passcode for {profile.name} ({profile.account_id}){keep}: ")
     if passcode:
         return check_passcode(passcode, "the passcode typed")
