@@ -13,6 +13,7 @@ import asyncio
 import os
 import random
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,7 @@ from cttui.api.outcomes import Outcome, Pending
 from cttui.gate import Gate
 from cttui.pacing import DEFAULT_POLL_INTERVAL, Clock, RetryPolicy, SystemClock
 from cttui.recording import Changes, MemoryRecorder, Recorder
-from cttui.records import MAX_COUNT, Attempt, Job, JobRecord, JobState, Origin
+from cttui.records import MAX_COUNT, Attempt, JobRecord, JobState, ListedJob, Origin
 from cttui.sending import Sender
 from cttui.store.slots import SlotFiles
 
@@ -34,6 +35,21 @@ __all__ = ["Job", "JobManager"]
 DEFAULT_MAX_IN_FLIGHT = 3
 # Seconds a closing manager waits for requests in flight to answer before it cancels them.
 DRAIN_LIMIT = 10.0
+
+
+@dataclass(eq=False)
+class Job(ListedJob):
+    """One query on its way to a count. Mutated only by its JobManager.
+
+    `client` is None for a job that cannot run here: loaded from the journal and not (yet)
+    connected, or run by another cttui process (`elsewhere`).
+    """
+
+    client: CleverTapClient | None = field(default=None, repr=False)
+
+    @property
+    def runs(self) -> bool:
+        return self.client is not None or self.elsewhere
 
 
 Listener = Callable[[Job], None]
@@ -138,10 +154,11 @@ class JobManager:
         """
         adopted = []
         for record in records:
+            job = Job(**{name: getattr(record, name) for name in JobRecord.__dataclass_fields__})
             if elsewhere is None:
-                job = Job.of(record, elsewhere=not record.state.finished and record.id not in ours)
+                job.elsewhere = not job.state.finished and job.id not in ours
             else:
-                job = Job.of(record, elsewhere=record.id in elsewhere)
+                job.elsewhere = job.id in elsewhere
             self.jobs.append(job)
             self._changes.tell(job)
             if job.id in ours and job.state is not JobState.INTERRUPTED:

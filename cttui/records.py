@@ -1,9 +1,8 @@
 """What a job is, apart from how it runs or where it is kept: its states, where it runs, the
 requests it made, a favourite's counts, and which actions apply to it in which state.
 
-No I/O here: the journal stores these records, the job manager drives them as Jobs, and both
-faces ask `applies` which of a job's actions to offer. Job is here, not with its runner in
-jobs.py, so that listings read jobs without loading the runner (and asyncio).
+No I/O here: the journal stores these records, the job manager drives them, and both faces
+ask `applies` which of a job's actions to offer.
 """
 
 from __future__ import annotations
@@ -11,12 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from cttui.api.models import Query
-
-if TYPE_CHECKING:
-    from cttui.api.client import CleverTapClient
 
 # SQLite's INTEGER: a count beyond it cannot be kept, nor be real.
 MAX_COUNT = 2**63 - 1
@@ -97,22 +92,17 @@ class JobRecord:
 
 
 @dataclass(eq=False)
-class Job(JobRecord):
-    """One query on its way to a count. Mutated only by its JobManager.
+class ListedJob(JobRecord):
+    """A job as a listing shows it: its record, and whether another live cttui runs it
+    (`elsewhere`). The job runner's Job (jobs.py) is one that may also run here; `cttui jobs`
+    reads ListedJobs, without loading the runner (and asyncio)."""
 
-    `client` is None for a job that cannot run here: loaded from the journal and not (yet)
-    connected, or run by another cttui process (`elsewhere`).
-    """
-
-    client: CleverTapClient | None = field(default=None, repr=False)
     elsewhere: bool = False
 
-    @classmethod
-    def of(cls, record: JobRecord, *, elsewhere: bool) -> Job:
-        """`record` as read from the journal, not (yet) connected."""
-        job = cls(**{name: getattr(record, name) for name in JobRecord.__dataclass_fields__})
-        job.elsewhere = elsewhere
-        return job
+    @property
+    def runs(self) -> bool:
+        """Whether some process runs the job: for a listing, only another cttui can."""
+        return self.elsewhere
 
     def elapsed(self, now: float) -> float:
         """Seconds from its start to its end, or to now; an interrupted job stopped counting
@@ -128,8 +118,7 @@ class Job(JobRecord):
     def countdown(self, now: float) -> float | None:
         """Seconds to the next poll, for a job waiting to poll in some process: a stored
         `next_poll_at` means nothing while no one runs the job."""
-        runs = self.client is not None or self.elsewhere
-        if not runs or self.state is not JobState.PENDING or self.next_poll_at is None:
+        if not self.runs or self.state is not JobState.PENDING or self.next_poll_at is None:
             return None
         return max(0.0, self.next_poll_at - now)
 

@@ -9,12 +9,13 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from cttui.cli.output import say
-from cttui.records import Job, JobState
+from cttui.records import JobRecord, JobState, ListedJob
 from cttui.store.journal import Journal
 from cttui.store.paths import journal_file
 
 if TYPE_CHECKING:
     from cttui.cli.arguments import Scope
+    from cttui.jobs import Job
 
 
 @contextmanager
@@ -41,7 +42,7 @@ def journal_read(scope: Scope) -> Iterator[Journal | None]:
         journal.close()
 
 
-def journal_jobs(scope: Scope) -> list[Job]:
+def journal_jobs(scope: Scope) -> list[ListedJob]:
     """The jobs in the journal, read without taking any over (a missing journal has none)."""
     with journal_read(scope) as journal:
         if journal is None:
@@ -49,7 +50,13 @@ def journal_jobs(scope: Scope) -> list[Job]:
         records, _ = journal.load()
         elsewhere = journal.elsewhere()
     # As the job runner adopts them, without loading it: a listing runs no job.
-    return [Job.of(record, elsewhere=record.id in elsewhere) for record in records]
+    fields = JobRecord.__dataclass_fields__
+    return [
+        ListedJob(
+            **{name: getattr(record, name) for name in fields}, elsewhere=record.id in elsewhere
+        )
+        for record in records
+    ]
 
 
 def progress(job: Job, interval: float, label: str = "") -> None:
