@@ -31,8 +31,9 @@ test: lint
 demo: $(STAMP)
 	$(BIN)/cttui --demo
 
+# `make bench AGAINST=REV` also times REV's cttui/ (from git), interleaved in the same run.
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.startup
+	$(BIN)/python -m benchmarks.startup $(if $(AGAINST),--against $(AGAINST))
 
 # Every screen as SVG in screenshots/, byte-identical from run to run (a temporary HOME, an
 # in-memory keyring, a seeded emulator).

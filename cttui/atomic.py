@@ -5,7 +5,6 @@ share one way of doing it."""
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 
@@ -13,6 +12,8 @@ def replace_file(path: Path, data: bytes, *, prefix: str, suffix: str) -> None:
     """`path` holds `data` or what it held before, never a mix, even after a crash. The file is
     0600: mkstemp makes it so and os.replace keeps it (an older file's wider mode is not carried
     over). OSError leaves no temporary file behind."""
+    import tempfile  # here: commands that only read never load it (nor random, nor hashlib)
+
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=suffix)
     try:
         with os.fdopen(handle, "wb") as out:

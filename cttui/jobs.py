@@ -23,7 +23,7 @@ from cttui.api.outcomes import Outcome, Pending
 from cttui.gate import Gate
 from cttui.pacing import DEFAULT_POLL_INTERVAL, Clock, RetryPolicy, SystemClock
 from cttui.recording import Changes, MemoryRecorder, Recorder
-from cttui.records import MAX_COUNT, Attempt, JobRecord, JobState, Origin
+from cttui.records import MAX_COUNT, Attempt, JobRecord, JobState, ListedJob, Origin
 from cttui.sending import Sender
 from cttui.store.slots import SlotFiles
 
@@ -38,7 +38,7 @@ DRAIN_LIMIT = 10.0
 
 
 @dataclass(eq=False)
-class Job(JobRecord):
+class Job(ListedJob):
     """One query on its way to a count. Mutated only by its JobManager.
 
     `client` is None for a job that cannot run here: loaded from the journal and not (yet)
@@ -46,26 +46,10 @@ class Job(JobRecord):
     """
 
     client: CleverTapClient | None = field(default=None, repr=False)
-    elsewhere: bool = False
 
-    def elapsed(self, now: float) -> float:
-        """Seconds from its start to its end, or to now; an interrupted job stopped counting
-        when it was last known alive."""
-        if self.finished is not None:
-            end = self.finished
-        elif self.state is JobState.INTERRUPTED:
-            end = max(self.updated, self.last_request_at or 0.0)
-        else:
-            end = now
-        return max(0.0, end - self.created)
-
-    def countdown(self, now: float) -> float | None:
-        """Seconds to the next poll, for a job waiting to poll in some process: a stored
-        `next_poll_at` means nothing while no one runs the job."""
-        runs = self.client is not None or self.elsewhere
-        if not runs or self.state is not JobState.PENDING or self.next_poll_at is None:
-            return None
-        return max(0.0, self.next_poll_at - now)
+    @property
+    def runs(self) -> bool:
+        return self.client is not None or self.elsewhere
 
 
 Listener = Callable[[Job], None]

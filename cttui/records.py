@@ -91,6 +91,38 @@ class JobRecord:
     favorite: str | None = None
 
 
+@dataclass(eq=False)
+class ListedJob(JobRecord):
+    """A job as a listing shows it: its record, and whether another live cttui runs it
+    (`elsewhere`). The job runner's Job (jobs.py) is one that may also run here; `cttui jobs`
+    reads ListedJobs, without loading the runner (and asyncio)."""
+
+    elsewhere: bool = False
+
+    @property
+    def runs(self) -> bool:
+        """Whether some process runs the job: for a listing, only another cttui can."""
+        return self.elsewhere
+
+    def elapsed(self, now: float) -> float:
+        """Seconds from its start to its end, or to now; an interrupted job stopped counting
+        when it was last known alive."""
+        if self.finished is not None:
+            end = self.finished
+        elif self.state is JobState.INTERRUPTED:
+            end = max(self.updated, self.last_request_at or 0.0)
+        else:
+            end = now
+        return max(0.0, end - self.created)
+
+    def countdown(self, now: float) -> float | None:
+        """Seconds to the next poll, for a job waiting to poll in some process: a stored
+        `next_poll_at` means nothing while no one runs the job."""
+        if not self.runs or self.state is not JobState.PENDING or self.next_poll_at is None:
+            return None
+        return max(0.0, self.next_poll_at - now)
+
+
 @dataclass(frozen=True)
 class FavoriteRun:
     """One count in a favourite's history. It outlives its job: removing a job from the list

@@ -11,9 +11,9 @@ from cttui.api.ranges import RangePreset
 from cttui.records import JobState
 
 if TYPE_CHECKING:
-    # Only its type: listings read jobs without loading the job runner (and asyncio).
+    # Listings read jobs without loading the job runner (and asyncio): the runner's Job is one.
     from cttui.api.models import DateRange, PropertyFilter, Query
-    from cttui.jobs import Job
+    from cttui.records import ListedJob
 
 SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -80,7 +80,7 @@ def filter_text(item: PropertyFilter) -> str:
     return f"{item.name} {item.operator} {json.dumps(body['value'], ensure_ascii=False)}"
 
 
-def event_text(job: Job) -> str:
+def event_text(job: ListedJob) -> str:
     if job.query is None:
         return f"req_id {job.req_id}"
     filters = len(job.query.filters)
@@ -100,11 +100,11 @@ def summary_text(query: Query | None, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def count_text(job: Job) -> str:
+def count_text(job: ListedJob) -> str:
     return f"{job.count:,}" if job.count is not None else ""
 
 
-def state_text(job: Job) -> str:
+def state_text(job: ListedJob) -> str:
     if job.elsewhere:
         return f"{job.state} (another cttui)"
     if job.error and not job.state.finished and job.retries:
@@ -112,7 +112,7 @@ def state_text(job: Job) -> str:
     return str(job.state)
 
 
-def outcome_text(job: Job) -> str:
+def outcome_text(job: ListedJob) -> str:
     """How the job ended, or why it waits."""
     if job.state is JobState.DONE and job.count is not None:
         return f"{job.count:,} profiles"
@@ -128,19 +128,19 @@ def outcome_text(job: Job) -> str:
     return state_text(job)
 
 
-def detail_text(job: Job) -> str:
+def detail_text(job: ListedJob) -> str:
     """One line on the job: what it asked, and how it ended or why it waits."""
     dates = f", {dates_text(job.query.date_range)}" if job.query else ""
     return f"Job {job.id}, {event_text(job)}{dates}: {outcome_text(job)}"
 
 
-def job_curl(job: Job) -> str | None:
+def job_curl(job: ListedJob) -> str | None:
     if job.query is None:
         return None
     return curl_command(job.query, job.origin.base_url, job.origin.account_id)
 
 
-def job_fields(job: Job, now: float) -> list[tuple[str, str]]:
+def job_fields(job: ListedJob, now: float) -> list[tuple[str, str]]:
     """Everything about a job as label and value, for a details view."""
     query = job.query
     fields = [("state", outcome_text(job))]
@@ -183,7 +183,7 @@ def job_fields(job: Job, now: float) -> list[tuple[str, str]]:
 RESUBMISSION = "a second POST of this query"
 
 
-def attempt_lines(job: Job) -> list[str]:
+def attempt_lines(job: ListedJob) -> list[str]:
     return [
         f"{clock_text(attempt.at)}  {attempt.kind:<6}  {attempt.answer}  ({attempt.seconds:.2f} s)"
         + (f"  [{RESUBMISSION}]" if attempt.resubmission else "")
@@ -191,7 +191,7 @@ def attempt_lines(job: Job) -> list[str]:
     ]
 
 
-def posts_text(job: Job) -> str | None:
+def posts_text(job: ListedJob) -> str | None:
     """How often the query was sent, when that was more than once (the server forgot its
     req_id, or it was resubmitted): a second POST is never hidden."""
     again = sum(attempt.resubmission for attempt in job.attempts)
@@ -200,7 +200,7 @@ def posts_text(job: Job) -> str | None:
     return f"sent {again + 1} times: the server's count is the last POST's"
 
 
-def job_json(job: Job) -> dict[str, object]:
+def job_json(job: ListedJob) -> dict[str, object]:
     """A job for scripts: stable keys, times as ISO 8601 local time."""
     query = job.query
     return {

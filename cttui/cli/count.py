@@ -7,7 +7,7 @@ import copy
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TextIO
 
 from cttui.api.errors import UsageError
@@ -21,14 +21,13 @@ from cttui.cli.output import print_json_line, say
 from cttui.cli.session import opened
 from cttui.records import JobState, Origin
 from cttui.store.config import check_profile_name
-from cttui.store.favorites import Favorite, FavoriteExists, check_favorite_name
-from cttui.store.favorites_store import FavoritesStore
 from cttui.store.paths import favorites_file
 
 if TYPE_CHECKING:
     from cttui.api.client import CleverTapClient
     from cttui.cli.arguments import CountArgs, PollArgs, Scope, WaitArgs
     from cttui.jobs import Job, JobManager
+    from cttui.store.favorites import Favorite
 
 
 def count(args: CountArgs) -> int:
@@ -95,6 +94,9 @@ def _query_from_args(args: CountArgs, dates: DateRange) -> Query:
 
 
 def _favorite_from_args(args: CountArgs, query: Query, dates: DateRange | RangePreset) -> Favorite:
+    # Here, not at the top: only --save loads the favourites' modules.
+    from cttui.store.favorites import Favorite, check_favorite_name
+
     scope = args.scope
     assert args.save is not None
     # The demo's favourites run on the demo's account, whatever profile is named.
@@ -104,6 +106,9 @@ def _favorite_from_args(args: CountArgs, query: Query, dates: DateRange | RangeP
 
 def _save_favorite(scope: Scope, favorite: Favorite, replace_existing: bool) -> str:
     """Save `favorite` unless the file already holds it as it is; returns its name as saved."""
+    from cttui.store.favorites import FavoriteExists
+    from cttui.store.favorites_store import FavoritesStore
+
     store = FavoritesStore(favorites_file(demo=scope.demo))
     current = store.read()
     if not current.writable:
@@ -134,13 +139,14 @@ def _same_query(a: Favorite, b: Favorite) -> bool:
     return definition(a) == definition(b)
 
 
-@dataclass
 class _Watch:
-    """The job a command runs, kept where an interrupt can still report it."""
+    """The job a command runs, kept where an interrupt can still report it. (Not a dataclass:
+    creating one costs `cttui count` a millisecond.)"""
 
-    job: Job | None = None
-    # Set when the journal failed: a pending req_id may then be kept nowhere but on screen.
-    unsaved: bool = False
+    def __init__(self) -> None:
+        self.job: Job | None = None
+        # Set when the journal failed: a pending req_id may then be kept nowhere but on screen.
+        self.unsaved = False
 
     def resume_hint(self, req_id: str, scope: Scope) -> str:
         poll = f"{scope.command} poll {req_id}"

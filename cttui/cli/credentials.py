@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -22,7 +21,6 @@ from cttui.store.config import check_profile_name as checked_name
 from cttui.store.credentials import CredentialStore
 from cttui.store.passcodes import KeyringUnavailable, OsKeyring, check_passcode
 from cttui.store.paths import config_file
-from cttui.store.selection import ENV_ACCOUNT_ID
 
 if TYPE_CHECKING:
     from cttui.cli.arguments import (
@@ -120,6 +118,8 @@ def _read_passcode(
     same_account = existing is not None and existing.account_id == profile.account_id
     saved = store.saved_passcode(existing if existing and same_account else profile) is not None
     keep = " (enter keeps the saved one)" if saved else ""
+    import getpass  # here: only a prompt needs it (and termios)
+
     passcode = getpass.getpass(f"Passcode for {profile.name} ({profile.account_id}){keep}: ")
     if passcode:
         return check_passcode(passcode, "the passcode typed")
@@ -140,6 +140,8 @@ def credentials_list(args: ScopeArgs) -> int:
             f"{mark} {pad(profile.name, width)}  {profile.account_id:<14}  "
             f"{profile.region.code} ({profile.region.name})"
         )
+    from cttui.store.selection import ENV_ACCOUNT_ID
+
     if os.environ.get(ENV_ACCOUNT_ID, "").strip():
         say(f"{ENV_ACCOUNT_ID} is set: it overrides the active profile in this shell")
     return EXIT_OK

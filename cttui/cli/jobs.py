@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from cttui.api.errors import UsageError
 from cttui.cli.exits import EXIT_OK
@@ -24,7 +24,10 @@ from cttui.report import (
 
 if TYPE_CHECKING:
     from cttui.cli.arguments import JobsShowArgs, ListArgs, Scope
-    from cttui.jobs import Job
+    from cttui.records import ListedJob
+
+# A listing's jobs, or the session's (jobs_work.py) as they are.
+J = TypeVar("J", bound="ListedJob")
 
 
 def jobs_list(args: ListArgs) -> int:
@@ -71,7 +74,7 @@ def jobs_show(args: JobsShowArgs) -> int:
     return EXIT_OK
 
 
-def find_job(scope: Scope, jobs: list[Job], wanted: int) -> Job:
+def find_job(scope: Scope, jobs: list[J], wanted: int) -> J:
     job = next((job for job in jobs if job.id == wanted), None)
     if job is None:
         raise UsageError(f"no job {wanted} in the journal; '{scope.command} jobs' lists them")

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from cttui.cli.output import say
-from cttui.records import JobState
+from cttui.records import JobRecord, JobState, ListedJob
 from cttui.store.journal import Journal
 from cttui.store.paths import journal_file
 
@@ -42,19 +42,21 @@ def journal_read(scope: Scope) -> Iterator[Journal | None]:
         journal.close()
 
 
-def journal_jobs(scope: Scope) -> list[Job]:
+def journal_jobs(scope: Scope) -> list[ListedJob]:
     """The jobs in the journal, read without taking any over (a missing journal has none)."""
     with journal_read(scope) as journal:
         if journal is None:
             return []
         records, _ = journal.load()
         elsewhere = journal.elsewhere()
-    # Here, not at the top: `cttui favorites` reads the journal without the job runner.
-    from cttui.jobs import JobManager
-
-    manager = JobManager()
-    manager.adopt(records, set(), elsewhere)
-    return manager.jobs
+    # As the job runner adopts them, without loading it: a listing runs no job.
+    fields = JobRecord.__dataclass_fields__
+    return [
+        ListedJob(
+            **{name: getattr(record, name) for name in fields}, elsewhere=record.id in elsewhere
+        )
+        for record in records
+    ]
 
 
 def progress(job: Job, interval: float, label: str = "") -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import unicodedata
 from collections.abc import Sequence
 from typing import TextIO
 
@@ -23,6 +22,11 @@ def say(message: str) -> None:
 def cells(text: str) -> int:
     """How many terminal columns `text` takes: wide East-Asian characters two, combining
     marks none."""
+    if text.isascii():
+        # Every ASCII character takes one cell; and most tables are ASCII.
+        return len(text)
+    import unicodedata  # here: only text beyond ASCII pays for it
+
     return sum(
         0
         if unicodedata.combining(char) or unicodedata.category(char) in _ZERO_WIDTH

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from cttui.api.errors import CttuiError, UsageError
@@ -20,8 +21,6 @@ from cttui.session.changes import (
     Notice,
     SelectionChanged,
 )
-from cttui.session.connection import ConnectionTest, check_connection
-from cttui.session.favorites import FavoriteBook
 from cttui.store.credentials import CredentialStore, SessionPasscodes
 from cttui.store.journal_writer import JournalWriter
 from cttui.store.selection import DEMO_PROFILE, Selection, connect, for_job, select
@@ -30,6 +29,8 @@ from cttui.store.slots import slots_dir
 if TYPE_CHECKING:
     from cttui.api.client import CleverTapClient
     from cttui.api.models import Query
+    from cttui.session.connection import ConnectionTest
+    from cttui.session.favorites import FavoriteBook
     from cttui.session.setup import Demo, SessionSetup
     from cttui.store.config import Config, Profile
     from cttui.store.favorites import Favorite
@@ -72,8 +73,15 @@ class Session:
         self._clients: dict[tuple[str, str, str | None], CleverTapClient] = {}
         self._all_clients: list[CleverTapClient] = []
         self._connecting = asyncio.Lock()
-        self.favorites = FavoriteBook(setup.favorites, self.journal, self.jobs, self.publish)
         self.apply_config(self.config)
+
+    @cached_property
+    def favorites(self) -> FavoriteBook:
+        """favorites.toml and its history, made when first asked for: `cttui count` and
+        `cttui jobs resume` never load the favourites' modules."""
+        from cttui.session.favorites import FavoriteBook
+
+        return FavoriteBook(self.setup.favorites, self.journal, self.jobs, self.publish)
 
     # Listeners
 
@@ -161,6 +169,8 @@ class Session:
     ) -> ConnectionTest:
         """Whether CleverTap accepts `profile`'s account with `passcode`, else with the one
         kept for `saved` (when on the same account)."""
+        from cttui.session.connection import check_connection  # here: only the test needs it
+
         return await check_connection(self.store, self.setup, profile, passcode, saved)
 
     # Jobs

@@ -77,6 +77,10 @@ class Config:
     def active_profile(self) -> Profile | None:
         return self.profile(self.active) if self.active else None
 
+    def profiles_on(self, account_id: str) -> tuple[str, ...]:
+        """The names of the profiles on `account_id`, in config.toml's order."""
+        return tuple(p.name for p in self.profiles if p.account_id == account_id)
+
     def names(self) -> list[str]:
         return [profile.name for profile in self.profiles]
 

@@ -23,7 +23,6 @@ from cttui.store.passcodes import (
     retire_legacy,
     stored_passcode,
 )
-from cttui.store.selection import profiles_on
 
 # The faces take the keyring's names from here too, those of passcodes.py included.
 __all__ = [
@@ -112,7 +111,7 @@ class CredentialStore:
     def saved_passcode(self, profile: Profile, config: Config | None = None) -> str | None:
         """The passcode kept for `profile` as config.toml (or `config`) has it; see
         `stored_passcode`. Raises KeyringUnavailable."""
-        on_account = profiles_on(config or self.load(), profile.account_id)
+        on_account = (config or self.load()).profiles_on(profile.account_id)
         return stored_passcode(self.passcodes, profile.account_id, profile.name, on_account)
 
     def save_profile(
@@ -143,9 +142,9 @@ class CredentialStore:
         with suppress(KeyringUnavailable):  # Left behind, an old entry holds nothing new.
             if old is not None and entry_name(old.account_id, old.name) != entry:
                 self.passcodes.delete(entry_name(old.account_id, old.name))
-                retire_legacy(self.passcodes, old.account_id, profiles_on(changed, old.account_id))
+                retire_legacy(self.passcodes, old.account_id, changed.profiles_on(old.account_id))
             retire_legacy(
-                self.passcodes, profile.account_id, profiles_on(changed, profile.account_id)
+                self.passcodes, profile.account_id, changed.profiles_on(profile.account_id)
             )
         return changed
 
@@ -159,7 +158,7 @@ class CredentialStore:
 
     def _plan(self, config: Config, profile: Profile) -> Deleted:
         entry = entry_name(profile.account_id, profile.name)
-        siblings = tuple(n for n in profiles_on(config, profile.account_id) if n != profile.name)
+        siblings = tuple(n for n in config.profiles_on(profile.account_id) if n != profile.name)
         try:
             own = self.passcodes.get(entry) is not None
             legacy = self.passcodes.get(profile.account_id) is not None

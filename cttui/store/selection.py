@@ -36,11 +36,6 @@ NO_CREDENTIALS = (
 )
 
 
-def profiles_on(config: Config, account_id: str) -> tuple[str, ...]:
-    """The names of the profiles on `account_id`, in config.toml's order."""
-    return tuple(p.name for p in config.profiles if p.account_id == account_id)
-
-
 @dataclass(frozen=True)
 class Connection:
     """Everything needed to talk to one account: who, and on which host."""
@@ -135,7 +130,7 @@ def select(environ: Mapping[str, str], config: Config, profile_name: str | None)
         profile,
         tuple(overrides),
         env_passcode,
-        profiles_on(config, account_id),
+        config.profiles_on(account_id),
     )
 
 
@@ -164,7 +159,7 @@ def for_job(
     region = stored.region if stored else region_of(url)
     lost = profile if profile and stored is None else None
     return Selection(
-        account_id, region, url, stored, (), env_passcode, profiles_on(config, account_id), lost
+        account_id, region, url, stored, (), env_passcode, config.profiles_on(account_id), lost
     )
 
 
