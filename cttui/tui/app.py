@@ -10,7 +10,7 @@ from typing import ClassVar
 from rich.text import Text
 from rich.traceback import Traceback
 from textual.app import App, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
@@ -21,6 +21,7 @@ from cttui.session.setup import SessionSetup
 from cttui.store.favorites import Favorite
 from cttui.tui.commands import ScreenActions, beneath_palette
 from cttui.tui.failures import ShowsFailedWorkers
+from cttui.tui.keys import bindings
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.credentials import CredentialsScreen, switch_profile
 from cttui.tui.screens.favorites import FavoritesScreen
@@ -36,11 +37,7 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
     CSS_PATH = "cttui.tcss"
     COMMANDS = App.COMMANDS | {ScreenActions}
     TITLE = "cttui"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1", "help", "Help", id="help"),
-        Binding("f2", "credentials", "Credentials", id="credentials"),
-        Binding("f3", "favorites", "Favourites", id="favorites"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("app")
 
     def __init__(self, setup: SessionSetup) -> None:
         super().__init__()

@@ -20,53 +20,7 @@ from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 from textual.screen import Screen
 
-# The footer has room for a word, the palette for a sentence: by binding id, the palette's
-# title and help. A binding without an entry is offered by its footer description.
-WORDING: dict[str, tuple[str, str]] = {
-    "help": ("Help", "Keys and what they do here"),
-    "credentials": ("Credentials", "Profiles: account ID, region and passcode"),
-    "favorites": (
-        "Favourites",
-        "Saved queries: run, load, rename, duplicate, delete; their counts over time",
-    ),
-    "run-query": ("Run query", "Send the query in the editor"),
-    "add-filter": ("Add filter", "A new property filter row"),
-    "copy-curl": ("Copy as curl", "The request as a curl command"),
-    "new-query": ("New query", "Clear the editor"),
-    "save-favorite": (
-        "Save as favourite",
-        "Keep the query in favorites.toml, to run again in one key",
-    ),
-    "open-calendar": ("Calendar", "Pick the date on a calendar"),
-    "remove-filter": ("Remove filter", "The filter row the focus is in"),
-    "poll-now": ("Poll now", "Ask now; CleverTap allows one poll per 30 s"),
-    "cancel-job": ("Cancel", "Stop waiting for this count"),
-    "resubmit-job": ("Resubmit", "Send the query again as the same job"),
-    "copy-count": ("Copy the count", "To the clipboard"),
-    "copy-job-curl": ("Copy as curl", "The request as a curl command"),
-    "load-job": ("Load into the editor", "To change and run again"),
-    "remove-job": ("Remove", "From the list and the journal"),
-    "clear-finished": (
-        "Clear finished jobs",
-        "Remove every done, failed and cancelled job from the list",
-    ),
-    "run-favorite": ("Run favourites", "The selected ones, or the one under the cursor"),
-    "mark-favorite": ("Select favourite", "Or unselect it; enter runs every one selected"),
-    "load-favorite": ("Load favourite", "Into the editor, to change and run"),
-    "rename-favorite": ("Rename favourite", "In favorites.toml, with its history"),
-    "duplicate-favorite": ("Duplicate favourite", "A copy under a new name"),
-    "delete-favorite": ("Delete favourite", "From favorites.toml"),
-    "filter-favorites": ("Filter favourites", "By name, event, property or notes"),
-    "favorites-back": ("Back to the editor", "Leave the favourites"),
-    "save-profile": (
-        "Save profile",
-        "Account ID and region in config.toml, the passcode in the keyring",
-    ),
-    "test-connection": ("Test connection", "Ask CleverTap whether these credentials work"),
-    "new-profile": ("New profile", "An empty form"),
-    "delete-profile": ("Delete profile", "From config.toml, its passcode from the keyring"),
-    "back": ("Back to the editor", "Leave the credentials"),
-}
+from cttui.tui.keys import wording
 
 
 @runtime_checkable
@@ -148,7 +102,8 @@ def screen_actions(screen: Screen[object]) -> Iterator[PaletteAction]:
                 keys = found.setdefault(binding.action, (binding, []))[1]
                 keys.append(app.get_key_display(binding))
         for action, (binding, keys) in found.items():
-            title, help_text = WORDING.get(binding.id or "", (binding.description, binding.tooltip))
+            # keys.toml has a title and a sentence for every key of cttui's.
+            title, help_text = wording(binding.id) or (binding.description, binding.tooltip)
             said = " or ".join(keys)
             yield PaletteAction(
                 _titled(node, action, title),

@@ -12,13 +12,14 @@ from typing import ClassVar
 
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from cttui.tui.failures import ShowsFailedWorkers
+from cttui.tui.keys import bindings
 
 PREVIOUS = "\N{SINGLE LEFT-POINTING ANGLE QUOTATION MARK}"
 NEXT = "\N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK}"
@@ -49,19 +50,7 @@ class DayCell(Static):
 
 
 class CalendarScreen(ShowsFailedWorkers, ModalScreen[date | None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left", "move_days(-1)", "Previous day", id="calendar-previous-day"),
-        Binding("right", "move_days(1)", "Next day", id="calendar-next-day"),
-        Binding("up", "move_days(-7)", "Previous week", id="calendar-previous-week"),
-        Binding("down", "move_days(7)", "Next week", id="calendar-next-week"),
-        Binding("pageup", "move_months(-1)", "Previous month", id="calendar-previous-month"),
-        Binding("pagedown", "move_months(1)", "Next month", id="calendar-next-month"),
-        Binding("home", "month_start", "First day of the month", id="calendar-month-start"),
-        Binding("end", "month_end", "Last day of the month", id="calendar-month-end"),
-        Binding("t", "today", "Today", id="calendar-today"),
-        Binding("enter", "pick", "Pick", id="calendar-pick"),
-        Binding("escape", "cancel", "Cancel", id="calendar-cancel"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("calendar")
 
     cursor: reactive[date] = reactive(date.min, init=False)
     """The highlighted day; the popup always shows its month."""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, OptionList
@@ -23,6 +23,7 @@ from cttui.api.regions import DEFAULT_REGION
 from cttui.store.config import Config, Profile
 from cttui.tui.commands import Unbound
 from cttui.tui.failures import ShowsFailedWorkers
+from cttui.tui.keys import bindings
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.keyring_work import (
     ConnectionTested,
@@ -46,13 +47,7 @@ NEW_PROFILE = "\x00new"
 
 
 class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save", id="save-profile"),
-        Binding("ctrl+t", "test", "Test connection", id="test-connection"),
-        Binding("ctrl+n", "new", "New profile", id="new-profile"),
-        Binding("f8", "delete", "Delete", id="delete-profile"),
-        Binding("escape", "back", "Back", id="back"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("credentials-screen")
 
     def __init__(self, session: Session, first_run: bool = False) -> None:
         super().__init__()

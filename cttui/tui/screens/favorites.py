@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.events import Key
 from textual.message import Message
@@ -20,6 +20,7 @@ from cttui.records import JobState
 from cttui.session import changes
 from cttui.store.favorites import Favorite, Favorites
 from cttui.tui.failures import ShowsFailedWorkers
+from cttui.tui.keys import bindings
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.name_prompt import NamePromptScreen
 from cttui.tui.widgets.favorites_table import COLUMNS, FavoritesTable, favorite_detail, matches
@@ -47,15 +48,7 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
     """Dismissed with the favourite to load into the editor, if one is chosen for that."""
 
     AUTO_FOCUS = "#favorites-table"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="favorites-back"),
-        Binding("space", "mark", "Select", id="mark-favorite"),
-        Binding("l", "load", "Load", id="load-favorite"),
-        Binding("n", "rename", "Rename", id="rename-favorite"),
-        Binding("c", "duplicate", "Duplicate", id="duplicate-favorite"),
-        Binding("delete,d", "delete", "Delete", id="delete-favorite"),
-        Binding("slash", "filter", "Filter", id="filter-favorites"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("favorites-screen")
 
     def __init__(self, session: Session) -> None:
         super().__init__()

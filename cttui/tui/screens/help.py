@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Static
 
 from cttui.tui.failures import ShowsFailedWorkers
+from cttui.tui.keys import bindings
 
 INTRO = (
     "cttui counts the CleverTap profiles that did an event in a date range. "
@@ -25,9 +26,7 @@ INTRO = (
 
 
 class HelpScreen(ShowsFailedWorkers, ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,f1,q", "dismiss", "Close", id="close-help"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("help-screen")
 
     def __init__(self, beneath: Screen[object]) -> None:
         super().__init__()

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
@@ -17,15 +17,13 @@ from cttui.jobs import Job
 from cttui.records import JobAction
 from cttui.report import clock_text, job_curl, job_fields
 from cttui.tui.failures import ShowsFailedWorkers
-from cttui.tui.widgets.job_panel import JOB_BINDINGS, can
+from cttui.tui.keys import bindings
+from cttui.tui.widgets.job_panel import can
 
 
 class JobDetailsScreen(ShowsFailedWorkers, ModalScreen[None]):
     COMPONENT_CLASSES: ClassVar[set[str]] = {"job-details--label"}
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "dismiss", "Close", id="close-details"),
-        *JOB_BINDINGS,
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("job-details", "job")
 
     def __init__(
         self, job: Job, now: Callable[[], float], perform: Callable[[str, Job], None]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
@@ -23,6 +23,7 @@ from cttui.report import detail_text
 from cttui.session import changes
 from cttui.store.favorites import Favorite
 from cttui.tui.failures import ShowsFailedWorkers
+from cttui.tui.keys import bindings
 from cttui.tui.screens.calendar import CalendarScreen
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.favorites import report_launches
@@ -55,14 +56,7 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
     AUTO_FOCUS = "#event"
     # Textual declares this without ClassVar, so it cannot be annotated as one here.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+r", "run", "Run", id="run-query"),
-        Binding("ctrl+n", "add_filter", "Add filter", id="add-filter"),
-        # On the editor's buttons, and in help and the palette: the footer has no room for them.
-        Binding("ctrl+y", "copy_curl", "Copy curl", id="copy-curl", show=False),
-        Binding("ctrl+l", "new_query", "New query", id="new-query", show=False),
-        Binding("ctrl+s", "save_favorite", "Save favourite", id="save-favorite"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("main")
 
     def __init__(self, session: Session) -> None:
         super().__init__()

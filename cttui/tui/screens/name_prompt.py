@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
@@ -15,6 +15,7 @@ from textual.widgets import Button, Input, Static
 from cttui.api.errors import CttuiError
 from cttui.store.favorites import NAME_MAX, check_favorite_name, taken_name
 from cttui.tui.failures import ShowsFailedWorkers
+from cttui.tui.keys import bindings
 
 
 def name_problem(text: str, taken: Sequence[str]) -> str | None:
@@ -30,9 +31,7 @@ def name_problem(text: str, taken: Sequence[str]) -> str | None:
 
 
 class NamePromptScreen(ShowsFailedWorkers, ModalScreen[str | None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="name-cancel"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("name-prompt")
 
     def __init__(self, title: str, name: str, note: str, taken: Sequence[str]) -> None:
         super().__init__()

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, Select, Static
@@ -21,6 +21,7 @@ from cttui.api.ranges import RangePreset
 from cttui.report import dates_text, summary_text
 from cttui.store.favorites import NAME_MAX, check_favorite_name, taken_name
 from cttui.tui.failures import ShowsFailedWorkers
+from cttui.tui.keys import bindings
 from cttui.tui.screens.confirm import ConfirmScreen
 
 ACTIVE = "(active)"
@@ -35,9 +36,7 @@ class SaveRequest:
 
 
 class SaveFavoriteScreen(ShowsFailedWorkers, ModalScreen[SaveRequest | None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="save-cancel"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("save-favorite")
 
     def __init__(
         self,

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
@@ -17,6 +17,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from cttui.api.errors import QueryError
 from cttui.api.models import DateRange, parse_date
 from cttui.api.ranges import DEFAULT_PRESET, RangePreset, matching_preset
+from cttui.tui.keys import bindings
 
 CUSTOM = "custom"
 PRESET_OPTIONS = [(preset.label, preset.value) for preset in RangePreset] + [("Custom", CUSTOM)]
@@ -26,9 +27,7 @@ TITLES = {"from": "From date", "to": "To date"}
 class DateRangeField(Vertical):
     """Picking a preset fills the dates; typing dates shows the preset they match, or Custom."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+o", "calendar", "Calendar", id="open-calendar"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("date-range")
 
     @dataclass
     class PickRequested(Message):

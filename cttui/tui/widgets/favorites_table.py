@@ -9,13 +9,14 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widgets import DataTable
 
 from cttui.jobs import Job
 from cttui.records import FavoriteRun
 from cttui.report import filter_text, range_text, sparkline, summary_text, when_text
 from cttui.store.favorites import Favorite
+from cttui.tui.keys import bindings
 
 # Label, key and width: together they fit 120 columns.
 COLUMNS = (
@@ -41,9 +42,7 @@ class FavoritesTable(DataTable[str | Text]):
         "favorites--trend",
     }
     # DataTable keeps enter to itself, unshown: here it is the key that matters most.
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "Run", id="run-favorite"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("favorites-table")
 
     def cells(
         self,

@@ -8,7 +8,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.suggester import SuggestFromList
@@ -18,6 +18,7 @@ from textual.widgets import Button, Input, Select, Static
 from cttui.api.draft import FilterDraft, is_boolean_text, takes_booleans
 from cttui.api.models import OPERATOR_CHOICES, OperatorChoice
 from cttui.api.operators import ValueKind
+from cttui.tui.keys import bindings
 from cttui.tui.widgets.suggestions import NameSuggester
 
 CHOICES = {choice.key: choice for choice in OPERATOR_CHOICES}
@@ -37,9 +38,7 @@ class FilterRow(Vertical):
     # The operators' group (string, number...), styled in cttui.tcss.
     COMPONENT_CLASSES: ClassVar[set[str]] = {"filter-row--kind"}
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f8", "remove", "Remove filter", id="remove-filter"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("filter-row")
 
     class RemoveRequested(Message):
         def __init__(self, row: FilterRow) -> None:

@@ -13,7 +13,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
@@ -29,6 +29,7 @@ from cttui.report import (
     summary_text,
 )
 from cttui.tui.commands import Unbound
+from cttui.tui.keys import bindings
 
 COLUMNS = (
     ("#", "id"),
@@ -49,25 +50,11 @@ def can(action: JobAction, job: Job) -> bool:
     return applies(action, job, elsewhere=job.elsewhere)
 
 
-# The keys for one job, in the panel and on its details screen alike.
-JOB_BINDINGS: list[BindingType] = [
-    Binding("p", "act('poll_now')", "Poll now", id="poll-now"),
-    Binding("x", "act('cancel')", "Cancel job", id="cancel-job"),
-    Binding("r", "act('resubmit')", "Resubmit", id="resubmit-job"),
-    Binding("c", "act('copy_count')", "Copy count", id="copy-count"),
-    Binding("y", "act('copy_curl')", "Copy curl", id="copy-job-curl"),
-    Binding("l", "act('load')", "Load", id="load-job"),
-]
-
-
 class JobPanel(Vertical):
     # A job's state in its own style, from cttui.tcss: `JobPanel > .job-state--done`.
     COMPONENT_CLASSES: ClassVar[set[str]] = {f"job-state--{state}" for state in JobState}
-    BINDINGS: ClassVar[list[BindingType]] = [
-        *JOB_BINDINGS,
-        Binding("delete,d", "act('remove')", "Remove", id="remove-job"),
-        Binding("D", "clear_finished", "Clear finished", id="clear-finished"),
-    ]
+    # A job's keys (on its details screen too) and the list's own.
+    BINDINGS: ClassVar[list[BindingType]] = bindings("job", "job-panel")
 
     @dataclass
     class ActionRequested(Message):
