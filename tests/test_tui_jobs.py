@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Footer
+from textual.widgets._footer import FooterKey
 
 from cttui.api.models import DateRange, PropertyFilter, Query
 from cttui.emulator import Emulator, EmulatorConfig
@@ -428,3 +429,69 @@ async def test_jobs_another_cttui_adds_appear_in_the_panel(
             assert job.count == 7
         finally:
             other.close()
+
+
+def footer_watchers(footer: Footer) -> int:
+    """The watchers Textual keeps on the footer's `compact` (one per FooterKey, data-bound)."""
+    watchers: dict[str, list[object]] = getattr(footer, "__watchers", {})
+    return len(watchers.get("compact", []))
+
+
+async def test_the_footer_is_rebuilt_only_when_its_keys_change(emulator: Emulator) -> None:
+    """Every job change refreshes the screen's keys: the footer is rebuilt only when the keys it
+    shows change, not on each of 200 changes to one job."""
+    app = app_on(emulator)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = await opened(pilot)
+        job = await sent(pilot, SHORT, JobState.DONE)
+        footer = app.screen.query_one(Footer)
+        rebuilt = 0
+        recompose = footer.recompose
+
+        async def counted() -> None:
+            nonlocal rebuilt
+            rebuilt += 1
+            await recompose()
+
+        footer.recompose = counted  # type: ignore[method-assign]
+        for _ in range(200):
+            panel.show(job)
+        # Then one change the footer must show: the job list's keys.
+        await select_job(pilot, job)
+        await until(
+            pilot,
+            lambda: "Copy count" in [key.description for key in footer.query(FooterKey)],
+            "the job's keys in the footer",
+        )
+        assert rebuilt <= 2
+
+
+async def test_rebuilding_the_footer_leaves_no_watcher_behind(emulator: Emulator) -> None:
+    """Textual's FooterKey data-binds `compact` to the footer, which dropped those watchers only
+    when `compact` changed: they piled up, each rebuild slower than the last (1,501 watchers after
+    1,500 rebuilds), holding every removed key."""
+    app = app_on(emulator)
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        job = await sent(pilot, SHORT, JobState.DONE)
+        footer = app.screen.query_one(Footer)
+        event = app.screen.query_one("#event")
+
+        def shown() -> list[str]:
+            return [key.description for key in footer.query(FooterKey)]
+
+        for _ in range(30):
+            await select_job(pilot, job)
+            await until(pilot, lambda: "Copy count" in shown(), "the job's keys")
+            event.focus()
+            await until(
+                pilot,
+                lambda: "Run" in shown() and "Copy count" not in shown(),
+                "the editor's keys",
+            )
+        # Bounded, not at every instant: in the middle of a rebuild the old keys still count.
+        await until(
+            pilot,
+            lambda: footer_watchers(footer) <= len(footer.query(FooterKey)),
+            "one watcher a key shown",
+        )

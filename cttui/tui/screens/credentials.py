@@ -15,7 +15,7 @@ from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, OptionList
+from textual.widgets import Button, Header, Input, OptionList
 from textual.widgets.option_list import Option
 
 from cttui.api.errors import CttuiError
@@ -37,6 +37,7 @@ from cttui.tui.screens.keyring_work import (
     read_saved_passcode,
     save_profile,
 )
+from cttui.tui.widgets.footer import KeysFooter
 from cttui.tui.widgets.profile_form import FieldError, ProfileForm
 from cttui.tui.workers import start
 
@@ -64,7 +65,7 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
             with Vertical(id="profile-pane"):
                 yield OptionList(id="profiles")
             yield ProfileForm(first_run=self._first_run, id="profile-form")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#profile-pane").border_title = "Profiles"

@@ -12,7 +12,7 @@ from textual.containers import Horizontal
 from textual.events import Key
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from cttui.api.errors import CttuiError
 from cttui.jobs import Job
@@ -24,6 +24,7 @@ from cttui.tui.keys import bindings
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.name_prompt import NamePromptScreen
 from cttui.tui.widgets.favorites_table import COLUMNS, FavoritesTable, favorite_detail, matches
+from cttui.tui.widgets.footer import KeysFooter
 from cttui.tui.workers import start
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
         yield self._table
         yield Static(id="favorites-detail", markup=False)
         yield Static(id="favorites-empty", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.table

@@ -8,10 +8,11 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
+from cttui.tui.widgets.footer import KeysFooter
 
 INTRO = (
     "cttui counts the CleverTap profiles that did an event in a date range. "
@@ -37,7 +38,7 @@ class HelpScreen(ShowsFailedWorkers, ModalScreen[None]):
             yield Static("Help", id="help-title")
             yield Static(INTRO, id="help-intro")
             yield DataTable(id="help-keys", cursor_type="none", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

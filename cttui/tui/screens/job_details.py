@@ -11,13 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from cttui.jobs import Job
 from cttui.records import JobAction
 from cttui.report import clock_text, job_curl, job_fields
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
+from cttui.tui.widgets.footer import KeysFooter
 from cttui.tui.widgets.job_panel import can
 
 
@@ -40,7 +41,7 @@ class JobDetailsScreen(ShowsFailedWorkers, ModalScreen[None]):
             yield DataTable(id="job-attempts", cursor_type="none", zebra_stripes=True)
             yield Static("curl (passcode from $CLEVERTAP_PASSCODE)", classes="details-heading")
             yield Static(id="job-curl", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#job-details").border_title = f"Job {self.job.id}"

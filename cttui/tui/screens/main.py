@@ -11,7 +11,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from cttui.api.draft import QueryDraft
 from cttui.api.errors import CttuiError, QueryError
@@ -31,6 +31,7 @@ from cttui.tui.screens.job_actions import JobActions
 from cttui.tui.screens.job_details import JobDetailsScreen
 from cttui.tui.screens.save_favorite import SaveFavoriteScreen, SaveRequest, suggested_name
 from cttui.tui.widgets.date_range import DateRangeField
+from cttui.tui.widgets.footer import KeysFooter
 from cttui.tui.widgets.job_panel import JobPanel
 from cttui.tui.widgets.preview import QueryPreview
 from cttui.tui.widgets.query_editor import QueryEditor
@@ -85,7 +86,7 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
                 with VerticalScroll(id="preview-pane"):
                     yield QueryPreview(id="preview")
             yield JobPanel(session.jobs.clock.now, id="jobs")
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def editor(self) -> QueryEditor:
