@@ -24,6 +24,7 @@ from cttui.store.credentials import CredentialStore, OsKeyring, Passcodes
 from cttui.store.paths import config_file
 from cttui.store.selection import Selection
 from cttui.tui.app import CttuiApp
+from cttui.tui.widgets.job_panel import JobPanel
 
 TODAY = date(2026, 11, 23)
 WORK = Profile("work", "W9R-486-4W5Z", get_region("in1"))
@@ -124,6 +125,9 @@ async def until_equal(
 def idle(app: App[Any]) -> bool:
     """No worker but the jobs' is pending or running. Looked at, never awaited: the app starts
     exclusive readers every second, and a newer one cancels the one a test would wait for.
-    Jobs may poll for minutes, so they do not count."""
+    Jobs may poll for minutes, so they do not count; job changes the job list has still to
+    show do."""
     busy = (WorkerState.PENDING, WorkerState.RUNNING)
-    return not any(worker.state in busy for worker in app.workers if worker.group != "jobs")
+    if any(worker.state in busy for worker in app.workers if worker.group != "jobs"):
+        return False
+    return not any(panel.flushing for panel in app.screen.query(JobPanel))

@@ -452,7 +452,9 @@ async def test_a_job_loads_back_and_new_query_clears(emulator: Emulator) -> None
         assert editor.draft == editor.blank()
         assert app.focused is field(pilot, "#event")
 
-        app.screen.query_one(DataTable).focus()
+        table = app.screen.query_one(DataTable)
+        await until(pilot, lambda: table.row_count == 1, "the job's row")
+        table.focus()
         await pilot.press("l")
         await until(pilot, lambda: editor.draft == sent, "the job in the editor")
         assert editor.dates.preset is RangePreset.LAST_30_DAYS
@@ -549,8 +551,9 @@ async def test_a_failed_job_says_why_under_the_job_list(emulator: Emulator) -> N
             lambda: bool(app.session.jobs.jobs) and app.session.jobs.jobs[0].state == "failed",
             "failure",
         )
+        # The list shows a job's change a moment after it happens (a few times a second).
         await until(
-            pilot, lambda: note(pilot, "#job-detail").startswith("Job 1, "), "the job's detail"
+            pilot, lambda: ": failed: " in note(pilot, "#job-detail"), "the job's failure shown"
         )
         detail = note(pilot, "#job-detail")
         assert detail.startswith("Job 1, No Such Event, 2026-10-25 → 11-23: failed: ")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.command import Command, CommandList, CommandPalette
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from cttui.emulator.server import Emulator
 from cttui.store.favorites import Favorite
@@ -64,6 +65,12 @@ async def fail_a_job(pilot: Pilot[int], app: CttuiApp) -> None:
     await settle(pilot, MainScreen)
     await pilot.press(*"No Such Event", "ctrl+r")
     await until(pilot, lambda: bool(jobs.jobs) and jobs.jobs[0].state == "failed", "failure")
+    table = app.screen.query_one("#job-table", DataTable)
+    await until(
+        pilot,
+        lambda: table.row_count == 1 and str(table.get_row_at(0)[3]) == "failed",
+        "the failure in the job list",
+    )
 
 
 async def test_the_palette_offers_the_main_screens_actions() -> None:

@@ -6,6 +6,7 @@ hundreds of jobs costs no more than the dozen a user can see.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import ClassVar
@@ -43,6 +44,8 @@ COLUMNS = (
 )
 TICKING = ("next", "elapsed")
 QUERY_WIDTH = 32
+# At most this often the list takes in job changes (the first after a quiet spell at once).
+FLUSH_SECONDS = 0.2
 
 
 def can(action: JobAction, job: Job) -> bool:
@@ -70,6 +73,10 @@ class JobPanel(Vertical):
         super().__init__(id=id)
         self._now = now
         self._jobs: dict[int, Job] = {}
+        # Changes not yet shown, and when they last were (see show).
+        self._due: dict[int, Job] = {}
+        self._flushing = False
+        self._flushed = 0.0
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="job-table", cursor_type="row", zebra_stripes=True)
@@ -93,16 +100,43 @@ class JobPanel(Vertical):
         return self.query_one(DataTable)
 
     def show(self, job: Job) -> None:
-        """Add `job`'s row, or bring it up to date."""
-        table = self.table
-        cells = self._cells(job)
-        key = str(job.id)
-        self._jobs[job.id] = job
-        if key in table.rows:
-            for (_, column), value in zip(COLUMNS, cells, strict=True):
-                table.update_cell(key, column, value)
+        """Add `job`'s row, or bring it up to date: at once when the panel was quiet, else with
+        the other changes of the next FLUSH_SECONDS, so that hundreds of jobs changing cost a
+        few redraws a second, and one sort for a whole journal's worth of new rows."""
+        self._due[job.id] = job
+        if self._flushing:
+            return
+        self._flushing = True
+        wait = self._flushed + FLUSH_SECONDS - time.monotonic()
+        if wait > 0:
+            self.set_timer(wait, self._flush)
         else:
-            table.add_row(*cells, key=key)
+            self.call_after_refresh(self._flush)
+
+    @property
+    def flushing(self) -> bool:
+        """Whether changes are waiting to be shown."""
+        return self._flushing
+
+    def _flush(self) -> None:
+        self._flushing = False
+        self._flushed = time.monotonic()
+        due, self._due = self._due, {}
+        if not due or not self.is_attached:
+            return
+        table = self.table
+        added = False
+        for job in due.values():
+            cells = self._cells(job)
+            key = str(job.id)
+            self._jobs[job.id] = job
+            if key in table.rows:
+                for (_, column), value in zip(COLUMNS, cells, strict=True):
+                    table.update_cell(key, column, value)
+            else:
+                table.add_row(*cells, key=key)
+                added = True
+        if added:
             table.sort("id", key=lambda job_id: -int(job_id))
             table.move_cursor(row=0)
         self._show_empty()
@@ -113,6 +147,7 @@ class JobPanel(Vertical):
         table = self.table
         for job in jobs:
             self._jobs.pop(job.id, None)
+            self._due.pop(job.id, None)
             if str(job.id) in table.rows:
                 table.remove_row(str(job.id))
         self._show_empty()
