@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from cttui.api.errors import UsageError
 from cttui.api.regions import DEFAULT_REGION, Region, get_region, parse_dashboard_url
@@ -23,13 +23,19 @@ from cttui.store.passcodes import KeyringUnavailable, OsKeyring, check_passcode
 from cttui.store.paths import config_file
 
 if TYPE_CHECKING:
-    from cttui.cli.arguments import (
-        CredentialsDeleteArgs,
-        CredentialsSetArgs,
-        NameArgs,
-        Scope,
-        ScopeArgs,
-    )
+    from cttui.cli.arguments import NameArgs, Scope, ScopeArgs
+
+
+class CredentialsSetArgs(NamedTuple):
+    scope: Scope
+    account_id: str | None
+    region: str | None
+    passcode_stdin: bool
+
+
+class CredentialsDeleteArgs(NamedTuple):
+    scope: Scope
+    yes: bool
 
 
 def credential_store() -> CredentialStore:
