@@ -19,6 +19,7 @@ from cttui.store.config import (
 )
 from cttui.store.config import check_profile_name as checked_name
 from cttui.store.credentials import CredentialStore
+from cttui.store.environment import ENV_ACCOUNT_ID
 from cttui.store.passcodes import KeyringUnavailable, OsKeyring, check_passcode
 from cttui.store.paths import config_file
 
@@ -146,8 +147,6 @@ def credentials_list(args: ScopeArgs) -> int:
             f"{mark} {pad(profile.name, width)}  {profile.account_id:<14}  "
             f"{profile.region.code} ({profile.region.name})"
         )
-    from cttui.store.selection import ENV_ACCOUNT_ID
-
     if os.environ.get(ENV_ACCOUNT_ID, "").strip():
         say(f"{ENV_ACCOUNT_ID} is set: it overrides the active profile in this shell")
     return EXIT_OK
