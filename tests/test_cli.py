@@ -613,3 +613,16 @@ def test_every_command_s_typed_value_is_found_and_holds_only_its_options() -> No
         # `jobs resume` has no job ID: its `resubmit` is None.
         options = {action.dest for action in command._actions} | {"scope", "wait"}
         assert set(kind._fields) <= options | set(arguments._OPTION_OF), handler
+
+
+def test_a_parser_built_for_a_command_line_reads_that_command_as_the_whole_one_does() -> None:
+    """Built for the words of a command line, the parser adds only the commands they name: each
+    of those, and `cttui --help`, is as in the whole parser."""
+    whole = {command.prog: command for command in _commands(build_parser("1", _RangeChoices()))}
+    assert len(whole) > 20
+    for prog in whole:
+        words = set(prog.split()[1:])
+        built = {each.prog: each for each in _commands(build_parser("1", _RangeChoices(), words))}
+        for name in ("cttui", prog):
+            assert built[name].format_help() == whole[name].format_help(), (prog, name)
+            assert built[name].get_default("handler") == whole[name].get_default("handler")

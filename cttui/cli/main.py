@@ -48,8 +48,8 @@ class _RangeChoices:
 
 def main(argv: Sequence[str] | None = None) -> int:
     standard_streams()
-    parser = build_parser(__version__, _RangeChoices())
     arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(__version__, _RangeChoices(), set(arguments))
     try:
         not_text = undecodable(arguments)
         if not_text is not None:
