@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import json
 import os
 import re
@@ -10,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -17,7 +20,9 @@ import pytest
 
 from cttui import __version__
 from cttui.api.models import DateRange, Query
-from cttui.cli.main import main
+from cttui.cli import arguments
+from cttui.cli.main import APP, _RangeChoices, main
+from cttui.cli.parser import build_parser
 from cttui.emulator import Emulator
 from cttui.store.favorites import Favorite
 from cttui.store.favorites_store import FavoritesStore
@@ -582,3 +587,42 @@ def test_jobs_remove_clears_interrupted_jobs_from_the_report(
         "cttui: no job 99 in the journal; 'cttui jobs' lists them\n",
     )
     assert emulator.requests == []
+
+
+def _commands(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """`parser` and every command and subcommand under it."""
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                yield from _commands(command)
+
+
+def test_every_command_s_typed_value_is_found_and_holds_only_its_options() -> None:
+    """A command's own class is in its handler's module, a shared one in cli/arguments.py."""
+    parser = build_parser(__version__, _RangeChoices())
+    handlers = [
+        (command, command.get_default("handler"))
+        for command in _commands(parser)
+        if command.get_default("handler") is not None
+    ]
+    assert len(handlers) > 15
+    for command, handler in [*handlers, (parser, APP)]:
+        module = importlib.import_module(handler.module)
+        kind = getattr(module, handler.arguments, None) or getattr(arguments, handler.arguments)
+        # `jobs resume` has no job ID: its `resubmit` is None.
+        options = {action.dest for action in command._actions} | {"scope", "wait"}
+        assert set(kind._fields) <= options | set(arguments._OPTION_OF), handler
+
+
+def test_a_parser_built_for_a_command_line_reads_that_command_as_the_whole_one_does() -> None:
+    """Built for the words of a command line, the parser adds only the commands they name: each
+    of those, and `cttui --help`, is as in the whole parser."""
+    whole = {command.prog: command for command in _commands(build_parser("1", _RangeChoices()))}
+    assert len(whole) > 20
+    for prog in whole:
+        words = set(prog.split()[1:])
+        built = {each.prog: each for each in _commands(build_parser("1", _RangeChoices(), words))}
+        for name in ("cttui", prog):
+            assert built[name].format_help() == whole[name].format_help(), (prog, name)
+            assert built[name].get_default("handler") == whole[name].get_default("handler")

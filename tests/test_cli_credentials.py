@@ -486,3 +486,22 @@ def test_run_sends_each_favourite_with_its_own_profiles_passcode(
         ("on right", "success"),
         ("on stale", "fail"),
     ]
+
+
+def test_credentials_list_names_the_override_without_loading_the_selection() -> None:
+    save_config(Config((Profile("emu", DEFAULTS.account_id, get_region("eu1")),)), config_file())
+    probe = (
+        "import sys\nfrom cttui.cli.main import main\ncode = main(sys.argv[1:])\n"
+        "print('cttui.store.selection' in sys.modules)\nsys.exit(code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, "credentials", "list"],
+        env={**os.environ, "CLEVERTAP_ACCOUNT_ID": DEFAULTS.account_id},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "CLEVERTAP_ACCOUNT_ID is set" in result.stderr
+    assert result.stdout.splitlines()[-1] == "False"

@@ -5,19 +5,22 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import socket
+import ssl
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 from urllib.parse import quote, quote_plus
 
+import certifi
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cttui import __version__
-from cttui.api.client import CleverTapClient, Credentials
+from cttui.api.client import CleverTapClient, Credentials, _tls_for
 from cttui.api.errors import (
     ApiError,
     AuthError,
@@ -645,3 +648,69 @@ def test_a_proxy_that_cannot_be_used_is_a_usage_error_that_hides_its_url(
     assert "HTTPS_PROXY" in str(excinfo.value)
     assert proxy not in str(excinfo.value)
     assert "secret" not in str(excinfo.value)
+
+
+class TrustSpy:
+    """Every CA bundle a TLS context loads, and every look-up of certifi's."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.loaded: list[ssl.SSLContext] = []
+        self.certifi_asked = 0
+        load, where = ssl.SSLContext.load_verify_locations, certifi.where
+
+        def spy_load(context: ssl.SSLContext, *args: object, **kwargs: object) -> None:
+            self.loaded.append(context)
+            load(context, *args, **kwargs)  # type: ignore[arg-type]
+
+        def spy_where() -> str:
+            self.certifi_asked += 1
+            return where()
+
+        monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", spy_load)
+        monkeypatch.setattr(certifi, "where", spy_where)
+
+
+@pytest.mark.parametrize("bundle", ["certifi", "SSL_CERT_FILE"])
+def test_a_client_for_plain_http_loads_no_ca_bundle(
+    bundle: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    if bundle == "certifi":
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    else:
+        monkeypatch.setenv("SSL_CERT_FILE", certifi.where())
+    spy = TrustSpy(monkeypatch)
+    CleverTapClient(Credentials(ACCOUNT, PASSCODE), "http://127.0.0.1:8080")
+    assert spy.loaded == []
+    assert spy.certifi_asked == 0
+
+
+def test_the_tls_context_of_plain_http_trusts_no_ca_rather_than_verify_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    context = _tls_for("http://127.0.0.1:8080")
+    assert isinstance(context, ssl.SSLContext)
+    assert context.verify_mode is ssl.CERT_REQUIRED
+    assert context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] == 0
+    # Not even the certificate that SSL_CERT_FILE names, which an https client would trust.
+    certificate = self_signed_certificate(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    with (
+        HostileServer([OK], certificate) as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=30) as raw,
+        pytest.raises(ssl.SSLCertVerificationError),
+    ):
+        context.wrap_socket(raw, server_hostname="127.0.0.1")
+
+
+def test_a_client_for_https_verifies_with_the_ca_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    spy = TrustSpy(monkeypatch)
+    CleverTapClient(Credentials(ACCOUNT, PASSCODE), BASE_URL)
+    assert spy.certifi_asked == 1
+    [context] = spy.loaded
+    assert context.verify_mode is ssl.CERT_REQUIRED
+    assert context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] > 0

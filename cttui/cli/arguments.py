@@ -1,11 +1,12 @@
 """A typed value per command, made once from argparse's Namespace by the dispatcher (`typed`):
-handlers never see the Namespace. NamedTuples rather than dataclasses: every command builds
-this module, and a NamedTuple class costs a quarter of a frozen dataclass's to create."""
+handlers never see the Namespace. Here are those that several commands share; a command's own
+class is in its module (`CountArgs` in cli/count.py), so that each command builds only its own.
+NamedTuples rather than dataclasses: every command builds this module, and a NamedTuple class
+costs a quarter of a frozen dataclass's to create."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 T = TypeVar("T", bound=tuple[Any, ...])
@@ -43,30 +44,6 @@ class WaitArgs(NamedTuple):
     poll_interval: float | None
 
 
-class CountArgs(NamedTuple):
-    scope: Scope
-    event: str
-    date_from: str | None
-    date_to: str | None
-    range: str | None
-    where: tuple[tuple[str, ...], ...]
-    save: str | None
-    replace: bool
-    wait: WaitArgs
-
-
-class PollArgs(NamedTuple):
-    scope: Scope
-    req_id: str
-    wait: WaitArgs
-
-
-class RunArgs(NamedTuple):
-    scope: Scope
-    names: tuple[str, ...]
-    wait: WaitArgs
-
-
 class ListArgs(NamedTuple):
     """`cttui favorites` and `cttui jobs`: a listing, as a table or as JSON."""
 
@@ -74,77 +51,11 @@ class ListArgs(NamedTuple):
     json: bool
 
 
-class FavoritesRenameArgs(NamedTuple):
-    scope: Scope
-    old: str
-    new: str
-
-
-class FavoritesDeleteArgs(NamedTuple):
-    scope: Scope
-    name: str
-    yes: bool
-
-
-class JobsShowArgs(NamedTuple):
-    scope: Scope
-    job_id: int
-    json: bool
-
-
-class JobsResumeArgs(NamedTuple):
-    """`jobs resume` (every pending job), or `jobs resubmit ID` when `resubmit` is set."""
-
-    scope: Scope
-    resubmit: int | None
-    timeout: float | None
-    poll_interval: float | None
-
-
-class JobsRemoveArgs(NamedTuple):
-    scope: Scope
-    job_ids: tuple[int, ...]
-
-
-class CredentialsSetArgs(NamedTuple):
-    scope: Scope
-    account_id: str | None
-    region: str | None
-    passcode_stdin: bool
-
-
-class CredentialsDeleteArgs(NamedTuple):
-    scope: Scope
-    yes: bool
-
-
 class NameArgs(NamedTuple):
     """A command on one thing named: `credentials use NAME`, `favorites duplicate NAME`."""
 
     scope: Scope
     name: str
-
-
-class EmulatorArgs(NamedTuple):
-    host: str
-    port: int
-    account_id: str
-    passcode: str
-    seed: int
-    profiles: int
-    events: int
-    fail_rate: float
-    throttle_rate: float
-    reset_rate: float
-    forget_rate: float
-    fault_seed: int | None
-    latency: float
-    latency_jitter: float
-    max_concurrent: int
-    partial_after_days: int
-    compute_seconds: float
-    state_file: Path | None
-    verbose: bool
 
 
 # Fields whose option has another name on the command line.

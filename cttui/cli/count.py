@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from cttui.api.errors import UsageError
 from cttui.api.models import DateRange, PropertyFilter, Query
@@ -25,9 +25,27 @@ from cttui.store.paths import favorites_file
 
 if TYPE_CHECKING:
     from cttui.api.client import CleverTapClient
-    from cttui.cli.arguments import CountArgs, PollArgs, Scope, WaitArgs
+    from cttui.cli.arguments import Scope, WaitArgs
     from cttui.jobs import Job, JobManager
     from cttui.store.favorites import Favorite
+
+
+class CountArgs(NamedTuple):
+    scope: Scope
+    event: str
+    date_from: str | None
+    date_to: str | None
+    range: str | None
+    where: tuple[tuple[str, ...], ...]
+    save: str | None
+    replace: bool
+    wait: WaitArgs
+
+
+class PollArgs(NamedTuple):
+    scope: Scope
+    req_id: str
+    wait: WaitArgs
 
 
 def count(args: CountArgs) -> int:

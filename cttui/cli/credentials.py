@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from cttui.api.errors import UsageError
 from cttui.api.regions import DEFAULT_REGION, Region, get_region, parse_dashboard_url
@@ -19,17 +19,24 @@ from cttui.store.config import (
 )
 from cttui.store.config import check_profile_name as checked_name
 from cttui.store.credentials import CredentialStore
+from cttui.store.environment import ENV_ACCOUNT_ID
 from cttui.store.passcodes import KeyringUnavailable, OsKeyring, check_passcode
 from cttui.store.paths import config_file
 
 if TYPE_CHECKING:
-    from cttui.cli.arguments import (
-        CredentialsDeleteArgs,
-        CredentialsSetArgs,
-        NameArgs,
-        Scope,
-        ScopeArgs,
-    )
+    from cttui.cli.arguments import NameArgs, Scope, ScopeArgs
+
+
+class CredentialsSetArgs(NamedTuple):
+    scope: Scope
+    account_id: str | None
+    region: str | None
+    passcode_stdin: bool
+
+
+class CredentialsDeleteArgs(NamedTuple):
+    scope: Scope
+    yes: bool
 
 
 def credential_store() -> CredentialStore:
@@ -140,8 +147,6 @@ def credentials_list(args: ScopeArgs) -> int:
             f"{mark} {pad(profile.name, width)}  {profile.account_id:<14}  "
             f"{profile.region.code} ({profile.region.name})"
         )
-    from cttui.store.selection import ENV_ACCOUNT_ID
-
     if os.environ.get(ENV_ACCOUNT_ID, "").strip():
         say(f"{ENV_ACCOUNT_ID} is set: it overrides the active profile in this shell")
     return EXIT_OK

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from cttui.api.errors import UsageError
 from cttui.emulator.config import EmulatorConfig
@@ -11,7 +11,29 @@ from cttui.emulator.server import EmulatorError, serve
 from cttui.store.paths import emulator_cache_dir
 
 if TYPE_CHECKING:
-    from cttui.cli.arguments import EmulatorArgs
+    from pathlib import Path
+
+
+class EmulatorArgs(NamedTuple):
+    host: str
+    port: int
+    account_id: str
+    passcode: str
+    seed: int
+    profiles: int
+    events: int
+    fail_rate: float
+    throttle_rate: float
+    reset_rate: float
+    forget_rate: float
+    fault_seed: int | None
+    latency: float
+    latency_jitter: float
+    max_concurrent: int
+    partial_after_days: int
+    compute_seconds: float
+    state_file: Path | None
+    verbose: bool
 
 
 def emulator(args: EmulatorArgs) -> int:

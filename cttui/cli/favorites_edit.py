@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from cttui.api.errors import UsageError
 from cttui.cli.exits import EXIT_OK
@@ -16,8 +16,20 @@ from cttui.store.favorites_store import read_favorites
 from cttui.store.paths import favorites_file
 
 if TYPE_CHECKING:
-    from cttui.cli.arguments import FavoritesDeleteArgs, FavoritesRenameArgs, NameArgs, Scope
+    from cttui.cli.arguments import NameArgs, Scope
     from cttui.store.favorites import Favorite
+
+
+class FavoritesRenameArgs(NamedTuple):
+    scope: Scope
+    old: str
+    new: str
+
+
+class FavoritesDeleteArgs(NamedTuple):
+    scope: Scope
+    name: str
+    yes: bool
 
 
 def favorites_rename(args: FavoritesRenameArgs) -> int:

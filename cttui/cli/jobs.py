@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from cttui.api.errors import UsageError
 from cttui.cli.exits import EXIT_OK
@@ -23,8 +23,15 @@ from cttui.report import (
 )
 
 if TYPE_CHECKING:
-    from cttui.cli.arguments import JobsShowArgs, ListArgs, Scope
+    from cttui.cli.arguments import ListArgs, Scope
     from cttui.records import ListedJob
+
+
+class JobsShowArgs(NamedTuple):
+    scope: Scope
+    job_id: int
+    json: bool
+
 
 # A listing's jobs, or the session's (jobs_work.py) as they are.
 J = TypeVar("J", bound="ListedJob")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from cttui.api.errors import CttuiError, UsageError
 from cttui.cli.connect import poll_interval
@@ -20,8 +20,22 @@ from cttui.records import JobAction, JobState, applies
 from cttui.report import detail_text
 
 if TYPE_CHECKING:
-    from cttui.cli.arguments import JobsRemoveArgs, JobsResumeArgs, Scope
+    from cttui.cli.arguments import Scope
     from cttui.jobs import Job
+
+
+class JobsResumeArgs(NamedTuple):
+    """`jobs resume` (every pending job), or `jobs resubmit ID` when `resubmit` is set."""
+
+    scope: Scope
+    resubmit: int | None
+    timeout: float | None
+    poll_interval: float | None
+
+
+class JobsRemoveArgs(NamedTuple):
+    scope: Scope
+    job_ids: tuple[int, ...]
 
 
 def jobs_resume(args: JobsResumeArgs) -> int:

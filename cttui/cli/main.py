@@ -48,8 +48,8 @@ class _RangeChoices:
 
 def main(argv: Sequence[str] | None = None) -> int:
     standard_streams()
-    parser = build_parser(__version__, _RangeChoices())
     arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(__version__, _RangeChoices(), set(arguments))
     try:
         not_text = undecodable(arguments)
         if not_text is not None:
@@ -94,12 +94,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(handler: Handler, namespace: argparse.Namespace) -> Callable[[], int]:
     """The command's handler, loaded now, bound to its typed arguments: the one place that
     reads argparse's Namespace."""
-    # Not at the top: its dataclasses cost more than the rest of `cttui --help`.
+    # Not at the top: its classes cost more than the rest of `cttui --help`.
     from cttui.cli import arguments
 
-    scope = arguments.Scope.of(namespace)
-    typed = arguments.typed(getattr(arguments, handler.arguments), namespace, scope)
-    function: Callable[[Any], int] = getattr(import_module(handler.module), handler.function)
+    module = import_module(handler.module)
+    # A command's own class is in its module, so that a command builds no other's.
+    kind = getattr(module, handler.arguments, None) or getattr(arguments, handler.arguments)
+    typed = arguments.typed(kind, namespace, arguments.Scope.of(namespace))
+    function: Callable[[Any], int] = getattr(module, handler.function)
     return lambda: function(typed)
 
 

@@ -32,7 +32,8 @@ Commands: TypeAlias = "argparse._SubParsersAction[Parser]"
 
 class Handler(NamedTuple):
     """A command's handler, named rather than imported: its module loads only once the command
-    line has been parsed. `arguments` names its typed value in cttui.cli.arguments. (Not a
+    line has been parsed. `arguments` names its typed value's class: in that module if it defines
+    one of that name (a command's own), else in cttui.cli.arguments (those shared). (Not a
     dataclass: `dataclasses` would be a third of what `cttui --help` imports.)"""
 
     module: str

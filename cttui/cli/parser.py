@@ -5,7 +5,8 @@ that `cttui --help` and `--version` import nothing of cttui's commands."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Container, Iterable
 from typing import TYPE_CHECKING
 
 from cttui.cli.options import (
@@ -57,9 +58,20 @@ _EMULATOR_HELP = {
 }
 
 
-def build_parser(version: str, presets: Iterable[str]) -> argparse.ArgumentParser:
+def build_parser(
+    version: str, presets: Iterable[str], words: Container[str] | None = None
+) -> argparse.ArgumentParser:
     """The whole command line; `presets` are the --range choices, read only when asked for
-    (see cttui.cli.main), so that building this imports nothing beyond the standard library."""
+    (see cttui.cli.main), so that building this imports nothing beyond the standard library.
+
+    Given `words`, the command line, only the commands it names get their arguments and
+    actions: every command still has its line in `cttui --help`, and argparse takes a command
+    only by its exact name, so one that is not among the words cannot be the one run. That
+    halves the building, which every command pays for."""
+
+    def wanted(name: str) -> bool:
+        return words is None or name in words
+
     parser = Parser(
         prog="cttui",
         description="CleverTap profile counts from the terminal. Run with no command for the app.",
@@ -81,14 +93,62 @@ def build_parser(version: str, presets: Iterable[str]) -> argparse.ArgumentParse
     add_profile_option(parser, default=None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
-    count = command(
-        commands,
+    lazy = functools.partial(_lazy_command, commands, wanted)
+    lazy(
         "count",
-        ("count", "count", "CountArgs"),
-        "count the profiles that did an event in a date range",
-        "Count the distinct profiles that did EVENT between --from and --to (inclusive), or in a "
-        "--range such as last_7_days, and match every --where filter.",
+        handler=("count", "count", "CountArgs"),
+        summary="count the profiles that did an event in a date range",
+        description=(
+            "Count the distinct profiles that did EVENT between --from and --to (inclusive), or in "
+            "a --range such as last_7_days, and match every --where filter."
+        ),
+        arguments=functools.partial(_add_count_arguments, presets=presets),
     )
+    lazy(
+        "poll",
+        handler=("count", "poll", "PollArgs"),
+        summary="resume a pending count by its req_id",
+        description="Poll a pending count (the req_id that 'cttui count' printed) until it ends.",
+        arguments=_add_poll_arguments,
+    )
+    _add_favorites_commands(commands, wanted)
+    _add_credentials_commands(commands, wanted)
+    _add_jobs_commands(commands, wanted)
+    lazy(
+        "emulator",
+        handler=("emulator", "emulator", "EmulatorArgs"),
+        summary="serve a local CleverTap emulator over synthetic data",
+        description=(
+            "Serve the Get Profile Count API on loopback over a deterministic synthetic event "
+            "store, answering as CleverTap does (partial, 401, 429, failures)."
+        ),
+        arguments=_add_emulator_arguments,
+    )
+    return parser
+
+
+def _lazy_command(
+    commands: Commands,
+    wanted: Callable[[str], bool],
+    name: str,
+    *,
+    handler: tuple[str, str, str],
+    summary: str,
+    description: str,
+    arguments: Callable[[argparse.ArgumentParser], None],
+) -> None:
+    """Command `name`, given its `arguments` only if the command line names it."""
+    parser = command(commands, name, handler, summary, description)
+    if wanted(name):
+        arguments(parser)
+
+
+def _add_poll_arguments(poll: argparse.ArgumentParser) -> None:
+    poll.add_argument("req_id", metavar="REQ_ID")
+    add_wait_options(poll)
+
+
+def _add_count_arguments(count: argparse.ArgumentParser, *, presets: Iterable[str]) -> None:
     count.add_argument("event", metavar="EVENT", help="event name, exact and case-sensitive")
     count.add_argument(
         "--from",
@@ -132,28 +192,8 @@ def build_parser(version: str, presets: Iterable[str]) -> argparse.ArgumentParse
     )
     add_wait_options(count)
 
-    poll = command(
-        commands,
-        "poll",
-        ("count", "poll", "PollArgs"),
-        "resume a pending count by its req_id",
-        "Poll a pending count (the req_id that 'cttui count' printed) until it ends.",
-    )
-    poll.add_argument("req_id", metavar="REQ_ID")
-    add_wait_options(poll)
 
-    _add_favorites_commands(commands)
-    _add_credentials_commands(commands)
-    _add_jobs_commands(commands)
-
-    emulator = command(
-        commands,
-        "emulator",
-        ("emulator", "emulator", "EmulatorArgs"),
-        "serve a local CleverTap emulator over synthetic data",
-        "Serve the Get Profile Count API on loopback over a deterministic synthetic event store, "
-        "answering as CleverTap does (partial, 401, 429, failures).",
-    )
+def _add_emulator_arguments(emulator: argparse.ArgumentParser) -> None:
     emulator.add_argument("--host", default="127.0.0.1")
     _emulator_numbers(emulator, _EMULATOR_NUMBERS[:1])
     emulator.add_argument("--account-id", default="EMU-LAT-0001")
@@ -170,10 +210,9 @@ def build_parser(version: str, presets: Iterable[str]) -> argparse.ArgumentParse
         help="keep pending requests in FILE, so that a restarted emulator still answers them",
     )
     flag(emulator, "--verbose", "log each request on stderr")
-    return parser
 
 
-def _add_favorites_commands(commands: Commands) -> None:
+def _add_favorites_commands(commands: Commands, wanted: Callable[[str], bool]) -> None:
     actions = listing(
         commands,
         "favorites",
@@ -184,6 +223,37 @@ def _add_favorites_commands(commands: Commands) -> None:
         "still lists what can be read, names each problem with its line and column, and exits "
         "2.",
     )
+    if wanted("favorites"):
+        _add_favorites_actions(actions)
+    _lazy_command(
+        commands,
+        wanted,
+        "run",
+        handler=("run", "run", "RunArgs"),
+        summary="run saved favourites by name, side by side",
+        description=(
+            "Run each named favourite (see 'cttui favorites'), relative ranges resolved for today, "
+            "at most 3 requests in flight per account. Each runs on its own profile if it names "
+            "one, else on --profile or the active one. One line per favourite, in the order given, "
+            "as soon as it and those before it end: NAME COUNT FROM..TO, NAME failed ERROR, or "
+            "NAME pending req_id N. Exit 0 when all counted, 1 if any failed, 3 if --no-wait or "
+            "--timeout left some pending ('cttui jobs resume' finishes them)."
+        ),
+        arguments=_add_run_arguments,
+    )
+
+
+def _add_run_arguments(run: argparse.ArgumentParser) -> None:
+    run.add_argument(
+        "names",
+        nargs="+",
+        metavar="NAME",
+        help="a favourite's name, as 'cttui favorites' lists it (case does not matter)",
+    )
+    add_wait_options(run)
+
+
+def _add_favorites_actions(actions: Commands) -> None:
     rename = command(
         actions,
         "rename",
@@ -212,28 +282,8 @@ def _add_favorites_commands(commands: Commands) -> None:
         asks=True,
     )
 
-    run = command(
-        commands,
-        "run",
-        ("run", "run", "RunArgs"),
-        "run saved favourites by name, side by side",
-        "Run each named favourite (see 'cttui favorites'), relative ranges resolved for today, "
-        "at most 3 requests in flight per account. Each runs on its own profile if it names "
-        "one, else on --profile or the active one. One line per favourite, in the order given, "
-        "as soon as it and those before it end: NAME COUNT FROM..TO, NAME failed ERROR, or NAME "
-        "pending req_id N. Exit 0 when all counted, 1 if any failed, 3 if --no-wait or "
-        "--timeout left some pending ('cttui jobs resume' finishes them).",
-    )
-    run.add_argument(
-        "names",
-        nargs="+",
-        metavar="NAME",
-        help="a favourite's name, as 'cttui favorites' lists it (case does not matter)",
-    )
-    add_wait_options(run)
 
-
-def _add_credentials_commands(commands: Commands) -> None:
+def _add_credentials_commands(commands: Commands, wanted: Callable[[str], bool]) -> None:
     credentials = command(
         commands,
         "credentials",
@@ -242,6 +292,8 @@ def _add_credentials_commands(commands: Commands) -> None:
         "Profiles: a name, an account ID and a region in config.toml, with the passcode in the "
         "OS keyring (service 'cttui', username ACCOUNT_ID/PROFILE).",
     )
+    if not wanted("credentials"):
+        return
     actions = credentials.add_subparsers(
         dest="action", metavar="ACTION", parser_class=Parser, required=True
     )
@@ -307,7 +359,7 @@ def _add_credentials_commands(commands: Commands) -> None:
     )
 
 
-def _add_jobs_commands(commands: Commands) -> None:
+def _add_jobs_commands(commands: Commands, wanted: Callable[[str], bool]) -> None:
     actions = listing(
         commands,
         "jobs",
@@ -316,6 +368,8 @@ def _add_jobs_commands(commands: Commands) -> None:
         "Every count sent from cttui (the app, 'count', 'poll') is kept in the job journal, "
         "pending ones included. With no action, list them, newest last.",
     )
+    if not wanted("jobs"):
+        return
     command(
         actions,
         "show",

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from cttui.api.errors import CttuiError, unexpected
 from cttui.cli.connect import poll_interval
@@ -24,10 +24,17 @@ from cttui.store.favorites_store import read_favorites
 from cttui.store.paths import favorites_file
 
 if TYPE_CHECKING:
-    from cttui.cli.arguments import RunArgs
+    from cttui.cli.arguments import Scope, WaitArgs
     from cttui.jobs import Job, JobManager
     from cttui.session.core import Session
     from cttui.store.favorites import Favorite
+
+
+class RunArgs(NamedTuple):
+    scope: Scope
+    names: tuple[str, ...]
+    wait: WaitArgs
+
 
 # Each line of `cttui run` is printed before the next count is known: wide enough for any count
 # up to ten digits, so that the third column still lines up.

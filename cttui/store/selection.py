@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from cttui.api.errors import UsageError
 from cttui.api.regions import DEFAULT_REGION, Region, check_base_url, get_region, region_of
+from cttui.store import environment
 from cttui.store.config import Config, Profile, check_account_id, unknown_profile
 from cttui.store.passcodes import (
     KeyringUnavailable,
@@ -20,10 +21,11 @@ from cttui.store.passcodes import (
     stored_passcode,
 )
 
-ENV_ACCOUNT_ID = "CLEVERTAP_ACCOUNT_ID"
-ENV_PASSCODE = "CLEVERTAP_PASSCODE"
-ENV_REGION = "CLEVERTAP_REGION"
-ENV_BASE_URL = "CTTUI_BASE_URL"
+# Named here too, where they are applied.
+ENV_ACCOUNT_ID = environment.ENV_ACCOUNT_ID
+ENV_PASSCODE = environment.ENV_PASSCODE
+ENV_REGION = environment.ENV_REGION
+ENV_BASE_URL = environment.ENV_BASE_URL
 # The demo's profile, held in memory only; its jobs carry this name in the demo's journal.
 DEMO_PROFILE = "demo"
 
