@@ -143,9 +143,20 @@ def flag(command: argparse.ArgumentParser, name: str, summary: str) -> None:
     command.add_argument(name, action="store_true", help=summary)
 
 
-def listing(commands: Commands, name: str, things: str, summary: str, description: str) -> Commands:
-    """`cttui NAME [--json]` lists the `things` (handled by `NAME_list` in cttui.cli.NAME); the
-    actions added to what this returns do the rest."""
+def listing(
+    commands: Commands,
+    name: str,
+    things: str,
+    summary: str,
+    description: str,
+    *,
+    actions: Callable[[Commands], None] | None,
+) -> None:
+    """`cttui NAME [--json]` lists the `things` (handled by `NAME_list` in cttui.cli.NAME);
+    `actions` adds the commands that do the rest (None: the command line does not name NAME,
+    so they need not be built)."""
     handler = (name, f"{name}_list", "ListArgs")
     parser = command(commands, name, handler, summary, description, json=things)
-    return parser.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
+    subparsers = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
+    if actions is not None:
+        actions(subparsers)

@@ -111,9 +111,47 @@ def build_parser(
         description="Poll a pending count (the req_id that 'cttui count' printed) until it ends.",
         arguments=_add_poll_arguments,
     )
-    _add_favorites_commands(commands, wanted)
+    listing(
+        commands,
+        "favorites",
+        "favourites",
+        "list the saved favourites, with each one's last count",
+        (
+            "List the favourites in favorites.toml with their history from the job journal: "
+            "the last count, when it came, and how many counts there have been. A file with "
+            "problems still lists what can be read, names each problem with its line and "
+            "column, and exits 2."
+        ),
+        actions=_add_favorites_actions if wanted("favorites") else None,
+    )
+    lazy(
+        "run",
+        handler=("run", "run", "RunArgs"),
+        summary="run saved favourites by name, side by side",
+        description=(
+            "Run each named favourite (see 'cttui favorites'), relative ranges resolved for today, "
+            "at most 3 requests in flight per account. Each runs on its own profile if it names "
+            "one, else on --profile or the active one. One line per favourite, in the order given, "
+            "as soon as it and those before it end: NAME COUNT FROM..TO, NAME failed ERROR, or "
+            "NAME pending req_id N. Exit 0 when all counted, 1 if any failed, 3 if --no-wait or "
+            "--timeout left some pending ('cttui jobs resume' finishes them)."
+        ),
+        arguments=_add_run_arguments,
+    )
     _add_credentials_commands(commands, wanted)
-    _add_jobs_commands(commands, wanted)
+    jobs_description = (
+        "Every count sent from cttui (the app, 'count', 'poll') is kept in the job journal, "
+        "pending ones included. With no action, list them, newest last."
+    )
+    jobs_actions = _add_jobs_actions if wanted("jobs") else None
+    listing(
+        commands,
+        "jobs",
+        "jobs",
+        "list the jobs in the journal; show, resume or resubmit them",
+        jobs_description,
+        actions=jobs_actions,
+    )
     lazy(
         "emulator",
         handler=("emulator", "emulator", "EmulatorArgs"),
@@ -210,37 +248,6 @@ def _add_emulator_arguments(emulator: argparse.ArgumentParser) -> None:
         help="keep pending requests in FILE, so that a restarted emulator still answers them",
     )
     flag(emulator, "--verbose", "log each request on stderr")
-
-
-def _add_favorites_commands(commands: Commands, wanted: Callable[[str], bool]) -> None:
-    actions = listing(
-        commands,
-        "favorites",
-        "favourites",
-        "list the saved favourites, with each one's last count",
-        "List the favourites in favorites.toml with their history from the job journal: the "
-        "last count, when it came, and how many counts there have been. A file with problems "
-        "still lists what can be read, names each problem with its line and column, and exits "
-        "2.",
-    )
-    if wanted("favorites"):
-        _add_favorites_actions(actions)
-    _lazy_command(
-        commands,
-        wanted,
-        "run",
-        handler=("run", "run", "RunArgs"),
-        summary="run saved favourites by name, side by side",
-        description=(
-            "Run each named favourite (see 'cttui favorites'), relative ranges resolved for today, "
-            "at most 3 requests in flight per account. Each runs on its own profile if it names "
-            "one, else on --profile or the active one. One line per favourite, in the order given, "
-            "as soon as it and those before it end: NAME COUNT FROM..TO, NAME failed ERROR, or "
-            "NAME pending req_id N. Exit 0 when all counted, 1 if any failed, 3 if --no-wait or "
-            "--timeout left some pending ('cttui jobs resume' finishes them)."
-        ),
-        arguments=_add_run_arguments,
-    )
 
 
 def _add_run_arguments(run: argparse.ArgumentParser) -> None:
@@ -359,17 +366,7 @@ def _add_credentials_commands(commands: Commands, wanted: Callable[[str], bool])
     )
 
 
-def _add_jobs_commands(commands: Commands, wanted: Callable[[str], bool]) -> None:
-    actions = listing(
-        commands,
-        "jobs",
-        "jobs",
-        "list the jobs in the journal; show, resume or resubmit them",
-        "Every count sent from cttui (the app, 'count', 'poll') is kept in the job journal, "
-        "pending ones included. With no action, list them, newest last.",
-    )
-    if not wanted("jobs"):
-        return
+def _add_jobs_actions(actions: Commands) -> None:
     command(
         actions,
         "show",
