@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from cttui.api.errors import UsageError
 from cttui.api.regions import Region, get_region
@@ -56,19 +55,18 @@ def account_id_warning(account_id: str) -> str | None:
     return "account IDs usually look like XXX-XXX-XXXX (letters and digits); check it"
 
 
-@dataclass(frozen=True)
-class Profile:
+class Profile(NamedTuple):
     name: str
     account_id: str
     region: Region
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     profiles: tuple[Profile, ...] = ()
     active: str | None = None
     theme: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    # Read-only, so that one empty mapping can be every Config's default.
+    extra: Mapping[str, Any] = MappingProxyType({})
 
     def profile(self, name: str) -> Profile | None:
         return next((p for p in self.profiles if p.name == name), None)
@@ -96,22 +94,22 @@ class Config:
         else:
             profiles.append(profile)
         active = profile.name if self.active in (None, old) else self.active
-        return replace(self, profiles=tuple(profiles), active=active)
+        return self._replace(profiles=tuple(profiles), active=active)
 
     def without_profile(self, name: str) -> Config:
         profiles = tuple(p for p in self.profiles if p.name != name)
         active = self.active
         if active == name:
             active = profiles[0].name if profiles else None
-        return replace(self, profiles=profiles, active=active)
+        return self._replace(profiles=profiles, active=active)
 
     def with_active(self, name: str) -> Config:
         if self.profile(name) is None:
             raise unknown_profile(name, self)
-        return replace(self, active=name)
+        return self._replace(active=name)
 
     def with_theme(self, theme: str) -> Config:
-        return replace(self, theme=theme)
+        return self._replace(theme=theme)
 
     def shares_account(self, profile: Profile) -> bool:
         """Whether another profile uses the same account ID, and so the same keyring entry."""
@@ -183,7 +181,7 @@ def _parse(raw: dict[str, Any], path: Path) -> Config:
     )
     if active is None or config.profile(active) is None:
         # None named, or a hand edit left the name dangling: the first, rather than refuse to start.
-        config = replace(config, active=profiles[0].name if profiles else None)
+        config = config._replace(active=profiles[0].name if profiles else None)
     return config
 
 

@@ -7,8 +7,8 @@ Which account a run talks to, and how it connects, is selection.py's.
 from __future__ import annotations
 
 from contextlib import suppress
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from cttui.api.errors import UsageError
 from cttui.store.config import Config, Profile, load_config, save_config, unknown_profile
@@ -43,8 +43,7 @@ class PasscodeMissing(UsageError):
     """A profile cannot be saved without a passcode when none is stored for it."""
 
 
-@dataclass(frozen=True)
-class Deleted:
+class Deleted(NamedTuple):
     """What deleting a profile does, or did, to the keyring. `own`: it has an entry of its own;
     `legacy`: the account has an entry of an older cttui, which `kept_for` (the account's other
     profiles with none of their own) still rely on; `siblings`: the account's other profiles;

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
 from typing import Protocol
 
 from cttui.api.errors import UsageError
@@ -151,11 +150,11 @@ class OsKeyring:
         return True
 
 
-@dataclass
 class SessionPasscodes:
     """Passcodes held in this process only, for when there is no usable keyring (or the demo)."""
 
-    _kept: dict[str, str] = field(default_factory=dict, repr=False)
+    def __init__(self) -> None:
+        self._kept: dict[str, str] = {}
 
     def get(self, username: str) -> str | None:
         return self._kept.get(username)
