@@ -764,3 +764,35 @@ async def test_a_create_failing_later_carries_on_after_the_loaded_ids(
         assert await writer.create(record()) == 6
     finally:
         writer.close()
+
+
+async def test_the_writer_tells_whether_another_connection_wrote(path: Path) -> None:
+    """What the app's refresh each second asks before reading every job and count again: only
+    another connection's writes (another cttui, a hand edit) count, never the writer's own."""
+    writer = JournalWriter(path)
+    try:
+        await writer.load()
+        assert await writer.changed_elsewhere()  # not known yet
+        assert not await writer.changed_elsewhere()
+        job = record()
+        job.id = await writer.create(job)
+        job.state = JobState.PENDING
+        await writer.save(job)
+        assert not await writer.changed_elsewhere()
+        other = Journal.open(path)
+        try:
+            other.create(record())
+        finally:
+            other.close()
+        assert await writer.changed_elsewhere()
+        assert not await writer.changed_elsewhere()
+    finally:
+        writer.close()
+
+
+async def test_a_writer_without_a_file_has_nothing_changed_elsewhere() -> None:
+    writer = JournalWriter(None)
+    try:
+        assert not await writer.changed_elsewhere()
+    finally:
+        writer.close()

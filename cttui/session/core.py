@@ -325,6 +325,10 @@ class Session:
         """Take what other cttui processes (or a hand edit) changed: favorites.toml, the
         favourites' counts, and the jobs they added or moved on."""
         await self.favorites.reload()
+        # Reading every job and count of a long journal each second would cost the idle app
+        # more than anything else it does: only when another process has written.
+        if not await self.journal.changed_elsewhere():
+            return
         if await self.journal.reload_history():
             self.publish(HistoryChanged())
         records = await self.journal.read_jobs()

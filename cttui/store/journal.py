@@ -206,6 +206,15 @@ class Journal:
         if run is not None:
             self._keep_run(*run)
 
+    def data_version(self) -> int:
+        """SQLite's count of commits by other connections: unchanged while only this one
+        writes."""
+        try:
+            row = self._db.execute("PRAGMA data_version").fetchone()
+        except sqlite3.Error as error:
+            raise problem(self.path, error) from None
+        return int(row[0])
+
     def elsewhere(self) -> set[int]:
         """The unfinished jobs another live cttui process is running."""
         try:

@@ -37,6 +37,8 @@ class JournalWriter:
         self._history: dict[str, list[FavoriteRun]] = {}
         # How many times this process changed _history: a reload must not undo a change.
         self._changes = 0
+        # The file's data_version when changed_elsewhere last said yes (None: ask again).
+        self._seen_version: int | None = None
         # Writes wait for load(): a job created before the file is read would take a used id.
         self._loaded = asyncio.Event()
         if path is None:
@@ -104,6 +106,23 @@ class JournalWriter:
         when it was loaded, and every count since)."""
         return self._history
 
+    async def changed_elsewhere(self) -> bool:
+        """Whether another connection (another cttui, a hand edit) has written the file since
+        this last said so: what a refresh asks before reading every job and count again. Yes
+        the first time, and whenever the file cannot tell; no without a file."""
+        await self._loaded.wait()
+        journal = self._journal
+        if journal is None:
+            return False
+        try:
+            version = await self._call(journal.data_version)
+        except (JournalError, OSError, sqlite3.Error):
+            return True
+        if version == self._seen_version:
+            return False
+        self._seen_version = version
+        return True
+
     async def reload_history(self) -> bool:
         """Take the favourites' counts from the file again, as other processes left them (a
         `cttui run` from cron while the app is open, a rename in another window); whether
@@ -116,10 +135,14 @@ class JournalWriter:
         try:
             on_disk = await self._call(journal.history)
         except (JournalError, OSError, sqlite3.Error):
+            self._seen_version = None
             return False
         # A change of this process since the read began may not be in it: the next reload
         # takes it, rather than this one showing the history as it was a moment ago.
-        if self._changes != before or on_disk == self._history:
+        if self._changes != before:
+            self._seen_version = None  # read again next time
+            return False
+        if on_disk == self._history:
             return False
         self._history = on_disk
         return True
@@ -134,6 +157,7 @@ class JournalWriter:
         try:
             records, _ = await self._call(journal.load)
         except (JournalError, OSError, sqlite3.Error):
+            self._seen_version = None  # read again next time
             return None
         return records
 
