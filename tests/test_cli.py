@@ -319,6 +319,31 @@ def test_headless_commands_never_import_textual(
     assert "HEAVY=\n" in result.stderr, result.stderr
 
 
+LOADED_PROBE = """
+import sys
+from cttui.cli.main import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+loaded = {"typing", "dataclasses", "inspect", "pathlib", "json"} & set(sys.modules)
+print("LOADED=" + ",".join(sorted(loaded)), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["jobs", "--help"]])
+def test_help_and_version_load_the_parser_and_little_else(args: list[str]) -> None:
+    """Each of these modules would be a tenth or more of what `cttui --help` costs."""
+    result = subprocess.run(
+        [sys.executable, "-c", LOADED_PROBE, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "LOADED=\n" in result.stderr, result.stderr
+
+
 def test_interrupt_while_pending_says_how_to_resume(
     emulator: Emulator, emulator_env: dict[str, str]
 ) -> None:

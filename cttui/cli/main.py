@@ -11,7 +11,6 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from importlib import import_module
-from typing import Any
 
 from cttui import __version__
 from cttui.api.errors import DEBUG_VARIABLE, UsageError, unexpected
@@ -26,6 +25,12 @@ from cttui.console import (
     standard_streams,
     undecodable,
 )
+
+# typing for mypy only (it reads this name as typing's): importing it would cost every
+# command, `cttui --help` included, a tenth of its start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 APP = Handler("cttui.cli.launch", "app", "ScopeArgs")
 

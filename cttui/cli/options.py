@@ -6,8 +6,15 @@ Standard library only, like parser.py: `cttui --help` builds all of this.
 from __future__ import annotations
 
 import argparse
+from collections import namedtuple
 from collections.abc import Callable
-from typing import Any, Literal, NamedTuple, NoReturn, TypeAlias
+
+# typing for mypy only (it reads this name as typing's): importing it would cost every
+# command, `cttui --help` included, a tenth of its start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Literal, NamedTuple, NoReturn, TypeAlias
+
 
 ENV_POLL_INTERVAL = "CTTUI_POLL_INTERVAL"
 
@@ -30,15 +37,20 @@ class Parser(argparse.ArgumentParser):
 Commands: TypeAlias = "argparse._SubParsersAction[Parser]"
 
 
-class Handler(NamedTuple):
-    """A command's handler, named rather than imported: its module loads only once the command
-    line has been parsed. `arguments` names its typed value's class: in that module if it defines
-    one of that name (a command's own), else in cttui.cli.arguments (those shared). (Not a
-    dataclass: `dataclasses` would be a third of what `cttui --help` imports.)"""
+# A command's handler, named rather than imported: its module loads only once the command
+# line has been parsed. `arguments` names its typed value's class: in that module if it defines
+# one of that name (a command's own), else in cttui.cli.arguments (those shared). (Not a
+# dataclass: `dataclasses` would be a third of what `cttui --help` imports.)
+if TYPE_CHECKING:
 
-    module: str
-    function: str
-    arguments: str
+    class Handler(NamedTuple):
+        module: str
+        function: str
+        arguments: str
+
+else:
+    # The same tuple, without importing typing.
+    Handler = namedtuple("Handler", ["module", "function", "arguments"])
 
 
 def handle(command: argparse.ArgumentParser, module: str, function: str, arguments: str) -> None:

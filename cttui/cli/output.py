@@ -6,11 +6,16 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Sequence
-from typing import TextIO
 
 from cttui.console import printable
 
 _ZERO_WIDTH = {"Mn", "Me", "Cf"}
+
+# typing for mypy only (it reads this name as typing's): importing it would cost every
+# command, `cttui --help` included, a tenth of its start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
 
 
 def say(message: str) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import functools
 from collections.abc import Callable, Container, Iterable
-from typing import TYPE_CHECKING
 
 from cttui.cli.options import (
     Commands,
@@ -25,6 +24,9 @@ from cttui.cli.parser_groups import (
     add_jobs_actions,
 )
 
+# typing for mypy only (it reads this name as typing's): importing it would cost every
+# command, `cttui --help` included, a tenth of its start.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
 
