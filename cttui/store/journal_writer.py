@@ -80,22 +80,26 @@ class JournalWriter:
     ) -> tuple[list[JobRecord], set[int]]:
 
         def open_and_load() -> tuple[
-            Journal, list[JobRecord], set[int], dict[str, list[FavoriteRun]]
+            Journal, int, list[JobRecord], set[int], dict[str, list[FavoriteRun]]
         ]:
             journal = Journal.open(path)
             try:
+                # Before the reads: what another process writes after it shows as a change.
+                version = journal.data_version()
                 records, claimed = journal.load(claim)
                 history = journal.history()
             except BaseException:
                 journal.close()
                 raise
-            return journal, records, claimed, history
+            return journal, version, records, claimed, history
 
         try:
-            self._journal, records, claimed, history = await self._call(open_and_load)
+            self._journal, version, records, claimed, history = await self._call(open_and_load)
         except (JournalError, OSError, sqlite3.Error) as error:
             self._failed(error)
             return [], set()
+        # The first refresh need not read again what this load has just read.
+        self._seen_version = version
         self._last_id = max((record.id for record in records), default=0)
         for name, runs in history.items():
             self._history.setdefault(name, []).extend(runs)
@@ -108,8 +112,8 @@ class JournalWriter:
 
     async def changed_elsewhere(self) -> bool:
         """Whether another connection (another cttui, a hand edit) has written the file since
-        this last said so: what a refresh asks before reading every job and count again. Yes
-        the first time, and whenever the file cannot tell; no without a file."""
+        it was loaded or this last said so: what a refresh asks before reading every job and
+        count again. Yes whenever the file cannot tell; no without a file."""
         await self._loaded.wait()
         journal = self._journal
         if journal is None:
