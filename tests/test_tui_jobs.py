@@ -397,6 +397,7 @@ async def test_only_rows_in_view_are_redrawn_each_second(emulator: Emulator) -> 
         await until(
             pilot, lambda: all(j.state is JobState.DONE for j in app.session.jobs.jobs), "done"
         )
+        await until(pilot, lambda: panel.table.row_count == 30 and not panel.flushing, "listed")
         in_view = panel.table.scrollable_content_region.height - panel.table.header_height
         assert 3 <= in_view < 30
         assert panel.tick() == in_view
@@ -468,7 +469,8 @@ async def test_the_footer_is_rebuilt_only_when_its_keys_change(emulator: Emulato
             lambda: "Copy count" in [key.description for key in footer.query(FooterKey)],
             "the job's keys in the footer",
         )
-        assert rebuilt <= 2
+        # A few at most: a rebuild for the job's end may still be on its way (was 202).
+        assert rebuilt <= 5
 
 
 async def test_rebuilding_the_footer_leaves_no_watcher_behind(emulator: Emulator) -> None:
@@ -502,11 +504,12 @@ async def test_rebuilding_the_footer_leaves_no_watcher_behind(emulator: Emulator
         )
 
 
-async def test_a_long_journal_is_listed_with_one_sort(
+async def test_a_long_journal_is_listed_with_one_sort_and_the_newest_first(
     emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """300 finished jobs in the journal: listed newest first, the table sorted once for all of
-    them, not once a row (with 10,000 jobs that took 194 s before the first key was answered)."""
+    """300 finished jobs in the journal: the newest 200 listed, newest first, the table sorted
+    once for all of them, not once a row (with 10,000 jobs that took 194 s before the first key
+    was answered); `o` lists the older ones, the cursor staying where it was."""
     journal = tmp_path / "journal.sqlite3"
     origin = Origin(DEFAULTS.account_id, emulator.base_url)
     writer = Journal.open(journal)
@@ -529,7 +532,19 @@ async def test_a_long_journal_is_listed_with_one_sort(
     app = app_on(emulator, journal)
     async with app.run_test(size=SIZE) as pilot:
         panel = await opened(pilot)
-        await until(pilot, lambda: panel.table.row_count == 300, "every job listed")
-        first = panel.table.get_row_at(0)
-        assert str(first[0]) == str(max(job.id for job in app.session.jobs.jobs))
+        await until(pilot, lambda: panel.table.row_count == 200, "the newest 200 listed")
+        assert [str(panel.table.get_row_at(0)[0]), str(panel.table.get_row_at(199)[0])] == [
+            "300",
+            "101",
+        ]
         assert sorts <= 2
+        assert str(panel.border_subtitle) == "100 older finished jobs not listed: o lists 200 more"
+        panel.table.focus()
+        panel.table.move_cursor(row=5)
+        await pilot.press("o")
+        await until(pilot, lambda: panel.table.row_count == 300, "every job listed")
+        assert str(panel.table.get_row_at(299)[0]) == "1"
+        selected = panel.selected
+        assert selected is not None
+        assert selected.id == 295
+        assert not panel.border_subtitle

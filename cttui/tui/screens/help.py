@@ -20,9 +20,10 @@ INTRO = (
     "Some keys work where the focus is: F8 removes the filter row you are in, ctrl+o opens "
     "the calendar from a date field. In the job list (tab to it): enter shows a job's details, "
     "p polls now, x cancels, r resubmits, c and y copy the count and the curl, l loads the job "
-    "into the editor, d removes it, D clears the finished ones. Jobs are kept in the journal: "
-    "pending ones carry on after a restart. ctrl+s saves the query as a favourite; F3 lists "
-    "them, to run again with enter (space selects several) and see their counts over time."
+    "into the editor, d removes it, D clears the finished ones, o lists older ones. Jobs are kept "
+    "in the journal: pending ones carry on after a restart. ctrl+s saves the query as a "
+    "favourite; F3 lists them, to run again with enter (space selects several) and see their "
+    "counts over time."
 )
 
 

@@ -66,6 +66,8 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         self._kept: QueryDraft | None = None
         # Each job's state as last shown, to tell a job that just ended from one loaded ended.
         self._states: dict[int, JobState] = {}
+        # Jobs that ended since the job list last took in changes (see on_job_panel_shown).
+        self._ended: dict[int, Job] = {}
         # The favourite last loaded, with the draft it loaded as: run unchanged, it runs as
         # that favourite (its profile, its history).
         self._favorite: tuple[Favorite, QueryDraft] | None = None
@@ -320,12 +322,20 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
 
     def on_job_changed(self, message: JobChanged) -> None:
         job = message.job
-        panel = self.query_one(JobPanel)
         was = self._states.get(job.id)
         self._states[job.id] = job.state
-        panel.show(job)
         ended = job.state in (JobState.DONE, JobState.FAILED)
-        if ended and was is not None and not was.finished and not self._watching(job):
+        if ended and was is not None and not was.finished:
+            self._ended[job.id] = job
+        self.query_one(JobPanel).show(job)
+
+    def on_job_panel_shown(self) -> None:
+        """Toasts for the jobs that ended, decided once the list shows them: a job the user
+        has in front of them (its row selected there) needs none."""
+        ended, self._ended = self._ended, {}
+        for job in ended.values():
+            if self._watching(job):
+                continue
             if job.state is JobState.DONE:
                 self.notify(detail_text(job), title=f"Job {job.id} done")
             else:

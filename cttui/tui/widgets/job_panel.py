@@ -44,8 +44,14 @@ COLUMNS = (
 )
 TICKING = ("next", "elapsed")
 QUERY_WIDTH = 32
+# Finished jobs listed at first, and added by each "show older".
+SHOWN_FINISHED = 200
 # At most this often the list takes in job changes (the first after a quiet spell at once).
 FLUSH_SECONDS = 0.2
+
+
+def _newest(job: Job) -> int:
+    return -job.id
 
 
 def can(action: JobAction, job: Job) -> bool:
@@ -69,6 +75,9 @@ class JobPanel(Vertical):
     class ClearFinishedRequested(Message):
         pass
 
+    class Shown(Message):
+        """The list has taken in the job changes so far."""
+
     def __init__(self, now: Callable[[], float], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._now = now
@@ -77,6 +86,8 @@ class JobPanel(Vertical):
         self._due: dict[int, Job] = {}
         self._flushing = False
         self._flushed = 0.0
+        # How many finished jobs the list holds (see _listed).
+        self._finished_shown = SHOWN_FINISHED
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="job-table", cursor_type="row", zebra_stripes=True)
@@ -122,26 +133,53 @@ class JobPanel(Vertical):
         self._flushing = False
         self._flushed = time.monotonic()
         due, self._due = self._due, {}
-        if not due or not self.is_attached:
+        if not self.is_attached:
             return
+        self._jobs.update(due)
         table = self.table
-        added = False
-        for job in due.values():
-            cells = self._cells(job)
-            key = str(job.id)
-            self._jobs[job.id] = job
-            if key in table.rows:
-                for (_, column), value in zip(COLUMNS, cells, strict=True):
+        listed = self._listed()
+        for key in [row.value for row in table.rows if int(str(row.value)) not in listed]:
+            table.remove_row(str(key))
+        newest = max((int(str(row.value)) for row in table.rows), default=0)
+        added: list[int] = []
+        for job_id in listed:
+            key = str(job_id)
+            if key not in table.rows:
+                table.add_row(*self._cells(self._jobs[job_id]), key=key)
+                added.append(job_id)
+            elif job_id in due:
+                for (_, column), value in zip(COLUMNS, self._cells(due[job_id]), strict=True):
                     table.update_cell(key, column, value)
-            else:
-                table.add_row(*cells, key=key)
-                added = True
         if added:
+            selected = self.selected
             table.sort("id", key=lambda job_id: -int(job_id))
-            table.move_cursor(row=0)
+            if max(added) > newest or selected is None:
+                table.move_cursor(row=0)
+            else:  # older rows, taken in below: the cursor stays on its job
+                table.move_cursor(row=table.get_row_index(str(selected.id)))
+        hidden = len(self._jobs) - len(listed)
+        self.border_subtitle = (
+            f"{hidden:,} older finished jobs not listed: o lists {SHOWN_FINISHED} more"
+            if hidden
+            else ""
+        )
         self._show_empty()
         self._show_detail()
         self.screen.refresh_bindings()
+        self.post_message(self.Shown())
+
+    def _listed(self) -> set[int]:
+        """The jobs the list shows: every unfinished one, and the newest finished ones (as many
+        as `show older` has asked for), so that a journal of 10,000 jobs costs a redraw no more
+        than one of a few hundred (each row the table holds is walked on every change)."""
+        finished = sorted((j for j in self._jobs.values() if j.state.finished), key=_newest)
+        return {job.id for job in self._jobs.values() if not job.state.finished} | {
+            job.id for job in finished[: self._finished_shown]
+        }
+
+    def action_show_older(self) -> None:
+        self._finished_shown += SHOWN_FINISHED
+        self._flush()
 
     def forget(self, jobs: list[Job]) -> None:
         table = self.table
@@ -150,9 +188,8 @@ class JobPanel(Vertical):
             self._due.pop(job.id, None)
             if str(job.id) in table.rows:
                 table.remove_row(str(job.id))
-        self._show_empty()
-        self._show_detail()
-        self.screen.refresh_bindings()
+        # An older finished job may take a place freed.
+        self._flush()
 
     def tick(self) -> int:
         """Redraw the countdown and elapsed time of the rows in view; returns how many."""
@@ -184,6 +221,8 @@ class JobPanel(Vertical):
         if action == "act":
             job = self.selected
             return job is not None and can(JobAction(str(parameters[0])), job)
+        if action == "show_older":
+            return len(self.table.rows) < len(self._jobs)
         if action == "clear_finished":
             return any(job.state.finished for job in self._jobs.values())
         return True
