@@ -207,8 +207,8 @@ class Journal:
             self._keep_run(*run)
 
     def data_version(self) -> int:
-        """SQLite's count of commits by other connections: unchanged while only this one
-        writes."""
+        """SQLite's data_version: a number that changes when another connection commits, and
+        stays the same while only this one writes."""
         try:
             row = self._db.execute("PRAGMA data_version").fetchone()
         except sqlite3.Error as error:

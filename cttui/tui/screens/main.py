@@ -64,7 +64,7 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         self.session = session
         # The draft last sent, loaded or cleared: replacing it loses nothing.
         self._kept: QueryDraft | None = None
-        # Each job's state as last shown, to tell a job that just ended from one loaded ended.
+        # Each job's state as last told, to tell a job that just ended from one loaded ended.
         self._states: dict[int, JobState] = {}
         # Jobs that ended since the job list last took in changes (see on_job_panel_shown).
         self._ended: dict[int, Job] = {}
