@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from cttui.api.errors import DEBUG_VARIABLE, ApiError, UnknownRequestError, unexpected
 from cttui.api.models import Query
 from cttui.api.outcomes import Outcome, Pending
-from cttui.gate import Gate
+from cttui.gate import Gate, Spacing
 from cttui.pacing import DEFAULT_POLL_INTERVAL, Clock, RetryPolicy, SystemClock
 from cttui.recording import Changes, MemoryRecorder, Recorder
 from cttui.records import MAX_COUNT, Attempt, JobRecord, JobState, ListedJob, Origin
@@ -80,6 +80,7 @@ class JobManager:
         self.clock: Clock = clock or SystemClock()
         self.recorder: Recorder = recorder or MemoryRecorder()
         self._gates: dict[tuple[str, str], Gate] = {}
+        self._spacing = Spacing()
         self._slots = slots
         self._on_warning = on_warning
         self._changes: Changes[Job] = Changes(self.recorder, self.clock)
@@ -104,7 +105,7 @@ class JobManager:
             files = None
             if self._slots is not None:
                 files = SlotFiles(self._slots, *key, self.max_in_flight)
-            self._gates[key] = Gate(self.max_in_flight, files, self._on_warning)
+            self._gates[key] = Gate(self.max_in_flight, files, self._on_warning, self._spacing)
         return self._gates[key]
 
     def find(self, job_id: int) -> Job | None:

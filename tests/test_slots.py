@@ -18,7 +18,7 @@ from pathlib import Path
 from cttui.api.client import CleverTapClient, Credentials
 from cttui.api.models import DateRange, Query
 from cttui.emulator import Emulator
-from cttui.gate import Gate
+from cttui.gate import Gate, Spacing
 from cttui.jobs import JobManager
 from cttui.records import Origin
 from cttui.store.favorites import Favorite
@@ -238,3 +238,29 @@ async def test_closing_lets_a_request_in_flight_finish_before_its_slot_is_free(
             await asyncio.wait_for(_until(lambda: slow.stats()["in_flight"] == 1), 20)
             await manager.close()
             assert slow.stats()["in_flight"] == 0
+
+
+def test_gates_of_one_process_start_requests_no_closer_than_their_spacing() -> None:
+    """500 jobs polling a server on this machine each second would take the whole core the
+    app's keys run on: one process starts at most `rate` requests a second, over every
+    account's gate, in the order asked."""
+    rate = 200
+    spacing = Spacing(rate)
+    gates = [Gate(3, spacing=spacing), Gate(3, spacing=spacing)]
+    starts: list[float] = []
+
+    async def one(gate: Gate) -> None:
+        async with gate:
+            starts.append(asyncio.get_running_loop().time())
+
+    async def scenario() -> float:
+        before = asyncio.get_running_loop().time()
+        await asyncio.wait_for(asyncio.gather(*(one(gates[n % 2]) for n in range(40))), 60)
+        return before
+
+    before = asyncio.run(scenario())
+    assert len(starts) == 40
+    # Each start is at least its place in the queue times 1/rate after the first was asked for
+    # (a loaded machine only ever makes them later).
+    for place, start in enumerate(sorted(starts)):
+        assert start >= before + place / rate - 0.001
