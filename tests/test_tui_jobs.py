@@ -9,10 +9,11 @@ import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable, Footer, Static
 from textual.widgets._footer import FooterKey
 
 from cttui.api.models import DateRange, PropertyFilter, Query
@@ -401,6 +402,48 @@ async def test_only_rows_in_view_are_redrawn_each_second(emulator: Emulator) -> 
         in_view = panel.table.scrollable_content_region.height - panel.table.header_height
         assert 3 <= in_view < 30
         assert panel.tick() == in_view
+
+
+async def test_the_detail_line_is_redrawn_only_when_it_changes(emulator: Emulator) -> None:
+    """The line under the list says what the highlighted job is: updating it lays the whole
+    screen out again (a third of the app's time with 500 jobs polling), so changes to other
+    jobs leave it alone."""
+    app = app_on(emulator)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = await opened(pilot)
+        for _ in range(5):
+            send(app, SHORT, app.session.selection)  # type: ignore[arg-type]
+        await until(
+            pilot,
+            lambda: (
+                len(app.session.jobs.jobs) == 5
+                and all(j.state is JobState.DONE for j in app.session.jobs.jobs)
+            ),
+            "5 done",
+        )
+        await until(pilot, lambda: panel.table.row_count == 5 and not panel.flushing, "listed")
+        detail = panel.query_one("#job-detail", Static)
+        updates = 0
+        update = detail.update
+
+        def counted(*args: Any, **kwargs: Any) -> None:
+            nonlocal updates
+            updates += 1
+            update(*args, **kwargs)
+
+        detail.update = counted  # type: ignore[method-assign]
+        selected = panel.selected
+        assert selected is not None
+        for _ in range(20):
+            for job in app.session.jobs.jobs:
+                if job is not selected:
+                    panel.show(job)
+            await until(pilot, lambda: not panel.flushing, "shown")
+        assert updates == 0
+        (other, *_) = [job for job in app.session.jobs.jobs if job is not selected]
+        await select_job(pilot, other)
+        await until(pilot, lambda: updates == 1, "the other job's line")
+        assert f"Job {other.id}," in str(detail.content)
 
 
 async def test_jobs_another_cttui_adds_appear_in_the_panel(

@@ -46,8 +46,10 @@ TICKING = ("next", "elapsed")
 QUERY_WIDTH = 32
 # Finished jobs listed at first, and added by each "show older".
 SHOWN_FINISHED = 200
-# At most this often the list takes in job changes (the first after a quiet spell at once).
-FLUSH_SECONDS = 0.2
+# At most this often the list takes in job changes (the first after a quiet spell at once), and
+# with the countdowns' tick when it can: each change redraws every row in view (DataTable keeps
+# no cache across one), 30 ms for 15 rows, so a busy list redraws once a second.
+FLUSH_SECONDS = 1.0
 
 
 def _newest(job: Job) -> int:
@@ -88,6 +90,7 @@ class JobPanel(Vertical):
         self._flushed = 0.0
         # How many finished jobs the list holds (see _listed).
         self._finished_shown = SHOWN_FINISHED
+        self._detail = ""
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="job-table", cursor_type="row", zebra_stripes=True)
@@ -120,9 +123,14 @@ class JobPanel(Vertical):
         self._flushing = True
         wait = self._flushed + FLUSH_SECONDS - time.monotonic()
         if wait > 0:
-            self.set_timer(wait, self._flush)
+            self.set_timer(wait, self._flush_due)
         else:
-            self.call_after_refresh(self._flush)
+            self.call_after_refresh(self._flush_due)
+
+    def _flush_due(self) -> None:
+        # The second's tick may have shown them already.
+        if self._flushing:
+            self._flush()
 
     @property
     def flushing(self) -> bool:
@@ -193,6 +201,8 @@ class JobPanel(Vertical):
 
     def tick(self) -> int:
         """Redraw the countdown and elapsed time of the rows in view; returns how many."""
+        if self._flushing:  # the changes waiting go with it: one redraw, not two
+            self._flush()
         table = self.table
         if not table.row_count or not table.display:
             return 0
@@ -255,8 +265,12 @@ class JobPanel(Vertical):
         self.screen.refresh_bindings()
 
     def _show_detail(self) -> None:
+        # Updating the line lays the screen out again: only when it says something new.
         job = self.selected
-        self.query_one("#job-detail", Static).update(detail_text(job) if job else "")
+        text = detail_text(job) if job else ""
+        if text != self._detail:
+            self._detail = text
+            self.query_one("#job-detail", Static).update(text)
 
     def _ticking(self, job: Job, now: float) -> tuple[Text, Text]:
         countdown = job.countdown(now)
