@@ -8,6 +8,7 @@ import contextlib
 import random
 from collections.abc import Callable
 
+from cttui.pacing import Clock, SystemClock
 from cttui.store.slots import SlotFiles, SlotsUnavailableError
 
 # Seconds between tries for a slot another process holds: short enough not to leave a slot idle
@@ -22,19 +23,19 @@ MAX_STARTS_PER_SECOND = 100
 
 
 class Spacing:
-    """Starts at least 1 / `rate` seconds apart, in the order they are asked for."""
+    """Starts at least 1 / `rate` seconds apart on `clock`, in the order they are asked for."""
 
-    def __init__(self, rate: float = MAX_STARTS_PER_SECOND) -> None:
+    def __init__(self, rate: float = MAX_STARTS_PER_SECOND, clock: Clock | None = None) -> None:
         self._gap = 1 / rate
+        self._clock: Clock = clock or SystemClock()
         self._next = 0.0
 
     async def wait(self) -> None:
-        loop = asyncio.get_running_loop()
-        now = loop.time()
+        now = self._clock.now()
         start = max(now, self._next)
         self._next = start + self._gap
         if start > now:
-            await asyncio.sleep(start - now)
+            await self._clock.sleep(start - now)
 
 
 class Gate:

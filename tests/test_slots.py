@@ -27,6 +27,7 @@ from cttui.store.paths import favorites_file
 from cttui.store.slots import SlotFiles
 from tests.conftest import CTTUI, DEFAULTS, run_cttui
 from tests.emulator_process import served_emulator
+from tests.fakeclock import FakeClock
 
 TODAY = date.today()
 EVENTS = ("Charged", "App Launched", "Product Viewed", "Added To Cart")
@@ -245,22 +246,21 @@ def test_gates_of_one_process_start_requests_no_closer_than_their_spacing() -> N
     app's keys run on: one process starts at most `rate` requests a second, over every
     account's gate, in the order asked."""
     rate = 200
-    spacing = Spacing(rate)
+    clock = FakeClock()
+    spacing = Spacing(rate, clock)
     gates = [Gate(3, spacing=spacing), Gate(3, spacing=spacing)]
-    starts: list[float] = []
+    starts: list[tuple[float, int]] = []
 
-    async def one(gate: Gate) -> None:
-        async with gate:
-            starts.append(asyncio.get_running_loop().time())
+    async def one(number: int) -> None:
+        async with gates[number % 2]:
+            starts.append((clock.now(), number))
 
     async def scenario() -> float:
-        before = asyncio.get_running_loop().time()
-        await asyncio.wait_for(asyncio.gather(*(one(gates[n % 2]) for n in range(40))), 60)
+        before = clock.now()
+        tasks = [asyncio.ensure_future(one(number)) for number in range(40)]
+        await clock.run_until(lambda: all(task.done() for task in tasks))
         return before
 
     before = asyncio.run(scenario())
-    assert len(starts) == 40
-    # Each start is at least its place in the queue times 1/rate after the first was asked for
-    # (a loaded machine only ever makes them later).
-    for place, start in enumerate(sorted(starts)):
-        assert start >= before + place / rate - 0.001
+    assert [number for _, number in starts] == list(range(40))
+    assert [round((at - before) * rate, 6) for at, _ in starts] == list(range(40))

@@ -102,6 +102,8 @@ async def shown(pilot: Pilot[int], job: Job, state: JobState, limit: float = 60)
 
 async def select_job(pilot: Pilot[int], job: Job) -> None:
     panel = pilot.app.screen.query_one(JobPanel)
+    # A new job's row comes with the list's next batch of changes.
+    await until(pilot, lambda: str(job.id) in panel.table.rows, f"job {job.id} listed")
     panel.table.focus()
     panel.table.move_cursor(row=panel.table.get_row_index(str(job.id)))
     await until(pilot, lambda: panel.selected is job, f"job {job.id} under the cursor")

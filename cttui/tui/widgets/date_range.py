@@ -12,12 +12,13 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select
 
 from cttui.api.errors import QueryError
 from cttui.api.models import DateRange, parse_date
 from cttui.api.ranges import DEFAULT_PRESET, RangePreset, matching_preset
 from cttui.tui.keys import bindings
+from cttui.tui.widgets.live_text import LiveText
 
 CUSTOM = "custom"
 PRESET_OPTIONS = [(preset.label, preset.value) for preset in RangePreset] + [("Custom", CUSTOM)]
@@ -72,7 +73,7 @@ class DateRangeField(Vertical):
                 yield Button(
                     "▦", id=f"{which}-calendar", compact=True, tooltip="Pick on a calendar"
                 )
-        yield Static(id="dates-note", markup=False)
+        yield LiveText(id="dates-note")
 
     def on_mount(self) -> None:
         self._show_note()
@@ -145,7 +146,7 @@ class DateRangeField(Vertical):
             return None
 
     def _show_note(self) -> None:
-        note = self.query_one("#dates-note", Static)
+        note = self.query_one("#dates-note", LiveText)
         dates = self._dates()
         if self._problem:
             text = self._problem
@@ -154,5 +155,5 @@ class DateRangeField(Vertical):
             text = f"{days}, both ends included"
         else:
             text = ""
-        note.update(text)
+        note.show(text)
         note.set_class(bool(self._problem), "-error")

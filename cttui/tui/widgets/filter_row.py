@@ -13,12 +13,13 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
-from textual.widgets import Button, Input, Select, Static
+from textual.widgets import Button, Input, Select
 
 from cttui.api.draft import FilterDraft, is_boolean_text, takes_booleans
 from cttui.api.models import OPERATOR_CHOICES, OperatorChoice
 from cttui.api.operators import ValueKind
 from cttui.tui.keys import bindings
+from cttui.tui.widgets.live_text import LiveText
 from cttui.tui.widgets.suggestions import NameSuggester
 
 CHOICES = {choice.key: choice for choice in OPERATOR_CHOICES}
@@ -87,7 +88,7 @@ class FilterRow(Vertical):
             yield Button(
                 "✕", classes="filter-remove", compact=True, tooltip="Remove this filter (F8)"
             )
-        yield Static(classes="filter-note", markup=False)
+        yield LiveText(classes="filter-note")
 
     def on_mount(self) -> None:
         self._show_choice(self._initial.choice)
@@ -136,13 +137,13 @@ class FilterRow(Vertical):
         self._show_note()
 
     def _show_note(self) -> None:
-        note = self.query_one(".filter-note", Static)
+        note = self.query_one(".filter-note", LiveText)
         text = self._problem or ""
         if not text:
             draft = self.draft
             if draft.value and is_boolean_text(draft.value, draft.choice):
                 spelled = draft.value.strip().capitalize()
                 text = f'sent as "{spelled}": CleverTap spells booleans True / False'
-        note.update(text)
+        note.show(text)
         note.display = bool(text)
         note.set_class(bool(self._problem), "-error")

@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import DataTable, Static
 
 from cttui.jobs import Job
@@ -50,6 +51,8 @@ SHOWN_FINISHED = 200
 # with the countdowns' tick when it can: each change redraws every row in view (DataTable keeps
 # no cache across one), 30 ms for 15 rows, so a busy list redraws once a second.
 FLUSH_SECONDS = 1.0
+# New jobs come sooner: a row a user has just asked for should not wait for the tick.
+ADD_SECONDS = 0.2
 
 
 def _newest(job: Job) -> int:
@@ -88,6 +91,8 @@ class JobPanel(Vertical):
         self._due: dict[int, Job] = {}
         self._flushing = False
         self._flushed = 0.0
+        self._flush_at = 0.0
+        self._timer: Timer | None = None
         # How many finished jobs the list holds (see _listed).
         self._finished_shown = SHOWN_FINISHED
         self._detail = ""
@@ -115,15 +120,20 @@ class JobPanel(Vertical):
 
     def show(self, job: Job) -> None:
         """Add `job`'s row, or bring it up to date: at once when the panel was quiet, else with
-        the other changes of the next FLUSH_SECONDS, so that hundreds of jobs changing cost a
-        few redraws a second, and one sort for a whole journal's worth of new rows."""
+        the other changes of the next ADD_SECONDS (a new job) or FLUSH_SECONDS (a change to
+        one listed), so that hundreds of jobs changing cost a redraw a second, and one sort
+        for a whole journal's worth of new rows."""
         self._due[job.id] = job
-        if self._flushing:
+        at = self._flushed + (FLUSH_SECONDS if job.id in self._jobs else ADD_SECONDS)
+        if self._flushing and at >= self._flush_at:
             return
-        self._flushing = True
-        wait = self._flushed + FLUSH_SECONDS - time.monotonic()
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._flushing, self._flush_at = True, at
+        wait = at - time.monotonic()
         if wait > 0:
-            self.set_timer(wait, self._flush_due)
+            self._timer = self.set_timer(wait, self._flush_due)
         else:
             self.call_after_refresh(self._flush_due)
 
@@ -139,6 +149,9 @@ class JobPanel(Vertical):
 
     def _flush(self) -> None:
         self._flushing = False
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
         self._flushed = time.monotonic()
         due, self._due = self._due, {}
         if not self.is_attached:

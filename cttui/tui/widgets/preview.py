@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.highlight import highlight
-from textual.widgets import Static
 
 from cttui.api.curl import curl_command
 from cttui.api.errors import QueryError
 from cttui.api.models import Query
+from cttui.tui.widgets.live_text import LiveText
 
 
 class QueryPreview(Vertical):
@@ -23,8 +23,8 @@ class QueryPreview(Vertical):
         self.curl: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="preview-body", markup=False)
-        yield Static(id="preview-curl", markup=False)
+        yield LiveText(id="preview-body")
+        yield LiveText(id="preview-curl")
 
     def on_mount(self) -> None:
         self.query_one("#preview-body").border_title = "Body, exactly as sent"
@@ -33,18 +33,18 @@ class QueryPreview(Vertical):
     def show(
         self, query: Query | None, problems: Sequence[QueryError], base_url: str, account_id: str
     ) -> None:
-        body = self.query_one("#preview-body", Static)
-        curl = self.query_one("#preview-curl", Static)
+        body = self.query_one("#preview-body", LiveText)
+        curl = self.query_one("#preview-curl", LiveText)
         if query is None:
             self.body = self.curl = None
             lines = [f"• {problem.message}" for problem in problems]
-            body.update("Nothing to send yet:\n" + "\n".join(lines))
+            body.show("Nothing to send yet:\n" + "\n".join(lines))
             body.set_class(True, "-waiting")
             curl.display = False
             return
         self.body = query.to_json()
         self.curl = curl_command(query, base_url, account_id)
-        body.update(highlight(self.body, language="json"))
+        body.show(self.body, highlight(self.body, language="json"))
         body.set_class(False, "-waiting")
-        curl.update(highlight(self.curl, language="bash"))
+        curl.show(self.curl, highlight(self.curl, language="bash"))
         curl.display = True

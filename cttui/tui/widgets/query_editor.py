@@ -22,6 +22,7 @@ from cttui.api.errors import QueryError
 from cttui.api.ranges import DEFAULT_PRESET
 from cttui.tui.widgets.date_range import DateRangeField
 from cttui.tui.widgets.filter_row import FilterRow
+from cttui.tui.widgets.live_text import LiveText
 from cttui.tui.widgets.suggestions import NameSuggester, case_twin
 
 _FILTER_FIELD = re.compile(r"^filters\[([0-9]+)\]\.(name|operator|value)$")
@@ -57,7 +58,7 @@ class QueryEditor(Vertical):
                 compact=True,
                 suggester=NameSuggester(self._events),
             )
-        yield Static(id="event-note", classes="editor-note", markup=False)
+        yield LiveText(id="event-note", classes="editor-note")
         with Horizontal(classes="editor-line"):
             yield Label("Filters", classes="editor-label")
             yield Button("+ Add filter", id="add-filter", compact=True)
@@ -183,14 +184,14 @@ class QueryEditor(Vertical):
         return isinstance(field, Select) and field.value == Select.NULL
 
     def _show_event_note(self, problem: str | None) -> None:
-        note = self.query_one("#event-note", Static)
+        note = self.query_one("#event-note", LiveText)
         text = problem or ""
         if not text:
             typed = self.query_one("#event", Input).value
             twin = case_twin(typed, self._events())
             if twin:
                 text = f"did you mean {twin!r}? CleverTap matches event names case-sensitively"
-        note.update(text)
+        note.show(text)
         note.display = bool(text)
         note.set_class(bool(problem), "-error")
         note.set_class(not problem and bool(text), "-warning")
