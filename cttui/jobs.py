@@ -80,9 +80,7 @@ class JobManager:
         self.clock: Clock = clock or SystemClock()
         self.recorder: Recorder = recorder or MemoryRecorder()
         self._gates: dict[tuple[str, str], Gate] = {}
-        # On the machine's clock, never `clock`: the spacing spares this machine's CPU in real
-        # time, and a virtual clock's schedule (a test's) must not move by its gaps.
-        self._spacing = Spacing()
+        self._spacing = Spacing(clock=self.clock)
         self._slots = slots
         self._on_warning = on_warning
         self._changes: Changes[Job] = Changes(self.recorder, self.clock)

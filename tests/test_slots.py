@@ -18,7 +18,7 @@ from pathlib import Path
 from cttui.api.client import CleverTapClient, Credentials
 from cttui.api.models import DateRange, Query
 from cttui.emulator import Emulator
-from cttui.gate import Gate, Spacing
+from cttui.gate import STARTS_AT_ONCE, Gate, Spacing
 from cttui.jobs import JobManager
 from cttui.records import Origin
 from cttui.store.favorites import Favorite
@@ -244,7 +244,7 @@ async def test_closing_lets_a_request_in_flight_finish_before_its_slot_is_free(
 def test_gates_of_one_process_start_requests_no_closer_than_their_spacing() -> None:
     """500 jobs polling a server on this machine each second would take the whole core the
     app's keys run on: one process starts at most `rate` requests a second, over every
-    account's gate, in the order asked."""
+    account's gate, in the order asked, after the first few at once."""
     rate = 200
     clock = FakeClock()
     spacing = Spacing(rate, clock)
@@ -263,4 +263,33 @@ def test_gates_of_one_process_start_requests_no_closer_than_their_spacing() -> N
 
     before = asyncio.run(scenario())
     assert [number for _, number in starts] == list(range(40))
-    assert [round((at - before) * rate, 6) for at, _ in starts] == list(range(40))
+    burst = STARTS_AT_ONCE
+    due = [0] * burst + list(range(1, 40 - burst + 1))
+    assert [round((at - before) * rate, 6) for at, _ in starts] == due
+
+
+def test_the_spacing_lets_a_burst_through_again_once_the_rate_has_caught_up() -> None:
+    """A pause earns the burst back (a user's next few queries never wait), and never more."""
+    rate = 100
+    clock = FakeClock()
+    spacing = Spacing(rate, clock, burst=3)
+    starts: list[float] = []
+
+    async def start() -> None:
+        await spacing.wait()
+        starts.append(clock.now())
+
+    async def burst(count: int) -> None:
+        tasks = [asyncio.ensure_future(start()) for _ in range(count)]
+        await clock.run_until(lambda: all(task.done() for task in tasks))
+
+    async def scenario() -> None:
+        await burst(5)
+        waited = asyncio.ensure_future(clock.sleep(60))  # a minute without requests
+        await clock.run_until(waited.done)
+        await burst(5)
+
+    asyncio.run(scenario())
+    first, second = starts[:5], starts[5:]
+    assert [round((at - first[0]) * rate, 6) for at in first] == [0, 0, 0, 1, 2]
+    assert [round((at - second[0]) * rate, 6) for at in second] == [0, 0, 0, 1, 2]
