@@ -795,3 +795,35 @@ async def test_a_writer_without_a_file_has_nothing_changed_elsewhere() -> None:
         assert not await writer.changed_elsewhere()
     finally:
         writer.close()
+
+
+# --- Listing -------------------------------------------------------------------------------------
+
+
+def test_a_listing_reads_every_job_as_a_load_does_one_at_a_time(
+    path: Path, opened: list[Journal]
+) -> None:
+    """`cttui jobs --json` streams the journal: its attempts, read beside the jobs in job order,
+    must land on their own jobs however their writes interleaved, and a dead owner's job, a
+    live one's and a job without requests read as `load()` and `elsewhere()` read them."""
+    live = open_journal(path, opened)
+    running = live.create(record(state=JobState.PENDING, req_id="7"))
+    dead = open_journal(path, opened)
+    ids = [dead.create(record(created=1_000.0 + n)) for n in range(4)]
+    sending = dead.create(record(state=JobState.SENDING))
+    for at, job_id in enumerate([ids[0], ids[2], ids[0], running, ids[2], ids[3], ids[0]]):
+        attempt = Attempt(2_000.0 + at, "poll", f"answer {at}", 200, 0.1)
+        target = live if job_id == running else dead
+        target.save(job_id, {"polls": at}, attempt)
+    dead.close()
+
+    reader = Journal.open(path, read_only=True)
+    opened.append(reader)
+    listed = list(reader.listing())
+    records, _ = reader.load()
+    assert [as_dict(job) for job, _ in listed] == [as_dict(job) for job in records]
+    assert [len(job.attempts) for job, _ in listed] == [1, 3, 0, 2, 1, 0]
+    assert (
+        [job.id for job, elsewhere in listed if elsewhere] == [running] == list(reader.elsewhere())
+    )
+    assert (listed[-1][0].id, listed[-1][0].state) == (sending, JobState.INTERRUPTED)

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from cttui.api.errors import UsageError
 from cttui.cli.exits import EXIT_OK
-from cttui.cli.journal import journal_jobs
-from cttui.cli.output import print_json, print_table, say
+from cttui.cli.journal import journal_jobs, journal_listing
+from cttui.cli.output import print_json, print_json_items, print_table, say
 from cttui.console import printable
 from cttui.report import (
     attempt_lines,
@@ -38,10 +38,10 @@ J = TypeVar("J", bound="ListedJob")
 
 
 def jobs_list(args: ListArgs) -> int:
-    jobs = journal_jobs(args.scope)
     if args.json:
-        print_json([job_json(job) for job in jobs])
+        print_json_items(job_json(job) for job in journal_listing(args.scope))
         return EXIT_OK
+    jobs = journal_jobs(args.scope)
     if not jobs:
         say(f"no jobs yet: run one with '{args.scope.command} count' or in the app")
         return EXIT_OK

@@ -44,19 +44,18 @@ def journal_read(scope: Scope) -> Iterator[Journal | None]:
 
 def journal_jobs(scope: Scope) -> list[ListedJob]:
     """The jobs in the journal, read without taking any over (a missing journal has none)."""
-    with journal_read(scope) as journal:
-        if journal is None:
-            return []
-        records, _ = journal.load()
-        elsewhere = journal.elsewhere()
+    return list(journal_listing(scope))
+
+
+def journal_listing(scope: Scope) -> Iterator[ListedJob]:
+    """`journal_jobs` one at a time, oldest first: a listing of any length in flat memory."""
     # As the job runner adopts them, without loading it: a listing runs no job.
     fields = JobRecord.__dataclass_fields__
-    return [
-        ListedJob(
-            **{name: getattr(record, name) for name in fields}, elsewhere=record.id in elsewhere
-        )
-        for record in records
-    ]
+    with journal_read(scope) as journal:
+        if journal is None:
+            return
+        for record, elsewhere in journal.listing():
+            yield ListedJob(**{name: getattr(record, name) for name in fields}, elsewhere=elsewhere)
 
 
 def progress(job: Job, interval: float, label: str = "") -> None:

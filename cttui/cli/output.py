@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from cttui.console import printable
 
@@ -68,6 +68,20 @@ def print_json(value: object) -> None:
     import json  # here: `cttui --help` prints no JSON
 
     print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def print_json_items(items: Iterable[object]) -> None:
+    """A long listing for scripts, as it is read: a JSON array of one item a line (the
+    indented form takes Python's slow encoder, and would hold the whole listing in memory)."""
+    import json
+
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    write = sys.stdout.write
+    before = "[\n  "
+    for item in items:
+        write(before + encode(item))
+        before = ",\n  "
+    write("[]\n" if before.startswith("[") else "\n]\n")
 
 
 def print_json_line(value: object, out: TextIO) -> None:

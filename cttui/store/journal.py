@@ -15,7 +15,7 @@ journal_schema.py's, the rows journal_rows.py's.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,16 @@ from cttui.store.journal_rows import (
     update_job,
 )
 from cttui.store.journal_schema import connect, migrate, transaction, up_to_date
+
+
+def _later(job_id: object, than: int) -> bool:
+    """Whether an attempt's `job_id` sorts after job `than` in SQLite's order (NULL, then
+    numbers, then text and blobs)."""
+    if job_id is None:
+        return False
+    if isinstance(job_id, int | float):
+        return job_id > than
+    return True
 
 
 class Journal:
@@ -175,6 +185,49 @@ class Journal:
                 if not record.state.finished:
                     claimed.add(record.id)
         return [record for record, _ in rows], claimed
+
+    def listing(self) -> Iterator[tuple[JobRecord, bool]]:
+        """Every job, oldest first, as `load()` with no claim reads it, with whether another
+        live process runs it: one at a time, from one snapshot, so that listing 100,000 jobs
+        holds one in memory. Nothing is written."""
+        try:
+            yield from self._listing()
+        except sqlite3.Error as error:
+            raise problem(self.path, error) from None
+        except Unreadable as error:
+            raise damaged(self.path, str(error)) from None
+
+    def _listing(self) -> Iterator[tuple[JobRecord, bool]]:
+        db = self._db
+        me = self.owners.token
+        alive: dict[str | None, bool] = {}
+        with transaction(db, write=False):
+            # Both in job order (attempts through their index), read side by side. Every
+            # attempt is read, its own job's or not: a damaged one refuses the file, as in `load`.
+            attempts = db.execute(select(ATTEMPT_COLUMNS, "attempts ORDER BY job_id, rowid"))
+            attempt = attempts.fetchone()
+            for row in db.execute(select(JOB_COLUMNS, "jobs ORDER BY id")):
+                own: list[Attempt] = []
+                while attempt is not None and not _later(attempt["job_id"], row["id"]):
+                    read = attempt_of(attempt)
+                    if attempt["job_id"] == row["id"]:
+                        own.append(read)
+                    attempt = attempts.fetchone()
+                record = job_of(row, own)
+                owner = row["owner"]
+                if owner not in alive:
+                    alive[owner] = owner != me and self.owners.alive(owner)
+                if record.state.finished:
+                    yield record, False
+                    continue
+                if not alive[owner]:
+                    recover(record)
+                    if record.state is JobState.SENDING:
+                        record.state = JobState.INTERRUPTED
+                yield record, alive[owner]
+            while attempt is not None:  # after the last job: no job's, but read all the same
+                attempt_of(attempt)
+                attempt = attempts.fetchone()
 
     def _jobs(self) -> list[tuple[JobRecord, str | None]]:
         """Every job with its owner's token."""
