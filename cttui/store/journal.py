@@ -167,7 +167,7 @@ class Journal:
         db = self._db
         me = self.owners.token
         with transaction(db, write=claim is not None):
-            rows = self._jobs()
+            rows = list(self._jobs())
             claimed: set[int] = set()
             alive: dict[str | None, bool] = {}
             for record, owner in rows:
@@ -198,23 +198,10 @@ class Journal:
             raise damaged(self.path, str(error)) from None
 
     def _listing(self) -> Iterator[tuple[JobRecord, bool]]:
-        db = self._db
         me = self.owners.token
         alive: dict[str | None, bool] = {}
-        with transaction(db, write=False):
-            # Both in job order (attempts through their index), read side by side. Every
-            # attempt is read, its own job's or not: a damaged one refuses the file, as in `load`.
-            attempts = db.execute(select(ATTEMPT_COLUMNS, "attempts ORDER BY job_id, rowid"))
-            attempt = attempts.fetchone()
-            for row in db.execute(select(JOB_COLUMNS, "jobs ORDER BY id")):
-                own: list[Attempt] = []
-                while attempt is not None and not _later(attempt["job_id"], row["id"]):
-                    read = attempt_of(attempt)
-                    if attempt["job_id"] == row["id"]:
-                        own.append(read)
-                    attempt = attempts.fetchone()
-                record = job_of(row, own)
-                owner = row["owner"]
+        with transaction(self._db, write=False):
+            for record, owner in self._jobs():
                 if owner not in alive:
                     alive[owner] = owner != me and self.owners.alive(owner)
                 if record.state.finished:
@@ -225,20 +212,25 @@ class Journal:
                     if record.state is JobState.SENDING:
                         record.state = JobState.INTERRUPTED
                 yield record, alive[owner]
-            while attempt is not None:  # after the last job: no job's, but read all the same
-                attempt_of(attempt)
-                attempt = attempts.fetchone()
 
-    def _jobs(self) -> list[tuple[JobRecord, str | None]]:
-        """Every job with its owner's token."""
+    def _jobs(self) -> Iterator[tuple[JobRecord, str | None]]:
+        """Every job with its owner's token, one at a time: the jobs and their attempts are read
+        side by side, both in job order (attempts through their index). Every attempt is read,
+        its own job's or not, so that a damaged one refuses the file."""
         db = self._db
-        attempts: dict[int, list[Attempt]] = {}
-        for row in db.execute(select(ATTEMPT_COLUMNS, "attempts ORDER BY rowid")):
-            attempts.setdefault(row["job_id"], []).append(attempt_of(row))
-        return [
-            (job_of(row, attempts.get(row["id"], [])), row["owner"])
-            for row in db.execute(select(JOB_COLUMNS, "jobs ORDER BY id"))
-        ]
+        attempts = db.execute(select(ATTEMPT_COLUMNS, "attempts ORDER BY job_id, rowid"))
+        attempt = attempts.fetchone()
+        for row in db.execute(select(JOB_COLUMNS, "jobs ORDER BY id")):
+            own: list[Attempt] = []
+            while attempt is not None and not _later(attempt["job_id"], row["id"]):
+                read = attempt_of(attempt)
+                if attempt["job_id"] == row["id"]:
+                    own.append(read)
+                attempt = attempts.fetchone()
+            yield job_of(row, own), row["owner"]
+        while attempt is not None:  # after the last job: no job's, but read all the same
+            attempt_of(attempt)
+            attempt = attempts.fetchone()
 
     def _take(self, record: JobRecord, recovered: bool) -> None:
         """A dead owner's job is this process's now; its `updated` stays the last moment it was
