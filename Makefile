@@ -31,9 +31,11 @@ test: lint
 demo: $(STAMP)
 	$(BIN)/cttui --demo
 
-# `make bench AGAINST=REV` also times REV's cttui/ (from git), interleaved in the same run.
+# One table of every figure with its target and whether it holds, also written to
+# benchmarks/latest.json; `make bench AGAINST=REV` also times REV's cttui/ (from git),
+# interleaved in the same run. `python -m benchmarks --help` for the rest.
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.startup $(if $(AGAINST),--against $(AGAINST))
+	$(BIN)/python -m benchmarks $(if $(AGAINST),--against $(AGAINST))
 
 # Every screen as SVG in screenshots/, byte-identical from run to run (a temporary HOME, an
 # in-memory keyring, a seeded emulator).

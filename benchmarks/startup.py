@@ -137,15 +137,17 @@ def measure(
     return times
 
 
-def seed_journal(path: Path, origin: Origin, today: date) -> None:
-    """JOBS finished jobs, FAVORITES of them for the saved favourites (their counts in their
+def seed_journal(
+    path: Path, origin: Origin, today: date, *, jobs: int = JOBS, favorites: int = FAVORITES
+) -> None:
+    """`jobs` finished jobs, `favorites` of them for the saved favourites (their counts in their
     history), each with the POST and the poll that answered it, as the job runner keeps them."""
     path.parent.mkdir(parents=True, exist_ok=True)
     journal = Journal.open(path)
     try:
         started = time.time() - 3600
-        for number in range(JOBS):
-            favorite = f"Favourite {number}" if number < FAVORITES else None
+        for number in range(jobs):
+            favorite = f"Favourite {number}" if number < favorites else None
             query = Query("Charged", DateRange(today - timedelta(days=7), today))
             record = JobRecord(
                 0, origin, query, JobState.QUEUED, created=started + number, favorite=favorite
