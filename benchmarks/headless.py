@@ -186,7 +186,9 @@ jobs = [
     }
     for row in db.execute("SELECT * FROM jobs ORDER BY id")
 ]
-print(json.dumps(jobs, ensure_ascii=False, indent=2))
+# As cttui writes it: a JSON array of one job a line.
+encode = json.JSONEncoder(ensure_ascii=False).encode
+sys.stdout.write("[\\n  " + ",\\n  ".join(map(encode, jobs)) + "\\n]\\n" if jobs else "[]\\n")
 """
 
 
