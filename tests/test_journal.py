@@ -827,3 +827,47 @@ def test_a_listing_reads_every_job_as_a_load_does_one_at_a_time(
         [job.id for job, elsewhere in listed if elsewhere] == [running] == list(reader.elsewhere())
     )
     assert (listed[-1][0].id, listed[-1][0].state) == (sending, JobState.INTERRUPTED)
+
+
+def _open_at_once(paths: list[str], ready: object, problems: object) -> None:
+    """One of several processes: for each path, wait for the others, then open the journal."""
+    import multiprocessing.synchronize
+
+    assert isinstance(ready, multiprocessing.synchronize.Barrier)
+    for each in paths:
+        ready.wait(timeout=120)
+        try:
+            Journal.open(Path(each)).close()
+        except JournalError as error:
+            problems.put(str(error))  # type: ignore[attr-defined]
+
+
+def test_processes_creating_a_new_journal_at_once_all_open_it(tmp_path: Path) -> None:
+    """A cron job and the app, or three `cttui count` started together, on a fresh machine: the
+    first to open the file creates it, and the others wait for it rather than call it another
+    program's database or give up on a lock they could have waited for."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    processes, rounds = 6, 25
+    paths = [str(tmp_path / f"round-{n}" / "journal.sqlite3") for n in range(rounds)]
+    ready, problems = context.Barrier(processes), context.Queue()
+    workers = [
+        context.Process(target=_open_at_once, args=(paths, ready, problems))
+        for _ in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=300)
+    seen = []
+    while not problems.empty():
+        seen.append(problems.get())
+    assert seen == []
+    assert [worker.exitcode for worker in workers] == [0] * processes
+    for each in paths:
+        journal = Journal.open(Path(each))
+        assert journal.load() == ([], set())
+        assert journal.create(record()) == 1
+        journal.close()
+        assert raw(Path(each), "PRAGMA user_version") == [(SCHEMA_VERSION,)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -94,15 +95,15 @@ def _not_ours(path: Path) -> JournalError:
 
 def check(path: Path, db: sqlite3.Connection) -> int:
     """The journal's schema version; a JournalError for a file that is not ours to use."""
-    # Reads first: a file that is not a database fails here, before anything is written.
-    version: int = db.execute("PRAGMA user_version").fetchone()["user_version"]
-    tables = db.execute("SELECT count(*) AS tables FROM sqlite_master").fetchone()["tables"]
-    if version == 0 and tables:
-        raise _not_ours(path)
-    if version > 0:
+    # Reads first: a file that is not a database fails here, before anything is written. Both
+    # reads in one snapshot: another cttui may be creating the journal between them.
+    with transaction(db, write=False):
+        version: int = db.execute("PRAGMA user_version").fetchone()["user_version"]
         names = {row["name"] for row in db.execute("SELECT name FROM sqlite_master")}
-        if not {"jobs", "attempts"} <= names:
-            raise _not_ours(path)
+    if version == 0 and names:
+        raise _not_ours(path)
+    if version > 0 and not {"jobs", "attempts"} <= names:
+        raise _not_ours(path)
     if version > SCHEMA_VERSION:
         raise JournalError(
             f"the job journal {path} was written by a newer cttui (schema {version}, this "
@@ -117,11 +118,29 @@ def up_to_date(path: Path, db: sqlite3.Connection) -> bool:
     return check(path, db) >= SCHEMA_VERSION
 
 
+def _write_ahead(db: sqlite3.Connection) -> None:
+    """Switch a new journal to WAL. The switch needs the file to itself, and SQLite answers
+    "locked" at once rather than wait while another process opening it holds a read lock (it
+    would deadlock): so wait here, as long as for any other lock, before giving up."""
+    timeout: float = db.execute("PRAGMA busy_timeout").fetchone()[0] / 1000
+    deadline = time.monotonic() + timeout
+    pause = 0.002
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
 def migrate(path: Path, db: sqlite3.Connection) -> None:
     """Check the journal (see `check`), set the connection up for writing, and bring the
     schema up to date."""
     version = check(path, db)
-    db.execute("PRAGMA journal_mode = WAL")
+    _write_ahead(db)
     db.execute("PRAGMA synchronous = FULL")
     db.execute("PRAGMA foreign_keys = ON")
     while version < SCHEMA_VERSION:
