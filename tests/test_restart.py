@@ -70,22 +70,34 @@ def true_count(emulator: Emulator, event: str) -> int:
     return emulator.count(event, date_to_int(START), date_to_int(TODAY))
 
 
-def test_killed_count_commands_resume_with_their_req_ids(slow_emulator: Emulator) -> None:
+def test_killed_count_commands_resume_with_their_req_ids(
+    slow_emulator: Emulator, tmp_path: Path
+) -> None:
     env = {**os.environ, **emulator_variables(slow_emulator, 0.3)}
-    runs = [
-        subprocess.Popen(
-            [CTTUI, "count", event, "--from", START.isoformat(), "--to", TODAY.isoformat()],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for event in EVENTS[:3]
-    ]
+    errors = [tmp_path / f"stderr-{n}" for n in range(3)]
+    runs = []
+    for event, error_path in zip(EVENTS[:3], errors, strict=True):
+        with error_path.open("wb") as stderr:
+            runs.append(
+                subprocess.Popen(
+                    [CTTUI, "count", event, "--from", START.isoformat(), "--to", TODAY.isoformat()],
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=stderr,
+                )
+            )
     try:
         seen: list[list[tuple[str, bool]]] = [[]]
 
         def three_pending() -> bool:
+            # A cttui that has given up will never be pending: say why at once.
+            for run, error_path in zip(runs, errors, strict=True):
+                if run.poll() is not None:
+                    raise AssertionError(
+                        f"a cttui count exited with {run.returncode} before three jobs were "
+                        f"pending: {error_path.read_text()!r}"
+                    )
             seen[0] = [(row[1], bool(row[2])) for row in journal_rows()]
             return seen[0] == [("pending", True)] * 3
 

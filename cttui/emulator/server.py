@@ -172,15 +172,18 @@ def serve(config: EmulatorConfig, out: TextIO, stop: threading.Event | None = No
     Prints where it listens, then the shell line that points cttui at it.
     """
     stop = stop if stop is not None else threading.Event()
-    with Emulator(config) as emulator:
-        print(f"listening on {emulator.base_url}", file=out, flush=True)
+    # Ctrl-C stops it cleanly whenever it comes: while the data is made, between the lines
+    # printed (a loaded machine can hold this thread there while the server answers), or while
+    # waiting.
+    with contextlib.suppress(KeyboardInterrupt), Emulator(config) as emulator:
         exports = {
             "CTTUI_BASE_URL": emulator.base_url,
             "CLEVERTAP_ACCOUNT_ID": config.account_id,
             "CLEVERTAP_PASSCODE": config.passcode,
         }
         line = " ".join(f"{name}={shlex.quote(value)}" for name, value in exports.items())
-        print(f"export {line}", file=out, flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            stop.wait()
+        # One write: whoever reads where it listens can read the export line too.
+        out.write(f"listening on {emulator.base_url}\nexport {line}\n")
+        out.flush()
+        stop.wait()
     return 0
