@@ -829,6 +829,34 @@ def test_a_listing_reads_every_job_as_a_load_does_one_at_a_time(
     assert (listed[-1][0].id, listed[-1][0].state) == (sending, JobState.INTERRUPTED)
 
 
+def test_a_load_of_unfinished_jobs_leaves_the_finished_out_but_the_req_ids(
+    path: Path, opened: list[Journal]
+) -> None:
+    """`cttui count` from cron reads the jobs it may resume, and the one its `poll` names, not
+    a year of finished runs; each with its own attempts, and the next job id after them all."""
+    writer = open_journal(path, opened)
+    states = [JobState.DONE, JobState.PENDING, JobState.FAILED, JobState.DONE, JobState.QUEUED]
+    ids = [
+        writer.create(record(state=state, req_id=f"r{n}", created=1_000.0 + n))
+        for n, state in enumerate(states)
+    ]
+    for n, job_id in enumerate(ids * 2):
+        writer.save(job_id, {"polls": n}, Attempt(2_000.0 + n, "poll", f"answer {n}", 200, 0.1))
+    writer.create(record(state=JobState.CANCELLED))
+    writer.close()
+
+    reader = open_journal(path, opened)
+    everything, _ = reader.load()
+    records, claimed = reader.load(lambda _: True, finished=False, req_id="r3")
+    assert [job.id for job in records] == [ids[1], ids[3], ids[4]]
+    assert claimed == {ids[1], ids[4]}
+    by_id = {job.id: job for job in everything}
+    assert [job.attempts for job in records] == [by_id[job.id].attempts for job in records]
+    assert [len(job.attempts) for job in records] == [2, 2, 2]
+    assert [job.id for job in reader.load(finished=False)[0]] == [ids[1], ids[4]]
+    assert reader.last_id() == len(states) + 1
+
+
 def _open_at_once(paths: list[str], ready: object, problems: object) -> None:
     """One of several processes: for each path, wait for the others, then open the journal."""
     import multiprocessing.synchronize

@@ -244,7 +244,8 @@ async def _wait_for_job(
                     scope.demo or origin.base_url == base_url
                 )
 
-            resumed = await session.adopt_journal(here)
+            # Not the finished jobs (a year of cron runs leaves thousands), but that of req_id.
+            resumed = await session.adopt_journal(here, finished=False, req_id=req_id)
             # `cttui poll` of a req_id the journal knows: that job, finished or still ours. A req_id
             # names a job only with its server and account; the newest one wins.
             job = next(

@@ -244,10 +244,17 @@ class Session:
                 launches.append(Launch(favorite, job, task=task))
         return launches
 
-    async def adopt_journal(self, claim: Callable[[Origin], bool] = lambda _: True) -> list[Job]:
-        """Read every job the journal holds, taking over the pending ones of `claim`'s origins
-        that no other cttui runs; returns those, not yet started."""
-        records, ours = await self.journal.load(claim)
+    async def adopt_journal(
+        self,
+        claim: Callable[[Origin], bool] = lambda _: True,
+        *,
+        finished: bool = True,
+        req_id: str | None = None,
+    ) -> list[Job]:
+        """Read every job the journal holds (or only the unfinished ones and those of `req_id`,
+        see `Journal.load`), taking over the pending ones of `claim`'s origins that no other
+        cttui runs; returns those, not yet started."""
+        records, ours = await self.journal.load(claim, finished=finished, req_id=req_id)
         adopted = self.jobs.adopt(records, ours)
         # The favourites' counts over time came with it.
         self.publish(HistoryChanged())

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,32 @@ def _later(job_id: object, than: int) -> bool:
     if isinstance(job_id, int | float):
         return job_id > than
     return True
+
+
+_FINISHED = tuple(state.value for state in JobState if state.finished)
+
+
+@dataclass(frozen=True)
+class _Only:
+    """Which jobs a load reads: every one, or the unfinished ones and those of one req_id."""
+
+    finished: bool = True
+    req_id: str | None = None
+
+    def tables(self) -> tuple[str, str, tuple[str | None, ...]]:
+        """What follows FROM for the jobs and for their attempts, in order, and the values."""
+        if self.finished:
+            return "jobs ORDER BY id", "attempts ORDER BY job_id, rowid", ()
+        where = f"WHERE state NOT IN ({', '.join('?' * len(_FINISHED))}) OR req_id = ?"
+        ids = f"SELECT id FROM jobs {where}"  # noqa: S608 - our own words, and ? for values
+        return (
+            f"jobs {where} ORDER BY id",
+            f"attempts WHERE job_id IN ({ids}) ORDER BY job_id, rowid",
+            (*_FINISHED, self.req_id),
+        )
+
+
+_EVERY = _Only()
 
 
 class Journal:
@@ -143,19 +170,28 @@ class Journal:
         self.owners.release()
 
     def load(
-        self, claim: Callable[[Origin], bool] | None = None
+        self,
+        claim: Callable[[Origin], bool] | None = None,
+        *,
+        finished: bool = True,
+        req_id: str | None = None,
     ) -> tuple[list[JobRecord], set[int]]:
-        """See `_load`; a locked or broken file is a JournalError naming it."""
+        """See `_load`; a locked or broken file is a JournalError naming it.
+
+        `finished=False` leaves out the finished jobs (but those of `req_id`): what a `cttui
+        count` from cron needs, however many a year of runs has left."""
         if claim is not None and self.read_only:
             raise ValueError("a journal opened read-only cannot claim jobs")
         try:
-            return self._load(claim)
+            return self._load(claim, _Only(finished, req_id))
         except sqlite3.Error as error:
             raise problem(self.path, error) from None
         except Unreadable as error:
             raise damaged(self.path, str(error)) from None
 
-    def _load(self, claim: Callable[[Origin], bool] | None) -> tuple[list[JobRecord], set[int]]:
+    def _load(
+        self, claim: Callable[[Origin], bool] | None, only: _Only
+    ) -> tuple[list[JobRecord], set[int]]:
         """Every job, oldest first, and the ids of the unfinished ones this process now runs.
 
         Unfinished jobs whose owner died, and whose origin `claim` accepts, are taken over; a job
@@ -167,7 +203,7 @@ class Journal:
         db = self._db
         me = self.owners.token
         with transaction(db, write=claim is not None):
-            rows = list(self._jobs())
+            rows = list(self._jobs(only))
             claimed: set[int] = set()
             alive: dict[str | None, bool] = {}
             for record, owner in rows:
@@ -201,7 +237,7 @@ class Journal:
         me = self.owners.token
         alive: dict[str | None, bool] = {}
         with transaction(self._db, write=False):
-            for record, owner in self._jobs():
+            for record, owner in self._jobs(_EVERY):
                 if owner not in alive:
                     alive[owner] = owner != me and self.owners.alive(owner)
                 if record.state.finished:
@@ -213,14 +249,16 @@ class Journal:
                         record.state = JobState.INTERRUPTED
                 yield record, alive[owner]
 
-    def _jobs(self) -> Iterator[tuple[JobRecord, str | None]]:
-        """Every job with its owner's token, one at a time: the jobs and their attempts are read
-        side by side, both in job order (attempts through their index). Every attempt is read,
-        its own job's or not, so that a damaged one refuses the file."""
+    def _jobs(self, only: _Only) -> Iterator[tuple[JobRecord, str | None]]:
+        """Every job `only` asks for with its owner's token, one at a time: the jobs and their
+        attempts are read side by side, both in job order (attempts through their index). Every
+        attempt of those jobs is read, its own job's or not, so that a damaged one refuses the
+        file (reading every job, every attempt)."""
         db = self._db
-        attempts = db.execute(select(ATTEMPT_COLUMNS, "attempts ORDER BY job_id, rowid"))
+        jobs, their_attempts, values = only.tables()
+        attempts = db.execute(select(ATTEMPT_COLUMNS, their_attempts), values)
         attempt = attempts.fetchone()
-        for row in db.execute(select(JOB_COLUMNS, "jobs ORDER BY id")):
+        for row in db.execute(select(JOB_COLUMNS, jobs), values):
             own: list[Attempt] = []
             while attempt is not None and not _later(attempt["job_id"], row["id"]):
                 read = attempt_of(attempt)
@@ -250,6 +288,14 @@ class Journal:
         run = run_of(record) if recovered else None
         if run is not None:
             self._keep_run(*run)
+
+    def last_id(self) -> int:
+        """The newest job's id (0 for none), whichever jobs were loaded."""
+        try:
+            row = self._db.execute("SELECT max(id) FROM jobs").fetchone()
+        except sqlite3.Error as error:
+            raise problem(self.path, error) from None
+        return int(row[0] or 0)
 
     def data_version(self) -> int:
         """SQLite's data_version: a number that changes when another connection commits, and

@@ -63,44 +63,50 @@ class JournalWriter:
                 self._on_error(failure.message)
 
     async def load(
-        self, claim: Callable[[Origin], bool] | None = None
+        self,
+        claim: Callable[[Origin], bool] | None = None,
+        *,
+        finished: bool = True,
+        req_id: str | None = None,
     ) -> tuple[list[JobRecord], set[int]]:
-        """Open the file and read it: every job, and the unfinished ones this process now runs
-        (see `Journal.load`)."""
+        """Open the file and read it: every job (or, see `Journal.load`, only the unfinished
+        ones and those of `req_id`), and the unfinished ones this process now runs."""
         if self.path is None:
             return [], set()
         path = self.path
         try:
-            return await self._open_and_load(path, claim)
+            return await self._open_and_load(path, claim, finished, req_id)
         finally:
             self._loaded.set()
 
     async def _open_and_load(
-        self, path: Path, claim: Callable[[Origin], bool] | None
+        self, path: Path, claim: Callable[[Origin], bool] | None, finished: bool, req_id: str | None
     ) -> tuple[list[JobRecord], set[int]]:
 
         def open_and_load() -> tuple[
-            Journal, int, list[JobRecord], set[int], dict[str, list[FavoriteRun]]
+            Journal, int, list[JobRecord], set[int], int, dict[str, list[FavoriteRun]]
         ]:
             journal = Journal.open(path)
             try:
                 # Before the reads: what another process writes after it shows as a change.
                 version = journal.data_version()
-                records, claimed = journal.load(claim)
+                records, claimed = journal.load(claim, finished=finished, req_id=req_id)
+                last_id = journal.last_id()
                 history = journal.history()
             except BaseException:
                 journal.close()
                 raise
-            return journal, version, records, claimed, history
+            return journal, version, records, claimed, last_id, history
 
         try:
-            self._journal, version, records, claimed, history = await self._call(open_and_load)
+            loaded = await self._call(open_and_load)
+            self._journal, version, records, claimed, last_id, history = loaded
         except (JournalError, OSError, sqlite3.Error) as error:
             self._failed(error)
             return [], set()
         # The first refresh need not read again what this load has just read.
         self._seen_version = version
-        self._last_id = max((record.id for record in records), default=0)
+        self._last_id = last_id
         for name, runs in history.items():
             self._history.setdefault(name, []).extend(runs)
         return records, claimed
