@@ -33,9 +33,10 @@ demo: $(STAMP)
 
 # One table of every figure with its target and whether it holds, also written to
 # benchmarks/latest.json; `make bench AGAINST=REV` also times REV's cttui/ (from git),
-# interleaved in the same run. `python -m benchmarks --help` for the rest.
+# interleaved in the same run; `make bench PEERS=1` times posting and harlequin too.
+# `python -m benchmarks --help` for the rest.
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks $(if $(AGAINST),--against $(AGAINST))
+	$(BIN)/python -m benchmarks $(if $(AGAINST),--against $(AGAINST)) $(if $(PEERS),--peers)
 
 # Every screen as SVG in screenshots/, byte-identical from run to run (a temporary HOME, an
 # in-memory keyring, a seeded emulator).

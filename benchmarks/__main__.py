@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import cast
@@ -20,30 +21,40 @@ from benchmarks.result import Figure
 LATEST = Path(__file__).resolve().parent / "latest.json"
 
 
-def app_figures(short: bool) -> list[Figure]:
-    """The app's figures; none while benchmarks.app is not written."""
+def app_figures(short: bool, parts: Sequence[str]) -> list[Figure]:
+    """The app's figures (those of `parts`, each a group or a figure's key, or every one); none
+    while benchmarks.app is not written."""
     try:
         module = importlib.import_module("benchmarks.app")
     except ModuleNotFoundError as error:
         if error.name != "benchmarks.app":
             raise  # benchmarks.app is there but needs what is not
         return []
-    measure = cast(Callable[[bool], list[Figure]], module.figures)
-    return measure(short)
+    measure = cast(Callable[[bool, str | None], list[Figure]], module.figures)
+    if not parts:
+        return measure(short, None)
+    return [figure for part in parts for figure in measure(short, part)]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument(
-        "--short", action="store_true", help="few runs and small sizes (for a test; under 60 s)"
+        "--short", action="store_true", help="few runs and small sizes (for a test)"
     )
     parser.add_argument(
         "--only",
         metavar="KEY[,KEY]",
-        help="only the figures whose key holds one of these words (headless: "
-        f"{', '.join(headless.KEYS)})",
+        help="only these figures: a headless figure whose key holds one of the words ("
+        f"{', '.join(headless.KEYS)}), or an app group (startup, keys, submit, idle, history, "
+        "peers) or figure key",
     )
     parser.add_argument("--no-app", action="store_true", help="skip the app's figures")
+    parser.add_argument(
+        "--peers",
+        action="store_true",
+        help="also time posting's and harlequin's start (each installed once, in a venv of its "
+        "own under /tmp/cttui-bench-peers)",
+    )
     parser.add_argument(
         "--json",
         metavar="PATH",
@@ -60,9 +71,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     def wanted(key: str) -> bool:
         return not parts or any(part in key for part in parts)
 
+    if options.peers:
+        os.environ["CTTUI_BENCH_PEERS"] = "1"  # read by benchmarks.app
     figures = headless.figures(options.short, wanted, options.against)
     if not options.no_app:
-        figures += [figure for figure in app_figures(options.short) if wanted(figure.key)]
+        figures += app_figures(options.short, parts)
     json_path = options.json if options.json is not None or options.short else LATEST
     report(figures, json_path)
 

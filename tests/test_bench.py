@@ -9,7 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchmarks.app import KEYS as APP_KEYS
 from benchmarks.headless import KEYS
+from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,3 +43,29 @@ def test_short_bench_writes_every_headless_figure(tmp_path: Path) -> None:
     # The table names every figure.
     for figure in figures.values():
         assert figure["label"] in done.stdout
+
+
+def test_short_bench_measures_the_apps_start_and_keys_in_tmux(tmp_path: Path) -> None:
+    """The app's figures drive the real cttui in tmux: the start and the key figures (the most
+    machinery: a seeded journal, the emulator, keys sent and the screen polled) must measure,
+    whatever they come to."""
+    require("tmux", "CTTUI_REQUIRE_TMUX")
+    written = tmp_path / "figures.json"
+    command = [sys.executable, "-m", "benchmarks", "--short", "--only", "startup,keys"]
+    done = subprocess.run(
+        [*command, "--json", str(written)],
+        cwd=ROOT,
+        env=os.environ | {"HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = {figure["key"]: figure for figure in json.loads(written.read_text())["figures"]}
+    assert set(figures) == {"startup", *APP_KEYS["keys"]}
+    for figure in figures.values():
+        # An unmeasured figure says why in its note, with no runs.
+        assert figure["measured"]["runs"] >= 1, figure["note"]
+        assert figure["measured"]["median"] > 0
+        assert figure["baseline"]["median"] > 0
