@@ -1,5 +1,5 @@
-"""`python -m benchmarks --short` runs every headless figure through and writes them as JSON;
-no test asserts a duration (the machine's load would decide it)."""
+"""`python -m benchmarks --short` runs every headless figure, and the app's start and keys, and
+writes them as JSON; no test asserts a duration (the machine's load would decide it)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from benchmarks.app import KEYS as APP_KEYS
 from benchmarks.headless import KEYS
@@ -16,19 +17,24 @@ from tests.conftest import require
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_short_bench_writes_every_headless_figure(tmp_path: Path) -> None:
+def short_bench(tmp_path: Path, *arguments: str) -> tuple[dict[str, Any], str]:
+    """The JSON `python -m benchmarks --short ARGUMENTS` wrote, and the table it printed."""
     written = tmp_path / "figures.json"
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--short", "--no-app", "--json", str(written)],
+        [sys.executable, "-m", "benchmarks", "--short", *arguments, "--json", str(written)],
         cwd=ROOT,
         env=os.environ | {"HOME": str(tmp_path)},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    document = json.loads(written.read_text())
+    return json.loads(written.read_text()), done.stdout
+
+
+def test_short_bench_writes_every_headless_figure(tmp_path: Path) -> None:
+    document, table = short_bench(tmp_path, "--no-app")
     figures = {figure["key"]: figure for figure in document["figures"]}
     assert set(figures) == set(KEYS)
     for figure in figures.values():
@@ -42,7 +48,7 @@ def test_short_bench_writes_every_headless_figure(tmp_path: Path) -> None:
     assert {"cpu", "cores", "python", "textual", "os", "date"} <= set(document["machine"])
     # The table names every figure.
     for figure in figures.values():
-        assert figure["label"] in done.stdout
+        assert figure["label"] in table
 
 
 def test_short_bench_measures_the_apps_start_and_keys_in_tmux(tmp_path: Path) -> None:
@@ -50,19 +56,8 @@ def test_short_bench_measures_the_apps_start_and_keys_in_tmux(tmp_path: Path) ->
     machinery: a seeded journal, the emulator, keys sent and the screen polled) must measure,
     whatever they come to."""
     require("tmux", "CTTUI_REQUIRE_TMUX")
-    written = tmp_path / "figures.json"
-    command = [sys.executable, "-m", "benchmarks", "--short", "--only", "startup,keys"]
-    done = subprocess.run(
-        [*command, "--json", str(written)],
-        cwd=ROOT,
-        env=os.environ | {"HOME": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    figures = {figure["key"]: figure for figure in json.loads(written.read_text())["figures"]}
+    document, _ = short_bench(tmp_path, "--only", "startup,keys")
+    figures = {figure["key"]: figure for figure in document["figures"]}
     assert set(figures) == {"startup", *APP_KEYS["keys"]}
     for figure in figures.values():
         # An unmeasured figure says why in its note, with no runs.
