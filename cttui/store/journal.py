@@ -75,7 +75,9 @@ class _Only:
         """What follows FROM for the jobs and for their attempts, in order, and the values."""
         if self.finished:
             return "jobs ORDER BY id", "attempts ORDER BY job_id, rowid", ()
-        where = f"WHERE state NOT IN ({', '.join('?' * len(_FINISHED))}) OR req_id = ?"
+        # A state that is not a finished one's, even NULL, is read (and a damaged one refuses).
+        marks = ", ".join("?" * len(_FINISHED))
+        where = f"WHERE state IS NULL OR state NOT IN ({marks}) OR req_id = ?"
         ids = f"SELECT id FROM jobs {where}"  # noqa: S608 - our own words, and ? for values
         return (
             f"jobs {where} ORDER BY id",
