@@ -108,6 +108,10 @@ _BIDI_CONTROLS = frozenset(
 def printable(text: str) -> str:
     """`text` safe to show on a terminal: control and bidi characters as escapes, and the bytes
     of invalid UTF-8 as \\xNN."""
+    if text.isprintable():
+        # Every character escaped below is a control, format, surrogate or line separator one,
+        # none of which str.isprintable() lets through: most text needs no look at each one.
+        return text
     return "".join(_escaped(char) for char in text)
 
 

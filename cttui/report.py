@@ -13,7 +13,7 @@ from cttui.records import JobState
 if TYPE_CHECKING:
     # Listings read jobs without loading the job runner (and asyncio): the runner's Job is one.
     from cttui.api.models import DateRange, PropertyFilter, Query
-    from cttui.records import ListedJob
+    from cttui.records import JobRecord, ListedJob
 
 SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -200,7 +200,7 @@ def posts_text(job: ListedJob) -> str | None:
     return f"sent {again + 1} times: the server's count is the last POST's"
 
 
-def job_json(job: ListedJob) -> dict[str, object]:
+def job_json(job: JobRecord) -> dict[str, object]:
     """A job for scripts: stable keys, times as ISO 8601 local time."""
     query = job.query
     return {

@@ -899,3 +899,39 @@ def test_processes_creating_a_new_journal_at_once_all_open_it(tmp_path: Path) ->
         assert journal.create(record()) == 1
         journal.close()
         assert raw(Path(each), "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [journal_rows.JOB_COLUMNS, journal_rows.ATTEMPT_COLUMNS, journal_rows.RUN_COLUMNS],
+    ids=["jobs", "attempts", "favorite_counts"],
+)
+def test_sqlite_flags_exactly_the_rows_the_checks_refuse(
+    columns: tuple[tuple[str, tuple[type, ...]], ...],
+) -> None:
+    """A long journal is checked in SQL (`damaged`), and only a flagged row in Python: so
+    every value the Python checks refuse must be flagged, and no other, column by column."""
+    values: list[object] = [
+        None, 0, 1, -1, 2**62, -(2**62), 1.5, 5.0, -0.0, 1e300, float("inf"), float("-inf"),
+        32_503_680_000, 32_503_680_001, 32_503_680_000.5, "", "x", "5", b"", b"x",
+    ]  # fmt: skip
+    names = [name.rstrip("?") for name, _ in columns]
+    db = sqlite3.connect(":memory:")
+    db.row_factory = sqlite3.Row
+    db.execute(f"CREATE TABLE t ({', '.join(names)})")
+    insert = f"INSERT INTO t VALUES ({', '.join('?' * len(names))})"  # noqa: S608 - ours
+    good = {name.rstrip("?"): (1 if kinds != (str,) else "x") for name, kinds in columns}
+    for name in names:
+        for value in values:
+            db.execute("DELETE FROM t")
+            db.execute(insert, list({**good, name: value}.values()))
+            read = db.execute(journal_rows.select(columns, "t")).fetchone()
+            try:
+                journal_rows.checked(read, columns, "here")
+            except journal_rows.Unreadable:
+                refused = True
+            else:
+                refused = False
+            # Python's check alone, for the row as SQLite gave it back.
+            alone = journal_rows._problem_in(read, journal_rows._checks(columns)) is not None
+            assert (bool(read["damaged"]), refused) == (alone, alone), (name, value)

@@ -227,6 +227,9 @@ class Query:
     event_name: str
     date_range: DateRange
     filters: tuple[PropertyFilter, ...] = field(default=())
+    # Set once `validate` has passed: a query is immutable, so it need not be checked again (a
+    # listing of 10,000 jobs would check each twice).
+    _valid: bool = field(default=False, init=False, repr=False, compare=False)
 
     def problems(self) -> list[QueryError]:
         """Everything wrong with this query, in the order a form shows its fields."""
@@ -238,9 +241,12 @@ class Query:
 
     def validate(self) -> None:
         """Raise the first problem, if any."""
+        if self._valid:
+            return
         problems = self.problems()
         if problems:
             raise problems[0]
+        object.__setattr__(self, "_valid", True)
 
     def to_payload(self) -> dict[str, object]:
         """The request body, keys in CleverTap's documented order; validates first."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from cttui.api.errors import UsageError
 from cttui.cli.exits import EXIT_OK
-from cttui.cli.journal import journal_jobs, journal_listing
+from cttui.cli.journal import journal_jobs, journal_records
 from cttui.cli.output import print_json, print_json_items, print_table, say
 from cttui.console import printable
 from cttui.report import (
@@ -39,7 +39,7 @@ J = TypeVar("J", bound="ListedJob")
 
 def jobs_list(args: ListArgs) -> int:
     if args.json:
-        print_json_items(job_json(job) for job in journal_listing(args.scope))
+        print_json_items(job_json(job) for job in journal_records(args.scope))
         return EXIT_OK
     jobs = journal_jobs(args.scope)
     if not jobs:

@@ -51,11 +51,21 @@ def journal_listing(scope: Scope) -> Iterator[ListedJob]:
     """`journal_jobs` one at a time, oldest first: a listing of any length in flat memory."""
     # As the job runner adopts them, without loading it: a listing runs no job.
     fields = JobRecord.__dataclass_fields__
+    for record, elsewhere in _listing(scope):
+        yield ListedJob(**{name: getattr(record, name) for name in fields}, elsewhere=elsewhere)
+
+
+def journal_records(scope: Scope) -> Iterator[JobRecord]:
+    """The jobs as the journal holds them, oldest first, one at a time (for `jobs --json`,
+    which does not say where each runs)."""
+    for record, _ in _listing(scope):
+        yield record
+
+
+def _listing(scope: Scope) -> Iterator[tuple[JobRecord, bool]]:
     with journal_read(scope) as journal:
-        if journal is None:
-            return
-        for record, elsewhere in journal.listing():
-            yield ListedJob(**{name: getattr(record, name) for name in fields}, elsewhere=elsewhere)
+        if journal is not None:
+            yield from journal.listing()
 
 
 def progress(job: Job, interval: float, label: str = "") -> None:

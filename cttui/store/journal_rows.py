@@ -159,28 +159,78 @@ _LAST_TIME = 32_503_680_000
 
 
 def select(columns: Sequence[tuple[str, tuple[type, ...]]], rest: str) -> str:
-    """The SELECT of `columns`; `rest` names the table and the order."""
+    """The SELECT of `columns`, and `damaged`: 1 where one of them holds what cttui does not
+    write (SQLite checks each row's types at C speed; only such a row is looked at closely, to
+    say what is wrong). `rest` names the table and the order."""
     names = ", ".join(name.rstrip("?") for name, _ in columns)
-    return f"SELECT {names} FROM {rest}"  # noqa: S608 - our column names
+    sound = " AND ".join(_sound(name, kinds) for name, kinds in columns)
+    return f"SELECT {names}, NOT ({sound}) AS damaged FROM {rest}"  # noqa: S608 - our names
+
+
+_TYPEOF = {_TEXT: "('text')", _INT: "('integer')", _NUMBER: "('integer', 'real')"}
+
+
+def _sound(name: str, kinds: tuple[type, ...]) -> str:
+    """SQL that holds where the column holds what `checked` accepts: the same types (SQLite's
+    integer, real and text are Python's int, float and str), and moments within range."""
+    plain = name.rstrip("?")
+    test = f"typeof({plain}) IN {_TYPEOF[kinds]}"
+    if plain in _TIMES:
+        test = f"({test} AND {plain} BETWEEN 0 AND {_LAST_TIME})"
+    return f"({plain} IS NULL OR {test})" if name.endswith("?") else test
 
 
 def checked(row: sqlite3.Row, columns: Sequence[tuple[str, tuple[type, ...]]], where: str) -> None:
     """Unreadable unless each of `columns` holds what cttui writes there."""
-    for name, kinds in columns:
-        plain = name.rstrip("?")
-        value = row[plain]
-        if value is None and name.endswith("?"):
+    problem = _problem(row, _checks(columns))
+    if problem is not None:
+        raise Unreadable(f"{where}: {problem}")
+
+
+# Each column as (name, the types it may hold, whether it may be NULL, whether it is a moment):
+# worked out once, since every row of a long journal goes through them.
+_Check = tuple[str, tuple[type, ...], bool, bool]
+_CHECKS: dict[int, tuple[_Check, ...]] = {}
+
+
+def _checks(columns: Sequence[tuple[str, tuple[type, ...]]]) -> tuple[_Check, ...]:
+    known = _CHECKS.get(id(columns))
+    if known is None:
+        known = tuple(
+            (name.rstrip("?"), kinds, name.endswith("?"), name.rstrip("?") in _TIMES)
+            for name, kinds in columns
+        )
+        _CHECKS[id(columns)] = known
+    return known
+
+
+def _implausible(moment: Any) -> bool:
+    return not 0 <= moment <= _LAST_TIME
+
+
+def _problem(row: sqlite3.Row, checks: tuple[_Check, ...]) -> str | None:
+    """What is wrong with `row`, if SQLite flagged it."""
+    return _problem_in(row, checks) if row["damaged"] else None
+
+
+def _problem_in(row: sqlite3.Row, checks: tuple[_Check, ...]) -> str | None:
+    for name, kinds, optional, moment in checks:
+        value = row[name]
+        if value is None and optional:
             continue
-        if not isinstance(value, kinds) or _implausible(plain, value):
-            raise Unreadable(f"{where}: {plain} is {value!r}")
+        if not isinstance(value, kinds) or (moment and _implausible(value)):
+            return f"{name} is {value!r}"
+    return None
 
 
-def _implausible(name: str, value: Any) -> bool:
-    return name in _TIMES and not 0 <= value <= _LAST_TIME
+_ATTEMPT_CHECKS = _checks(ATTEMPT_COLUMNS)
+_JOB_CHECKS = _checks(JOB_COLUMNS)
 
 
 def attempt_of(row: sqlite3.Row) -> Attempt:
-    checked(row, ATTEMPT_COLUMNS, f"a request of job {row['job_id']!r}")
+    problem = _problem(row, _ATTEMPT_CHECKS)
+    if problem is not None:
+        raise Unreadable(f"a request of job {row['job_id']!r}: {problem}")
     return Attempt(
         row["at"],
         row["kind"],
@@ -192,10 +242,11 @@ def attempt_of(row: sqlite3.Row) -> Attempt:
 
 
 def job_of(row: sqlite3.Row, attempts: list[Attempt]) -> JobRecord:
-    where = f"job {row['id']!r}"
-    checked(row, JOB_COLUMNS, where)
-    if row["state"] not in JobState._value2member_map_:
-        raise Unreadable(f"{where}: state is {row['state']!r}")
+    problem = _problem(row, _JOB_CHECKS)
+    if problem is None and row["state"] not in JobState._value2member_map_:
+        problem = f"state is {row['state']!r}"
+    if problem is not None:
+        raise Unreadable(f"job {row['id']!r}: {problem}")
     return JobRecord(
         id=row["id"],
         origin=Origin(row["account_id"], row["base_url"], row["profile"]),
