@@ -8,7 +8,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import sqlite3
 import stat
 from pathlib import Path
@@ -53,7 +52,8 @@ class Owners:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.token = f"{os.getpid()}-{secrets.token_hex(4)}"
+        # As secrets.token_hex(4), without importing hmac and hashlib into every command.
+        self.token = f"{os.getpid()}-{os.urandom(4).hex()}"
         self._handle: int | None = None
 
     def hold(self) -> None:
