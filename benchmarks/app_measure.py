@@ -10,6 +10,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import partial
+from operator import ne
 from pathlib import Path
 
 from benchmarks.app_setup import BARE_APP, CTTUI, Home
@@ -101,11 +103,11 @@ def focus_jobs(pane: Pane) -> None:
         pane.wait(offered, "the job list's keys")
         return
     for tabs in range(1, 21):
-        before = pane.screen()
+        moved = partial(ne, pane.screen())
         pane.keys("Tab")
         try:
             # The focus moved (every widget shows it), and its footer has had a moment.
-            pane.wait(lambda screen, before=before: screen != before, "a tab's move", 10.0)
+            pane.wait(moved, "a tab's move", 10.0)
             pane.wait(offered, "the job list's keys", 1.0)
         except Unmeasured:
             continue
