@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from benchmarks.result import Figure, Spread
 
@@ -146,3 +146,29 @@ def report(
         json_path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
         print(f"written to {json_path}", file=out)
     return document
+
+
+def markdown(document: dict[str, Any]) -> str:
+    """The README's table, from what `report` wrote: `python -m benchmarks.report`."""
+    figures = [
+        Figure(
+            item["key"], item["label"], item["unit"], Spread(**item["measured"]),
+            None if item["baseline"] is None else Spread(**item["baseline"]),
+            item["baseline_label"], item["target"], item["holds"], item["note"],
+        )
+        for item in document["figures"]
+    ]  # fmt: skip
+    lines = [
+        "| " + " | ".join(HEADER[:-1]) + " | holds |",
+        "|" + "---|" * len(HEADER),
+        *("| " + " | ".join(cell.replace("|", "\\|") for cell in row(f)) + " |" for f in figures),
+        "",
+        f"{sum(f.holds for f in figures)} of {len(figures)} targets hold. Machine: "
+        f"{machine_line(document['machine'])}.",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    source = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "latest.json"
+    print(markdown(json.loads(source.read_text())))

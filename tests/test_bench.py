@@ -12,6 +12,7 @@ from typing import Any
 
 from benchmarks.app import KEYS as APP_KEYS
 from benchmarks.headless import KEYS
+from benchmarks.report import markdown
 from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,9 +47,11 @@ def test_short_bench_writes_every_headless_figure(tmp_path: Path) -> None:
             assert spread["runs"] >= 1
         assert isinstance(figure["ratio"], float)
     assert {"cpu", "cores", "python", "textual", "os", "date"} <= set(document["machine"])
-    # The table names every figure.
+    # The table names every figure, and so does the README's, made from the JSON.
+    readme = markdown(document)
     for figure in figures.values():
         assert figure["label"] in table
+        assert f"| {figure['label']} |" in readme
 
 
 def test_short_bench_measures_the_apps_start_and_keys_in_tmux(tmp_path: Path) -> None:
