@@ -390,20 +390,43 @@ async def test_a_corrupt_journal_is_named_left_alone_and_jobs_run_in_memory(
     assert sorted(p.name for p in state.iterdir()) == ["journal.sqlite3", "slots"]
 
 
-async def test_only_rows_in_view_are_redrawn_each_second(emulator: Emulator) -> None:
-    app = app_on(emulator)
+async def test_only_rows_in_view_whose_times_moved_are_redrawn_each_second(
+    slow_emulator: Emulator,
+) -> None:
+    """The second's tick redraws the countdown and elapsed time of the rows in view, and of
+    those only the ones that changed: a redrawn cell makes the table draw every row afresh."""
+    app = app_on(slow_emulator, poll_interval=30)
     async with app.run_test(size=SIZE) as pilot:
         panel = await opened(pilot)
         for _ in range(30):
             send(app, SHORT, app.session.selection)  # type: ignore[arg-type]
-        await until(pilot, lambda: len(app.session.jobs.jobs) == 30, "30 jobs")
         await until(
-            pilot, lambda: all(j.state is JobState.DONE for j in app.session.jobs.jobs), "done"
+            pilot,
+            lambda: (
+                len(app.session.jobs.jobs) == 30
+                and all(j.state is JobState.PENDING for j in app.session.jobs.jobs)
+            ),
+            "30 pending",
         )
         await until(pilot, lambda: panel.table.row_count == 30 and not panel.flushing, "listed")
         in_view = panel.table.scrollable_content_region.height - panel.table.header_height
         assert 3 <= in_view < 30
+        now = panel._now
+        panel._now = lambda: now() + 3600  # an hour on: every elapsed time has moved
         assert panel.tick() == in_view
+        assert panel.tick() == 0  # and the same hour again moves none
+
+
+async def test_a_finished_job_list_ticks_without_redrawing(emulator: Emulator) -> None:
+    """A finished job's times stand still: the tick leaves its row alone."""
+    app = app_on(emulator)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = await opened(pilot)
+        await sent(pilot, SHORT, JobState.DONE)
+        await until(pilot, lambda: not panel.flushing, "listed")
+        now = panel._now
+        panel._now = lambda: now() + 3600
+        assert panel.tick() == 0
 
 
 async def test_the_detail_line_is_redrawn_only_when_it_changes(emulator: Emulator) -> None:

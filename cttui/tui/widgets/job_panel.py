@@ -32,6 +32,7 @@ from cttui.report import (
 )
 from cttui.tui.commands import Unbound
 from cttui.tui.keys import bindings
+from cttui.tui.widgets.live_text import LiveText
 
 COLUMNS = (
     ("#", "id"),
@@ -87,6 +88,9 @@ class JobPanel(Vertical):
         super().__init__(id=id)
         self._now = now
         self._jobs: dict[int, Job] = {}
+        # Those of them finished when last shown: whether "clear finished" applies is asked on
+        # every key, and a walk over every job for it cost each key in proportion.
+        self._finished: set[int] = set()
         # Changes not yet shown, and when they last were (see show).
         self._due: dict[int, Job] = {}
         self._flushing = False
@@ -95,11 +99,10 @@ class JobPanel(Vertical):
         self._timer: Timer | None = None
         # How many finished jobs the list holds (see _listed).
         self._finished_shown = SHOWN_FINISHED
-        self._detail = ""
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="job-table", cursor_type="row", zebra_stripes=True)
-        yield Static(id="job-detail", markup=False)
+        yield LiveText(id="job-detail")
         yield Static(
             "No jobs yet. Build a query and press ctrl+r: it shows here, and pending jobs poll "
             "on their own, even across restarts. Enter on a job shows everything about it.",
@@ -157,6 +160,11 @@ class JobPanel(Vertical):
         if not self.is_attached:
             return
         self._jobs.update(due)
+        for job in due.values():
+            if job.state.finished:
+                self._finished.add(job.id)
+            else:
+                self._finished.discard(job.id)
         table = self.table
         listed = self._listed()
         for key in [row.value for row in table.rows if int(str(row.value)) not in listed]:
@@ -206,6 +214,7 @@ class JobPanel(Vertical):
         table = self.table
         for job in jobs:
             self._jobs.pop(job.id, None)
+            self._finished.discard(job.id)
             self._due.pop(job.id, None)
             if str(job.id) in table.rows:
                 table.remove_row(str(job.id))
@@ -213,7 +222,12 @@ class JobPanel(Vertical):
         self._flush()
 
     def tick(self) -> int:
-        """Redraw the countdown and elapsed time of the rows in view; returns how many."""
+        """Redraw the countdown and elapsed time of the rows in view where they have moved on
+        (a finished job's stay put); returns how many rows.
+
+        Each cell updated makes the table draw every row in view afresh on its next move
+        (DataTable keys its caches on a count of updates): a list of finished jobs ticking
+        their unchanged times made each key after a tick redraw the whole view."""
         if self._flushing:  # the changes waiting go with it: one redraw, not two
             self._flush()
         table = self.table
@@ -227,9 +241,12 @@ class JobPanel(Vertical):
             job = self._jobs.get(int(str(row.key.value)))
             if job is None:
                 continue
+            moved = False
             for column, value in zip(TICKING, self._ticking(job, now), strict=True):
-                table.update_cell(row.key, column, value)
-            drawn += 1
+                if str(table.get_cell(row.key, column)) != value.plain:
+                    table.update_cell(row.key, column, value)
+                    moved = True
+            drawn += moved
         return drawn
 
     @property
@@ -247,7 +264,7 @@ class JobPanel(Vertical):
         if action == "show_older":
             return len(self.table.rows) < len(self._jobs)
         if action == "clear_finished":
-            return any(job.state.finished for job in self._jobs.values())
+            return bool(self._finished)
         return True
 
     def palette_subject(self, action: str) -> str | None:
@@ -278,12 +295,8 @@ class JobPanel(Vertical):
         self.screen.refresh_bindings()
 
     def _show_detail(self) -> None:
-        # Updating the line lays the screen out again: only when it says something new.
         job = self.selected
-        text = detail_text(job) if job else ""
-        if text != self._detail:
-            self._detail = text
-            self.query_one("#job-detail", Static).update(text)
+        self.query_one("#job-detail", LiveText).show(detail_text(job) if job else "")
 
     def _ticking(self, job: Job, now: float) -> tuple[Text, Text]:
         countdown = job.countdown(now)
