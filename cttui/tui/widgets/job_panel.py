@@ -32,6 +32,7 @@ from cttui.report import (
 )
 from cttui.tui.commands import Unbound
 from cttui.tui.keys import bindings
+from cttui.tui.widgets.job_table import JobTable
 from cttui.tui.widgets.live_text import LiveText
 
 COLUMNS = (
@@ -101,7 +102,7 @@ class JobPanel(Vertical):
         self._finished_shown = SHOWN_FINISHED
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="job-table", cursor_type="row", zebra_stripes=True)
+        yield JobTable(id="job-table", cursor_type="row", zebra_stripes=True)
         yield LiveText(id="job-detail")
         yield Static(
             "No jobs yet. Build a query and press ctrl+r: it shows here, and pending jobs poll "
