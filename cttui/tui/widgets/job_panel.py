@@ -19,6 +19,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import RowKey
 
 from cttui.jobs import Job
 from cttui.records import JobAction, JobState, applies
@@ -59,6 +60,18 @@ ADD_SECONDS = 0.2
 
 def _newest(job: Job) -> int:
     return -job.id
+
+
+def _same(shown: object, value: str | Text) -> bool:
+    """Whether a cell showing `shown` would look the same showing `value`."""
+    if isinstance(shown, Text) and isinstance(value, Text):
+        return (shown.plain, shown.style, shown.justify, shown.spans) == (
+            value.plain,
+            value.style,
+            value.justify,
+            value.spans,
+        )
+    return type(shown) is type(value) and shown == value
 
 
 def can(action: JobAction, job: Job) -> bool:
@@ -178,8 +191,8 @@ class JobPanel(Vertical):
                 table.add_row(*self._cells(self._jobs[job_id]), key=key)
                 added.append(job_id)
             elif job_id in due:
-                for (_, column), value in zip(COLUMNS, self._cells(due[job_id]), strict=True):
-                    table.update_cell(key, column, value)
+                columns = (column for _, column in COLUMNS)
+                self._update(key, zip(columns, self._cells(due[job_id]), strict=True))
         if added:
             selected = self.selected
             table.sort("id", key=lambda job_id: -int(job_id))
@@ -242,13 +255,20 @@ class JobPanel(Vertical):
             job = self._jobs.get(int(str(row.key.value)))
             if job is None:
                 continue
-            moved = False
-            for column, value in zip(TICKING, self._ticking(job, now), strict=True):
-                if str(table.get_cell(row.key, column)) != value.plain:
-                    table.update_cell(row.key, column, value)
-                    moved = True
-            drawn += moved
+            drawn += self._update(row.key, zip(TICKING, self._ticking(job, now), strict=True))
         return drawn
+
+    def _update(self, row: RowKey | str, cells: Iterable[tuple[str, str | Text]]) -> bool:
+        """Put in `row` those of `cells` (column and value) that differ from what it shows;
+        whether any did. Each cell updated costs a call (a refresh of the table) and makes the
+        table draw every row in view afresh: a poll moves three cells of its job's eight."""
+        table = self.table
+        changed = False
+        for column, value in cells:
+            if not _same(table.get_cell(row, column), value):
+                table.update_cell(row, column, value)
+                changed = True
+        return changed
 
     @property
     def selected(self) -> Job | None:
