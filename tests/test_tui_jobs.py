@@ -418,16 +418,36 @@ async def test_only_rows_in_view_whose_times_moved_are_redrawn_each_second(
         assert panel.tick() == 0  # and the same hour again moves none
 
 
-async def test_a_finished_job_list_ticks_without_redrawing(emulator: Emulator) -> None:
-    """A finished job's times stand still: the tick leaves its row alone."""
+async def test_cells_that_stand_still_are_left_alone(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A finished job's times stand still: the tick leaves its row alone; and a change shown
+    again puts in only the cells that differ (each cell put in makes the table draw every row
+    in view afresh)."""
     app = app_on(emulator)
     async with app.run_test(size=SIZE) as pilot:
         panel = await opened(pilot)
-        await sent(pilot, SHORT, JobState.DONE)
+        job = await sent(pilot, SHORT, JobState.DONE)
         await until(pilot, lambda: not panel.flushing, "listed")
+        updated: list[str] = []
+        update_cell = DataTable.update_cell
+
+        def counted(table: DataTable[object], row: Any, column: Any, *args: Any) -> None:
+            updated.append(str(getattr(column, "value", column)))
+            update_cell(table, row, column, *args)
+
+        monkeypatch.setattr(DataTable, "update_cell", counted)
         now = panel._now
         panel._now = lambda: now() + 3600
         assert panel.tick() == 0
+        panel.show(job)
+        await until(pilot, lambda: not panel.flushing, "shown again")
+        assert updated == []
+        job.polls += 1
+        panel.show(job)
+        await until(pilot, lambda: not panel.flushing, "its polls shown")
+        assert updated == ["polls"]
+        assert row(pilot, job)[5] == str(job.polls)
 
 
 def seeded(emulator: Emulator, path: Path, jobs: int) -> Path:
