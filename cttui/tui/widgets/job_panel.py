@@ -19,6 +19,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import RowKey
 
 from cttui.jobs import Job
 from cttui.records import JobAction, JobState, applies
@@ -32,6 +33,8 @@ from cttui.report import (
 )
 from cttui.tui.commands import Unbound
 from cttui.tui.keys import bindings
+from cttui.tui.widgets.job_table import JobTable
+from cttui.tui.widgets.live_text import LiveText
 
 COLUMNS = (
     ("#", "id"),
@@ -57,6 +60,18 @@ ADD_SECONDS = 0.2
 
 def _newest(job: Job) -> int:
     return -job.id
+
+
+def _same(shown: object, value: str | Text) -> bool:
+    """Whether a cell showing `shown` would look the same showing `value`."""
+    if isinstance(shown, Text) and isinstance(value, Text):
+        return (shown.plain, shown.style, shown.justify, shown.spans) == (
+            value.plain,
+            value.style,
+            value.justify,
+            value.spans,
+        )
+    return type(shown) is type(value) and shown == value
 
 
 def can(action: JobAction, job: Job) -> bool:
@@ -87,6 +102,9 @@ class JobPanel(Vertical):
         super().__init__(id=id)
         self._now = now
         self._jobs: dict[int, Job] = {}
+        # Those of them finished when last shown: whether "clear finished" applies is asked on
+        # every key, and a walk over every job for it cost each key in proportion.
+        self._finished: set[int] = set()
         # Changes not yet shown, and when they last were (see show).
         self._due: dict[int, Job] = {}
         self._flushing = False
@@ -95,11 +113,10 @@ class JobPanel(Vertical):
         self._timer: Timer | None = None
         # How many finished jobs the list holds (see _listed).
         self._finished_shown = SHOWN_FINISHED
-        self._detail = ""
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="job-table", cursor_type="row", zebra_stripes=True)
-        yield Static(id="job-detail", markup=False)
+        yield JobTable(id="job-table", cursor_type="row", zebra_stripes=True)
+        yield LiveText(id="job-detail")
         yield Static(
             "No jobs yet. Build a query and press ctrl+r: it shows here, and pending jobs poll "
             "on their own, even across restarts. Enter on a job shows everything about it.",
@@ -157,6 +174,11 @@ class JobPanel(Vertical):
         if not self.is_attached:
             return
         self._jobs.update(due)
+        for job in due.values():
+            if job.state.finished:
+                self._finished.add(job.id)
+            else:
+                self._finished.discard(job.id)
         table = self.table
         listed = self._listed()
         for key in [row.value for row in table.rows if int(str(row.value)) not in listed]:
@@ -169,8 +191,8 @@ class JobPanel(Vertical):
                 table.add_row(*self._cells(self._jobs[job_id]), key=key)
                 added.append(job_id)
             elif job_id in due:
-                for (_, column), value in zip(COLUMNS, self._cells(due[job_id]), strict=True):
-                    table.update_cell(key, column, value)
+                columns = (column for _, column in COLUMNS)
+                self._update(key, zip(columns, self._cells(due[job_id]), strict=True))
         if added:
             selected = self.selected
             table.sort("id", key=lambda job_id: -int(job_id))
@@ -206,6 +228,7 @@ class JobPanel(Vertical):
         table = self.table
         for job in jobs:
             self._jobs.pop(job.id, None)
+            self._finished.discard(job.id)
             self._due.pop(job.id, None)
             if str(job.id) in table.rows:
                 table.remove_row(str(job.id))
@@ -213,7 +236,12 @@ class JobPanel(Vertical):
         self._flush()
 
     def tick(self) -> int:
-        """Redraw the countdown and elapsed time of the rows in view; returns how many."""
+        """Redraw the countdown and elapsed time of the rows in view where they have moved on
+        (a finished job's stay put); returns how many rows.
+
+        Each cell updated makes the table draw every row in view afresh on its next move
+        (DataTable keys its caches on a count of updates): a list of finished jobs ticking
+        their unchanged times made each key after a tick redraw the whole view."""
         if self._flushing:  # the changes waiting go with it: one redraw, not two
             self._flush()
         table = self.table
@@ -227,10 +255,20 @@ class JobPanel(Vertical):
             job = self._jobs.get(int(str(row.key.value)))
             if job is None:
                 continue
-            for column, value in zip(TICKING, self._ticking(job, now), strict=True):
-                table.update_cell(row.key, column, value)
-            drawn += 1
+            drawn += self._update(row.key, zip(TICKING, self._ticking(job, now), strict=True))
         return drawn
+
+    def _update(self, row: RowKey | str, cells: Iterable[tuple[str, str | Text]]) -> bool:
+        """Put in `row` those of `cells` (column and value) that differ from what it shows;
+        whether any did. Each cell updated costs a call (a refresh of the table) and makes the
+        table draw every row in view afresh: a poll moves three cells of its job's eight."""
+        table = self.table
+        changed = False
+        for column, value in cells:
+            if not _same(table.get_cell(row, column), value):
+                table.update_cell(row, column, value)
+                changed = True
+        return changed
 
     @property
     def selected(self) -> Job | None:
@@ -247,7 +285,7 @@ class JobPanel(Vertical):
         if action == "show_older":
             return len(self.table.rows) < len(self._jobs)
         if action == "clear_finished":
-            return any(job.state.finished for job in self._jobs.values())
+            return bool(self._finished)
         return True
 
     def palette_subject(self, action: str) -> str | None:
@@ -278,12 +316,8 @@ class JobPanel(Vertical):
         self.screen.refresh_bindings()
 
     def _show_detail(self) -> None:
-        # Updating the line lays the screen out again: only when it says something new.
         job = self.selected
-        text = detail_text(job) if job else ""
-        if text != self._detail:
-            self._detail = text
-            self.query_one("#job-detail", Static).update(text)
+        self.query_one("#job-detail", LiveText).show(detail_text(job) if job else "")
 
     def _ticking(self, job: Job, now: float) -> tuple[Text, Text]:
         countdown = job.countdown(now)
