@@ -857,6 +857,29 @@ def test_a_load_of_unfinished_jobs_leaves_the_finished_out_but_the_req_ids(
     assert reader.last_id() == len(states) + 1
 
 
+def test_the_newest_finished_jobs_and_the_pages_before_them(
+    path: Path, opened: list[Journal]
+) -> None:
+    """The app reads every unfinished job and the newest N finished ones; older pages come
+    on request, each the newest `limit` before the oldest held, with their attempts."""
+    writer = open_journal(path, opened)
+    states = [JobState.DONE] * 6 + [JobState.PENDING] + [JobState.FAILED] * 3
+    ids = [writer.create(record(state=s, created=1_000.0 + n)) for n, s in enumerate(states)]
+    writer.save(ids[2], {"polls": 1}, Attempt(2_000.0, "poll", "answer", 200, 0.1))
+    writer.close()
+    reader = open_journal(path, opened)
+    records, claimed = reader.load(lambda _: True, finished=4)
+    # The newest 4 finished are 10, 9, 8 and 6; 7 is pending.
+    assert [job.id for job in records] == ids[5:]
+    assert claimed == {ids[6]}
+    page = reader.older(ids[5], 3)
+    assert [job.id for job in page] == ids[2:5]
+    assert [len(job.attempts) for job in page] == [1, 0, 0]
+    assert reader.finished_before(ids[2]) == 2
+    assert [job.id for job in reader.older(ids[2], 10)] == ids[:2]
+    assert reader.older(ids[0], 10) == []
+
+
 def _open_at_once(paths: list[str], ready: object, problems: object) -> None:
     """One of several processes: for each path, wait for the others, then open the journal."""
     import multiprocessing.synchronize

@@ -26,6 +26,11 @@ from cttui.store.journal_writer import JournalWriter
 from cttui.store.selection import DEMO_PROFILE, Selection, connect, for_job, select
 from cttui.store.slots import slots_dir
 
+# The finished jobs the app reads at its start, newest first: a year of cron runs leaves tens of
+# thousands, and each held costs memory and every refresh a read. The rest come on request.
+FINISHED_IN_MEMORY = 1_000
+_NO_ID = 2**63 - 1  # beyond every job's id
+
 if TYPE_CHECKING:
     from cttui.api.client import CleverTapClient
     from cttui.api.models import Query
@@ -59,6 +64,8 @@ class Session:
         self.selection_error: str | None = None
         self._profile_override = setup.profile
         self.journal = JournalWriter(setup.journal, on_error=self._journal_failed)
+        # Finished jobs in the journal older than any the session holds (see load_older).
+        self.older_finished = 0
         self.jobs = JobManager(
             poll_interval=setup.poll_interval,
             recorder=self.journal,
@@ -248,7 +255,7 @@ class Session:
         self,
         claim: Callable[[Origin], bool] = lambda _: True,
         *,
-        finished: bool = True,
+        finished: bool | int = True,
         req_id: str | None = None,
     ) -> list[Job]:
         """Read every job the journal holds (or only the unfinished ones and those of `req_id`,
@@ -260,13 +267,29 @@ class Session:
         self.publish(HistoryChanged())
         return adopted
 
-    async def resume(self) -> list[Job]:
-        """Read every job the journal holds, and resume the pending ones no other cttui runs;
-        returns those."""
-        resumed = await self.adopt_journal()
+    async def resume(self, finished: int = FINISHED_IN_MEMORY) -> list[Job]:
+        """Read the journal's unfinished jobs and its newest `finished` finished ones (the rest
+        come a page at a time, see `load_older`), and resume the pending ones no other cttui
+        runs; returns those."""
+        resumed = await self.adopt_journal(finished=finished)
+        self.older_finished = await self._older_than_loaded()
         for job in resumed:
             await self.resume_job(job)
         return resumed
+
+    async def _older_than_loaded(self) -> int:
+        _, older = await self.journal.older(self._oldest_finished(), 0)
+        return older
+
+    def _oldest_finished(self) -> int:
+        return min((job.id for job in self.jobs.jobs if job.state.finished), default=_NO_ID)
+
+    async def load_older(self, limit: int) -> list[Job]:
+        """The next `limit` finished jobs older than those known, from the journal (each told
+        as a change, as at the start); `older_finished` says how many remain."""
+        records, self.older_finished = await self.journal.older(self._oldest_finished(), limit)
+        known = {job.id for job in self.jobs.jobs}
+        return self.jobs.adopt([record for record in records if record.id not in known], set())
 
     def _job_selection(self, job: Job) -> Selection:
         """Where `job` runs now: its own account and host (the demo's emulator, though, moves

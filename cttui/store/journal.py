@@ -66,26 +66,44 @@ _FINISHED = tuple(state.value for state in JobState if state.finished)
 
 @dataclass(frozen=True)
 class _Only:
-    """Which jobs a load reads: every one, or the unfinished ones and those of one req_id."""
+    """Which jobs a load reads: every one (`finished` True), the unfinished ones and those of
+    one req_id, with none of the other finished ones (False) or the newest that many (a
+    number); or (`before`) only the newest `finished` finished ones older than job `before`."""
 
-    finished: bool = True
+    finished: bool | int = True
     req_id: str | None = None
+    before: int | None = None
 
-    def tables(self) -> tuple[str, str, tuple[str | None, ...]]:
+    def tables(self) -> tuple[str, str, tuple[object, ...]]:
         """What follows FROM for the jobs and for their attempts, in order, and the values."""
-        if self.finished:
+        if self.finished is True and self.before is None:
             return "jobs ORDER BY id", "attempts ORDER BY job_id, rowid", ()
-        # A state that is not a finished one's, even NULL, is read (and a damaged one refuses).
         marks = ", ".join("?" * len(_FINISHED))
-        where = f"WHERE state IS NULL OR state NOT IN ({marks}) OR req_id = ?"
+        newest = (
+            f"SELECT id FROM jobs WHERE state IN ({marks}) AND id < ? "  # noqa: S608 - ours
+            "ORDER BY id DESC LIMIT ?"
+        )
+        if self.before is not None:
+            where = f"WHERE id IN ({newest})"
+            values: tuple[object, ...] = (*_FINISHED, self.before, int(self.finished))
+        else:
+            # A state that is not a finished one's, even NULL, is read (and a damaged one
+            # refuses).
+            where = f"WHERE state IS NULL OR state NOT IN ({marks}) OR req_id = ?"
+            values = (*_FINISHED, self.req_id)
+            if self.finished is not False:
+                where += f" OR id IN ({newest})"
+                values += (*_FINISHED, _NO_ID, int(self.finished))
         ids = f"SELECT id FROM jobs {where}"  # noqa: S608 - our own words, and ? for values
         return (
             f"jobs {where} ORDER BY id",
             f"attempts WHERE job_id IN ({ids}) ORDER BY job_id, rowid",
-            (*_FINISHED, self.req_id),
+            values,
         )
 
 
+# Beyond every job's id (SQLite's largest integer).
+_NO_ID = 2**63 - 1
 _EVERY = _Only()
 
 
@@ -175,13 +193,14 @@ class Journal:
         self,
         claim: Callable[[Origin], bool] | None = None,
         *,
-        finished: bool = True,
+        finished: bool | int = True,
         req_id: str | None = None,
     ) -> tuple[list[JobRecord], set[int]]:
         """See `_load`; a locked or broken file is a JournalError naming it.
 
         `finished=False` leaves out the finished jobs (but those of `req_id`): what a `cttui
-        count` from cron needs, however many a year of runs has left."""
+        count` from cron needs, however many a year of runs has left; a number keeps the
+        newest that many of them (the app's panel, see `older`)."""
         if claim is not None and self.read_only:
             raise ValueError("a journal opened read-only cannot claim jobs")
         try:
@@ -290,6 +309,26 @@ class Journal:
         run = run_of(record) if recovered else None
         if run is not None:
             self._keep_run(*run)
+
+    def older(self, before: int, limit: int) -> list[JobRecord]:
+        """The newest `limit` finished jobs older than job `before`, oldest first (the next
+        page of a panel that holds the newest ones); nothing is claimed or written."""
+        try:
+            with transaction(self._db, write=False):
+                return [record for record, _ in self._jobs(_Only(limit, before=before))]
+        except sqlite3.Error as error:
+            raise problem(self.path, error) from None
+        except Unreadable as error:
+            raise damaged(self.path, str(error)) from None
+
+    def finished_before(self, before: int) -> int:
+        """How many finished jobs are older than job `before`."""
+        marks = ", ".join("?" * len(_FINISHED))
+        sql = f"SELECT count(*) FROM jobs WHERE state IN ({marks}) AND id < ?"  # noqa: S608
+        try:
+            return int(self._db.execute(sql, (*_FINISHED, before)).fetchone()[0])
+        except sqlite3.Error as error:
+            raise problem(self.path, error) from None
 
     def last_id(self) -> int:
         """The newest job's id (0 for none), whichever jobs were loaded."""

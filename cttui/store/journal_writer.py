@@ -33,6 +33,7 @@ class JournalWriter:
         self._journal: Journal | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cttui-journal")
         self._last_id = 0
+        self._finished: bool | int = True  # as loaded, and as read again
         # Every favourite's counts, kept here too: the file's, and those of this run.
         self._history: dict[str, list[FavoriteRun]] = {}
         # How many times this process changed _history: a reload must not undo a change.
@@ -66,21 +67,27 @@ class JournalWriter:
         self,
         claim: Callable[[Origin], bool] | None = None,
         *,
-        finished: bool = True,
+        finished: bool | int = True,
         req_id: str | None = None,
     ) -> tuple[list[JobRecord], set[int]]:
         """Open the file and read it: every job (or, see `Journal.load`, only the unfinished
-        ones and those of `req_id`), and the unfinished ones this process now runs."""
+        ones and those of `req_id`, or the newest `finished` finished ones with them), and the
+        unfinished ones this process now runs. `read_jobs` reads as much again."""
         if self.path is None:
             return [], set()
         path = self.path
+        self._finished = finished
         try:
             return await self._open_and_load(path, claim, finished, req_id)
         finally:
             self._loaded.set()
 
     async def _open_and_load(
-        self, path: Path, claim: Callable[[Origin], bool] | None, finished: bool, req_id: str | None
+        self,
+        path: Path,
+        claim: Callable[[Origin], bool] | None,
+        finished: bool | int,
+        req_id: str | None,
     ) -> tuple[list[JobRecord], set[int]]:
 
         def open_and_load() -> tuple[
@@ -158,18 +165,39 @@ class JournalWriter:
         return True
 
     async def read_jobs(self) -> list[JobRecord] | None:
-        """Every job as the file holds it now, other processes' too; None when no file is in
-        use or it cannot be read. Claims and writes nothing."""
+        """The jobs as the file holds them now, other processes' too (as many as `load` read:
+        every unfinished one, and the newest finished ones); None when no file is in use or it
+        cannot be read. Claims and writes nothing."""
         await self._loaded.wait()
         journal = self._journal
         if journal is None:
             return None
+        finished = self._finished
         try:
-            records, _ = await self._call(journal.load)
+            records, _ = await self._call(lambda: journal.load(finished=finished))
         except (JournalError, OSError, sqlite3.Error):
             self._seen_version = None  # read again next time
             return None
         return records
+
+    async def older(self, before: int, limit: int) -> tuple[list[JobRecord], int]:
+        """The newest `limit` finished jobs older than job `before` (see `Journal.older`), and
+        how many finished ones are older still; none without a file, or when it cannot be
+        read."""
+        await self._loaded.wait()
+        journal = self._journal
+        if journal is None:
+            return [], 0
+
+        def read() -> tuple[list[JobRecord], int]:
+            records = journal.older(before, limit)
+            oldest = records[0].id if records else before
+            return records, journal.finished_before(oldest)
+
+        try:
+            return await self._call(read)
+        except (JournalError, OSError, sqlite3.Error):
+            return [], 0
 
     def _remember(self, run: tuple[str, FavoriteRun] | None) -> None:
         if run is None:

@@ -32,7 +32,7 @@ from cttui.tui.screens.job_details import JobDetailsScreen
 from cttui.tui.screens.save_favorite import SaveFavoriteScreen, SaveRequest, suggested_name
 from cttui.tui.widgets.date_range import DateRangeField
 from cttui.tui.widgets.footer import KeysFooter
-from cttui.tui.widgets.job_panel import JobPanel
+from cttui.tui.widgets.job_panel import SHOWN_FINISHED, JobPanel
 from cttui.tui.widgets.preview import QueryPreview
 from cttui.tui.widgets.query_editor import QueryEditor
 from cttui.tui.workers import start
@@ -87,7 +87,7 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
                     )
                 with VerticalScroll(id="preview-pane"):
                     yield QueryPreview(id="preview")
-            yield JobPanel(session.jobs.clock.now, id="jobs")
+            yield JobPanel(session.jobs.clock.now, older=lambda: session.older_finished, id="jobs")
         yield KeysFooter()
 
     @property
@@ -271,6 +271,14 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
     @on(JobPanel.ActionRequested)
     def _job_action(self, event: JobPanel.ActionRequested) -> None:
         self._job_actions.perform(event.action, event.job)
+
+    @on(JobPanel.OlderRequested)
+    def _older_requested(self) -> None:
+        start(
+            self,
+            self.session.load_older(SHOWN_FINISHED),
+            name="Reading older jobs from the journal",
+        )
 
     @on(JobPanel.ClearFinishedRequested)
     def _clear_requested(self) -> None:

@@ -98,9 +98,20 @@ class JobPanel(Vertical):
     class Shown(Message):
         """The list has taken in the job changes so far."""
 
-    def __init__(self, now: Callable[[], float], *, id: str | None = None) -> None:
+    class OlderRequested(Message):
+        """Every finished job held is listed, and the journal has older ones: read a page."""
+
+    def __init__(
+        self,
+        now: Callable[[], float],
+        *,
+        older: Callable[[], int] = lambda: 0,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self._now = now
+        # How many finished jobs the journal holds beyond those given to show.
+        self._older = older
         self._jobs: dict[int, Job] = {}
         # Those of them finished when last shown: whether "clear finished" applies is asked on
         # every key, and a walk over every job for it cost each key in proportion.
@@ -200,16 +211,20 @@ class JobPanel(Vertical):
                 table.move_cursor(row=0)
             else:  # older rows, taken in below: the cursor stays on its job
                 table.move_cursor(row=table.get_row_index(str(selected.id)))
-        hidden = len(self._jobs) - len(listed)
-        self.border_subtitle = (
-            f"{hidden:,} older finished jobs not listed: o lists {SHOWN_FINISHED} more"
-            if hidden
-            else ""
-        )
+        self._say_older()
         self._show_empty()
         self._show_detail()
         self.screen.refresh_bindings()
         self.post_message(self.Shown())
+
+    def _say_older(self) -> None:
+        """How many finished jobs are not listed: those held and not shown, and those the
+        journal holds beyond them."""
+        hidden = len(self._jobs) - self.table.row_count + self._older()
+        subtitle = f"{hidden:,} older finished jobs not listed: o lists {SHOWN_FINISHED} more"
+        subtitle = subtitle if hidden > 0 else ""
+        if self.border_subtitle != subtitle:
+            self.border_subtitle = subtitle
 
     def _listed(self) -> set[int]:
         """The jobs the list shows: every unfinished one, and the newest finished ones (as many
@@ -221,6 +236,9 @@ class JobPanel(Vertical):
         }
 
     def action_show_older(self) -> None:
+        if self._finished_shown >= len(self._finished) and self._older():
+            # Every one held is listed: the next page comes from the journal, as changes.
+            self.post_message(self.OlderRequested())
         self._finished_shown += SHOWN_FINISHED
         self._flush()
 
@@ -244,6 +262,7 @@ class JobPanel(Vertical):
         their unchanged times made each key after a tick redraw the whole view."""
         if self._flushing:  # the changes waiting go with it: one redraw, not two
             self._flush()
+        self._say_older()  # the journal's count of older ones may have come since
         table = self.table
         if not table.row_count or not table.display:
             return 0
@@ -283,7 +302,7 @@ class JobPanel(Vertical):
             job = self.selected
             return job is not None and can(JobAction(str(parameters[0])), job)
         if action == "show_older":
-            return len(self.table.rows) < len(self._jobs)
+            return len(self.table.rows) < len(self._jobs) or self._older() > 0
         if action == "clear_finished":
             return bool(self._finished)
         return True
