@@ -24,12 +24,7 @@ from cttui.session import changes
 from cttui.store.favorites import Favorite
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
-from cttui.tui.screens.calendar import CalendarScreen
-from cttui.tui.screens.confirm import ConfirmScreen
-from cttui.tui.screens.favorites import report_launches
 from cttui.tui.screens.job_actions import JobActions
-from cttui.tui.screens.job_details import JobDetailsScreen
-from cttui.tui.screens.save_favorite import SaveFavoriteScreen, SaveRequest, suggested_name
 from cttui.tui.widgets.date_range import DateRangeField
 from cttui.tui.widgets.footer import KeysFooter
 from cttui.tui.widgets.job_panel import JobPanel
@@ -37,9 +32,11 @@ from cttui.tui.widgets.preview import QueryPreview
 from cttui.tui.widgets.query_editor import QueryEditor
 from cttui.tui.workers import start
 
+# The screens this one opens are imported when first opened: the start pays only for this one.
 if TYPE_CHECKING:
     from cttui.session.core import Session
     from cttui.store.selection import Selection
+    from cttui.tui.screens.save_favorite import SaveRequest
 
 NO_ACCOUNT = "$CLEVERTAP_ACCOUNT_ID"
 
@@ -182,6 +179,8 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
             self.notify(f"{error.message}; or press F2", title="Not sent", severity="error")
 
     async def _run_favorite(self, favorite: Favorite, draft: QueryDraft) -> None:
+        from cttui.tui.screens.favorites import report_launches
+
         if report_launches(self.app, await self.session.run_favorites([favorite])):
             self._kept = draft
 
@@ -195,6 +194,8 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         return favorite
 
     def action_save_favorite(self) -> None:
+        from cttui.tui.screens.save_favorite import SaveFavoriteScreen, suggested_name
+
         built = self._built("Not saved")
         if built is None:
             return
@@ -265,6 +266,8 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
 
     @on(DateRangeField.PickRequested)
     def _pick_date(self, request: DateRangeField.PickRequested) -> None:
+        from cttui.tui.screens.calendar import CalendarScreen
+
         calendar = CalendarScreen(request.initial, request.today, request.title)
         self.app.push_screen(calendar, request.picked)
 
@@ -301,6 +304,7 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         if not self.holds_unsent_work or self.editor.draft == draft:
             start(self, self._load(draft, favorite), name="Loading the editor")
             return
+        from cttui.tui.screens.confirm import ConfirmScreen
 
         def answered(replace: bool | None) -> None:
             if replace:
@@ -343,6 +347,8 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
 
     def _watching(self, job: Job) -> bool:
         """Whether the user has `job` in front of them: no need to tell them it ended."""
+        from cttui.tui.screens.job_details import JobDetailsScreen
+
         screen = self.app.screen
         if isinstance(screen, JobDetailsScreen):
             return screen.job is job
