@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -68,9 +68,18 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         # The favourite last loaded, with the draft it loaded as: run unchanged, it runs as
         # that favourite (its profile, its history).
         self._favorite: tuple[Favorite, QueryDraft] | None = None
+        self._resumed = False
 
     def compose(self) -> ComposeResult:
         session = self.session
+        # The breakpoint's class before any child mounts: Textual sets it at the first resize,
+        # after them all, and so restyled the whole screen once more before the first frame.
+        width = self.app.size.width
+        reached = [name for at, name in sorted(self.HORIZONTAL_BREAKPOINTS) if width >= at]
+        widest = reached[-1] if reached else None
+        self.update_classes(
+            {name: name == widest for _, name in self.HORIZONTAL_BREAKPOINTS}, animate=False
+        )
         yield Header()
         yield Static(id="connection", markup=False)
         with Vertical(id="workspace"):
@@ -98,6 +107,15 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         for job in self.session.jobs.jobs:
             self.query_one(JobPanel).show(job)
         self._show_selection()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before Screen's own handler. At the first resume every node has just had its
+        # styles applied as it mounted, and each change since (a breakpoint's class, the focus)
+        # restyled what it touched: restyling the whole screen again cost a third of the first
+        # frame. Later resumes, after another screen, restyle as Textual decides.
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     def on_unmount(self) -> None:
         self.session.unsubscribe(self._session_changed)
