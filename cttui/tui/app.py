@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from rich.text import Text
-from rich.traceback import Traceback
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.notifications import SeverityLevel
@@ -22,12 +21,10 @@ from cttui.store.favorites import Favorite
 from cttui.tui.commands import ScreenActions, beneath_palette
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
-from cttui.tui.screens.confirm import ConfirmScreen
-from cttui.tui.screens.credentials import CredentialsScreen, switch_profile
-from cttui.tui.screens.favorites import FavoritesScreen
-from cttui.tui.screens.help import HelpScreen
 from cttui.tui.screens.main import MainScreen
 from cttui.tui.workers import start
+
+# The other screens are imported when first shown: the start pays only for the main screen.
 
 
 class CttuiApp(ShowsFailedWorkers, App[int]):
@@ -57,14 +54,21 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
             self.add_class("-demo")
         self._apply_saved_theme()
         self.theme_changed_signal.subscribe(self, self._remember_theme)
+        # The journal and favorites.toml are read once the main screen is drawn, not before.
+        self.call_after_refresh(self._read_stores)
+        if self.session.selection is None and not self.session.config.profiles:
+            self.call_after_refresh(self._first_run)
+
+    def _read_stores(self) -> None:
         start(self, self.session.resume(), name="Reading the job journal")
         # Hand edits and other cttui processes' counts are picked up within a second.
         self._refresh()
         self.set_interval(1.0, self._refresh)
-        if self.session.selection is None and not self.session.config.profiles:
-            self.call_after_refresh(
-                self.push_screen, CredentialsScreen(self.session, first_run=True)
-            )
+
+    def _first_run(self) -> None:
+        from cttui.tui.screens.credentials import CredentialsScreen
+
+        self.push_screen(CredentialsScreen(self.session, first_run=True))
 
     def _refresh(self) -> None:
         start(
@@ -119,6 +123,8 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
         self.bell()
         self._exit_renderables.append(Text(f"cttui: {unexpected(error)}"))
         if os.environ.get(DEBUG_VARIABLE):
+            from rich.traceback import Traceback  # a crash's cost, not every start's
+
             self._exit_renderables.append(
                 Traceback.from_exception(type(error), error, error.__traceback__)
             )
@@ -159,17 +165,13 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Keys for the screen already showing would do nothing: keep them out of the footer.
-        showing = {
-            "credentials": CredentialsScreen,
-            "help": HelpScreen,
-            "favorites": FavoritesScreen,
-        }.get(action)
-        return showing is None or not isinstance(beneath_palette(self), showing)
+        return getattr(beneath_palette(self), "OPENED_BY", None) != action
 
     async def action_quit(self) -> None:
         if self._main is None or not self._main.holds_unsent_work:
             self.exit()
             return
+        from cttui.tui.screens.confirm import ConfirmScreen
 
         def answered(quit_anyway: bool | None) -> None:
             if quit_anyway:
@@ -185,14 +187,20 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
         )
 
     def action_help(self) -> None:
+        from cttui.tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
     def action_credentials(self) -> None:
+        from cttui.tui.screens.credentials import CredentialsScreen
+
         if not isinstance(self.screen, CredentialsScreen):
             self.push_screen(CredentialsScreen(self.session))
 
     def action_favorites(self) -> None:
+        from cttui.tui.screens.favorites import FavoritesScreen
+
         if not isinstance(self.screen, FavoritesScreen):
             self.push_screen(FavoritesScreen(self.session), self._load_favorite)
 
@@ -201,6 +209,8 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
             self._main.load_favorite(favorite)
 
     def switch_profile(self, name: str) -> None:
+        from cttui.tui.screens.credentials import switch_profile
+
         start(self, switch_profile(self, self.session, name), name=f"Switching to profile {name}")
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:

@@ -48,6 +48,8 @@ NEW_PROFILE = "\x00new"
 
 
 class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
+    # The app action that shows this screen: the app leaves its key out while it shows.
+    OPENED_BY: ClassVar[str] = "credentials"
     BINDINGS: ClassVar[list[BindingType]] = bindings("credentials-screen")
 
     def __init__(self, session: Session, first_run: bool = False) -> None:

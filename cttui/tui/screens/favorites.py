@@ -48,6 +48,8 @@ def report_launches(app: App[Any], launches: Sequence[Launch]) -> int:
 class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
     """Dismissed with the favourite to load into the editor, if one is chosen for that."""
 
+    # The app action that shows this screen: the app leaves its key out while it shows.
+    OPENED_BY: ClassVar[str] = "favorites"
     AUTO_FOCUS = "#favorites-table"
     BINDINGS: ClassVar[list[BindingType]] = bindings("favorites-screen")
 

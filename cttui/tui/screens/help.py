@@ -28,6 +28,8 @@ INTRO = (
 
 
 class HelpScreen(ShowsFailedWorkers, ModalScreen[None]):
+    # The app action that shows this screen: the app leaves its key out while it shows.
+    OPENED_BY: ClassVar[str] = "help"
     BINDINGS: ClassVar[list[BindingType]] = bindings("help-screen")
 
     def __init__(self, beneath: Screen[object]) -> None:

@@ -12,8 +12,6 @@ from cttui.api.errors import CttuiError
 from cttui.jobs import Job
 from cttui.records import JobState
 from cttui.report import job_curl
-from cttui.tui.screens.confirm import ConfirmScreen
-from cttui.tui.screens.job_details import JobDetailsScreen
 from cttui.tui.widgets.job_panel import JobPanel
 from cttui.tui.workers import start
 
@@ -42,6 +40,8 @@ class JobActions:
         """Carry out one of the job's actions (a JobAction's value) on `job`."""
         screen, session = self._screen, self._session
         if action == "details":
+            from cttui.tui.screens.job_details import JobDetailsScreen  # when first shown
+
             screen.app.push_screen(JobDetailsScreen(job, session.jobs.clock.now, self.perform))
         elif action == "poll_now":
             start(screen, self._poll_now(job), name=f"Polling job {job.id}")
@@ -94,6 +94,8 @@ class JobActions:
         if not running:
             start(self._screen, remove(), name="Removing jobs")
             return
+
+        from cttui.tui.screens.confirm import ConfirmScreen  # when first asked
 
         def answered(yes: bool | None) -> None:
             if yes:

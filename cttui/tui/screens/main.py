@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -24,12 +24,7 @@ from cttui.session import changes
 from cttui.store.favorites import Favorite
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
-from cttui.tui.screens.calendar import CalendarScreen
-from cttui.tui.screens.confirm import ConfirmScreen
-from cttui.tui.screens.favorites import report_launches
 from cttui.tui.screens.job_actions import JobActions
-from cttui.tui.screens.job_details import JobDetailsScreen
-from cttui.tui.screens.save_favorite import SaveFavoriteScreen, SaveRequest, suggested_name
 from cttui.tui.widgets.date_range import DateRangeField
 from cttui.tui.widgets.footer import KeysFooter
 from cttui.tui.widgets.job_panel import SHOWN_FINISHED, JobPanel
@@ -37,9 +32,11 @@ from cttui.tui.widgets.preview import QueryPreview
 from cttui.tui.widgets.query_editor import QueryEditor
 from cttui.tui.workers import start
 
+# The screens this one opens are imported when first opened: the start pays only for this one.
 if TYPE_CHECKING:
     from cttui.session.core import Session
     from cttui.store.selection import Selection
+    from cttui.tui.screens.save_favorite import SaveRequest
 
 NO_ACCOUNT = "$CLEVERTAP_ACCOUNT_ID"
 
@@ -71,9 +68,18 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         # The favourite last loaded, with the draft it loaded as: run unchanged, it runs as
         # that favourite (its profile, its history).
         self._favorite: tuple[Favorite, QueryDraft] | None = None
+        self._resumed = False
 
     def compose(self) -> ComposeResult:
         session = self.session
+        # The breakpoint's class before any child mounts: Textual sets it at the first resize,
+        # after them all, and so restyled the whole screen once more before the first frame.
+        width = self.app.size.width
+        reached = [name for at, name in sorted(self.HORIZONTAL_BREAKPOINTS) if width >= at]
+        widest = reached[-1] if reached else None
+        self.update_classes(
+            {name: name == widest for _, name in self.HORIZONTAL_BREAKPOINTS}, animate=False
+        )
         yield Header()
         yield Static(id="connection", markup=False)
         with Vertical(id="workspace"):
@@ -101,6 +107,15 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         for job in self.session.jobs.jobs:
             self.query_one(JobPanel).show(job)
         self._show_selection()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before Screen's own handler. At the first resume every node has just had its
+        # styles applied as it mounted, and each change since (a breakpoint's class, the focus)
+        # restyled what it touched: restyling the whole screen again cost a third of the first
+        # frame. Later resumes, after another screen, restyle as Textual decides.
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     def on_unmount(self) -> None:
         self.session.unsubscribe(self._session_changed)
@@ -182,6 +197,8 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
             self.notify(f"{error.message}; or press F2", title="Not sent", severity="error")
 
     async def _run_favorite(self, favorite: Favorite, draft: QueryDraft) -> None:
+        from cttui.tui.screens.favorites import report_launches
+
         if report_launches(self.app, await self.session.run_favorites([favorite])):
             self._kept = draft
 
@@ -195,6 +212,8 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         return favorite
 
     def action_save_favorite(self) -> None:
+        from cttui.tui.screens.save_favorite import SaveFavoriteScreen, suggested_name
+
         built = self._built("Not saved")
         if built is None:
             return
@@ -265,6 +284,8 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
 
     @on(DateRangeField.PickRequested)
     def _pick_date(self, request: DateRangeField.PickRequested) -> None:
+        from cttui.tui.screens.calendar import CalendarScreen
+
         calendar = CalendarScreen(request.initial, request.today, request.title)
         self.app.push_screen(calendar, request.picked)
 
@@ -309,6 +330,7 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         if not self.holds_unsent_work or self.editor.draft == draft:
             start(self, self._load(draft, favorite), name="Loading the editor")
             return
+        from cttui.tui.screens.confirm import ConfirmScreen
 
         def answered(replace: bool | None) -> None:
             if replace:
@@ -351,6 +373,8 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
 
     def _watching(self, job: Job) -> bool:
         """Whether the user has `job` in front of them: no need to tell them it ended."""
+        from cttui.tui.screens.job_details import JobDetailsScreen
+
         screen = self.app.screen
         if isinstance(screen, JobDetailsScreen):
             return screen.job is job

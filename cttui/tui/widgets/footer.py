@@ -19,6 +19,10 @@ Shown = tuple[tuple[str, str, str, str, bool, str, bool], ...]
 
 class KeysFooter(Footer):
     _shown: Shown | None = None
+    # A rebuild is on its way (Textual's runs after the next refresh, and reads the keys then):
+    # the bindings changing again before it needs no second one. At the start they change
+    # several times before the first frame, and each rebuild remounts every key.
+    _rebuild_due = False
 
     def _keys(self) -> Shown:
         """What the footer would show: every active binding's key, words and whether it works."""
@@ -40,9 +44,13 @@ class KeysFooter(Footer):
             and self._keys() == self._shown
         ):
             return
+        if self._rebuild_due and screen is self.screen:
+            return
         super().bindings_changed(screen)
+        self._rebuild_due = screen.app.app_focus and self.is_attached and screen is self.screen
 
     async def recompose(self) -> None:
+        self._rebuild_due = False
         await super().recompose()
         # Setting `compact` again, even to the same value, runs Textual's pruning of the
         # watchers whose keys have closed (the keys just removed).

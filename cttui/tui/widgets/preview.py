@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.highlight import highlight
 
 from cttui.api.curl import curl_command
 from cttui.api.errors import QueryError
@@ -42,6 +41,9 @@ class QueryPreview(Vertical):
             body.set_class(True, "-waiting")
             curl.display = False
             return
+        # Pygments, a tenth of the start, waits for the first query there is to show.
+        from textual.highlight import highlight
+
         self.body = query.to_json()
         self.curl = curl_command(query, base_url, account_id)
         body.show(self.body, highlight(self.body, language="json"))
