@@ -24,10 +24,19 @@ class Peer(NamedTuple):
     argv: tuple[str, ...]  # after the venv's bin/
     # A line of its first screen, as a regex from a line's start (or anywhere).
     marker: str
+    # Installed with it, pinned: what its own requirements let through but breaks it.
+    pins: tuple[str, ...] = ()
 
 
 PEERS = (
-    Peer("peer_posting_startup", "posting", ("posting",), r"(Collection|Send|posting)"),
+    # tree-sitter 0.26 (posting asks for any) segfaults in Textual 6.1's TextArea, at start.
+    Peer(
+        "peer_posting_startup",
+        "posting",
+        ("posting",),
+        r"(Collection|Send|posting)",
+        ("tree-sitter==0.25.2",),
+    ),
     Peer("peer_harlequin_startup", "harlequin", ("harlequin", ":memory:"), r"(Query|Harlequin)"),
 )
 
@@ -35,13 +44,15 @@ PEERS = (
 def installed(peer: Peer) -> Path:
     """The peer's venv, made and installed into on first use; Unmeasured when pip fails."""
     venv = CACHE / peer.package
-    done = venv / ".installed"
+    # Named for what went in: a changed pin installs afresh.
+    done = venv / f".installed-{'-'.join(peer.pins) or 'as-is'}"
     if done.exists():
         return venv
     CACHE.mkdir(parents=True, exist_ok=True)
+    wanted = (peer.package, *peer.pins)
     steps = (
         [sys.executable, "-m", "venv", "--clear", str(venv)],
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", peer.package],
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *wanted],
     )
     for step in steps:
         result = subprocess.run(step, capture_output=True, text=True, check=False, timeout=900)
