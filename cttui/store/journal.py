@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +48,7 @@ from cttui.store.journal_rows import (
     update_job,
 )
 from cttui.store.journal_schema import connect, migrate, transaction, up_to_date
+from cttui.store.journal_select import EVERY, FINISHED, Only
 
 
 def _later(job_id: object, than: int) -> bool:
@@ -59,52 +59,6 @@ def _later(job_id: object, than: int) -> bool:
     if isinstance(job_id, int | float):
         return job_id > than
     return True
-
-
-_FINISHED = tuple(state.value for state in JobState if state.finished)
-
-
-@dataclass(frozen=True)
-class _Only:
-    """Which jobs a load reads: every one (`finished` True), the unfinished ones and those of
-    one req_id, with none of the other finished ones (False) or the newest that many (a
-    number); or (`before`) only the newest `finished` finished ones older than job `before`."""
-
-    finished: bool | int = True
-    req_id: str | None = None
-    before: int | None = None
-
-    def tables(self) -> tuple[str, str, tuple[object, ...]]:
-        """What follows FROM for the jobs and for their attempts, in order, and the values."""
-        if self.finished is True and self.before is None:
-            return "jobs ORDER BY id", "attempts ORDER BY job_id, rowid", ()
-        marks = ", ".join("?" * len(_FINISHED))
-        newest = (
-            f"SELECT id FROM jobs WHERE state IN ({marks}) AND id < ? "  # noqa: S608 - ours
-            "ORDER BY id DESC LIMIT ?"
-        )
-        if self.before is not None:
-            where = f"WHERE id IN ({newest})"
-            values: tuple[object, ...] = (*_FINISHED, self.before, int(self.finished))
-        else:
-            # A state that is not a finished one's, even NULL, is read (and a damaged one
-            # refuses).
-            where = f"WHERE state IS NULL OR state NOT IN ({marks}) OR req_id = ?"
-            values = (*_FINISHED, self.req_id)
-            if self.finished is not False:
-                where += f" OR id IN ({newest})"
-                values += (*_FINISHED, _NO_ID, int(self.finished))
-        ids = f"SELECT id FROM jobs {where}"  # noqa: S608 - our own words, and ? for values
-        return (
-            f"jobs {where} ORDER BY id",
-            f"attempts WHERE job_id IN ({ids}) ORDER BY job_id, rowid",
-            values,
-        )
-
-
-# Beyond every job's id (SQLite's largest integer).
-_NO_ID = 2**63 - 1
-_EVERY = _Only()
 
 
 class Journal:
@@ -204,14 +158,14 @@ class Journal:
         if claim is not None and self.read_only:
             raise ValueError("a journal opened read-only cannot claim jobs")
         try:
-            return self._load(claim, _Only(finished, req_id))
+            return self._load(claim, Only(finished, req_id))
         except sqlite3.Error as error:
             raise problem(self.path, error) from None
         except Unreadable as error:
             raise damaged(self.path, str(error)) from None
 
     def _load(
-        self, claim: Callable[[Origin], bool] | None, only: _Only
+        self, claim: Callable[[Origin], bool] | None, only: Only
     ) -> tuple[list[JobRecord], set[int]]:
         """Every job, oldest first, and the ids of the unfinished ones this process now runs.
 
@@ -258,7 +212,7 @@ class Journal:
         me = self.owners.token
         alive: dict[str | None, bool] = {}
         with transaction(self._db, write=False):
-            for record, owner in self._jobs(_EVERY):
+            for record, owner in self._jobs(EVERY):
                 if owner not in alive:
                     alive[owner] = owner != me and self.owners.alive(owner)
                 if record.state.finished:
@@ -270,7 +224,7 @@ class Journal:
                         record.state = JobState.INTERRUPTED
                 yield record, alive[owner]
 
-    def _jobs(self, only: _Only) -> Iterator[tuple[JobRecord, str | None]]:
+    def _jobs(self, only: Only) -> Iterator[tuple[JobRecord, str | None]]:
         """Every job `only` asks for with its owner's token, one at a time: the jobs and their
         attempts are read side by side, both in job order (attempts through their index). Every
         attempt of those jobs is read, its own job's or not, so that a damaged one refuses the
@@ -315,7 +269,7 @@ class Journal:
         page of a panel that holds the newest ones); nothing is claimed or written."""
         try:
             with transaction(self._db, write=False):
-                return [record for record, _ in self._jobs(_Only(limit, before=before))]
+                return [record for record, _ in self._jobs(Only(limit, before=before))]
         except sqlite3.Error as error:
             raise problem(self.path, error) from None
         except Unreadable as error:
@@ -323,10 +277,10 @@ class Journal:
 
     def finished_before(self, before: int) -> int:
         """How many finished jobs are older than job `before`."""
-        marks = ", ".join("?" * len(_FINISHED))
+        marks = ", ".join("?" * len(FINISHED))
         sql = f"SELECT count(*) FROM jobs WHERE state IN ({marks}) AND id < ?"  # noqa: S608
         try:
-            return int(self._db.execute(sql, (*_FINISHED, before)).fetchone()[0])
+            return int(self._db.execute(sql, (*FINISHED, before)).fetchone()[0])
         except sqlite3.Error as error:
             raise problem(self.path, error) from None
 
