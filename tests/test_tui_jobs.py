@@ -543,12 +543,14 @@ async def test_a_cursor_move_costs_as_much_over_500_jobs_as_over_10(
         emulator, seeded(emulator, tmp_path / "10.sqlite3", 10), 10, 9, monkeypatch
     )
     long = await cursor_costs(
-        emulator, seeded(emulator, tmp_path / "500.sqlite3", 500), 500, 30, monkeypatch
+        emulator, seeded(emulator, tmp_path / "500.sqlite3", 500), 500, 9, monkeypatch
     )
     columns = len(COLUMNS)
+    # The same 9 keys, within the view: a move that scrolls redraws the view, as often as
+    # frames come between the keys, which the machine's load decides (30 keys drew 488 cells
+    # once against a bound of 480).
     assert short[0] <= 9 * 2 * columns
-    # 30 keys: the view scrolls for the last dozen or so, and the whole view moves.
-    assert long[0] <= 30 * 2 * columns
+    assert long[0] <= 9 * 2 * columns
     assert short[1:] == long[1:] == (0, 0)
 
 
