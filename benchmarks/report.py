@@ -86,8 +86,14 @@ def row(figure: Figure) -> tuple[str, ...]:
         baseline,
         f"{ratio:.2f}x" if ratio is not None else "-",
         figure.target,
-        "✓" if figure.holds else "✗",
+        "" if not figure.target else "✓" if figure.holds else "✗",
     )
+
+
+def held_text(figures: Sequence[Figure]) -> str:
+    """How many of the figures with a target hold it (a peer's start has none)."""
+    targeted = [figure for figure in figures if figure.target]
+    return f"{sum(figure.holds for figure in targeted)} of {len(targeted)} targets hold"
 
 
 def table(figures: Sequence[Figure], about: dict[str, object]) -> str:
@@ -101,8 +107,7 @@ def table(figures: Sequence[Figure], about: dict[str, object]) -> str:
         lines.append(f"{mark}{text}".rstrip())
         if number == 0:
             lines.append("-" * len(lines[0]))
-    held = sum(figure.holds for figure in figures)
-    lines.append(f"{held} of {len(figures)} targets hold; machine: {machine_line(about)}")
+    lines.append(f"{held_text(figures)}; machine: {machine_line(about)}")
     lines.append("notes:")
     lines += [
         f"{number:>2} {figure.note}" for number, figure in enumerate(figures, 1) if figure.note
@@ -163,8 +168,7 @@ def markdown(document: dict[str, Any]) -> str:
         "|" + "---|" * len(HEADER),
         *("| " + " | ".join(cell.replace("|", "\\|") for cell in row(f)) + " |" for f in figures),
         "",
-        f"{sum(f.holds for f in figures)} of {len(figures)} targets hold. Machine: "
-        f"{machine_line(document['machine'])}.",
+        f"{held_text(figures)}. Machine: {machine_line(document['machine'])}.",
     ]
     return "\n".join(lines)
 

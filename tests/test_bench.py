@@ -67,3 +67,12 @@ def test_short_bench_measures_the_apps_start_and_keys_in_tmux(tmp_path: Path) ->
         assert figure["measured"]["runs"] >= 1, figure["note"]
         assert figure["measured"]["median"] > 0
         assert figure["baseline"]["median"] > 0
+
+
+def test_the_readme_shows_the_latest_figures() -> None:
+    """The README's table is benchmarks/latest.json, as `python -m benchmarks.report` prints
+    it: a `make bench` whose figures change the README's says so in the same change."""
+    latest = json.loads((ROOT / "benchmarks" / "latest.json").read_text())
+    keys = {figure["key"] for figure in latest["figures"]}
+    assert {*KEYS, *(key for group in APP_KEYS.values() for key in group)} == keys
+    assert markdown(latest) in (ROOT / "README.md").read_text()
