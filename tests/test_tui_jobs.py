@@ -823,3 +823,30 @@ async def test_the_app_holds_the_newest_finished_jobs_and_reads_older_ones_a_pag
         assert len(app.session.jobs.jobs) == jobs
         assert str(panel.table.get_row_at(jobs - 1)[0]) == "1"
         assert not panel.border_subtitle
+
+
+async def test_clear_finished_clears_the_older_jobs_not_held_too(
+    emulator: Emulator, slow_emulator: Emulator, tmp_path: Path
+) -> None:
+    """D clears every finished job, those of a long journal the app has not read (beyond the
+    newest 1,000) too: they stayed in the journal, and came back with the next start or `o`.
+    A pending job, and the favourites' counts, stay."""
+    jobs = FINISHED_IN_MEMORY + 30
+    journal = seeded(emulator, tmp_path / "journal.sqlite3", jobs)
+    app = app_on(slow_emulator, journal, poll_interval=30)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        panel = await opened(pilot)
+        await until(pilot, lambda: app.session.older_finished == 30, "the older ones counted")
+        pending = await sent(pilot, LONG, JobState.PENDING)
+        panel.table.focus()
+        await pilot.press("D")
+        await until(pilot, lambda: panel.table.row_count == 1, "the finished jobs to go")
+        assert app.session.jobs.jobs == [pending]
+        assert journal_states(journal) == {pending.id: "pending"}
+        assert app.session.older_finished == 0
+        await until(pilot, lambda: not panel.border_subtitle, "no older jobs said")
+        await until(
+            pilot,
+            lambda: any(f"{jobs:,} finished jobs cleared" in n.message for n in app._notifications),
+            "the count of those cleared",
+        )

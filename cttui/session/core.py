@@ -346,8 +346,16 @@ class Session:
     async def remove(self, jobs: Sequence[Job]) -> None:
         await self.jobs.remove(jobs)
 
-    async def clear_finished(self) -> list[Job]:
-        return await self.jobs.clear_finished()
+    async def clear_finished(self) -> tuple[list[Job], int]:
+        """Remove every finished job: those held (returned), and those of the journal older
+        than them, not read (how many)."""
+        oldest = self._oldest_finished()
+        cleared = await self.jobs.clear_finished()
+        older = 0
+        if self.older_finished:
+            older = await self.journal.remove_finished_before(oldest)
+            self.older_finished = 0
+        return cleared, older
 
     # Other processes
 

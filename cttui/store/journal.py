@@ -343,6 +343,13 @@ class Journal:
         with transaction(self._db):
             self._db.executemany("DELETE FROM jobs WHERE id = ?", [(job_id,) for job_id in ids])
 
+    def remove_finished_before(self, before: int) -> int:
+        """Remove the finished jobs older than job `before`; how many."""
+        marks = ", ".join("?" * len(FINISHED))
+        sql = f"DELETE FROM jobs WHERE state IN ({marks}) AND id < ?"  # noqa: S608
+        with transaction(self._db):
+            return self._db.execute(sql, (*FINISHED, before)).rowcount
+
     def history(self) -> dict[str, list[FavoriteRun]]:
         """Every favourite's counts, oldest first."""
         runs: dict[str, list[FavoriteRun]] = {}

@@ -268,6 +268,18 @@ class JournalWriter:
         except (OSError, sqlite3.Error) as error:
             self._failed(error)
 
+    async def remove_finished_before(self, before: int) -> int:
+        """Remove the finished jobs older than job `before` (those not read); how many."""
+        await self._loaded.wait()
+        journal = self._journal
+        if journal is None:
+            return 0
+        try:
+            return await self._call(lambda: journal.remove_finished_before(before))
+        except (OSError, sqlite3.Error) as error:
+            self._failed(error)
+            return 0
+
     def close(self) -> None:
         """Finish pending writes and close the file (blocking; call once, on the way out)."""
         journal, self._journal = self._journal, None

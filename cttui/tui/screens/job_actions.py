@@ -114,8 +114,11 @@ class JobActions:
 
     def clear_finished(self) -> None:
         async def clear() -> None:
-            cleared = await self._session.clear_finished()
+            cleared, older = await self._session.clear_finished()
             self._panel.forget(cleared)
-            self._screen.notify(f"{len(cleared)} finished job(s) cleared", title="Jobs")
+            count = len(cleared) + older
+            self._screen.notify(
+                f"{count:,} finished job{'' if count == 1 else 's'} cleared", title="Jobs"
+            )
 
         start(self._screen, clear(), name="Clearing finished jobs")
