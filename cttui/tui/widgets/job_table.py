@@ -9,9 +9,10 @@ is not on is drawn the same wherever the cursor is, and comes from the cache.
 
 DataTable also keys each cell it has drawn on a count of every update to the table: the
 second's tick, moving two cells of each pending job's row (the countdown and the elapsed time),
-drew every cell in view afresh, 8 for each 2 moved, a third of the idle app's time with 500
-jobs pending. Here a cell is drawn again only when its value is another object (every value
-the job panel puts in is a new one, never one changed in place) or where it is drawn changes.
+drew every cell in view afresh, 8 for each 2 moved (with 500 jobs pending at 120x40, 128 cells
+a second; 53 now). Here a cell is drawn again only when its value is another object (every
+value the job panel puts in is a new one, never one changed in place) or where it is drawn
+changes.
 """
 
 from __future__ import annotations
