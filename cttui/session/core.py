@@ -351,10 +351,9 @@ class Session:
         than them, not read (how many)."""
         oldest = self._oldest_finished()
         cleared = await self.jobs.clear_finished()
-        older = 0
-        if self.older_finished:
-            older = await self.journal.remove_finished_before(oldest)
-            self.older_finished = 0
+        # Whether or not they are counted yet (that comes a moment after the start).
+        older = await self.journal.remove_finished_before(oldest)
+        self.older_finished = 0
         return cleared, older
 
     # Other processes
