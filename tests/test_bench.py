@@ -75,4 +75,7 @@ def test_the_readme_shows_the_latest_figures() -> None:
     latest = json.loads((ROOT / "benchmarks" / "latest.json").read_text())
     keys = {figure["key"] for figure in latest["figures"]}
     assert {*KEYS, *(key for group in APP_KEYS.values() for key in group)} == keys
-    assert markdown(latest) in (ROOT / "README.md").read_text()
+    assert markdown(latest) in (ROOT / "README.md").read_text(), (
+        "the README's Performance table is not benchmarks/latest.json: put in what "
+        "`python -m benchmarks.report` prints"
+    )
