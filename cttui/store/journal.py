@@ -50,6 +50,9 @@ from cttui.store.journal_rows import (
 from cttui.store.journal_schema import connect, migrate, transaction, up_to_date
 from cttui.store.journal_select import EVERY, FINISHED, Only
 
+# The finished jobs older than a job (parameters: FINISHED, then the job's id).
+FINISHED_BEFORE = f"FROM jobs WHERE state IN ({', '.join('?' * len(FINISHED))}) AND id < ?"
+
 
 def _later(job_id: object, than: int) -> bool:
     """Whether an attempt's `job_id` sorts after job `than` in SQLite's order (NULL, then
@@ -277,8 +280,7 @@ class Journal:
 
     def finished_before(self, before: int) -> int:
         """How many finished jobs are older than job `before`."""
-        marks = ", ".join("?" * len(FINISHED))
-        sql = f"SELECT count(*) FROM jobs WHERE state IN ({marks}) AND id < ?"  # noqa: S608
+        sql = f"SELECT count(*) {FINISHED_BEFORE}"
         try:
             return int(self._db.execute(sql, (*FINISHED, before)).fetchone()[0])
         except sqlite3.Error as error:
@@ -345,10 +347,8 @@ class Journal:
 
     def remove_finished_before(self, before: int) -> int:
         """Remove the finished jobs older than job `before`; how many."""
-        marks = ", ".join("?" * len(FINISHED))
-        sql = f"DELETE FROM jobs WHERE state IN ({marks}) AND id < ?"  # noqa: S608
         with transaction(self._db):
-            return self._db.execute(sql, (*FINISHED, before)).rowcount
+            return self._db.execute(f"DELETE {FINISHED_BEFORE}", (*FINISHED, before)).rowcount
 
     def history(self) -> dict[str, list[FavoriteRun]]:
         """Every favourite's counts, oldest first."""
