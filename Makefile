@@ -33,7 +33,8 @@ demo: $(STAMP)
 
 # One table of every figure with its target and whether it holds, also written to
 # benchmarks/latest.json; `make bench AGAINST=REV` also times REV's cttui/ (from git),
-# interleaved in the same run; `make bench PEERS=1` times posting and harlequin too.
+# interleaved in the same run (and leaves latest.json as it was); `make bench PEERS=1` times
+# posting and harlequin too.
 # `python -m benchmarks --help` for the rest.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(if $(AGAINST),--against $(AGAINST)) $(if $(PEERS),--peers)

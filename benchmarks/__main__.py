@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         metavar="PATH",
         type=Path,
         help=f"where to write the figures (default {LATEST.name} in benchmarks/; with --short, "
-        "none unless given)",
+        "--only, --no-app or --against, none unless given: the README shows the whole table)",
     )
     parser.add_argument(
         "--against", metavar="REV", help="also time REV's cttui/ (from git), interleaved"
@@ -76,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     figures = headless.figures(options.short, wanted, options.against)
     if not options.no_app:
         figures += app_figures(options.short, parts)
-    json_path = options.json if options.json is not None or options.short else LATEST
+    partial = options.short or parts or options.no_app or options.against
+    json_path = options.json if options.json is not None or partial else LATEST
     report(figures, json_path)
 
 

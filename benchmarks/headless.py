@@ -163,7 +163,7 @@ import json, sqlite3, sys
 from datetime import datetime
 
 def when(at):
-    return None if at is None else datetime.fromtimestamp(at).isoformat(timespec="seconds")
+    return None if at is None else datetime.fromtimestamp(int(at)).isoformat()
 
 db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
 db.row_factory = sqlite3.Row
@@ -186,8 +186,8 @@ jobs = [
     }
     for row in db.execute("SELECT * FROM jobs ORDER BY id")
 ]
-# As cttui writes it: a JSON array of one job a line.
-encode = json.JSONEncoder(ensure_ascii=False).encode
+# As cttui writes it: a JSON array of one compact job a line.
+encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 sys.stdout.write("[\\n  " + ",\\n  ".join(map(encode, jobs)) + "\\n]\\n" if jobs else "[]\\n")
 """
 

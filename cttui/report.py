@@ -200,6 +200,12 @@ def posts_text(job: ListedJob) -> str | None:
     return f"sent {again + 1} times: the server's count is the last POST's"
 
 
+def _iso_second(moment: float) -> str:
+    """Local time to the second, the fraction dropped (as SQLite's strftime, for
+    `Journal.export`)."""
+    return datetime.fromtimestamp(int(moment)).isoformat()
+
+
 def job_json(job: JobRecord) -> dict[str, object]:
     """A job for scripts: stable keys, times as ISO 8601 local time."""
     query = job.query
@@ -217,15 +223,11 @@ def job_json(job: JobRecord) -> dict[str, object]:
         "account_id": job.origin.account_id,
         "base_url": job.origin.base_url,
         "body": query.to_payload() if query is not None else None,
-        "created": datetime.fromtimestamp(job.created).isoformat(timespec="seconds"),
-        "finished": (
-            datetime.fromtimestamp(job.finished).isoformat(timespec="seconds")
-            if job.finished is not None
-            else None
-        ),
+        "created": _iso_second(job.created),
+        "finished": _iso_second(job.finished) if job.finished is not None else None,
         "attempts": [
             {
-                "at": datetime.fromtimestamp(attempt.at).isoformat(timespec="seconds"),
+                "at": _iso_second(attempt.at),
                 "kind": attempt.kind,
                 "answer": attempt.answer,
                 "http_status": attempt.http_status,

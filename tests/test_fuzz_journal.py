@@ -36,6 +36,7 @@ from cttui.store.journal import Journal
 from cttui.store.journal_files import JournalError
 from tests.test_fuzz_cli import UNSAFE, assert_clean, examples, run_main
 from tests.test_journal import QUERY, record
+from tests.test_journal_export import expected, exported
 
 ORIGIN = Origin("TEST-ACC-0001", "http://127.0.0.1:8787", "work")
 TABLES = ("jobs", "attempts", "favorite_counts")
@@ -222,6 +223,21 @@ def test_any_cell_of_any_type_lists_or_is_a_journal_error(
     fresh(path, pristine.whole)
     damage(path, pristine.columns, edits)
     listed(path)
+
+
+@examples(400)
+@given(edits=EDITS)
+@example(edits=ANCIENT)
+def test_any_cell_of_any_type_is_exported_as_its_record_is_written(
+    tmp_path: Path, pristine: Template, edits: list[Edit]
+) -> None:
+    """`jobs --json` has SQLite write the jobs it can (tests/test_journal_export.py): whatever
+    a cell holds, the lines are the records' own, or both ways refuse the file."""
+    path = tmp_path / "journal.sqlite3"
+    fresh(path, pristine.whole)
+    damage(path, pristine.columns, edits)
+    lines, _ = exported(path)
+    assert lines == expected(path)
 
 
 # Fewer: taking jobs over writes, and waits for the disk each time.

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from cttui.api.errors import UsageError
 from cttui.cli.exits import EXIT_OK
-from cttui.cli.journal import journal_jobs, journal_records
-from cttui.cli.output import print_json, print_json_items, print_table, say
+from cttui.cli.journal import journal_export, journal_jobs
+from cttui.cli.output import json_text, print_json, print_json_lines, print_table, say
 from cttui.console import printable
 from cttui.report import (
     attempt_lines,
@@ -23,8 +23,10 @@ from cttui.report import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
     from cttui.cli.arguments import ListArgs, Scope
-    from cttui.records import ListedJob
+    from cttui.records import JobRecord, ListedJob
 
 
 class JobsShowArgs(NamedTuple):
@@ -39,7 +41,7 @@ J = TypeVar("J", bound="ListedJob")
 
 def jobs_list(args: ListArgs) -> int:
     if args.json:
-        print_json_items(job_json(job) for job in journal_records(args.scope))
+        print_json_lines(json_lines(journal_export(args.scope)))
         return EXIT_OK
     jobs = journal_jobs(args.scope)
     if not jobs:
@@ -60,6 +62,13 @@ def jobs_list(args: ListArgs) -> int:
     header = ("ID", "STATE", "COUNT", "QUERY", "DATES", "PROFILE", "STARTED")
     print_table(header, rows, right=(0, 2))
     return EXIT_OK
+
+
+def json_lines(items: Iterable[str | JobRecord]) -> Iterator[str]:
+    """Each job as one line of JSON: as SQLite wrote it, or from its record (the same bytes
+    either way, see `Journal.export`)."""
+    for item in items:
+        yield item if isinstance(item, str) else json_text(job_json(item))
 
 
 def jobs_show(args: JobsShowArgs) -> int:

@@ -55,11 +55,11 @@ def journal_listing(scope: Scope) -> Iterator[ListedJob]:
         yield ListedJob(**{name: getattr(record, name) for name in fields}, elsewhere=elsewhere)
 
 
-def journal_records(scope: Scope) -> Iterator[JobRecord]:
-    """The jobs as the journal holds them, oldest first, one at a time (for `jobs --json`,
-    which does not say where each runs)."""
-    for record, _ in _listing(scope):
-        yield record
+def journal_export(scope: Scope) -> Iterator[str | JobRecord]:
+    """The jobs for `jobs --json`, oldest first, one at a time: see `Journal.export`."""
+    with journal_read(scope) as journal:
+        if journal is not None:
+            yield from journal.export()
 
 
 def _listing(scope: Scope) -> Iterator[tuple[JobRecord, bool]]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache
 
 from cttui.console import printable
 
@@ -70,16 +71,25 @@ def print_json(value: object) -> None:
     print(json.dumps(value, ensure_ascii=False, indent=2))
 
 
-def print_json_items(items: Iterable[object]) -> None:
-    """A long listing for scripts, as it is read: a JSON array of one item a line (the
-    indented form takes Python's slow encoder, and would hold the whole listing in memory)."""
+def json_text(value: object) -> str:
+    """`value` as compact JSON, non-ASCII text as it is: as SQLite's json_object writes it."""
+    return _compact()(value)
+
+
+@cache
+def _compact() -> Callable[[object], str]:
     import json
 
-    encode = json.JSONEncoder(ensure_ascii=False).encode
+    return json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def print_json_lines(lines: Iterable[str]) -> None:
+    """A long listing for scripts, as it is read: a JSON array of one item (each of `lines`)
+    a line, never the whole listing in memory."""
     write = sys.stdout.write
     before = "[\n  "
-    for item in items:
-        write(before + encode(item))
+    for line in lines:
+        write(before + line)
         before = ",\n  "
     write("[]\n" if before.startswith("[") else "\n]\n")
 

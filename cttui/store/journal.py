@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from cttui.records import Attempt, FavoriteRun, JobRecord, JobState, Origin
+from cttui.store.journal_export import ATTEMPTS_SQL, JOBS_SQL, VALUES, body_json
 from cttui.store.journal_files import (
     JournalError,
     Owners,
@@ -142,6 +144,17 @@ class Journal:
             return None
         return cls(path, connection, Owners(path.parent / "owners"), read_only=True)
 
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A read of the jobs: a locked or broken file, or a row cttui did not write, is a
+        JournalError naming the file."""
+        try:
+            yield
+        except sqlite3.Error as error:
+            raise problem(self.path, error) from None
+        except Unreadable as error:
+            raise damaged(self.path, str(error)) from None
+
     def close(self) -> None:
         self._db.close()
         self.owners.release()
@@ -160,12 +173,8 @@ class Journal:
         newest that many of them (the app's panel, see `older`)."""
         if claim is not None and self.read_only:
             raise ValueError("a journal opened read-only cannot claim jobs")
-        try:
+        with self._reading():
             return self._load(claim, Only(finished, req_id))
-        except sqlite3.Error as error:
-            raise problem(self.path, error) from None
-        except Unreadable as error:
-            raise damaged(self.path, str(error)) from None
 
     def _load(
         self, claim: Callable[[Origin], bool] | None, only: Only
@@ -204,46 +213,77 @@ class Journal:
         """Every job, oldest first, as `load()` with no claim reads it, with whether another
         live process runs it: one at a time, from one snapshot, so that listing 100,000 jobs
         holds one in memory. Nothing is written."""
-        try:
+        with self._reading():
             yield from self._listing()
-        except sqlite3.Error as error:
-            raise problem(self.path, error) from None
-        except Unreadable as error:
-            raise damaged(self.path, str(error)) from None
 
     def _listing(self) -> Iterator[tuple[JobRecord, bool]]:
-        me = self.owners.token
-        alive: dict[str | None, bool] = {}
+        listed = self._as_listed()
         with transaction(self._db, write=False):
             for record, owner in self._jobs(EVERY):
-                if owner not in alive:
-                    alive[owner] = owner != me and self.owners.alive(owner)
-                if record.state.finished:
-                    yield record, False
-                    continue
-                if not alive[owner]:
-                    recover(record)
-                    if record.state is JobState.SENDING:
-                        record.state = JobState.INTERRUPTED
-                yield record, alive[owner]
+                yield listed(record, owner)
+
+    def _as_listed(self) -> Callable[[JobRecord, str | None], tuple[JobRecord, bool]]:
+        """A job as a listing shows it, with whether another live process runs it: a dead
+        owner's unfinished job with its kept answer taken back (see `recover`), and marked
+        interrupted if it died mid-POST."""
+        me = self.owners.token
+        alive: dict[str | None, bool] = {}
+
+        def listed(record: JobRecord, owner: str | None) -> tuple[JobRecord, bool]:
+            if record.state.finished:
+                return record, False
+            if owner not in alive:
+                alive[owner] = owner != me and self.owners.alive(owner)
+            if not alive[owner]:
+                recover(record)
+                if record.state is JobState.SENDING:
+                    record.state = JobState.INTERRUPTED
+            return record, alive[owner]
+
+        return listed
+
+    def export(self) -> Iterator[str | JobRecord]:
+        """Every job, oldest first, as `listing()` reads it, for `cttui jobs --json`: a
+        finished job whose cells are as cttui writes them as the JSON text SQLite writes of it
+        (see journal_export.py), every other as its record. Nothing is written."""
+        with self._reading():
+            yield from self._export()
+
+    def _export(self) -> Iterator[str | JobRecord]:
+        db = self._db
+        listed = self._as_listed()
+        with transaction(db, write=False):
+            attempts = db.execute(ATTEMPTS_SQL, VALUES)
+            for row, own in self._side_by_side(db.execute(JOBS_SQL, VALUES), attempts):
+                if row["fast"]:
+                    yield row["before"] + body_json(row["body"]) + row["after"]
+                else:
+                    yield listed(job_of(row, own), row["owner"])[0]
 
     def _jobs(self, only: Only) -> Iterator[tuple[JobRecord, str | None]]:
-        """Every job `only` asks for with its owner's token, one at a time: the jobs and their
-        attempts are read side by side, both in job order (attempts through their index). Every
-        attempt of those jobs is read, its own job's or not, so that a damaged one refuses the
-        file (reading every job, every attempt)."""
+        """Every job `only` asks for with its owner's token, one at a time."""
         db = self._db
         jobs, their_attempts, values = only.tables()
         attempts = db.execute(select(ATTEMPT_COLUMNS, their_attempts), values)
+        for row, own in self._side_by_side(db.execute(select(JOB_COLUMNS, jobs), values), attempts):
+            yield job_of(row, own), row["owner"]
+
+    @staticmethod
+    def _side_by_side(
+        jobs: sqlite3.Cursor, attempts: sqlite3.Cursor
+    ) -> Iterator[tuple[sqlite3.Row, list[Attempt]]]:
+        """Each job's row with its attempts: the jobs and the attempts are read side by side,
+        both in job order. Every attempt `attempts` holds is read, its own job's or not, so
+        that a damaged one refuses the file (reading every job, every attempt)."""
         attempt = attempts.fetchone()
-        for row in db.execute(select(JOB_COLUMNS, jobs), values):
+        for row in jobs:
             own: list[Attempt] = []
             while attempt is not None and not _later(attempt["job_id"], row["id"]):
                 read = attempt_of(attempt)
                 if attempt["job_id"] == row["id"]:
                     own.append(read)
                 attempt = attempts.fetchone()
-            yield job_of(row, own), row["owner"]
+            yield row, own
         while attempt is not None:  # after the last job: no job's, but read all the same
             attempt_of(attempt)
             attempt = attempts.fetchone()
@@ -270,13 +310,8 @@ class Journal:
     def older(self, before: int, limit: int) -> list[JobRecord]:
         """The newest `limit` finished jobs older than job `before`, oldest first (the next
         page of a panel that holds the newest ones); nothing is claimed or written."""
-        try:
-            with transaction(self._db, write=False):
-                return [record for record, _ in self._jobs(Only(limit, before=before))]
-        except sqlite3.Error as error:
-            raise problem(self.path, error) from None
-        except Unreadable as error:
-            raise damaged(self.path, str(error)) from None
+        with self._reading(), transaction(self._db, write=False):
+            return [record for record, _ in self._jobs(Only(limit, before=before))]
 
     def finished_before(self, before: int) -> int:
         """How many finished jobs are older than job `before`."""

@@ -162,9 +162,17 @@ def select(columns: Sequence[tuple[str, tuple[type, ...]]], rest: str) -> str:
     """The SELECT of `columns`, and `damaged`: 1 where one of them holds what cttui does not
     write (SQLite checks each row's types at C speed; only such a row is looked at closely, to
     say what is wrong). `rest` names the table and the order."""
-    names = ", ".join(name.rstrip("?") for name, _ in columns)
-    sound = " AND ".join(_sound(name, kinds) for name, kinds in columns)
-    return f"SELECT {names}, NOT ({sound}) AS damaged FROM {rest}"  # noqa: S608 - our names
+    names = column_names(columns)
+    return f"SELECT {names}, NOT {sound(columns)} AS damaged FROM {rest}"  # noqa: S608 - ours
+
+
+def column_names(columns: Sequence[tuple[str, tuple[type, ...]]]) -> str:
+    return ", ".join(name.rstrip("?") for name, _ in columns)
+
+
+def sound(columns: Sequence[tuple[str, tuple[type, ...]]]) -> str:
+    """SQL that holds where each of `columns` holds what `checked` accepts."""
+    return "(" + " AND ".join(_sound(name, kinds) for name, kinds in columns) + ")"
 
 
 _TYPEOF = {_TEXT: "('text')", _INT: "('integer')", _NUMBER: "('integer', 'real')"}
@@ -250,7 +258,7 @@ def job_of(row: sqlite3.Row, attempts: list[Attempt]) -> JobRecord:
     return JobRecord(
         id=row["id"],
         origin=Origin(row["account_id"], row["base_url"], row["profile"]),
-        query=_query(row["body"]),
+        query=query_of(row["body"]),
         state=JobState(row["state"]),
         req_id=row["req_id"],
         count=row["count"],
@@ -276,7 +284,8 @@ def favorite_run_of(row: sqlite3.Row) -> tuple[str, FavoriteRun]:
     return row["favorite"], FavoriteRun(row["job_id"], row["at"], row["count"], start, end)
 
 
-def _query(body: str | None) -> Query | None:
+def query_of(body: str | None) -> Query | None:
+    """The query a job's `body` holds, or None (none, or one that does not read as a query)."""
     if body is None:
         return None
     try:

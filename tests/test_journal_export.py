@@ -1,0 +1,211 @@
+"""`cttui jobs --json` has SQLite write each finished job whose cells are as cttui writes them
+(`Journal.export`); every other job is written from its record, as before. The two must give the
+same bytes for the same row, whatever it holds: these tests hold `export()` to what
+`listing()` and `report.job_json` make of the same file, job by job, and check that SQLite
+really wrote the jobs it should have (a test that passed because every job took the slow path
+would prove nothing). tests/test_fuzz_journal.py holds the same over any cell of any type."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from cttui.cli.jobs import json_lines
+from cttui.records import Attempt, JobRecord, JobState
+from cttui.store.journal import Journal
+from cttui.store.journal_files import JournalError
+from cttui.store.journal_rows import job_row
+from tests.test_journal import QUERY, record
+
+# Every character JSON must escape, and some it must not (non-ASCII, a line separator, DEL).
+AWKWARD = "".join(map(chr, range(32))) + '"\\/é\u2028\u2029\x7f💥 end'
+
+
+def expected(path: Path) -> list[str] | None:
+    """The JSON lines each job makes through its record (None: the file is refused)."""
+    journal = Journal.open(path, read_only=True)
+    try:
+        return list(json_lines(record for record, _ in journal.listing()))
+    except JournalError:
+        return None
+    finally:
+        journal.close()
+
+
+def exported(path: Path) -> tuple[list[str] | None, int]:
+    """The JSON lines `export()` makes, and how many of them SQLite wrote."""
+    journal = Journal.open(path, read_only=True)
+    items: list[str | JobRecord] = []
+    try:
+        items.extend(journal.export())
+    except JournalError:
+        return None, 0
+    finally:
+        journal.close()
+    return list(json_lines(items)), sum(isinstance(item, str) for item in items)
+
+
+def assert_same(path: Path) -> int:
+    """export() gives exactly the listing's lines; how many SQLite wrote."""
+    lines, by_sqlite = exported(path)
+    assert lines == expected(path)
+    return by_sqlite
+
+
+def edit(path: Path, sql: str, *values: object) -> None:
+    connection = sqlite3.connect(path)
+    try:
+        with connection:
+            connection.execute(sql, values)
+    finally:
+        connection.close()
+
+
+def finished_job(journal: Journal) -> int:
+    """A job done after two requests."""
+    job = record(state=JobState.QUEUED)
+    job.id = journal.create(job)
+    for at, kind, answer in ((1_001.25, "submit", "partial: req_id 9"), (1_031.5, "poll", "done")):
+        job.state = JobState.DONE if kind == "poll" else JobState.PENDING
+        job.req_id, job.count = "9", (1234 if kind == "poll" else None)
+        job.updated = job.finished = at + 0.3
+        journal.save(job.id, job_row(job), Attempt(at, kind, answer, 200, 0.3))
+    return job.id
+
+
+@pytest.fixture
+def journal_path(tmp_path: Path) -> Path:
+    return tmp_path / "journal.sqlite3"
+
+
+def test_sqlite_writes_a_finished_job_byte_for_byte_as_its_record_is_written(
+    journal_path: Path,
+) -> None:
+    journal = Journal.open(journal_path)
+    try:
+        ids = [finished_job(journal) for _ in range(5)]
+        failed = record(state=JobState.FAILED, error=AWKWARD, http_status=400, favorite=AWKWARD)
+        failed.finished = 1_002.0
+        ids.append(journal.create(failed))
+        journal.create(record(query=None, state=JobState.CANCELLED, finished=1_003.0))
+        pending = record(state=JobState.PENDING, req_id="77")
+        journal.create(pending)  # unfinished: always from its record
+    finally:
+        journal.close()
+    awkward = (AWKWARD, AWKWARD)
+    # What a hand or an older cttui may have left in cells SQLite writes itself: a start a
+    # hair before the next second, a whole number of seconds as an integer, a request's
+    # seconds that rounds half way (Python rounds half to even), times near 2038, a body that
+    # is not a query, a body that is not JSON, text in every answer column.
+    edit(journal_path, "UPDATE jobs SET created = 1000.9996 WHERE id = ?", ids[0])
+    edit(journal_path, "UPDATE attempts SET seconds = 2 WHERE job_id = ?", ids[1])
+    edit(journal_path, "UPDATE attempts SET seconds = 0.0625 WHERE job_id = ?", ids[2])
+    edit(journal_path, "UPDATE jobs SET finished = 2147483647.5 WHERE id = ?", ids[3])
+    edit(journal_path, "UPDATE jobs SET created = 2147483640 WHERE id = ?", ids[3])
+    edit(journal_path, "UPDATE attempts SET answer = ?, kind = ? WHERE job_id=?", *awkward, ids[4])
+    edit(journal_path, "UPDATE jobs SET body = '{\"event_name\": 5}' WHERE id = ?", ids[4])
+    edit(journal_path, "UPDATE jobs SET body = '{not json' WHERE id = ?", ids[5])
+    edit(journal_path, "UPDATE attempts SET resubmission = 1 WHERE rowid = 1")
+    # The tie and the pending job take the record's way; the other six are SQLite's.
+    assert assert_same(journal_path) == 6
+
+
+def test_a_job_beyond_2038_or_with_odd_seconds_is_written_from_its_record(
+    journal_path: Path,
+) -> None:
+    journal = Journal.open(journal_path)
+    try:
+        ids = [finished_job(journal) for _ in range(4)]
+    finally:
+        journal.close()
+    edit(journal_path, "UPDATE jobs SET finished = 2147483648 WHERE id = ?", ids[0])
+    edit(journal_path, "UPDATE attempts SET at = 4102444800 WHERE job_id = ?", ids[1])
+    edit(journal_path, "UPDATE attempts SET seconds = 1e12 WHERE job_id = ?", ids[2])
+    edit(journal_path, "UPDATE attempts SET seconds = 0.0 WHERE job_id = ?", ids[3])
+    assert assert_same(journal_path) == 0
+
+
+def test_a_damaged_cell_refuses_the_file_as_the_listing_does(journal_path: Path) -> None:
+    journal = Journal.open(journal_path)
+    try:
+        finished_job(journal)
+        second = finished_job(journal)
+    finally:
+        journal.close()
+    edit(journal_path, "UPDATE attempts SET seconds = 'slow' WHERE job_id = ?", second)
+    assert exported(journal_path) == (None, 0)
+    assert expected(journal_path) is None
+    # A request of no job refuses it too, damaged.
+    edit(journal_path, "UPDATE attempts SET seconds = 0.5, job_id = 99 WHERE job_id = ?", second)
+    assert assert_same(journal_path) == 2
+    edit(journal_path, "UPDATE attempts SET seconds = 'slow' WHERE job_id = 99")
+    assert exported(journal_path) == (None, 0)
+    assert expected(journal_path) is None
+
+
+def test_requests_keep_their_order(journal_path: Path) -> None:
+    """A job's requests come in the order they were written, not by time or kind."""
+    journal = Journal.open(journal_path)
+    try:
+        job = record(state=JobState.DONE, count=1, finished=1_100.0)
+        job.id = journal.create(job)
+        for at in (1_050.0, 1_010.0, 1_090.0, 1_001.0):
+            journal.save(job.id, job_row(job), Attempt(at, "poll", f"at {at}", 200, 0.1))
+    finally:
+        journal.close()
+    assert assert_same(journal_path) == 1
+    lines, _ = exported(journal_path)
+    assert lines is not None
+    assert [line.count("at 10") for line in lines] == [4]
+    assert lines[0].index("at 1050") < lines[0].index("at 1010") < lines[0].index("at 1001")
+
+
+def test_the_body_is_the_query_as_sent(journal_path: Path) -> None:
+    journal = Journal.open(journal_path)
+    try:
+        finished_job(journal)
+    finally:
+        journal.close()
+    lines, by_sqlite = exported(journal_path)
+    assert by_sqlite == 1
+    assert lines is not None
+    assert f'"body":{QUERY.to_json()},' in lines[0]
+
+
+@pytest.fixture
+def zone(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The process in a time zone of its own, for Python and SQLite alike."""
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    yield request.param
+    monkeypatch.undo()
+    time.tzset()
+
+
+ZONES = ["Europe/London", "America/Sao_Paulo", "Asia/Kolkata"]
+
+
+@pytest.mark.parametrize("zone", ZONES, indirect=True)
+def test_local_times_agree_across_a_change_of_clocks(journal_path: Path, zone: str) -> None:
+    """Each moment in the hours around this zone's clock changes of 2026 (and the one of
+    Brazil's 2018), on the second and a fraction past it."""
+    first = datetime(2018, 11, 4, tzinfo=UTC).timestamp()
+    changes = [
+        datetime(2026, month, day, hour, tzinfo=UTC).timestamp()
+        for month, day, hour in ((3, 29, 1), (10, 25, 1))
+    ] + [first + 3 * 3600]
+    journal = Journal.open(journal_path)
+    try:
+        for change in changes:
+            for offset in (-3601, -3600, -1, 0, 0.5, 1, 3599, 3600.999):
+                job = record(state=JobState.CANCELLED, created=change + offset)
+                job.finished = change + offset + 1800
+                journal.create(job)
+    finally:
+        journal.close()
+    assert assert_same(journal_path) == 8 * len(changes)
