@@ -51,6 +51,8 @@ SHAPES: list[dict[str, Any]] = [
     {"state": JobState.QUEUED},
 ]
 ANSWERS = ("partial: req_id 384649162721761", "success: 7 profiles", "fail: HTTP 500")
+# When the jobs were made: a recent moment, whose finished jobs SQLite writes for `jobs --json`.
+MODERN = 1_764_000_000.0
 
 
 def template(directory: Path) -> bytes:
@@ -60,10 +62,11 @@ def template(directory: Path) -> bytes:
     journal = Journal.open(path)
     try:
         for number, shape in enumerate(SHAPES):
-            job = record(ORIGIN, finished=1_010.0 if number == 0 else None, **shape)
+            finished = MODERN + 10 if number == 0 else None
+            job = record(ORIGIN, created=MODERN, finished=finished, **shape)
             job.id = journal.create(job)
             answer = ANSWERS[number % len(ANSWERS)]
-            attempt = Attempt(1_004.0, "submit", answer, 200, 0.2, resubmission=number == 4)
+            attempt = Attempt(MODERN + 4, "submit", answer, 200, 0.2, resubmission=number == 4)
             journal.save(job.id, journal_rows.job_row(job), attempt)
     finally:
         journal.close()
@@ -223,6 +226,15 @@ def test_any_cell_of_any_type_lists_or_is_a_journal_error(
     fresh(path, pristine.whole)
     damage(path, pristine.columns, edits)
     listed(path)
+
+
+def test_sqlite_writes_the_templates_finished_jobs(tmp_path: Path, pristine: Template) -> None:
+    """So that the fuzzing below reaches both ways of writing a job."""
+    path = tmp_path / "journal.sqlite3"
+    fresh(path, pristine.whole)
+    lines, by_sqlite = exported(path)
+    assert lines == expected(path)
+    assert by_sqlite == sum(shape["state"].finished for shape in SHAPES) == 2
 
 
 @examples(400)

@@ -23,6 +23,8 @@ from cttui.store.journal_rows import job_row
 from tests.test_journal import QUERY, record
 
 # Every character JSON must escape, and some it must not (non-ASCII, a line separator, DEL).
+# A recent moment (2025-11-24): SQLite writes the times from 1971 to 2037.
+NOW = 1_764_000_000.0
 AWKWARD = "".join(map(chr, range(32))) + '"\\/é\u2028\u2029\x7f💥 end'
 
 
@@ -68,9 +70,12 @@ def edit(path: Path, sql: str, *values: object) -> None:
 
 def finished_job(journal: Journal) -> int:
     """A job done after two requests."""
-    job = record(state=JobState.QUEUED)
+    job = record(state=JobState.QUEUED, created=NOW)
     job.id = journal.create(job)
-    for at, kind, answer in ((1_001.25, "submit", "partial: req_id 9"), (1_031.5, "poll", "done")):
+    for at, kind, answer in (
+        (NOW + 1.25, "submit", "partial: req_id 9"),
+        (NOW + 31.5, "poll", "done"),
+    ):
         job.state = JobState.DONE if kind == "poll" else JobState.PENDING
         job.req_id, job.count = "9", (1234 if kind == "poll" else None)
         job.updated = job.finished = at + 0.3
@@ -90,23 +95,23 @@ def test_sqlite_writes_a_finished_job_byte_for_byte_as_its_record_is_written(
     try:
         ids = [finished_job(journal) for _ in range(5)]
         failed = record(state=JobState.FAILED, error=AWKWARD, http_status=400, favorite=AWKWARD)
-        failed.finished = 1_002.0
+        failed.created, failed.finished = NOW, NOW + 2
         ids.append(journal.create(failed))
-        journal.create(record(query=None, state=JobState.CANCELLED, finished=1_003.0))
-        pending = record(state=JobState.PENDING, req_id="77")
+        journal.create(record(query=None, state=JobState.CANCELLED, created=NOW, finished=NOW + 3))
+        pending = record(state=JobState.PENDING, req_id="77", created=NOW)
         journal.create(pending)  # unfinished: always from its record
     finally:
         journal.close()
     awkward = (AWKWARD, AWKWARD)
     # What a hand or an older cttui may have left in cells SQLite writes itself: a start a
     # hair before the next second, a whole number of seconds as an integer, a request's
-    # seconds that rounds half way (Python rounds half to even), times near 2038, a body that
+    # seconds that rounds half way (Python rounds half to even), times just before 2038, a body that
     # is not a query, a body that is not JSON, text in every answer column.
-    edit(journal_path, "UPDATE jobs SET created = 1000.9996 WHERE id = ?", ids[0])
+    edit(journal_path, "UPDATE jobs SET created = ? WHERE id = ?", NOW + 0.9996, ids[0])
     edit(journal_path, "UPDATE attempts SET seconds = 2 WHERE job_id = ?", ids[1])
     edit(journal_path, "UPDATE attempts SET seconds = 0.0625 WHERE job_id = ?", ids[2])
-    edit(journal_path, "UPDATE jobs SET finished = 2147483647.5 WHERE id = ?", ids[3])
-    edit(journal_path, "UPDATE jobs SET created = 2147483640 WHERE id = ?", ids[3])
+    edit(journal_path, "UPDATE jobs SET finished = 2145916799.5 WHERE id = ?", ids[3])
+    edit(journal_path, "UPDATE jobs SET created = 2145916790 WHERE id = ?", ids[3])
     edit(journal_path, "UPDATE attempts SET answer = ?, kind = ? WHERE job_id=?", *awkward, ids[4])
     edit(journal_path, "UPDATE jobs SET body = '{\"event_name\": 5}' WHERE id = ?", ids[4])
     edit(journal_path, "UPDATE jobs SET body = '{not json' WHERE id = ?", ids[5])
@@ -123,7 +128,7 @@ def test_a_job_beyond_2038_or_with_odd_seconds_is_written_from_its_record(
         ids = [finished_job(journal) for _ in range(4)]
     finally:
         journal.close()
-    edit(journal_path, "UPDATE jobs SET finished = 2147483648 WHERE id = ?", ids[0])
+    edit(journal_path, "UPDATE jobs SET finished = 2145916800 WHERE id = ?", ids[0])
     edit(journal_path, "UPDATE attempts SET at = 4102444800 WHERE job_id = ?", ids[1])
     edit(journal_path, "UPDATE attempts SET seconds = 1e12 WHERE job_id = ?", ids[2])
     edit(journal_path, "UPDATE attempts SET seconds = 0.0 WHERE job_id = ?", ids[3])
@@ -152,17 +157,19 @@ def test_requests_keep_their_order(journal_path: Path) -> None:
     """A job's requests come in the order they were written, not by time or kind."""
     journal = Journal.open(journal_path)
     try:
-        job = record(state=JobState.DONE, count=1, finished=1_100.0)
+        job = record(state=JobState.DONE, count=1, created=NOW, finished=NOW + 100)
         job.id = journal.create(job)
-        for at in (1_050.0, 1_010.0, 1_090.0, 1_001.0):
-            journal.save(job.id, job_row(job), Attempt(at, "poll", f"at {at}", 200, 0.1))
+        for number, offset in enumerate((50, 10, 90, 1)):
+            attempt = Attempt(NOW + offset, "poll", f"request {number}", 200, 0.1)
+            journal.save(job.id, job_row(job), attempt)
     finally:
         journal.close()
     assert assert_same(journal_path) == 1
     lines, _ = exported(journal_path)
     assert lines is not None
-    assert [line.count("at 10") for line in lines] == [4]
-    assert lines[0].index("at 1050") < lines[0].index("at 1010") < lines[0].index("at 1001")
+    assert [lines[0].index(f"request {number}") for number in range(4)] == sorted(
+        lines[0].index(f"request {number}") for number in range(4)
+    )
 
 
 def test_the_body_is_the_query_as_sent(journal_path: Path) -> None:
@@ -199,6 +206,9 @@ def test_local_times_agree_across_a_change_of_clocks(journal_path: Path, zone: s
         datetime(2026, month, day, hour, tzinfo=UTC).timestamp()
         for month, day, hour in ((3, 29, 1), (10, 25, 1))
     ] + [first + 3 * 3600]
+    # Outside 1971-2037 SQLite takes a moment's offset from 2000-01-01's (London was an hour
+    # ahead all through 1970): those take the record's way.
+    edges = [datetime(1970, 7, 1, tzinfo=UTC).timestamp(), 31_536_000, 2_145_916_800]
     journal = Journal.open(journal_path)
     try:
         for change in changes:
@@ -206,6 +216,9 @@ def test_local_times_agree_across_a_change_of_clocks(journal_path: Path, zone: s
                 job = record(state=JobState.CANCELLED, created=change + offset)
                 job.finished = change + offset + 1800
                 journal.create(job)
+        for edge in edges:
+            for offset in (-1, 0, 1):
+                journal.create(record(state=JobState.CANCELLED, created=edge + offset))
     finally:
         journal.close()
-    assert assert_same(journal_path) == 8 * len(changes)
+    assert assert_same(journal_path) == 8 * len(changes) + 2 + 1

@@ -2,11 +2,11 @@
 as cttui writes them comes out of SQLite as the very JSON text `report.job_json` makes of its
 record, without a Python object per job or per request; every other job is read as a record.
 
-Only cells whose JSON SQLite writes exactly as Python does are left to it: times before 2038
-(SQLite finds the local time of a later moment through an earlier year), a request's seconds
-above 0 and below 10^9 that do not round half way (Python rounds half to even, SQLite away from
-zero). tests/test_journal_export.py holds the two ways to the same bytes, job by job, whatever
-the cells hold.
+Only cells whose JSON SQLite writes exactly as Python does are left to it: times from 1971 to
+2037 (outside them, SQLite may take a moment's offset from UTC from 2000-01-01's, as its docs
+say), a request's seconds above 0 and below 10^9 that do not round half way (Python rounds half
+to even, SQLite away from zero). tests/test_journal_export.py holds the two ways to the same
+bytes, job by job, whatever the cells hold.
 """
 
 from __future__ import annotations
@@ -22,8 +22,14 @@ from cttui.store.journal_rows import (
 )
 from cttui.store.journal_select import FINISHED
 
-# One second before SQLite maps a moment onto another year to find its local time.
-_BEFORE_2038 = 2**31
+# The moments SQLite finds the local time of as Python does: 1971-01-01 to 2037-12-31 (UTC).
+_FROM_1971 = 31_536_000
+_BEFORE_2038 = 2_145_916_800
+
+
+def _plain_time(column: str, optional: bool = False) -> str:
+    test = f"{column} >= {_FROM_1971} AND {column} < {_BEFORE_2038}"
+    return f"({column} IS NULL OR ({test}))" if optional else f"({test})"
 
 
 def _when(column: str) -> str:
@@ -37,13 +43,13 @@ _PLAIN_SECONDS = (
     "(typeof(seconds) = 'integer' OR (seconds > 0 AND seconds < 1e9 AND NOT ("
     "seconds * 2000 = CAST(seconds * 2000 AS INTEGER) AND CAST(seconds * 2000 AS INTEGER) % 2)))"
 )
-_PLAIN_ATTEMPT = f"({sound(ATTEMPT_COLUMNS)} AND at < {_BEFORE_2038} AND {_PLAIN_SECONDS})"
+_PLAIN_ATTEMPT = f"({sound(ATTEMPT_COLUMNS)} AND {_plain_time('at')} AND {_PLAIN_SECONDS})"
 _MARKS = ", ".join("?" * len(FINISHED))
 # The finished jobs SQLite writes: every cell as cttui writes it, and plain (above).
 _PLAIN_JOBS = f"""
     SELECT id FROM jobs
     WHERE state IN ({_MARKS}) AND {sound(JOB_COLUMNS)}
-        AND created < {_BEFORE_2038} AND (finished IS NULL OR finished < {_BEFORE_2038})
+        AND {_plain_time("created")} AND {_plain_time("finished", optional=True)}
         AND NOT EXISTS (
             SELECT 1 FROM attempts WHERE attempts.job_id = jobs.id AND NOT {_PLAIN_ATTEMPT}
         )
