@@ -37,7 +37,6 @@ from cttui.store.journal_rows import (
     JOB_COLUMNS,
     RUN_COLUMNS,
     Unreadable,
-    attempt_of,
     attempt_row,
     favorite_run_of,
     insert,
@@ -47,6 +46,7 @@ from cttui.store.journal_rows import (
     run_of,
     run_row,
     select,
+    side_by_side,
     update_job,
 )
 from cttui.store.journal_schema import connect, migrate, transaction, up_to_date
@@ -54,16 +54,6 @@ from cttui.store.journal_select import EVERY, FINISHED, Only
 
 # The finished jobs older than a job (parameters: FINISHED, then the job's id).
 FINISHED_BEFORE = f"FROM jobs WHERE state IN ({', '.join('?' * len(FINISHED))}) AND id < ?"
-
-
-def _later(job_id: object, than: int) -> bool:
-    """Whether an attempt's `job_id` sorts after job `than` in SQLite's order (NULL, then
-    numbers, then text and blobs)."""
-    if job_id is None:
-        return False
-    if isinstance(job_id, int | float):
-        return job_id > than
-    return True
 
 
 class Journal:
@@ -254,7 +244,7 @@ class Journal:
         listed = self._as_listed()
         with transaction(db, write=False):
             attempts = db.execute(ATTEMPTS_SQL, VALUES)
-            for row, own in self._side_by_side(db.execute(JOBS_SQL, VALUES), attempts):
+            for row, own in side_by_side(db.execute(JOBS_SQL, VALUES), attempts):
                 if row["fast"]:
                     yield row["before"] + body_json(row["body"]) + row["after"]
                 else:
@@ -265,28 +255,8 @@ class Journal:
         db = self._db
         jobs, their_attempts, values = only.tables()
         attempts = db.execute(select(ATTEMPT_COLUMNS, their_attempts), values)
-        for row, own in self._side_by_side(db.execute(select(JOB_COLUMNS, jobs), values), attempts):
+        for row, own in side_by_side(db.execute(select(JOB_COLUMNS, jobs), values), attempts):
             yield job_of(row, own), row["owner"]
-
-    @staticmethod
-    def _side_by_side(
-        jobs: sqlite3.Cursor, attempts: sqlite3.Cursor
-    ) -> Iterator[tuple[sqlite3.Row, list[Attempt]]]:
-        """Each job's row with its attempts: the jobs and the attempts are read side by side,
-        both in job order. Every attempt `attempts` holds is read, its own job's or not, so
-        that a damaged one refuses the file (reading every job, every attempt)."""
-        attempt = attempts.fetchone()
-        for row in jobs:
-            own: list[Attempt] = []
-            while attempt is not None and not _later(attempt["job_id"], row["id"]):
-                read = attempt_of(attempt)
-                if attempt["job_id"] == row["id"]:
-                    own.append(read)
-                attempt = attempts.fetchone()
-            yield row, own
-        while attempt is not None:  # after the last job: no job's, but read all the same
-            attempt_of(attempt)
-            attempt = attempts.fetchone()
 
     def _take(self, record: JobRecord, recovered: bool) -> None:
         """A dead owner's job is this process's now; its `updated` stays the last moment it was

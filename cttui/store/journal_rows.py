@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from cttui.api.errors import CttuiError
@@ -274,6 +274,36 @@ def job_of(row: sqlite3.Row, attempts: list[Attempt]) -> JobRecord:
         attempts=attempts,
         favorite=row["favorite"],
     )
+
+
+def side_by_side(
+    jobs: sqlite3.Cursor, attempts: sqlite3.Cursor
+) -> Iterator[tuple[sqlite3.Row, list[Attempt]]]:
+    """Each job's row with its attempts: the jobs and the attempts are read side by side,
+    both in job order. Every attempt `attempts` holds is read, its own job's or not, so
+    that a damaged one refuses the file (reading every job, every attempt)."""
+    attempt = attempts.fetchone()
+    for row in jobs:
+        own: list[Attempt] = []
+        while attempt is not None and not _later(attempt["job_id"], row["id"]):
+            read = attempt_of(attempt)
+            if attempt["job_id"] == row["id"]:
+                own.append(read)
+            attempt = attempts.fetchone()
+        yield row, own
+    while attempt is not None:  # after the last job: no job's, but read all the same
+        attempt_of(attempt)
+        attempt = attempts.fetchone()
+
+
+def _later(job_id: object, than: int) -> bool:
+    """Whether an attempt's `job_id` sorts after job `than` in SQLite's order (NULL, then
+    numbers, then text and blobs)."""
+    if job_id is None:
+        return False
+    if isinstance(job_id, int | float):
+        return job_id > than
+    return True
 
 
 def favorite_run_of(row: sqlite3.Row) -> tuple[str, FavoriteRun]:
