@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -83,6 +84,16 @@ def finished_job(journal: Journal) -> int:
     return job.id
 
 
+@contextmanager
+def written(path: Path) -> Iterator[Journal]:
+    """The journal at `path`, open to write, closed at the end."""
+    journal = Journal.open(path)
+    try:
+        yield journal
+    finally:
+        journal.close()
+
+
 @pytest.fixture
 def journal_path(tmp_path: Path) -> Path:
     return tmp_path / "journal.sqlite3"
@@ -91,8 +102,7 @@ def journal_path(tmp_path: Path) -> Path:
 def test_sqlite_writes_a_finished_job_byte_for_byte_as_its_record_is_written(
     journal_path: Path,
 ) -> None:
-    journal = Journal.open(journal_path)
-    try:
+    with written(journal_path) as journal:
         ids = [finished_job(journal) for _ in range(5)]
         failed = record(state=JobState.FAILED, error=AWKWARD, http_status=400, favorite=AWKWARD)
         failed.created, failed.finished = NOW, NOW + 2
@@ -100,8 +110,6 @@ def test_sqlite_writes_a_finished_job_byte_for_byte_as_its_record_is_written(
         journal.create(record(query=None, state=JobState.CANCELLED, created=NOW, finished=NOW + 3))
         pending = record(state=JobState.PENDING, req_id="77", created=NOW)
         journal.create(pending)  # unfinished: always from its record
-    finally:
-        journal.close()
     awkward = (AWKWARD, AWKWARD)
     # What a hand or an older cttui may have left in cells SQLite writes itself: a start a
     # hair before the next second, a whole number of seconds as an integer, a request's
@@ -123,11 +131,8 @@ def test_sqlite_writes_a_finished_job_byte_for_byte_as_its_record_is_written(
 def test_a_job_beyond_2038_or_with_odd_seconds_is_written_from_its_record(
     journal_path: Path,
 ) -> None:
-    journal = Journal.open(journal_path)
-    try:
+    with written(journal_path) as journal:
         ids = [finished_job(journal) for _ in range(4)]
-    finally:
-        journal.close()
     edit(journal_path, "UPDATE jobs SET finished = 2145916800 WHERE id = ?", ids[0])
     edit(journal_path, "UPDATE attempts SET at = 4102444800 WHERE job_id = ?", ids[1])
     edit(journal_path, "UPDATE attempts SET seconds = 1e12 WHERE job_id = ?", ids[2])
@@ -136,12 +141,9 @@ def test_a_job_beyond_2038_or_with_odd_seconds_is_written_from_its_record(
 
 
 def test_a_damaged_cell_refuses_the_file_as_the_listing_does(journal_path: Path) -> None:
-    journal = Journal.open(journal_path)
-    try:
+    with written(journal_path) as journal:
         finished_job(journal)
         second = finished_job(journal)
-    finally:
-        journal.close()
     edit(journal_path, "UPDATE attempts SET seconds = 'slow' WHERE job_id = ?", second)
     assert exported(journal_path) == (None, 0)
     assert expected(journal_path) is None
@@ -155,15 +157,12 @@ def test_a_damaged_cell_refuses_the_file_as_the_listing_does(journal_path: Path)
 
 def test_requests_keep_their_order(journal_path: Path) -> None:
     """A job's requests come in the order they were written, not by time or kind."""
-    journal = Journal.open(journal_path)
-    try:
+    with written(journal_path) as journal:
         job = record(state=JobState.DONE, count=1, created=NOW, finished=NOW + 100)
         job.id = journal.create(job)
         for number, offset in enumerate((50, 10, 90, 1)):
             attempt = Attempt(NOW + offset, "poll", f"request {number}", 200, 0.1)
             journal.save(job.id, job_row(job), attempt)
-    finally:
-        journal.close()
     assert assert_same(journal_path) == 1
     lines, _ = exported(journal_path)
     assert lines is not None
@@ -173,11 +172,8 @@ def test_requests_keep_their_order(journal_path: Path) -> None:
 
 
 def test_the_body_is_the_query_as_sent(journal_path: Path) -> None:
-    journal = Journal.open(journal_path)
-    try:
+    with written(journal_path) as journal:
         finished_job(journal)
-    finally:
-        journal.close()
     lines, by_sqlite = exported(journal_path)
     assert by_sqlite == 1
     assert lines is not None
@@ -209,8 +205,7 @@ def test_local_times_agree_across_a_change_of_clocks(journal_path: Path, zone: s
     # Outside 1971-2037 SQLite takes a moment's offset from 2000-01-01's (London was an hour
     # ahead all through 1970): those take the record's way.
     edges = [datetime(1970, 7, 1, tzinfo=UTC).timestamp(), 31_536_000, 2_145_916_800]
-    journal = Journal.open(journal_path)
-    try:
+    with written(journal_path) as journal:
         for change in changes:
             for offset in (-3601, -3600, -1, 0, 0.5, 1, 3599, 3600.999):
                 job = record(state=JobState.CANCELLED, created=change + offset)
@@ -219,6 +214,4 @@ def test_local_times_agree_across_a_change_of_clocks(journal_path: Path, zone: s
         for edge in edges:
             for offset in (-1, 0, 1):
                 journal.create(record(state=JobState.CANCELLED, created=edge + offset))
-    finally:
-        journal.close()
     assert assert_same(journal_path) == 8 * len(changes) + 2 + 1
