@@ -20,6 +20,7 @@ from cttui.session.setup import SessionSetup
 from cttui.store.favorites import Favorite
 from cttui.tui.commands import ScreenActions, beneath_palette
 from cttui.tui.failures import ShowsFailedWorkers
+from cttui.tui.key_order import KeysInOrder
 from cttui.tui.keys import bindings
 from cttui.tui.screens.main import MainScreen
 from cttui.tui.workers import start
@@ -27,7 +28,7 @@ from cttui.tui.workers import start
 # The other screens are imported when first shown: the start pays only for the main screen.
 
 
-class CttuiApp(ShowsFailedWorkers, App[int]):
+class CttuiApp(ShowsFailedWorkers, KeysInOrder[int]):
     """Everything the app can do is a verb of `session`; the app turns its changes into toasts
     and the header, and its screens listen to it themselves."""
 
@@ -204,9 +205,9 @@ class CttuiApp(ShowsFailedWorkers, App[int]):
         if not isinstance(self.screen, FavoritesScreen):
             self.push_screen(FavoritesScreen(self.session), self._load_favorite)
 
-    def _load_favorite(self, favorite: Favorite | None) -> None:
+    async def _load_favorite(self, favorite: Favorite | None) -> None:
         if favorite is not None and self._main is not None:
-            self._main.load_favorite(favorite)
+            await self._main.load_favorite(favorite)
 
     def switch_profile(self, name: str) -> None:
         from cttui.tui.screens.credentials import switch_profile

@@ -3,7 +3,7 @@ load, remove, and the details screen that offers them too."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
@@ -29,14 +29,14 @@ class JobActions:
         screen: Screen[Any],
         session: Session,
         panel: JobPanel,
-        load: Callable[[Job], None],
+        load: Callable[[Job], Awaitable[None]],
     ) -> None:
         self._screen = screen
         self._session = session
         self._panel = panel
         self._load = load
 
-    def perform(self, action: str, job: Job) -> None:
+    async def perform(self, action: str, job: Job) -> None:
         """Carry out one of the job's actions (a JobAction's value) on `job`."""
         screen, session = self._screen, self._session
         if action == "details":
@@ -61,7 +61,7 @@ class JobActions:
                     title="Copied",
                 )
         elif action == "load":
-            self._load(job)
+            await self._load(job)
         elif action == "remove":
             self._remove([job])
 

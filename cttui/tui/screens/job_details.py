@@ -3,7 +3,7 @@ and HTTP code, and the curl command; the job's actions work here too."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
 from rich.text import Text
@@ -27,7 +27,7 @@ class JobDetailsScreen(ShowsFailedWorkers, ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = bindings("job-details", "job")
 
     def __init__(
-        self, job: Job, now: Callable[[], float], perform: Callable[[str, Job], None]
+        self, job: Job, now: Callable[[], float], perform: Callable[[str, Job], Awaitable[None]]
     ) -> None:
         super().__init__()
         self.job = job
@@ -92,10 +92,10 @@ class JobDetailsScreen(ShowsFailedWorkers, ModalScreen[None]):
     def palette_subject(self, action: str) -> str | None:
         return f"Job {self.job.id}" if action.startswith("act(") else None
 
-    def action_act(self, action: str) -> None:
+    async def action_act(self, action: str) -> None:
         if not can(JobAction(action), self.job):
             return
         if action == "load":
             self.dismiss()
-        self._perform(action, self.job)
+        await self._perform(action, self.job)
         self.refresh_job()

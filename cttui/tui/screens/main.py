@@ -255,14 +255,14 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         verb = "replaced" if request.replace else "saved"
         self.notify(f"{stored.name} {verb}; F3 lists your favourites", title="Favourite")
 
-    def load_favorite(self, favorite: Favorite) -> None:
+    async def load_favorite(self, favorite: Favorite) -> None:
         """Put `favorite` in the editor, its dates as they resolve today."""
         try:
             draft = QueryDraft.from_query(favorite.query(self.session.today()))
         except QueryError as error:
             self.notify(error.message, title="Not loaded", severity="warning")
             return
-        self._replace(draft, favorite)
+        await self._replace(draft, favorite)
 
     async def action_add_filter(self) -> None:
         await self.editor.add_filter()
@@ -279,8 +279,8 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
             title="Copied",
         )
 
-    def action_new_query(self) -> None:
-        self._replace(self.editor.blank())
+    async def action_new_query(self) -> None:
+        await self._replace(self.editor.blank())
 
     @on(DateRangeField.PickRequested)
     def _pick_date(self, request: DateRangeField.PickRequested) -> None:
@@ -290,8 +290,8 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         self.app.push_screen(calendar, request.picked)
 
     @on(JobPanel.ActionRequested)
-    def _job_action(self, event: JobPanel.ActionRequested) -> None:
-        self._job_actions.perform(event.action, event.job)
+    async def _job_action(self, event: JobPanel.ActionRequested) -> None:
+        await self._job_actions.perform(event.action, event.job)
 
     @on(JobPanel.OlderRequested)
     def _older_requested(self) -> None:
@@ -305,7 +305,7 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
     def _clear_requested(self) -> None:
         self._job_actions.clear_finished()
 
-    def _load_job(self, job: Job) -> None:
+    async def _load_job(self, job: Job) -> None:
         query = job.query
         if query is None:
             self.notify(
@@ -318,23 +318,24 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         except QueryError as error:
             self.notify(error.message, title="Not loaded", severity="warning")
             return
-        self._replace(draft)
+        await self._replace(draft)
 
     @property
     def holds_unsent_work(self) -> bool:
         """True when the editor holds typing that no job (and no blank editor) keeps."""
         return self.editor.draft not in (self._kept, self.editor.blank())
 
-    def _replace(self, draft: QueryDraft, favorite: Favorite | None = None) -> None:
-        """Put `draft` in the editor; ask first if that would drop typing not kept anywhere."""
+    async def _replace(self, draft: QueryDraft, favorite: Favorite | None = None) -> None:
+        """Put `draft` in the editor; ask first if that would drop typing not kept anywhere.
+        Loaded before this returns (not in a worker): keys typed next go into the new draft."""
         if not self.holds_unsent_work or self.editor.draft == draft:
-            start(self, self._load(draft, favorite), name="Loading the editor")
+            await self._load(draft, favorite)
             return
         from cttui.tui.screens.confirm import ConfirmScreen
 
-        def answered(replace: bool | None) -> None:
+        async def answered(replace: bool | None) -> None:
             if replace:
-                start(self, self._load(draft, favorite), name="Loading the editor")
+                await self._load(draft, favorite)
 
         self.app.push_screen(
             ConfirmScreen(
