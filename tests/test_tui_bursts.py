@@ -32,31 +32,35 @@ def keys(*parts: str | tuple[str, ...]) -> list[str]:
     return names
 
 
-def burst(app: CttuiApp, names: list[str]) -> None:
-    """Every key handed to the app at once, as the driver hands over one read of the terminal."""
+def burst(app: CttuiApp, names: list[str]) -> int:
+    """Every key handed to the app at once, as the driver hands over one read of the terminal;
+    returns how many keys the app will have taken once it has read them all."""
     driver = app._driver
     assert driver is not None
+    taken = app.keys_taken + len(names)
     for name in names:
         character = CHARACTERS.get(name, name if len(name) == 1 else None)
         event = events.Key(name, character)
         event.set_sender(app)
         driver.send_message(event)
+    return taken
 
 
-def settled(app: CttuiApp) -> bool:
-    """Nothing left to do: no key waiting, no worker but the jobs', no message in a queue."""
-    return not app.keys_in_hand and idle(app)
+def settled(app: CttuiApp, taken: int) -> bool:
+    """Every key up to the `taken`th read and handled, and no worker left but the jobs'."""
+    return app.keys_taken >= taken and not app.keys_in_hand and idle(app)
 
 
 async def draft_after(pilot: Pilot[int], names: list[str], *, at_once: bool) -> QueryDraft:
     app = pilot.app
     assert isinstance(app, CttuiApp)
     editor = await opened(pilot)
+    taken = app.keys_taken + len(names)
     if at_once:
         burst(app, names)
     else:
         await pilot.press(*names)
-    await until(pilot, lambda: settled(app), "the keys to be handled")
+    await until(pilot, lambda: settled(app, taken), "the keys to be handled")
     await pilot.pause()
     return editor.draft
 
@@ -90,9 +94,9 @@ async def test_a_key_after_a_burst_of_runs_is_not_in_the_queries_they_sent(
     app = emulator_app(emulator)
     async with app.run_test(size=SIZE) as pilot:
         editor = await opened(pilot)
-        burst(app, keys("Charged", ("ctrl+r", "ctrl+r", "ctrl+r"), "z"))
+        taken = burst(app, keys("Charged", ("ctrl+r", "ctrl+r", "ctrl+r"), "z"))
         await until(pilot, lambda: len(app.session.jobs.jobs) == 3, "three jobs")
-        await until(pilot, lambda: settled(app), "the keys to be handled")
+        await until(pilot, lambda: settled(app, taken), "the keys to be handled")
         sent = [job.query.event_name for job in app.session.jobs.jobs if job.query]
         assert sent == ["Charged"] * 3
         assert editor.draft.event_name == "Chargedz"
@@ -102,12 +106,12 @@ async def test_keys_after_a_screen_key_go_to_the_screen_it_opened() -> None:
     app = build_app(profiles=(WORK,))
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot)
-        burst(app, keys("Abc", ("f3",)))
+        taken = burst(app, keys("Abc", ("f3",)))
         await until(pilot, lambda: isinstance(app.screen, FavoritesScreen), "favourites")
-        await until(pilot, lambda: settled(app), "the keys to be handled")
-        burst(app, keys(("escape",), "def"))
+        await until(pilot, lambda: settled(app, taken), "the keys to be handled")
+        taken = burst(app, keys(("escape",), "def"))
         await until(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
-        await until(pilot, lambda: settled(app), "the keys to be handled")
+        await until(pilot, lambda: settled(app, taken), "the keys to be handled")
         assert app.screen.query_one(QueryEditor).draft.event_name == "Abcdef"
 
 
@@ -117,12 +121,13 @@ async def test_a_paste_lands_between_the_keys_around_it() -> None:
         await opened(pilot)
         driver = app._driver
         assert driver is not None
+        taken = app.keys_taken + 5  # four keys and the paste
         burst(app, keys("ab"))
         paste = events.Paste("cd")
         paste.set_sender(app)
         driver.send_message(paste)
         burst(app, keys("ef"))
-        await until(pilot, lambda: settled(app), "the keys to be handled")
+        await until(pilot, lambda: settled(app, taken), "the keys to be handled")
         event = app.screen.query_one("#event", Input)
         await until(pilot, lambda: event.value == "abcdef", f"abcdef, not {event.value!r}")
 

@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 from textual.command import CommandList, CommandPalette
+from textual.coordinate import Coordinate
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
 
@@ -51,6 +52,12 @@ async def opened(pilot: Pilot[int]) -> QueryEditor:
         "the main screen",
     )
     return pilot.app.screen.query_one(QueryEditor)
+
+
+def cell(table: DataTable[object], column: str, row: int = 0) -> str:
+    """What the job list shows in `column` (a key: "query", "state", "count"...) of `row`."""
+    row_key, _ = table.coordinate_to_cell_key(Coordinate(row, 0))
+    return str(table.get_cell(row_key, column))
 
 
 def field(pilot: Pilot[int], selector: str) -> Input:
@@ -386,7 +393,7 @@ async def test_ctrl_r_runs_the_query_and_the_job_finishes_with_the_count(
         await until(pilot, lambda: table.row_count == 1, "the job's row")
         await until(pilot, lambda: app.session.jobs.jobs[0].state == "done", "the job to finish")
         # The row shows the state last: once it says done, the rest of the row is drawn.
-        await until(pilot, lambda: str(table.get_row_at(0)[3]) == "done", "the row to say done")
+        await until(pilot, lambda: cell(table, "state") == "done", "the row to say done")
         expected = emulator.count(
             "choseNewFavoriteFood",
             20261025,
@@ -394,10 +401,9 @@ async def test_ctrl_r_runs_the_query_and_the_job_finishes_with_the_count(
             [{"name": "value", "operator": "contains", "value": "piz"}],
         )
         assert app.session.jobs.jobs[0].count == expected
-        row = [str(cell) for cell in table.get_row_at(0)]
-        assert row[1] == "choseNewFavoriteFood · value co…"
-        assert row[3] == "done"
-        assert row[4] == f"{expected:,}"
+        assert cell(table, "query") == 'choseNewFavoriteFood · value contains "piz"'
+        assert cell(table, "state") == "done"
+        assert cell(table, "count") == f"{expected:,}"
         assert [r.method for r in emulator.requests] == ["POST"]
 
 
@@ -558,8 +564,7 @@ async def test_a_failed_job_says_why_under_the_job_list(emulator: Emulator) -> N
         detail = note(pilot, "#job-detail")
         assert detail.startswith("Job 1, No Such Event, 2026-10-25 → 11-23: failed: ")
         assert detail.endswith("Invalid event : No Such Event")
-        row = [str(cell) for cell in app.screen.query_one(DataTable).get_row_at(0)]
-        assert row[3] == "failed"
+        assert cell(app.screen.query_one(DataTable), "state") == "failed"
 
 
 async def offered(pilot: Pilot[int], title: str) -> None:

@@ -28,7 +28,8 @@ from cttui.tui.app import CttuiApp
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.job_details import JobDetailsScreen
 from cttui.tui.screens.main import MainScreen
-from cttui.tui.widgets.job_panel import COLUMNS, TICKING, JobPanel
+from cttui.tui.widgets.job_columns import COLUMNS
+from cttui.tui.widgets.job_panel import TICKING, JobPanel
 from cttui.tui.widgets.job_table import JobTable
 from tests.apps import build_app, send, until, until_equal
 from tests.conftest import DEFAULTS
@@ -98,7 +99,7 @@ async def shown(pilot: Pilot[int], job: Job, state: JobState, limit: float = 60)
     journal, and only then on screen, so the journal holds what the row shows."""
     await until(
         pilot,
-        lambda: job.state is state and listed(pilot, job) and row(pilot, job)[3] == state,
+        lambda: job.state is state and listed(pilot, job) and row(pilot, job)["state"] == state,
         f"job {job.id} to show {state}",
         limit,
     )
@@ -122,9 +123,11 @@ def listed(pilot: Pilot[int], job: Job) -> bool:
     return str(job.id) in pilot.app.screen.query_one(DataTable).rows
 
 
-def row(pilot: Pilot[int], job: Job) -> list[str]:
-    table = pilot.app.screen.query_one(DataTable)
-    return [str(cell) for cell in table.get_row(str(job.id))]
+def row(pilot: Pilot[int], job: Job) -> dict[str, str]:
+    """What `job`'s row shows, by column key ("query", "state", "count", "polls", "next"...)."""
+    panel = pilot.app.screen.query_one(JobPanel)
+    cells = panel.table.get_row(str(job.id))
+    return {key: str(cell) for key, cell in zip(panel.columns, cells, strict=True)}
 
 
 def journal_states(path: Path) -> dict[int, str]:
@@ -143,19 +146,19 @@ async def test_a_pending_job_shows_polls_countdown_and_elapsed_and_cancel_stops_
         # The row follows the job a moment later.
         await until(
             pilot,
-            lambda: row(pilot, job)[3] == "pending" and row(pilot, job)[6].endswith("s"),
+            lambda: row(pilot, job)["state"] == "pending" and row(pilot, job)["next"].endswith("s"),
             "the countdown",
         )
         cells = row(pilot, job)
-        assert cells[1] == 'App Launched · platform equals "iOS"'[:31] + "…"
-        assert cells[5] == "0"
-        assert 0 <= int(cells[6].removesuffix("s")) <= 30
+        assert cells["query"] == 'App Launched · platform equals "iOS"'
+        assert cells["polls"] == "0"
+        assert 0 <= int(cells["next"].removesuffix("s")) <= 30
         assert journal_states(journal) == {job.id: "pending"}
 
         await select_job(pilot, job)
         await pilot.press("x")
         await shown(pilot, job, JobState.CANCELLED)
-        assert row(pilot, job)[3] == "cancelled"
+        assert row(pilot, job)["state"] == "cancelled"
         assert journal_states(journal) == {job.id: "cancelled"}
         sent_before = len(slow_emulator.requests)
         assert methods(slow_emulator) == ["POST"]
@@ -174,7 +177,7 @@ async def test_poll_now_asks_at_once_off_clevertap(slow_emulator: Emulator) -> N
         await pilot.press("p")
         await until(pilot, lambda: job.polls == 1, "the poll")
         assert methods(slow_emulator) == ["POST", "GET"]
-        await until_equal(pilot, lambda: row(pilot, job)[5], "1")
+        await until_equal(pilot, lambda: row(pilot, job)["polls"], "1")
         # Still pending, the next poll is an interval after the poll (which came after the
         # press, and before now): bounds that hold however slowly the machine runs.
         assert job.next_poll_at is not None
@@ -326,7 +329,7 @@ async def test_an_interrupted_job_resubmits_with_one_key(
         job = app.session.jobs.jobs[0]
         assert job.state is JobState.INTERRUPTED
         await until(pilot, lambda: panel.table.row_count == 1, "its row")
-        assert row(pilot, job)[3] == "interrupted"
+        assert row(pilot, job)["state"] == "interrupted"
         assert emulator.requests == []
         await select_job(pilot, job)
         await pilot.press("r")
@@ -474,7 +477,7 @@ async def test_a_tick_draws_afresh_only_the_cells_it_moved(
         now = panel._now
         panel._now = lambda: now() + 3600  # an hour on: every elapsed time has moved
         panel.tick()  # (a change to a job just come takes some of them in first)
-        ticking = [index for index, (_, key) in enumerate(COLUMNS) if key in TICKING]
+        ticking = [index for index, key in enumerate(panel.columns) if key in TICKING]
         moved = {(row, column) for row in range(in_view) for column in ticking}
         await until(pilot, lambda: moved <= set(asked), "the moved cells drawn")
         await pilot.pause()
@@ -524,7 +527,7 @@ async def test_cells_that_stand_still_are_left_alone(
         panel.show(job)
         await until(pilot, lambda: not panel.flushing, "its polls shown")
         assert updated == ["polls"]
-        assert row(pilot, job)[5] == str(job.polls)
+        assert row(pilot, job)["polls"] == str(job.polls)
 
 
 def seeded(emulator: Emulator, path: Path, jobs: int) -> Path:

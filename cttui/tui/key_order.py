@@ -64,11 +64,17 @@ class KeysInOrder(App[ReturnType]):
         self._in_hand: _InHand | None = None
         self._turn = 0
         self._lost_check: Timer | None = None
+        self._keys_taken = 0
 
     @property
     def keys_in_hand(self) -> int:
         """Keys typed and not yet handled: the one in hand and those waiting behind it."""
         return len(self._waiting) + (self._in_hand is not None)
+
+    @property
+    def keys_taken(self) -> int:
+        """How many keys (and pastes) the app has read from its queue so far."""
+        return self._keys_taken
 
     async def on_event(self, event: events.Event) -> None:
         if (
@@ -76,6 +82,7 @@ class KeysInOrder(App[ReturnType]):
             and not event.is_forwarded
             and self.screen_stack
         ):
+            self._keys_taken += 1
             self._waiting.append(event)
             await self._next_key()
             return

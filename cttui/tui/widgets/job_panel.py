@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
@@ -24,30 +24,26 @@ from textual.widgets.data_table import RowKey
 from cttui.jobs import Job
 from cttui.records import JobAction, JobState, applies
 from cttui.report import (
-    count_text,
-    dates_text,
     detail_text,
-    duration_text,
-    state_text,
-    summary_text,
 )
 from cttui.tui.commands import Unbound
 from cttui.tui.keys import bindings
+from cttui.tui.widgets.job_columns import (
+    COLUMNS,
+    Layout,
+    cells,
+    layout,
+    measure,
+    same,
+    ticking,
+)
 from cttui.tui.widgets.job_table import JobTable
 from cttui.tui.widgets.live_text import LiveText
 
-COLUMNS = (
-    ("#", "id"),
-    ("Query", "query"),
-    ("Dates", "dates"),
-    ("State", "state"),
-    ("Count", "count"),
-    ("Polls", "polls"),
-    ("Next", "next"),
-    ("Elapsed", "elapsed"),
-)
 TICKING = ("next", "elapsed")
-QUERY_WIDTH = 32
+# The table's vertical scrollbar, kept room for whether shown or not: a row more or less must
+# not move every column.
+SCROLLBAR = 2
 # Finished jobs listed at first, and added by each "show older".
 SHOWN_FINISHED = 200
 # At most this often the list takes in job changes (the first after a quiet spell at once), and
@@ -60,18 +56,6 @@ ADD_SECONDS = 0.2
 
 def _newest(job: Job) -> int:
     return -job.id
-
-
-def _same(shown: object, value: str | Text) -> bool:
-    """Whether a cell showing `shown` would look the same showing `value`."""
-    if isinstance(shown, Text) and isinstance(value, Text):
-        return (shown.plain, shown.style, shown.justify, shown.spans) == (
-            value.plain,
-            value.style,
-            value.justify,
-            value.spans,
-        )
-    return type(shown) is type(value) and shown == value
 
 
 def can(action: JobAction, job: Job) -> bool:
@@ -124,6 +108,9 @@ class JobPanel(Vertical):
         self._timer: Timer | None = None
         # How many finished jobs the list holds (see _listed).
         self._finished_shown = SHOWN_FINISHED
+        # The widest text each sized column has held, and the columns shown for the width.
+        self._content: dict[str, int] = {}
+        self._layout = Layout(())
 
     def compose(self) -> ComposeResult:
         yield JobTable(id="job-table", cursor_type="row", zebra_stripes=True)
@@ -136,11 +123,49 @@ class JobPanel(Vertical):
 
     def on_mount(self) -> None:
         self.border_title = "Jobs"
-        table = self.query_one(DataTable)
-        for label, key in COLUMNS:
-            table.add_column(label, key=key)
+        self._relayout()
         self._show_empty()
         self.set_interval(1, self.tick)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._relayout():
+            self._rebuild()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The keys of the columns shown, in order."""
+        return self._layout.keys
+
+    def _relayout(self) -> bool:
+        """Whether the columns (or their widths) must change for the width and the texts."""
+        available = self.content_size.width - SCROLLBAR
+        new = layout(available, self._content)
+        if new == self._layout:
+            return False
+        self._layout = new
+        return True
+
+    def _rebuild(self) -> None:
+        """Every column and listed row afresh, the cursor kept on its job (or, for a job newer
+        than any listed, on the newest, as when one is added)."""
+        table = self.table
+        selected = self.selected
+        newest = max((int(str(row.value)) for row in table.rows), default=0)
+        table.clear(columns=True)
+        labels = dict((key, label) for label, key in COLUMNS)
+        for key, width in self._layout.widths:
+            table.add_column(labels[key], key=key, width=width)
+        listed = sorted(self._listed(), reverse=True)
+        for job_id in listed:
+            table.add_row(*self._row(self._jobs[job_id]), key=str(job_id))
+        if selected is None or max(listed, default=0) > newest:
+            table.move_cursor(row=0, animate=False)
+        elif str(selected.id) in table.rows:
+            table.move_cursor(row=table.get_row_index(str(selected.id)), animate=False)
+
+    def _measure(self, jobs: Iterable[Job]) -> bool:
+        """Take in how wide `jobs`' texts are; whether the columns must change for them."""
+        return measure(jobs, self._content) and self._relayout()
 
     @property
     def table(self) -> DataTable[str | Text]:
@@ -190,6 +215,10 @@ class JobPanel(Vertical):
                 self._finished.add(job.id)
             else:
                 self._finished.discard(job.id)
+        if self._measure(due.values()):
+            self._rebuild()
+            self._shown()
+            return
         table = self.table
         listed = self._listed()
         for key in [row.value for row in table.rows if int(str(row.value)) not in listed]:
@@ -199,11 +228,10 @@ class JobPanel(Vertical):
         for job_id in listed:
             key = str(job_id)
             if key not in table.rows:
-                table.add_row(*self._cells(self._jobs[job_id]), key=key)
+                table.add_row(*self._row(self._jobs[job_id]), key=key)
                 added.append(job_id)
             elif job_id in due:
-                columns = (column for _, column in COLUMNS)
-                self._update(key, zip(columns, self._cells(due[job_id]), strict=True))
+                self._update(key, self._cells(due[job_id]).items())
         if added:
             selected = self.selected
             table.sort("id", key=lambda job_id: -int(job_id))
@@ -211,6 +239,9 @@ class JobPanel(Vertical):
                 table.move_cursor(row=0)
             else:  # older rows, taken in below: the cursor stays on its job
                 table.move_cursor(row=table.get_row_index(str(selected.id)))
+        self._shown()
+
+    def _shown(self) -> None:
         self._say_older()
         self._show_empty()
         self._show_detail()
@@ -274,7 +305,7 @@ class JobPanel(Vertical):
             job = self._jobs.get(int(str(row.key.value)))
             if job is None:
                 continue
-            drawn += self._update(row.key, zip(TICKING, self._ticking(job, now), strict=True))
+            drawn += self._update(row.key, zip(TICKING, ticking(job, now), strict=True))
         return drawn
 
     def _update(self, row: RowKey | str, cells: Iterable[tuple[str, str | Text]]) -> bool:
@@ -283,8 +314,11 @@ class JobPanel(Vertical):
         table draw every row in view afresh: a poll moves three cells of its job's eight."""
         table = self.table
         changed = False
+        shown = self._layout.keys
         for column, value in cells:
-            if not _same(table.get_cell(row, column), value):
+            if column not in shown:
+                continue
+            if not same(table.get_cell(row, column), value):
                 table.update_cell(row, column, value)
                 changed = True
         return changed
@@ -338,31 +372,13 @@ class JobPanel(Vertical):
         job = self.selected
         self.query_one("#job-detail", LiveText).show(detail_text(job) if job else "")
 
-    def _ticking(self, job: Job, now: float) -> tuple[Text, Text]:
-        countdown = job.countdown(now)
-        return (
-            Text(duration_text(countdown) if countdown is not None else "", justify="right"),
-            Text(duration_text(job.elapsed(now)), justify="right"),
-        )
+    def _cells(self, job: Job) -> dict[str, str | Text]:
+        style = self.get_component_rich_style(f"job-state--{job.state}", partial=True)
+        return cells(job, self._layout, style, self._now())
 
-    def _cells(self, job: Job) -> tuple[str | Text, ...]:
-        # Strings in a DataTable are markup; what a user typed (or a server said) is not.
-        query = job.query
-        summary = summary_text(query, QUERY_WIDTH) if query else f"req_id {job.req_id}"
-        if job.favorite is not None:
-            summary = f"★ {job.favorite}"[:QUERY_WIDTH]
-        return (
-            str(job.id),
-            Text(summary),
-            Text(dates_text(query.date_range) if query else ""),
-            Text(
-                state_text(job),
-                style=self.get_component_rich_style(f"job-state--{job.state}", partial=True),
-            ),
-            Text(count_text(job), justify="right"),
-            Text(str(job.polls), justify="right"),
-            *self._ticking(job, self._now()),
-        )
+    def _row(self, job: Job) -> list[str | Text]:
+        every = self._cells(job)
+        return [every[key] for key in self._layout.keys]
 
     def _show_empty(self) -> None:
         has_jobs = bool(self._jobs)
