@@ -39,6 +39,10 @@ if TYPE_CHECKING:
     from cttui.tui.screens.save_favorite import SaveRequest
 
 NO_ACCOUNT = "$CLEVERTAP_ACCOUNT_ID"
+# The rows the job list keeps however tall the editor grows (its border, header, 3 jobs and
+# the line under them), and the editor's least (it scrolls below that).
+JOBS_LEAST = 9
+TOP_LEAST = 6
 
 
 @dataclass
@@ -54,6 +58,8 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
     AUTO_FOCUS = "#event"
     # Textual declares this without ClassVar, so it cannot be annotated as one here.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012
+    # Below 32 rows the editor drops its blank lines: at 80x24 the job list keeps its rows.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = bindings("main")
 
     def __init__(self, session: Session) -> None:
@@ -74,12 +80,15 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         session = self.session
         # The breakpoint's class before any child mounts: Textual sets it at the first resize,
         # after them all, and so restyled the whole screen once more before the first frame.
-        width = self.app.size.width
-        reached = [name for at, name in sorted(self.HORIZONTAL_BREAKPOINTS) if width >= at]
-        widest = reached[-1] if reached else None
-        self.update_classes(
-            {name: name == widest for _, name in self.HORIZONTAL_BREAKPOINTS}, animate=False
-        )
+        size = self.app.size
+        classes: dict[str, bool] = {}
+        for at_least, breakpoints in (
+            (size.width, self.HORIZONTAL_BREAKPOINTS),
+            (size.height, self.VERTICAL_BREAKPOINTS),
+        ):
+            reached = [name for at, name in sorted(breakpoints) if at_least >= at]
+            classes.update({name: name == reached[-1] for _, name in breakpoints})
+        self.update_classes(classes, animate=False)
         yield Header()
         yield Static(id="connection", markup=False)
         with Vertical(id="workspace"):
@@ -148,6 +157,22 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
     @on(QueryEditor.Edited)
     def _edited(self) -> None:
         self._refresh_preview()
+
+    @on(QueryEditor.Resized)
+    def _editor_resized(self) -> None:
+        self._fit_top()
+
+    def on_resize(self) -> None:
+        self._fit_top()
+
+    def _fit_top(self) -> None:
+        """The editor gets its room first: the top is as tall as the editor (the preview
+        scrolls beside it), as long as the job list keeps its least; the list takes the rest."""
+        top = self.query_one("#top")
+        room = self.query_one("#workspace").size.height - JOBS_LEAST
+        height = max(TOP_LEAST, min(self.editor.outer_size.height, room))
+        if top.styles.height is None or top.styles.height.value != height:
+            top.styles.height = height
 
     def _refresh_preview(self) -> None:
         query, problems = self.editor.draft.build()

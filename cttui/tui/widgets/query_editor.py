@@ -32,6 +32,9 @@ class QueryEditor(Vertical):
     class Edited(Message):
         """The draft changed (a key, a choice, a row added or removed)."""
 
+    class Resized(Message):
+        """The editor grew or shrank (a row, a note, the width): the screen gives it room."""
+
     def __init__(
         self,
         today: Callable[[], date],
@@ -81,6 +84,9 @@ class QueryEditor(Vertical):
 
     def on_mount(self) -> None:
         self.border_title = "Query"
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized())
 
     @property
     def rows(self) -> list[FilterRow]:

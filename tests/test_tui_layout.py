@@ -1,0 +1,80 @@
+"""The app at every size: 80x24 is a first-class size, the editor gets its room before the job
+list, and a resize round trip gives the layout of a fresh start."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.widget import Widget
+
+from cttui.tui.app import CttuiApp
+from cttui.tui.screens.main import JOBS_LEAST, MainScreen
+from cttui.tui.widgets.job_panel import JobPanel
+from cttui.tui.widgets.query_editor import QueryEditor
+from tests.apps import WORK, build_app, settle, until
+
+SIZES = [(80, 24), (120, 40), (200, 50)]
+
+
+def screen_text(app: CttuiApp) -> str:
+    """The screen as plain text, as a terminal of the app's size shows it."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), record=True)
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text()
+
+
+def whole(widget: Widget, within: Widget) -> bool:
+    """Whether every cell of `widget` (its border too) shows inside `within`."""
+    region, outer = widget.region, within.region
+    return outer.contains_region(region) and region.height == widget.outer_size.height
+
+
+async def with_filters(pilot: Pilot[int], rows: int) -> QueryEditor:
+    await settle(pilot, MainScreen)
+    editor = pilot.app.screen.query_one(QueryEditor)
+    await pilot.press(*"Charged")
+    for row in range(rows):
+        await pilot.press("ctrl+n", *f"Prop{row}")
+    await until(pilot, lambda: len(editor.rows) == rows, f"{rows} filter rows")
+    await pilot.pause()
+    return editor
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: "x".join(map(str, size)))
+@pytest.mark.parametrize("rows", [0, 4])
+async def test_the_editor_shows_whole_before_the_job_list_takes_spare_rows(
+    size: tuple[int, int], rows: int
+) -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=size) as pilot:
+        editor = await with_filters(pilot, rows)
+        screen = app.screen
+        run = screen.query_one("#run")
+        await until(pilot, lambda: whole(editor, screen.query_one("#editor-pane")), "room")
+        assert whole(run, screen.query_one("#editor-pane"))
+        panel = screen.query_one(JobPanel)
+        assert panel.outer_size.height >= JOBS_LEAST
+        # The list has every row the editor leaves: nothing blank between them.
+        assert panel.region.y == editor.region.bottom
+
+
+async def test_a_resize_round_trip_gives_the_screen_of_a_fresh_start() -> None:
+    fresh: dict[tuple[int, int], str] = {}
+    for size in SIZES:
+        app = build_app(profiles=(WORK,))
+        async with app.run_test(size=size) as pilot:
+            await with_filters(pilot, 2)
+            fresh[size] = screen_text(app)
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await with_filters(pilot, 2)
+        for size in [(80, 24), (200, 50), (120, 40), (80, 24), (200, 50)]:
+            await pilot.resize_terminal(*size)
+            await until(pilot, lambda: app.size == size, "the resize")  # noqa: B023
+            await pilot.pause()
+            await pilot.pause()
+            assert screen_text(app) == fresh[size], size
