@@ -4,17 +4,22 @@ list, and a resize round trip gives the layout of a fresh start."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widget import Widget
 
+from cttui.report import summary_text
 from cttui.tui.app import CttuiApp
+from cttui.tui.screens.favorites import FavoritesScreen
 from cttui.tui.screens.main import JOBS_LEAST, MainScreen
 from cttui.tui.widgets.job_panel import JobPanel
 from cttui.tui.widgets.query_editor import QueryEditor
 from tests.apps import WORK, build_app, settle, until
+from tests.job_states import FrozenClock
+from tests.saved_favorites import FAVORITES, save_favorites, show_favorites
 
 SIZES = [(80, 24), (120, 40), (200, 50)]
 
@@ -78,3 +83,35 @@ async def test_a_resize_round_trip_gives_the_screen_of_a_fresh_start() -> None:
             await pilot.pause()
             await pilot.pause()
             assert screen_text(app) == fresh[size], size
+
+
+@pytest.fixture
+def favourites_journal(tmp_path: Path) -> Path:
+    """favorites.toml and months of their counts (made outside the test's event loop)."""
+    journal = tmp_path / "journal.sqlite3"
+    save_favorites(journal)
+    return journal
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: "x".join(map(str, size)))
+async def test_the_favourites_fit_the_width_name_count_when_and_trend_first(
+    size: tuple[int, int], favourites_journal: Path
+) -> None:
+    app = build_app(profiles=(WORK,), clock=FrozenClock(), journal=favourites_journal)
+    async with app.run_test(size=size) as pilot:
+        await show_favorites(pilot)
+        screen = app.screen
+        assert isinstance(screen, FavoritesScreen)
+        table = screen.table
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        assert {"name", "last", "when", "trend"} <= set(table.shown)
+        names = [str(table.get_cell(item.name, "name")) for item in FAVORITES]
+        assert names == [item.name for item in FAVORITES]
+        if size[0] >= 120:
+            assert {"query", "range"} <= set(table.shown)
+        if size[0] >= 200:
+            today = app.session.today()
+            queries = [str(table.get_cell(item.name, "query")) for item in FAVORITES]
+            assert queries == [summary_text(item.query(today), 200) for item in FAVORITES]
+        detail = screen.query_one("#favorites-detail")
+        assert whole(detail, screen)

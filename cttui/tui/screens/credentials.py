@@ -10,12 +10,12 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Header, Input, OptionList
+from textual.widgets import Button, Header, Input, OptionList, Select
 from textual.widgets.option_list import Option
 
 from cttui.api.errors import CttuiError
@@ -41,6 +41,9 @@ from cttui.tui.widgets.footer import KeysFooter
 from cttui.tui.widgets.profile_form import FieldError, ProfileForm
 from cttui.tui.workers import start
 
+# Fewer rows than this and the form goes without borders (see on_resize).
+SHORT = 32
+
 if TYPE_CHECKING:
     from cttui.session.core import Session
 
@@ -51,6 +54,8 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
     # The app action that shows this screen: the app leaves its key out while it shows.
     OPENED_BY: ClassVar[str] = "credentials"
     BINDINGS: ClassVar[list[BindingType]] = bindings("credentials-screen")
+    # Below 100 columns the profile list narrows and the buttons go two by two (cttui.tcss).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012
 
     def __init__(self, session: Session, first_run: bool = False) -> None:
         super().__init__()
@@ -68,6 +73,15 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
                 yield OptionList(id="profiles")
             yield ProfileForm(first_run=self._first_run, id="profile-form")
         yield KeysFooter()
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Below 32 rows the form's fields and buttons drop their borders: at 80x24 every field,
+        # button and the status line show without scrolling.
+        short = event.size.height < SHORT
+        for widget in self.query("#profile-form Input, #profile-form Select, #profile-form Button"):
+            if isinstance(widget, Input | Select | Button):
+                widget.compact = short
+        self.set_class(short, "-short")
 
     def on_mount(self) -> None:
         self.query_one("#profile-pane").border_title = "Profiles"

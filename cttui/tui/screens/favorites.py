@@ -17,13 +17,14 @@ from textual.widgets import DataTable, Header, Input, Static
 from cttui.api.errors import CttuiError
 from cttui.jobs import Job
 from cttui.records import JobState
+from cttui.report import summary_text
 from cttui.session import changes
 from cttui.store.favorites import Favorite, Favorites
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.name_prompt import NamePromptScreen
-from cttui.tui.widgets.favorites_table import COLUMNS, FavoritesTable, favorite_detail, matches
+from cttui.tui.widgets.favorites_table import FavoritesTable, favorite_detail, matches
 from cttui.tui.widgets.footer import KeysFooter
 from cttui.tui.workers import start
 
@@ -43,6 +44,13 @@ def report_launches(app: App[Any], launches: Sequence[Launch]) -> int:
                 f"{launch.favorite.name}: {launch.problem}", title="Not run", severity="error"
             )
     return sum(launch.job is not None for launch in launches)
+
+
+# The table's margins (cttui.tcss) and its vertical scrollbar, kept room for whether shown or
+# not: a favourite more or less must not move every column.
+TABLE_MARGINS, SCROLLBAR = 2, 2
+# A query's summary no longer than this: the box under the list says it whole.
+SUMMARY_MAX = 120
 
 
 class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
@@ -76,9 +84,6 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        table = self.table
-        for label, key, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
         # Counts that come from elsewhere (cron's `cttui run`) come through the session too.
         self.session.subscribe(self._session_changed)
         self.refresh_rows()
@@ -133,19 +138,18 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
         self._shown = [item for item in items if matches(item, terms)]
         history = self.session.favorites.history()
         now = self.session.jobs.clock.now()
+        self._fit_columns()
         table.clear()
         for item in self._shown:
-            table.add_row(
-                *table.cells(
-                    item,
-                    history.get(item.name, ()),
-                    self._running_jobs(item),
-                    marked=item.name in self._marked,
-                    today=self.session.today(),
-                    now=now,
-                ),
-                key=item.name,
+            cells = table.cells(
+                item,
+                history.get(item.name, ()),
+                self._running_jobs(item),
+                marked=item.name in self._marked,
+                today=self.session.today(),
+                now=now,
             )
+            table.add_row(*table.shown_cells(cells), key=item.name)
         names = [item.name for item in self._shown]
         if keep in names:
             table.move_cursor(row=names.index(keep))
@@ -155,6 +159,18 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
         self._show_empty(bool(items))
         self._show_detail()
         self.refresh_bindings()
+
+    def _fit_columns(self) -> bool:
+        """The columns for the table's width: whether they changed."""
+        items, today = self.favorites.items, self.session.today()
+        name = max((len(item.name) for item in items), default=0)
+        summaries = (summary_text(item.query(today), SUMMARY_MAX) for item in items)
+        query = max((len(summary) for summary in summaries), default=0)
+        return self.table.fit(self.app.size.width - TABLE_MARGINS - SCROLLBAR, name, query)
+
+    def on_resize(self) -> None:
+        if self._fit_columns():
+            self.refresh_rows()
 
     def _running_jobs(self, item: Favorite) -> list[Job]:
         # An interrupted job is not running: the last real count stays, the detail says why.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -18,7 +18,7 @@ from cttui.report import filter_text, range_text, sparkline, summary_text, when_
 from cttui.store.favorites import Favorite
 from cttui.tui.keys import bindings
 
-# Label, key and width: together they fit 120 columns.
+# Label, key and width; the name's and the query's follow the width (see `fit`).
 COLUMNS = (
     (" ", "mark", 1),
     ("Name", "name", 22),
@@ -30,6 +30,11 @@ COLUMNS = (
 )
 WIDTHS = {key: width for _, key, width in COLUMNS}
 MARK = "●"
+# When the width runs short the range goes first, then the query: the box under the list says
+# both of the selected favourite, and the count, when and trend are what the list is for.
+DROPPED_FIRST = ("range", "query")
+NAME_LEAST, QUERY_LEAST = 16, 20
+PADDING = 2  # a DataTable cell's padding, both sides
 
 
 class FavoritesTable(DataTable[str | Text]):
@@ -43,6 +48,48 @@ class FavoritesTable(DataTable[str | Text]):
     }
     # DataTable keeps enter to itself, unshown: here it is the key that matters most.
     BINDINGS: ClassVar[list[BindingType]] = bindings("favorites-table")
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.widths: dict[str, int] = dict(WIDTHS)
+        self.shown: tuple[str, ...] = ()
+
+    def fit(self, available: int, longest_name: int, longest_query: int) -> bool:
+        """Choose the columns and widths for `available` cells, the name whole if it can be
+        and the query up to its longest summary; whether they changed (the columns are then
+        added afresh, and the rows must be too)."""
+        keys = [key for _, key, _ in COLUMNS]
+        fixed = {key: width for key, width in WIDTHS.items() if key not in ("name", "query")}
+
+        def room(keys: list[str]) -> int:
+            return available - sum(fixed.get(key, 0) + PADDING for key in keys)
+
+        for key in DROPPED_FIRST:
+            least = NAME_LEAST + (QUERY_LEAST if "query" in keys else 0)
+            if room(keys) >= least:
+                break
+            keys.remove(key)
+        left = max(0, room(keys))
+        widths = dict(WIDTHS)
+        if "query" in keys:
+            widths["name"] = max(min(longest_name, left - QUERY_LEAST), min(NAME_LEAST, left))
+            widths["query"] = max(len("Query"), min(left - widths["name"], longest_query))
+        else:
+            widths["name"] = max(len("Name"), min(left, longest_name))
+        shown = tuple(keys)
+        if (shown, widths) == (self.shown, self.widths):
+            return False
+        self.shown, self.widths = shown, widths
+        self.clear(columns=True)
+        labels = {key: label for label, key, _ in COLUMNS}
+        for key in shown:
+            self.add_column(labels[key], key=key, width=widths[key])
+        return True
+
+    def shown_cells(self, cells: Sequence[str | Text]) -> list[str | Text]:
+        """Of a row's every cell (as `cells` gives them), those of the columns shown."""
+        every = dict(zip((key for _, key, _ in COLUMNS), cells, strict=True))
+        return [every[key] for key in self.shown]
 
     def cells(
         self,
@@ -66,9 +113,9 @@ class FavoritesTable(DataTable[str | Text]):
                 count.stylize(self._style("favorites--never-run"))
         return (
             Text(MARK if marked else " ", style=self._style("favorites--mark")),
-            Text(cut(item.name, WIDTHS["name"]), style=self._style("favorites--name")),
-            Text(summary_text(item.query(today), WIDTHS["query"])),
-            Text(cut(range_text(item.dates), WIDTHS["range"])),
+            Text(cut(item.name, self.widths["name"]), style=self._style("favorites--name")),
+            Text(summary_text(item.query(today), self.widths["query"])),
+            Text(cut(range_text(item.dates), self.widths["range"])),
             count,
             Text(when_text(last.at, now) if last else ""),
             Text(
