@@ -198,17 +198,23 @@ def test_unknown_req_id_exits_1_saying_to_send_again(emulator_env: dict[str, str
 def test_nothing_listening_exits_1_with_a_network_error(emulator_env: dict[str, str]) -> None:
     import socket
 
+    # Bound and never listening: the port is refused for as long as the test holds it.
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**emulator_env, "CTTUI_BASE_URL": f"http://127.0.0.1:{port}"}
-    # Connection errors are retried with backoff; the timeout ends the wait with the last error.
-    result = run_cttui(*EXAMPLE, "--timeout", "4", "--json", env=env)
+        base_url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+        env = {**emulator_env, "CTTUI_BASE_URL": base_url}
+        # Connection errors are retried with backoff; the timeout ends the wait with the last
+        # error.
+        result = run_cttui(*EXAMPLE, "--timeout", "4", "--json", env=env)
     assert result.code == 1
     assert json.loads(result.out)["status"] == "fail"
-    assert "gave up before the server answered (last try: cannot connect to 127.0.0.1" in (
-        result.err
-    )
+    assert (
+        f"gave up before the server answered (last try: the server at {base_url} refused the "
+        "connection: nothing listens there; start it (for the emulator, 'cttui emulator') or "
+        "check CTTUI_BASE_URL)"
+    ) in result.err
+    assert "region" not in result.err
+    assert result.err.count("\n") == 1
     assert "nothing is pending" in result.err
     assert "Traceback" not in result.err
 
