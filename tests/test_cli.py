@@ -7,6 +7,7 @@ import importlib
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -363,10 +364,13 @@ def test_interrupt_while_pending_says_how_to_resume(
     assert last == f"cttui: interrupted while pending; resume with: cttui poll {req_id}"
 
 
-def test_emulator_command_serves_until_interrupted(tmp_path: object) -> None:
+def test_the_readme_emulator_example_answers_a_partial_count_at_its_first_poll() -> None:
+    # The README's steps: start the emulator, paste the export line it prints, count. The line
+    # sets the poll interval to the emulator's compute time: the count comes at the first poll,
+    # a second after the POST, where CleverTap's 30 s would outlast --timeout.
     process = subprocess.Popen(
         [CTTUI, "emulator", "--port", "0", "--profiles", "50", "--events", "2000",
-         "--compute-seconds", "0"],
+         "--compute-seconds", "1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -376,17 +380,26 @@ def test_emulator_command_serves_until_interrupted(tmp_path: object) -> None:
         first = process.stdout.readline()
         match = re.fullmatch(r"listening on (http://127\.0\.0\.1:\d+)\n", first)
         assert match, first
-        exports = process.stdout.readline()
-        assert f"CTTUI_BASE_URL={match.group(1)}" in exports
-        env = {
+        words = shlex.split(process.stdout.readline())
+        assert words[0] == "export"
+        env = dict(word.split("=", 1) for word in words[1:])
+        assert env == {
             "CTTUI_BASE_URL": match.group(1),
             "CLEVERTAP_ACCOUNT_ID": DEFAULTS.account_id,
             "CLEVERTAP_PASSCODE": DEFAULTS.passcode,
-            "CTTUI_POLL_INTERVAL": "0.1",
+            "CTTUI_POLL_INTERVAL": "1",
         }
-        result = run_cttui("count", "App Launched", *HEAVY, env=env)
+        result = run_cttui(
+            "count", "Charged", "--where", "Amount", "greater_than", "100", *HEAVY,
+            "--timeout", "20", env=env,
+        )  # fmt: skip
         assert result.code == 0, result.err
         assert int(result.out) > 0
+        with urllib.request.urlopen(f"{match.group(1)}/_emulator/requests", timeout=30) as seen:
+            requests = json.load(seen)
+        assert [request["method"] for request in requests] == ["POST", "GET"]
+        assert requests[0]["response"]["status"] == "partial"
+        assert requests[1]["response"] == {"status": "success", "count": int(result.out)}
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=60)
     finally:
