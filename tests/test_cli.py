@@ -107,6 +107,28 @@ def test_count_with_filters_matches_the_emulators_own_count(
     assert [request.method for request in emulator.requests] == ["POST"]
 
 
+@pytest.mark.parametrize(
+    ("typed", "sent"), [("1e2", "100"), ("+100", "100"), ("100.", "100"), (".5", "0.5")]
+)
+def test_a_number_written_another_way_is_sent_as_the_plain_number(
+    emulator: Emulator, emulator_env: dict[str, str], typed: str, sent: str
+) -> None:
+    result = run_cttui(
+        "count", "Charged", "--where", "Amount", "greater_than", typed, *RECENT, "--json",
+        env=emulator_env,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    (post,) = emulator.requests
+    assert '{"name":"Amount","operator":"greater_than","value":' + sent + "}" in post.body
+    expected = emulator.count(
+        "Charged",
+        as_int(RECENT[1]),
+        as_int(RECENT[3]),
+        [{"name": "Amount", "operator": "greater_than", "value": json.loads(sent)}],
+    )
+    assert json.loads(result.out) == {"status": "success", "count": expected}
+
+
 def test_no_wait_exits_3_with_the_req_id_and_poll_resumes_without_a_second_post(
     emulator: Emulator, emulator_env: dict[str, str]
 ) -> None:
@@ -234,6 +256,10 @@ def test_nothing_listening_exits_1_with_a_network_error(emulator_env: dict[str, 
           "20150201"], {}, "unknown operator 'containz'"),
         (["count", "X", "--where", "Amount", "less_than", "ten", "--from", "20150101", "--to",
           "20150201"], {}, "filter 1 (Amount less_than) needs a number, not 'ten'"),
+        (["count", "X", "--where", "Amount", "less_than", "nan", "--from", "20150101", "--to",
+          "20150201"], {}, "needs a number, not 'nan'; type a finite number, such as 42"),
+        (["count", "X", "--where", "Amount", "less_than", "1_000", "--from", "20150101",
+          "--to", "20150201"], {}, "not '1_000'; type it without the underscores, as 1000"),
         (["count", "X", "--where", "a", "contains", "--from", "20150101", "--to", "20150201"],
          {}, "filter 1 (a contains) needs a value"),
         (["count", "X", "--where", "a", "exists", "b", "--from", "20150101", "--to", "20150201"],
