@@ -129,6 +129,35 @@ def test_a_number_written_another_way_is_sent_as_the_plain_number(
     assert json.loads(result.out) == {"status": "success", "count": expected}
 
 
+@pytest.mark.parametrize(
+    ("where", "sent"),
+    [
+        (["Name", "equals=--x"], '{"name":"Name","operator":"equals","value":"--x"}'),
+        (["Name", "not_equals=-x"], '{"name":"Name","operator":"not_equals","value":"-x"}'),
+        (["Name", "contains=-"], '{"name":"Name","operator":"contains","value":"-"}'),
+        (["Name", "EQUALS=a=b"], '{"name":"Name","operator":"equals","value":"a=b"}'),
+        (["Amount", "greater_than=-1e3"],
+         '{"name":"Amount","operator":"greater_than","value":-1000}'),
+        (["Amount", "less_than=-5"], '{"name":"Amount","operator":"less_than","value":-5}'),
+        (["Amount", "greater_than", "-5"],
+         '{"name":"Amount","operator":"greater_than","value":-5}'),
+        (["Product Name", "equals=—ünï 😀"],
+         '{"name":"Product Name","operator":"equals","value":"—ünï 😀"}'),
+        # A dash alone is no option: argparse takes it as the value.
+        (["Name", "equals", "-"], '{"name":"Name","operator":"equals","value":"-"}'),
+        # Three words: an = in the value is the value's own.
+        (["url", "contains", "a=--b"], '{"name":"url","operator":"contains","value":"a=--b"}'),
+    ],
+)  # fmt: skip
+def test_a_where_value_that_starts_with_a_dash_is_joined_to_its_operator(
+    emulator: Emulator, emulator_env: dict[str, str], where: list[str], sent: str
+) -> None:
+    result = run_cttui("count", "Charged", "--where", *where, *RECENT, env=emulator_env)
+    assert result.code == 0, result.err
+    (post,) = emulator.requests
+    assert json.loads(post.body)["event_properties"] == [json.loads(sent)]
+
+
 def test_no_wait_exits_3_with_the_req_id_and_poll_resumes_without_a_second_post(
     emulator: Emulator, emulator_env: dict[str, str]
 ) -> None:
@@ -261,7 +290,27 @@ def test_nothing_listening_exits_1_with_a_network_error(emulator_env: dict[str, 
         (["count", "X", "--where", "Amount", "less_than", "1_000", "--from", "20150101",
           "--to", "20150201"], {}, "not '1_000'; type it without the underscores, as 1000"),
         (["count", "X", "--where", "a", "contains", "--from", "20150101", "--to", "20150201"],
-         {}, "filter 1 (a contains) needs a value"),
+         {}, "filter 1 (a contains) needs a value: --where a contains VALUE, or contains=VALUE "
+         "for a value that starts with '-'"),
+        (["count", "X", "--where", "a", "equals", "--json", "--from", "20150101", "--to",
+          "20150201"], {}, "filter 1 (a equals) needs a value: --where a equals VALUE, or "
+         "equals=VALUE for a value that starts with '-'"),
+        (["count", "X", "--where", "a", "equals", "--x", "--from", "20150101", "--to",
+          "20150201"], {}, "--where a equals --x: a value that starts with '-' is read as an "
+         "option; join it to its operator: --where a equals=--x"),
+        (["count", "X", "--where", "Product Name", "greater_than", "-1e3", "--from", "20150101",
+          "--to", "20150201"], {}, "join it to its operator: --where 'Product Name' "
+         "greater_than=-1e3"),
+        (["count", "X", "--from", "20150101", "--to", "20150201", "--x"], {},
+         "unrecognized arguments: --x"),
+        (["count", "X", "--where", "a", "equals=", "--from", "20150101", "--to", "20150201"],
+         {}, "filter 1 (a equals) needs a value"),
+        (["count", "X", "--where", "a", "exists=1", "--from", "20150101", "--to", "20150201"],
+         {}, "filter 1 (a exists) takes no value"),
+        (["count", "X", "--where", "a", "greater_than=", "--from", "20150101", "--to",
+          "20150201"], {}, "needs a number, not ''"),
+        (["count", "X", "--where", "a", "bigger=5", "--from", "20150101", "--to", "20150201"],
+         {}, "unknown operator 'bigger=5'"),
         (["count", "X", "--where", "a", "exists", "b", "--from", "20150101", "--to", "20150201"],
          {}, "takes no value"),
         (["count", "X", "--where", "a", "b", "c", "d", "--from", "20150101", "--to", "20150201"],
@@ -319,6 +368,7 @@ def test_version_and_help() -> None:
     assert usage.code == 0
     for word in ("--where", "--from", "--no-wait", "--timeout", "greater_than_equals"):
         assert word in usage.out
+    assert "OPERATOR=VALUE" in " ".join(usage.out.split())
 
 
 IMPORT_PROBE = """

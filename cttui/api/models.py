@@ -73,7 +73,7 @@ class PropertyFilter:
         parsed = parse_operator(operator, f"{where}.operator")
         if value is None or not parsed.takes_value:
             return cls(name, parsed, value)
-        label = f"filter {index + 1} ({printable(name)} {parsed})"
+        label = filter_label(index, name, parsed)
         return cls(name, parsed, parse_value(value, parsed, f"{where}.value", label))
 
     def problems(self, index: int = 0) -> list[QueryError]:
@@ -111,6 +111,11 @@ class PropertyFilter:
         if self.value is not None:
             body["value"] = _encode(self.value)
         return body
+
+
+def filter_label(index: int, name: str, operator: Operator | str) -> str:
+    """How a message names filter `index` (from 0): `filter 1 (Amount greater_than)`."""
+    return f"filter {index + 1} ({printable(name)} {operator})"
 
 
 def _value_problem(operator: Operator, values: Sequence[object]) -> str:
