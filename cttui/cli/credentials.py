@@ -15,7 +15,8 @@ from cttui.api.regions import (
     parse_dashboard_url,
 )
 from cttui.cli.exits import EXIT_API, EXIT_OK
-from cttui.cli.output import cells, pad, say
+from cttui.cli.output import say
+from cttui.console import cells, pad
 from cttui.store.config import (
     Config,
     Profile,
