@@ -160,7 +160,11 @@ def job_fields(job: ListedJob, now: float) -> list[tuple[str, str]]:
             )
         )
     origin = job.origin
-    fields.append(("account", f"{origin.label} ({origin.account_id} on {origin.base_url})"))
+    if origin.label == origin.account_id:
+        # No profile sent it (the environment did): the account once, not beside itself.
+        fields.append(("account", f"{origin.account_id} on {origin.base_url}"))
+    else:
+        fields.append(("account", f"{origin.label} ({origin.account_id} on {origin.base_url})"))
     fields.append(("req_id", job.req_id or "none yet"))
     posts = posts_text(job)
     if posts is not None:

@@ -46,13 +46,35 @@ def test_a_draft_lists_every_problem_in_form_order_with_its_field() -> None:
         ("filters[0].name", "filter 1 has no property name; type one"),
         (
             "filters[0].value",
-            "filter 1 (no name greater_than) needs a number, not 'lots'; type digits, such as "
+            "filter 1 (greater_than) needs a number, not 'lots'; type digits, such as "
             "42, -3.5 or 1e3",
         ),
         ("filters[1].value", "filter 2 (Coupon equals) needs a value"),
         ("from", "from date '2026-02-30' is not a real calendar date"),
         ("to", "to date is empty; type YYYY-MM-DD"),
     ]
+
+
+@pytest.mark.parametrize("name", ["", "   ", "\t"])
+def test_a_filter_without_a_name_reads_naturally_in_every_problem(name: str) -> None:
+    draft = QueryDraft(
+        "E",
+        (
+            FilterDraft(name, OperatorChoice(STRING, Operator.EQUALS), ""),
+            FilterDraft(name, OperatorChoice(STRING, Operator.CONTAINS), "x"),
+            FilterDraft(name, OperatorChoice(STRING, Operator.EXISTS), ""),
+        ),
+        "2026-01-01",
+        "2026-01-02",
+    )
+    _, problems = draft.build()
+    assert [(p.field, p.message) for p in problems] == [
+        ("filters[0].name", "filter 1 has no property name; type one"),
+        ("filters[0].value", "filter 1 (equals) needs a value"),
+        ("filters[1].name", "filter 2 has no property name; type one"),
+        ("filters[2].name", "filter 3 has no property name; type one"),
+    ]
+    assert not any("no name" in p.message or "( " in p.message for p in problems)
 
 
 def test_the_kind_decides_how_a_value_is_sent() -> None:

@@ -295,3 +295,13 @@ def test_jobs_table_lines_up_wide_queries_in_cells_and_cuts_them_at_40(
     assert {cells(row) for row in rows} == {
         cells(header) + len("2026-01-01 00:00") - len("STARTED")
     }
+
+
+def test_jobs_show_names_the_account_once_when_no_profile_sent_it(emulator: Emulator) -> None:
+    # From the environment alone there is no profile: the account is not repeated beside itself.
+    env = emulator_variables(emulator)
+    assert run_cttui("count", "App Launched", *ONE_DAY, env=env).code == 0
+    shown = run_cttui("jobs", "show", "1", env=env)
+    assert shown.code == 0, shown.err
+    account = [line for line in shown.out.splitlines() if line.startswith("  account")]
+    assert account == [f"  account   EMU-LAT-0001 on {emulator.base_url}"]

@@ -78,7 +78,7 @@ class PropertyFilter:
 
     def problems(self, index: int = 0) -> list[QueryError]:
         where = f"filters[{index}]"
-        label = f"filter {index + 1} ({printable(self.name) or 'no name'} {self.operator})"
+        label = filter_label(index, self.name, self.operator)
         found: list[QueryError] = []
         if not self.name.strip():
             found.append(
@@ -114,8 +114,10 @@ class PropertyFilter:
 
 
 def filter_label(index: int, name: str, operator: Operator | str) -> str:
-    """How a message names filter `index` (from 0): `filter 1 (Amount greater_than)`."""
-    return f"filter {index + 1} ({printable(name)} {operator})"
+    """How a message names filter `index` (from 0): `filter 1 (Amount greater_than)`, or with
+    no name yet, `filter 1 (greater_than)`."""
+    named = f"{printable(name.strip())} " if name.strip() else ""
+    return f"filter {index + 1} ({named}{operator})"
 
 
 def _value_problem(operator: Operator, values: Sequence[object]) -> str:

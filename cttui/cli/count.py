@@ -111,7 +111,8 @@ def _filter_from_words(words: Sequence[str], index: int) -> PropertyFilter:
     starts with '-' (which argparse would take for an option)."""
     if len(words) not in (2, 3):
         raise UsageError(
-            f"--where takes NAME OPERATOR [VALUE], got {len(words)} words "
+            f"--where takes NAME OPERATOR [VALUE], got {len(words)} "
+            f"word{'' if len(words) == 1 else 's'} "
             f"({' '.join(words)}); quote a name or value that has spaces"
         )
     if len(words) == 3:
