@@ -124,3 +124,44 @@ def _escaped(char: str) -> str:
     if 0xD800 <= code <= 0xDFFF or code in (0x2028, 0x2029):
         return f"\\u{code:04x}"
     return char
+
+
+# Categories a terminal draws in no cell: combining marks and format characters (a zero-width
+# space, a variation selector, a joiner).
+_ZERO_WIDTH = {"Mn", "Me", "Cf"}
+
+
+def cells(text: str) -> int:
+    """How many terminal columns `text` takes: wide East-Asian characters (and emoji) two,
+    combining marks none."""
+    if text.isascii():
+        # Every ASCII character takes one cell; and most tables are ASCII.
+        return len(text)
+    return sum(_cells(char) for char in text)
+
+
+def _cells(char: str) -> int:
+    import unicodedata  # here: only text beyond ASCII pays for it
+
+    if unicodedata.combining(char) or unicodedata.category(char) in _ZERO_WIDTH:
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in "WF" else 1
+
+
+def pad(text: str, width: int, *, right: bool = False) -> str:
+    """`text` filled with spaces to `width` cells, on the left when `right`."""
+    fill = " " * max(0, width - cells(text))
+    return fill + text if right else text + fill
+
+
+def clip(text: str, width: int) -> str:
+    """`text` cut to at most `width` cells (at least 1), ending in "…" where it was cut: never
+    in the middle of a wide character, and a combining mark goes with its letter."""
+    if cells(text) <= width:
+        return text
+    room, kept = width - 1, 0
+    for end, char in enumerate(text):
+        kept += _cells(char)
+        if kept > room:
+            return text[:end] + "…"
+    return text

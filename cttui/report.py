@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from cttui.api.curl import curl_command
 from cttui.api.ranges import RangePreset
+from cttui.console import clip
 from cttui.records import JobState
 
 if TYPE_CHECKING:
@@ -89,7 +90,8 @@ def event_text(job: ListedJob) -> str:
 
 
 def summary_text(query: Query | None, width: int) -> str:
-    """The event with a short filter summary, cut to `width`: `Charged · amount > 100 +1`."""
+    """The event with a short filter summary, cut to `width` terminal cells: `Charged ·
+    amount > 100 +1`."""
     if query is None:
         return ""
     text = query.event_name
@@ -97,7 +99,7 @@ def summary_text(query: Query | None, width: int) -> str:
         first = filter_text(query.filters[0])
         more = f" +{len(query.filters) - 1}" if len(query.filters) > 1 else ""
         text = f"{text} · {first}{more}"
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return clip(text, width)
 
 
 def count_text(job: ListedJob) -> str:
@@ -158,7 +160,11 @@ def job_fields(job: ListedJob, now: float) -> list[tuple[str, str]]:
             )
         )
     origin = job.origin
-    fields.append(("account", f"{origin.label} ({origin.account_id} on {origin.base_url})"))
+    if origin.label == origin.account_id:
+        # No profile sent it (the environment did): the account once, not beside itself.
+        fields.append(("account", f"{origin.account_id} on {origin.base_url}"))
+    else:
+        fields.append(("account", f"{origin.label} ({origin.account_id} on {origin.base_url})"))
     fields.append(("req_id", job.req_id or "none yet"))
     posts = posts_text(job)
     if posts is not None:

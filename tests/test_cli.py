@@ -7,6 +7,7 @@ import importlib
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -106,6 +107,57 @@ def test_count_with_filters_matches_the_emulators_own_count(
     assert [request.method for request in emulator.requests] == ["POST"]
 
 
+@pytest.mark.parametrize(
+    ("typed", "sent"), [("1e2", "100"), ("+100", "100"), ("100.", "100"), (".5", "0.5")]
+)
+def test_a_number_written_another_way_is_sent_as_the_plain_number(
+    emulator: Emulator, emulator_env: dict[str, str], typed: str, sent: str
+) -> None:
+    result = run_cttui(
+        "count", "Charged", "--where", "Amount", "greater_than", typed, *RECENT, "--json",
+        env=emulator_env,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    (post,) = emulator.requests
+    assert '{"name":"Amount","operator":"greater_than","value":' + sent + "}" in post.body
+    expected = emulator.count(
+        "Charged",
+        as_int(RECENT[1]),
+        as_int(RECENT[3]),
+        [{"name": "Amount", "operator": "greater_than", "value": json.loads(sent)}],
+    )
+    assert json.loads(result.out) == {"status": "success", "count": expected}
+
+
+@pytest.mark.parametrize(
+    ("where", "sent"),
+    [
+        (["Name", "equals=--x"], '{"name":"Name","operator":"equals","value":"--x"}'),
+        (["Name", "not_equals=-x"], '{"name":"Name","operator":"not_equals","value":"-x"}'),
+        (["Name", "contains=-"], '{"name":"Name","operator":"contains","value":"-"}'),
+        (["Name", "EQUALS=a=b"], '{"name":"Name","operator":"equals","value":"a=b"}'),
+        (["Amount", "greater_than=-1e3"],
+         '{"name":"Amount","operator":"greater_than","value":-1000}'),
+        (["Amount", "less_than=-5"], '{"name":"Amount","operator":"less_than","value":-5}'),
+        (["Amount", "greater_than", "-5"],
+         '{"name":"Amount","operator":"greater_than","value":-5}'),
+        (["Product Name", "equals=—ünï 😀"],
+         '{"name":"Product Name","operator":"equals","value":"—ünï 😀"}'),
+        # A dash alone is no option: argparse takes it as the value.
+        (["Name", "equals", "-"], '{"name":"Name","operator":"equals","value":"-"}'),
+        # Three words: an = in the value is the value's own.
+        (["url", "contains", "a=--b"], '{"name":"url","operator":"contains","value":"a=--b"}'),
+    ],
+)  # fmt: skip
+def test_a_where_value_that_starts_with_a_dash_is_joined_to_its_operator(
+    emulator: Emulator, emulator_env: dict[str, str], where: list[str], sent: str
+) -> None:
+    result = run_cttui("count", "Charged", "--where", *where, *RECENT, env=emulator_env)
+    assert result.code == 0, result.err
+    (post,) = emulator.requests
+    assert json.loads(post.body)["event_properties"] == [json.loads(sent)]
+
+
 def test_no_wait_exits_3_with_the_req_id_and_poll_resumes_without_a_second_post(
     emulator: Emulator, emulator_env: dict[str, str]
 ) -> None:
@@ -198,17 +250,23 @@ def test_unknown_req_id_exits_1_saying_to_send_again(emulator_env: dict[str, str
 def test_nothing_listening_exits_1_with_a_network_error(emulator_env: dict[str, str]) -> None:
     import socket
 
+    # Bound and never listening: the port is refused for as long as the test holds it.
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**emulator_env, "CTTUI_BASE_URL": f"http://127.0.0.1:{port}"}
-    # Connection errors are retried with backoff; the timeout ends the wait with the last error.
-    result = run_cttui(*EXAMPLE, "--timeout", "4", "--json", env=env)
+        base_url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+        env = {**emulator_env, "CTTUI_BASE_URL": base_url}
+        # Connection errors are retried with backoff; the timeout ends the wait with the last
+        # error.
+        result = run_cttui(*EXAMPLE, "--timeout", "4", "--json", env=env)
     assert result.code == 1
     assert json.loads(result.out)["status"] == "fail"
-    assert "gave up before the server answered (last try: cannot connect to 127.0.0.1" in (
-        result.err
-    )
+    assert (
+        f"gave up before the server answered (last try: the server at {base_url} refused the "
+        "connection: nothing listens there; start it (for the emulator, 'cttui emulator') or "
+        "check CTTUI_BASE_URL)"
+    ) in result.err
+    assert "region" not in result.err
+    assert result.err.count("\n") == 1
     assert "nothing is pending" in result.err
     assert "Traceback" not in result.err
 
@@ -227,12 +285,44 @@ def test_nothing_listening_exits_1_with_a_network_error(emulator_env: dict[str, 
           "20150201"], {}, "unknown operator 'containz'"),
         (["count", "X", "--where", "Amount", "less_than", "ten", "--from", "20150101", "--to",
           "20150201"], {}, "filter 1 (Amount less_than) needs a number, not 'ten'"),
+        (["count", "X", "--where", "Amount", "less_than", "nan", "--from", "20150101", "--to",
+          "20150201"], {}, "needs a number, not 'nan'; type a finite number, such as 42"),
+        (["count", "X", "--where", "Amount", "less_than", "1_000", "--from", "20150101",
+          "--to", "20150201"], {}, "not '1_000'; type it without the underscores, as 1000"),
         (["count", "X", "--where", "a", "contains", "--from", "20150101", "--to", "20150201"],
-         {}, "filter 1 (a contains) needs a value"),
+         {}, "filter 1 (a contains) needs a value: --where a contains VALUE, or contains=VALUE "
+         "for a value that starts with '-'"),
+        (["count", "X", "--where", "a", "equals", "--json", "--from", "20150101", "--to",
+          "20150201"], {}, "filter 1 (a equals) needs a value: --where a equals VALUE, or "
+         "equals=VALUE for a value that starts with '-'"),
+        (["count", "X", "--where", "a", "equals", "--x", "--from", "20150101", "--to",
+          "20150201"], {}, "--where a equals --x: a value that starts with '-' is read as an "
+         "option; join it to its operator: --where a equals=--x"),
+        (["count", "X", "--where", "Product Name", "greater_than", "-1e3", "--from", "20150101",
+          "--to", "20150201"], {}, "join it to its operator: --where 'Product Name' "
+         "greater_than=-1e3"),
+        (["count", "X", "--from", "20150101", "--to", "20150201", "--x"], {},
+         "unrecognized arguments: --x"),
+        (["count", "X", "--where", "a", "equals=", "--from", "20150101", "--to", "20150201"],
+         {}, "filter 1 (a equals) needs a value"),
+        (["count", "X", "--where", "a", "exists=1", "--from", "20150101", "--to", "20150201"],
+         {}, "filter 1 (a exists) takes no value"),
+        (["count", "X", "--where", "a", "greater_than=", "--from", "20150101", "--to",
+          "20150201"], {}, "needs a number, not ''"),
+        (["count", "X", "--where", "a", "bigger=5", "--from", "20150101", "--to", "20150201"],
+         {}, "unknown operator 'bigger=5'"),
         (["count", "X", "--where", "a", "exists", "b", "--from", "20150101", "--to", "20150201"],
          {}, "takes no value"),
         (["count", "X", "--where", "a", "b", "c", "d", "--from", "20150101", "--to", "20150201"],
          {}, "--where takes NAME OPERATOR [VALUE], got 4 words"),
+        (["count", "X", "--where", "Amount", "--from", "20150101", "--to", "20150201"],
+         {}, "--where takes NAME OPERATOR [VALUE], got 1 word (Amount); quote a name"),
+        (["count", "X", "--where", "", "equals", "--from", "20150101", "--to", "20150201"],
+         {}, "filter 1 (equals) needs a value"),
+        (["count", "X", "--where", " ", "equals", "5", "--from", "20150101", "--to",
+          "20150201"], {}, "filter 1 has no property name; type one"),
+        (["count", "X", "--where", "", "greater_than", "lots", "--from", "20150101", "--to",
+          "20150201"], {}, "filter 1 (greater_than) needs a number, not 'lots'"),
         (["count", "X", "--from", "20150101"], {}, "required: --to"),
         (["count", "X", "--from", "20150101", "--to", "20150101", "--timeout", "-1"], {},
          "must be a positive number of seconds"),
@@ -286,6 +376,7 @@ def test_version_and_help() -> None:
     assert usage.code == 0
     for word in ("--where", "--from", "--no-wait", "--timeout", "greater_than_equals"):
         assert word in usage.out
+    assert "OPERATOR=VALUE" in " ".join(usage.out.split())
 
 
 IMPORT_PROBE = """
@@ -357,10 +448,13 @@ def test_interrupt_while_pending_says_how_to_resume(
     assert last == f"cttui: interrupted while pending; resume with: cttui poll {req_id}"
 
 
-def test_emulator_command_serves_until_interrupted(tmp_path: object) -> None:
+def test_the_readme_emulator_example_answers_a_partial_count_at_its_first_poll() -> None:
+    # The README's steps: start the emulator, paste the export line it prints, count. The line
+    # sets the poll interval to the emulator's compute time: the count comes at the first poll,
+    # a second after the POST, where CleverTap's 30 s would outlast --timeout.
     process = subprocess.Popen(
         [CTTUI, "emulator", "--port", "0", "--profiles", "50", "--events", "2000",
-         "--compute-seconds", "0"],
+         "--compute-seconds", "1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -370,17 +464,26 @@ def test_emulator_command_serves_until_interrupted(tmp_path: object) -> None:
         first = process.stdout.readline()
         match = re.fullmatch(r"listening on (http://127\.0\.0\.1:\d+)\n", first)
         assert match, first
-        exports = process.stdout.readline()
-        assert f"CTTUI_BASE_URL={match.group(1)}" in exports
-        env = {
+        words = shlex.split(process.stdout.readline())
+        assert words[0] == "export"
+        env = dict(word.split("=", 1) for word in words[1:])
+        assert env == {
             "CTTUI_BASE_URL": match.group(1),
             "CLEVERTAP_ACCOUNT_ID": DEFAULTS.account_id,
             "CLEVERTAP_PASSCODE": DEFAULTS.passcode,
-            "CTTUI_POLL_INTERVAL": "0.1",
+            "CTTUI_POLL_INTERVAL": "1",
         }
-        result = run_cttui("count", "App Launched", *HEAVY, env=env)
+        result = run_cttui(
+            "count", "Charged", "--where", "Amount", "greater_than", "100", *HEAVY,
+            "--timeout", "20", env=env,
+        )  # fmt: skip
         assert result.code == 0, result.err
         assert int(result.out) > 0
+        with urllib.request.urlopen(f"{match.group(1)}/_emulator/requests", timeout=30) as seen:
+            requests = json.load(seen)
+        assert [request["method"] for request in requests] == ["POST", "GET"]
+        assert requests[0]["response"]["status"] == "partial"
+        assert requests[1]["response"] == {"status": "success", "count": int(result.out)}
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=60)
     finally:

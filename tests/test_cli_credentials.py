@@ -140,6 +140,54 @@ def _two_profiles(memory_keyring: MemoryKeyring) -> None:
     memory_keyring.items[("cttui", "W9R-486-4W5Z")] = PASSCODE
 
 
+@pytest.mark.parametrize(
+    ("base_url", "shown"),
+    [
+        ("http://127.0.0.1:8787/", "http://127.0.0.1:8787"),
+        ("http://[::1]:8787", "http://[::1]:8787"),
+        ("https://counts.example.com", "https://counts.example.com"),
+    ],
+)
+def test_show_names_the_server_cttui_base_url_sends_to(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    memory_keyring: MemoryKeyring,
+    base_url: str,
+    shown: str,
+) -> None:
+    _two_profiles(memory_keyring)
+    monkeypatch.setenv("CTTUI_BASE_URL", base_url)
+    code, out, err = cttui(capsys, monkeypatch, "credentials", "show")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        "profile     work (active)",
+        "account ID  W9R-486-4W5Z",
+        "region      in1 (India), not used while CTTUI_BASE_URL is set",
+        f"server      → {shown} (CTTUI_BASE_URL)",
+        "passcode    ******** (in the OS keyring)",
+    ]
+
+
+def test_show_with_the_regions_own_host_or_a_bad_base_url(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    memory_keyring: MemoryKeyring,
+) -> None:
+    _two_profiles(memory_keyring)
+    monkeypatch.setenv("CTTUI_BASE_URL", "https://in1.api.clevertap.com/")
+    code, out, _ = cttui(capsys, monkeypatch, "credentials", "show")
+    assert code == 0
+    assert "region      in1 (India, in1.api.clevertap.com)" in out.splitlines()
+    assert "server" not in out
+    for bad in ("ftp://127.0.0.1", "http://10.0.0.1:8787", "http://127.0.0.1/\x1b[2J"):
+        monkeypatch.setenv("CTTUI_BASE_URL", bad)
+        code, out, err = cttui(capsys, monkeypatch, "credentials", "show")
+        assert (code, out) == (2, "")
+        assert err.startswith("cttui: base URL ")
+        assert err.count("\n") == 1
+        assert "\x1b" not in err
+
+
 def test_list_show_use_and_delete(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,

@@ -57,9 +57,10 @@ def test_working_credentials_exit_0_naming_the_host(
     code, out, err = cttui(capsys, monkeypatch, "credentials", "test")
     assert (code, err) == (0, "")
     assert out == (
-        f"OK: CleverTap accepted these credentials for {DEFAULTS.account_id} in Europe "
-        f"(reached {profiles}).\n"
+        f"OK: the server at http://{profiles} (CTTUI_BASE_URL) accepted these credentials for "
+        f"{DEFAULTS.account_id}.\n"
     )
+    assert "Europe" not in out
     assert DEFAULTS.passcode not in out
 
 
@@ -73,17 +74,29 @@ def test_a_401_exits_1_without_the_passcode(
     assert WRONG not in err
 
 
-def test_no_server_there_exits_1_with_a_network_error(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, profiles: str
+@pytest.mark.parametrize(
+    ("family", "host", "shown"),
+    [(socket.AF_INET, "127.0.0.1", "127.0.0.1"), (socket.AF_INET6, "::1", "[::1]")],
+)
+def test_no_server_there_exits_1_saying_the_server_refused_not_the_region(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    profiles: str,
+    family: socket.AddressFamily,
+    host: str,
+    shown: str,
 ) -> None:
-    with socket.socket() as unused:
-        unused.bind(("127.0.0.1", 0))
-        port = unused.getsockname()[1]
-    monkeypatch.setenv("CTTUI_BASE_URL", f"http://127.0.0.1:{port}")
-    code, out, err = cttui(capsys, monkeypatch, "credentials", "test")
+    # Bound and never listening: the port is refused for as long as the test holds it.
+    with socket.socket(family) as unused:
+        unused.bind((host, 0))
+        base_url = f"http://{shown}:{unused.getsockname()[1]}"
+        monkeypatch.setenv("CTTUI_BASE_URL", base_url)
+        code, out, err = cttui(capsys, monkeypatch, "credentials", "test")
     assert (code, out) == (1, "")
-    assert err.startswith("cttui: Network error:")
-    assert err.count("\n") == 1
+    assert err == (
+        f"cttui: Network error: the server at {base_url} refused the connection: nothing "
+        "listens there; start it (for the emulator, 'cttui emulator') or check CTTUI_BASE_URL.\n"
+    )
 
 
 def test_an_unknown_profile_or_none_saved_exits_2(
@@ -112,8 +125,9 @@ def test_a_profile_without_a_saved_passcode_exits_2(
 def test_the_demo_credentials_work() -> None:
     result = run_cttui("--demo", "credentials", "test")
     assert result.code == 0, result.err
-    assert result.out.startswith("OK: CleverTap accepted these credentials for ")
-    assert "(reached 127.0.0.1:" in result.out
+    assert result.out.startswith("OK: the built-in emulator at http://127.0.0.1:")
+    assert result.out.endswith(" accepted these credentials for EMU-LAT-0001.\n")
+    assert "Europe" not in result.out
 
 
 def test_credentials_from_the_environment_are_the_ones_tested(
@@ -125,7 +139,7 @@ def test_credentials_from_the_environment_are_the_ones_tested(
     monkeypatch.setenv("CLEVERTAP_PASSCODE", DEFAULTS.passcode)
     code, out, err = cttui(capsys, monkeypatch, "credentials", "test")
     assert (code, err) == (0, "cttui: testing the credentials from the environment\n")
-    assert out.startswith(f"OK: CleverTap accepted these credentials for {DEFAULTS.account_id}")
+    assert out.startswith(f"OK: the server at http://{profiles} (CTTUI_BASE_URL) accepted ")
     assert DEFAULTS.passcode not in out + err
 
 

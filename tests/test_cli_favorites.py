@@ -16,6 +16,7 @@ from cttui.api.models import DateRange, PropertyFilter, date_to_int
 from cttui.api.operators import Operator
 from cttui.api.ranges import RangePreset
 from cttui.cli.main import main
+from cttui.console import cells
 from cttui.emulator import Emulator, EmulatorConfig
 from cttui.store.favorites import Favorite
 from cttui.store.favorites_store import FavoritesStore
@@ -500,6 +501,59 @@ def test_favorites_table_lines_up_wide_and_combining_names_in_terminal_cells(
     header, *rows = capsys.readouterr().out.splitlines()
     assert header.startswith("NAME    QUERY")
     assert [row.split("Charged")[0] for row in rows] == ["売上    ", "weekly  ", "cafe\u0301    "]
+
+
+def column_starts(line: str) -> list[int]:
+    """The terminal column at which each field of a table line starts: fields are two spaces
+    or more apart, and a character takes as many columns as a terminal gives it."""
+    starts, column, gap = [], 0, 2
+    for char in line:
+        if char != " " and gap >= 2:
+            starts.append(column)
+        gap = gap + 1 if char == " " else 0
+        column += cells(char)
+    return starts
+
+
+def test_favorites_table_cuts_what_is_too_wide_by_its_cells_and_keeps_the_columns_in_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A name of 60 wide characters is 120 cells: cut to 60, as an ASCII name of 60 is shown
+    # whole. A query of wide characters is cut at 40 cells, not 40 characters.
+    long_name, event = "売上" * 30, "😀売上" * 20
+    names = (long_name, "a" * 60, "weekly", "cafe\u0301 ☕")
+    save(*(Favorite(name, event, dates=RangePreset.LAST_7_DAYS) for name in names))
+    assert main(["favorites"]) == 0
+    header, *rows = capsys.readouterr().out.splitlines()
+    assert len(rows) == 4
+    # NAME, QUERY and RANGE start where the header's do; RUNS, aligned right, ends there.
+    assert all(column_starts(row)[:3] == column_starts(header)[:3] for row in rows), rows
+    assert all(cells(row) == cells(header) for row in rows), [header, *rows]
+    assert column_starts(header)[1] == 62
+    assert rows[0].startswith("売上" * 14 + "売…  ")
+    assert rows[1].startswith("a" * 60 + "  ")
+    query = "😀売上" * 6 + "😀…"
+    assert cells(query) == 39
+    assert all(f"  {query}  " in row for row in rows)
+
+
+def test_run_lines_up_wide_names_in_cells_and_cuts_one_too_wide(
+    emulator: Emulator, emulator_env: dict[str, str]
+) -> None:
+    long_name = "売上" * 30
+    favorites = [
+        Favorite(name, "Charged", dates=RangePreset.LAST_7_DAYS)
+        for name in (long_name, "😀 launches", "cafe\u0301", "weekly")
+    ]
+    save(*favorites)
+    result = run_cttui("run", *(favorite.name for favorite in favorites), env=emulator_env)
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert len(lines) == 4
+    # The count starts in the same column on every line, two cells after a 60-cell name.
+    assert {column_starts(line)[1] for line in lines} == {62}, lines
+    assert lines[0].startswith("売上" * 14 + "売…  ")
+    assert [line.split()[-1] for line in lines] == [span(favorites[0])] * 4
 
 
 def test_run_on_the_environment_alone_ignores_a_broken_config_toml(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import json
 import socket
@@ -346,6 +347,72 @@ async def test_network_failures_are_retryable_network_errors(
     assert error.retryable
     assert error.http_status is None
     assert "in1.api.clevertap.com" in str(error)
+
+
+def _closed_port(family: socket.AddressFamily, host: str, port: int = 0) -> socket.socket:
+    """A socket bound on `host` that never listens: a connection to its port is refused, and
+    no other process can take the port while it is held."""
+    bound = socket.socket(family)
+    bound.bind((host, port))
+    return bound
+
+
+@pytest.mark.parametrize("kind", BOTH)
+@pytest.mark.parametrize(
+    ("family", "bind", "shown"),
+    [
+        (socket.AF_INET, "127.0.0.1", "127.0.0.1"),
+        (socket.AF_INET, "127.0.0.1", "localhost"),
+        (socket.AF_INET6, "::1", "[::1]"),
+    ],
+)
+async def test_a_refused_connection_to_loopback_names_the_server_and_not_the_region(
+    kind: Kind, family: socket.AddressFamily, bind: str, shown: str
+) -> None:
+    with _closed_port(family, bind) as bound:
+        port = bound.getsockname()[1]
+        base_url = f"http://{shown}:{port}"
+        with contextlib.ExitStack() as held:
+            if shown == "localhost":
+                # localhost may resolve to ::1 as well: nothing may listen there either.
+                with contextlib.suppress(OSError):
+                    held.enter_context(_closed_port(socket.AF_INET6, "::1", port))
+            async with CleverTapClient(Credentials(ACCOUNT, PASSCODE), base_url) as client:
+                with pytest.raises(NetworkError) as excinfo:
+                    await (client.submit(QUERY) if kind == "submit" else client.poll(REQ_ID))
+    message = str(excinfo.value)
+    assert message == (
+        f"the server at {base_url} refused the connection: nothing listens there; start it "
+        "(for the emulator, 'cttui emulator') or check CTTUI_BASE_URL"
+    )
+    assert excinfo.value.retryable
+    assert PASSCODE not in message
+
+
+@pytest.mark.parametrize(
+    ("base_url", "advice"),
+    [
+        ("https://in1.api.clevertap.com", "check the network and the region"),
+        ("https://counts.example.com:8443", "check the network and CTTUI_BASE_URL"),
+        # Not a refusal (no ConnectionRefusedError behind it): the server, not the region.
+        ("http://127.0.0.1:8787", "start it (for the emulator, 'cttui emulator') or check "
+         "CTTUI_BASE_URL"),
+    ],
+)  # fmt: skip
+async def test_a_failed_connection_blames_the_region_only_on_a_clevertap_host(
+    base_url: str, advice: str
+) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("Name or service not known", request=request)
+
+    async with make_client(answer, base_url) as client:
+        with pytest.raises(NetworkError) as excinfo:
+            await client.submit(QUERY)
+    message = str(excinfo.value)
+    assert message.startswith("cannot connect to ")
+    assert "(Name or service not known)" in message
+    assert message.endswith(advice)
+    assert ("region" in message) is base_url.endswith(".clevertap.com")
 
 
 @pytest.mark.parametrize("kind", BOTH)

@@ -44,11 +44,37 @@ def test_a_draft_lists_every_problem_in_form_order_with_its_field() -> None:
     assert [(p.field, p.message) for p in problems] == [
         ("event_name", "event name is empty; type the exact event name"),
         ("filters[0].name", "filter 1 has no property name; type one"),
-        ("filters[0].value", "filter 1 (no name greater_than) needs a number, not 'lots'"),
+        (
+            "filters[0].value",
+            "filter 1 (greater_than) needs a number, not 'lots'; type digits, such as "
+            "42, -3.5 or 1e3",
+        ),
         ("filters[1].value", "filter 2 (Coupon equals) needs a value"),
         ("from", "from date '2026-02-30' is not a real calendar date"),
         ("to", "to date is empty; type YYYY-MM-DD"),
     ]
+
+
+@pytest.mark.parametrize("name", ["", "   ", "\t"])
+def test_a_filter_without_a_name_reads_naturally_in_every_problem(name: str) -> None:
+    draft = QueryDraft(
+        "E",
+        (
+            FilterDraft(name, OperatorChoice(STRING, Operator.EQUALS), ""),
+            FilterDraft(name, OperatorChoice(STRING, Operator.CONTAINS), "x"),
+            FilterDraft(name, OperatorChoice(STRING, Operator.EXISTS), ""),
+        ),
+        "2026-01-01",
+        "2026-01-02",
+    )
+    _, problems = draft.build()
+    assert [(p.field, p.message) for p in problems] == [
+        ("filters[0].name", "filter 1 has no property name; type one"),
+        ("filters[0].value", "filter 1 (equals) needs a value"),
+        ("filters[1].name", "filter 2 has no property name; type one"),
+        ("filters[2].name", "filter 3 has no property name; type one"),
+    ]
+    assert not any("no name" in p.message or "( " in p.message for p in problems)
 
 
 def test_the_kind_decides_how_a_value_is_sent() -> None:
@@ -65,6 +91,11 @@ def test_the_kind_decides_how_a_value_is_sent() -> None:
 
     assert value(STRING, Operator.EQUALS, "007") == "007"
     assert value(STRING, Operator.EQUALS, "42") == "42"
+    assert value(STRING, Operator.EQUALS, "1e3") == "1e3"
+    assert value(NUMBER, Operator.EQUALS, "1e3") == 1000
+    assert value(NUMBER, Operator.GREATER_THAN, ".5") == 0.5
+    assert value(NUMBER, Operator.LESS_THAN, "+7") == 7
+    assert value(NUMBER, Operator.LESS_THAN_EQUALS, "5.") == 5
     assert value(NUMBER, Operator.EQUALS, "42") == 42
     assert value(NUMBER, Operator.LESS_THAN, "-3.5") == -3.5
     assert value(STRING, Operator.NOT_EQUALS, "TRUE") == "True"
@@ -72,6 +103,33 @@ def test_the_kind_decides_how_a_value_is_sent() -> None:
     assert is_boolean_text(" false ", OperatorChoice(STRING, Operator.EQUALS))
     assert not is_boolean_text("false", OperatorChoice(STRING, Operator.CONTAINS))
     assert not is_boolean_text("false", OperatorChoice(NUMBER, Operator.EQUALS))
+
+
+@pytest.mark.parametrize(
+    ("text", "sent"), [("1e3", "1000"), (".5", "0.5"), ("5.", "5"), ("+7", "7")]
+)
+def test_a_number_as_typed_is_sent_plain_and_reads_back_so(text: str, sent: str) -> None:
+    number = OperatorChoice(NUMBER, Operator.GREATER_THAN)
+    draft = QueryDraft("E", (FilterDraft("Amount", number, text),), "2026-01-01", "2026-01-02")
+    query, problems = draft.build()
+    assert problems == []
+    assert query is not None
+    # The body the preview shows is the body sent: one to_json for both.
+    assert '"value":' + sent + "}" in query.to_json()
+    again = QueryDraft.from_query(query)
+    assert again.filters[0].value == sent
+    assert again.build()[0] == query
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "1e999", "0x10", "1_000"])
+def test_a_number_the_draft_cannot_send_is_one_problem_on_its_value(text: str) -> None:
+    number = OperatorChoice(NUMBER, Operator.EQUALS)
+    draft = QueryDraft("E", (FilterDraft("Amount", number, text),), "2026-01-01", "2026-01-02")
+    query, problems = draft.build()
+    assert query is None
+    assert [problem.field for problem in problems] == ["filters[0].value"]
+    assert problems[0].message.startswith("filter 1 (Amount equals) needs a ")
+    assert "; type " in problems[0].message
 
 
 def test_from_after_to_names_both_dates() -> None:

@@ -28,8 +28,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from cttui.cli.options import ENV_POLL_INTERVAL, positive_float
 from cttui.emulator import Emulator, EmulatorConfig, RecordedRequest, serve
+from cttui.emulator.server import SHORTEST_POLL_INTERVAL, poll_interval_text
 from cttui.emulator.store import EventStore
 from tests.conftest import wait_for
 
@@ -826,10 +830,34 @@ def test_stop_does_not_wait_out_the_latency(make_emulator: Callable[..., Emulato
     assert len(outcome) == 1
 
 
-def test_serve_prints_where_it_listens_and_stops(cache_dir: pathlib.Path) -> None:
+@given(st.floats(min_value=0, max_value=86_400))
+def test_the_printed_poll_interval_reads_back_as_the_compute_time(compute_seconds: float) -> None:
+    # As cttui reads CTTUI_POLL_INTERVAL: the number itself, never a hair under it (which
+    # would poll a moment before the count is ready, and wait a whole interval more).
+    text = poll_interval_text(compute_seconds)
+    assert positive_float(text) == max(compute_seconds, SHORTEST_POLL_INTERVAL)
+    assert text == text.strip()
+    assert not text.endswith(".0")
+
+
+def test_the_export_line_names_the_variable_cttui_reads(cache_dir: pathlib.Path) -> None:
     out = io.StringIO()
     stop = threading.Event()
-    config = dataclasses.replace(SMALL, cache_dir=cache_dir)
+    stop.set()
+    serve(dataclasses.replace(SMALL, cache_dir=cache_dir), out, stop)
+    assert f" {ENV_POLL_INTERVAL}=0.3" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("compute_seconds", "interval"),
+    [(0.3, "0.3"), (5.0, "5"), (2.125, "2.125"), (86_400.0, "86400"), (0.0, "0.1"), (0.01, "0.1")],
+)
+def test_serve_prints_where_it_listens_and_stops(
+    cache_dir: pathlib.Path, compute_seconds: float, interval: str
+) -> None:
+    out = io.StringIO()
+    stop = threading.Event()
+    config = dataclasses.replace(SMALL, cache_dir=cache_dir, compute_seconds=compute_seconds)
     result: list[int] = []
     thread = threading.Thread(target=lambda: result.append(serve(config, out, stop)))
     thread.start()
@@ -841,9 +869,10 @@ def test_serve_prints_where_it_listens_and_stops(cache_dir: pathlib.Path) -> Non
     listening, exports = out.getvalue().splitlines()
     match = re.fullmatch(r"listening on (http://127\.0\.0\.1:\d+)", listening)
     assert match
+    # A partial count is polled as soon as it is ready, not CleverTap's 30 s later.
     assert exports == (
         f"export CTTUI_BASE_URL={match[1]} CLEVERTAP_ACCOUNT_ID={ACCOUNT}"
-        f" CLEVERTAP_PASSCODE={PASSCODE}"
+        f" CLEVERTAP_PASSCODE={PASSCODE} CTTUI_POLL_INTERVAL={interval}"
     )
     assert result == [0]
     assert not thread.is_alive()

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from cttui.api.models import date_to_int
+from cttui.console import cells
 from cttui.emulator import Emulator, EmulatorConfig
 from tests.conftest import CTTUI, emulator_variables, run_cttui
 from tests.test_journal_rows import loose_journal
@@ -266,3 +267,41 @@ def test_a_forgotten_req_id_shows_its_second_post() -> None:
         ("poll", False),
         ("submit", True),
     ]
+
+
+def test_jobs_table_lines_up_wide_queries_in_cells_and_cuts_them_at_40(
+    emulator: Emulator,
+) -> None:
+    # Unknown events fail at once: each is a job in the journal with its query.
+    env = emulator_variables(emulator)
+    events = ["売上" * 25, "😀 Launch", "cafe\u0301", "App Launched"]
+    for event in events:
+        run_cttui("count", event, *ONE_DAY, env=env)
+    listed = run_cttui("jobs", env=env)
+    assert listed.code == 0, listed.err
+    header, *rows = listed.out.splitlines()
+    assert len(rows) == 4
+
+    def column_of(line: str, text: str) -> int:
+        return cells(line[: line.index(text)])
+
+    # 25 wide pairs are 100 cells: cut at 40, and the columns after it stay in line.
+    queries = ["売上" * 9 + "売…", *events[1:]]
+    assert [column_of(row, query) for row, query in zip(rows, queries, strict=True)] == [
+        column_of(header, "QUERY")
+    ] * 4, [header, *rows]
+    day = TODAY.isoformat()
+    assert [column_of(row, f"  {day}  ") + 2 for row in rows] == [column_of(header, "DATES")] * 4
+    assert {cells(row) for row in rows} == {
+        cells(header) + len("2026-01-01 00:00") - len("STARTED")
+    }
+
+
+def test_jobs_show_names_the_account_once_when_no_profile_sent_it(emulator: Emulator) -> None:
+    # From the environment alone there is no profile: the account is not repeated beside itself.
+    env = emulator_variables(emulator)
+    assert run_cttui("count", "App Launched", *ONE_DAY, env=env).code == 0
+    shown = run_cttui("jobs", "show", "1", env=env)
+    assert shown.code == 0, shown.err
+    account = [line for line in shown.out.splitlines() if line.startswith("  account")]
+    assert account == [f"  account   EMU-LAT-0001 on {emulator.base_url}"]

@@ -18,7 +18,9 @@ from cttui.api.operators import (
     Operator,
     Scalar,
     Value,
+    ValueKind,
     parse_value,
+    written_number,
 )
 from cttui.console import printable
 
@@ -279,6 +281,119 @@ def test_number_operator_refuses_a_number_too_long_for_int() -> None:
 
 def test_equals_keeps_a_number_too_long_for_int_as_text() -> None:
     assert parse_value("9" * 5000, Operator.EQUALS) == "9" * 5000
+
+
+@pytest.mark.parametrize(
+    ("text", "sent"),
+    [
+        ("1e3", "1000"),
+        ("1E3", "1000"),
+        ("1e+3", "1000"),
+        ("-1e3", "-1000"),
+        ("2.5e3", "2500"),
+        ("1e-1", "0.1"),
+        ("-2.5e-3", "-0.0025"),
+        (".5", "0.5"),
+        ("-.5", "-0.5"),
+        ("+.5", "0.5"),
+        ("5.", "5"),
+        ("-5.", "-5"),
+        ("5.e2", "500"),
+        ("+7", "7"),
+        ("+0", "0"),
+        ("-0", "0"),
+        ("+7.25", "7.25"),
+        ("0e5", "0"),
+        ("9007199254740991e0", "9007199254740991"),
+        # Past 2**53 a float is no longer exact: sent as the float it is, in JSON's spelling.
+        ("1e300", "1e+300"),
+        # What parsed before parses as before.
+        ("42", "42"),
+        ("-3.5", "-3.5"),
+        ("7.0", "7.0"),
+        (" 1e3 ", "1000"),
+    ],
+)
+@pytest.mark.parametrize("operator", NUMBER_OPERATORS)
+def test_a_number_operator_takes_numbers_as_people_write_them_and_sends_them_plain(
+    operator: Operator, text: str, sent: str
+) -> None:
+    if operator is Operator.EQUALS:
+        # `equals` without a kind keeps what is not plainly a number as text ("1e5" may be an
+        # ID): the editor's number equals and every other number operator parse it.
+        value = parse_value(text.strip(), operator, kind=ValueKind.NUMBER)
+        query = query_with(PropertyFilter("Amount", operator, value))
+    else:
+        query = query_with(PropertyFilter.from_text("Amount", operator, text.strip()))
+    body = query.to_json()
+    assert f'{{"name":"Amount","operator":"{operator}","value":{sent}}}' in body
+    (item,) = json.loads(body)["event_properties"]
+    assert type(item["value"]) is (float if "." in sent or "e" in sent else int)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(10**400), 10**400))
+def test_every_number_python_writes_reads_back_as_itself(number: float) -> None:
+    # repr writes 1e+300, 5e-324, -0.0: each is the number it says, of the type it says where
+    # it is exact.
+    value = written_number(repr(number))
+    assert value == number
+    if isinstance(number, int) or (
+        number.is_integer() and abs(number) < 2**53 and "e" in repr(number)
+    ):
+        assert type(value) is int
+    with pytest.raises(QueryError):
+        written_number(repr(number) + "x")
+
+
+@pytest.mark.parametrize(
+    ("text", "advice"),
+    [
+        ("nan", "type a finite number, such as 42"),
+        ("NaN", "type a finite number, such as 42"),
+        ("inf", "type a finite number, such as 42"),
+        ("-Infinity", "type a finite number, such as 42"),
+        ("1e999", "too large to send; type a number below 1e308"),
+        ("-1e999", "too large to send; type a number below 1e308"),
+        ("9" * 5000, "too large to send; type a number below 1e308"),
+        ("1e-999", "too small to send (it would be 0); type 0, or a number above 1e-300"),
+        ("0x10", "type it in decimal, as 16"),
+        ("0X1f", "type it in decimal, as 31"),
+        ("0b101", "type it in decimal, as 5"),
+        ("0o17", "type it in decimal, as 15"),
+        ("1_000", "type it without the underscores, as 1000"),
+        ("1_000.5", "type it without the underscores, as 1000.5"),
+        ("lots", "type digits, such as 42, -3.5 or 1e3"),
+        ("", "type digits, such as 42, -3.5 or 1e3"),
+        ("-", "type digits, such as 42, -3.5 or 1e3"),
+        ("+", "type digits, such as 42, -3.5 or 1e3"),
+        (".", "type digits, such as 42, -3.5 or 1e3"),
+        ("e5", "type digits, such as 42, -3.5 or 1e3"),
+        ("1e", "type digits, such as 42, -3.5 or 1e3"),
+        ("1e+", "type digits, such as 42, -3.5 or 1e3"),
+        ("--5", "type digits, such as 42, -3.5 or 1e3"),
+        ("+-5", "type digits, such as 42, -3.5 or 1e3"),
+        ("1.2.3", "type digits, such as 42, -3.5 or 1e3"),
+        ("1 000", "type digits, such as 42, -3.5 or 1e3"),
+        ("007", "type digits, such as 42, -3.5 or 1e3"),
+        ("١٢٣", "type digits, such as 42, -3.5 or 1e3"),
+        ("\uff11\uff12\uff13", "type digits, such as 42, -3.5 or 1e3"),
+        ("0x", "type digits, such as 42, -3.5 or 1e3"),
+        ("1e5\x1b[2J", "type digits, such as 42, -3.5 or 1e3"),
+    ],
+)
+def test_what_is_not_a_plain_decimal_number_is_refused_saying_what_to_type(
+    text: str, advice: str
+) -> None:
+    with pytest.raises(QueryError) as excinfo:
+        PropertyFilter.from_text("Amount", "greater_than", text)
+    message = str(excinfo.value)
+    assert excinfo.value.field == "filters[0].value"
+    assert message.startswith("filter 1 (Amount greater_than) needs a")
+    assert message.endswith(advice)
+    assert "\n" not in message
+    assert message.isprintable()
+    # A long value is shown cut, not whole: the message stays one short line.
+    assert len(message) < 200
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from cttui.api.regions import (
     check_base_url,
     get_region,
     is_clevertap_host,
+    is_loopback,
     parse_dashboard_url,
 )
 
@@ -161,3 +162,42 @@ def test_check_base_url_refuses_garbage(url: str) -> None:
 )
 def test_is_clevertap_host(url: str, expected: bool) -> None:
     assert is_clevertap_host(url) is expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://127.0.0.1:8787", True),
+        ("http://127.255.0.9", True),
+        ("http://[::1]:8787/", True),
+        ("http://LocalHost:1", True),
+        ("https://api.clevertap.com", False),
+        ("http://[::2]:8787", False),
+        ("http://localhost.example.com", False),
+        ("http://127.0.0.1.example.com", False),
+        ("http://[::1", False),
+        ("", False),
+    ],
+)
+def test_is_loopback(url: str, expected: bool) -> None:
+    assert is_loopback(url) is expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8787/\x1b[2J",
+        "https://api.clevertap.com/\u202e",
+        "https://api.clevertap.com/a\tb",
+        "https://api.clevertap.com/\x00",
+    ],
+)
+def test_a_base_url_with_a_control_character_is_refused_shown_as_escapes(url: str) -> None:
+    # It is shown where requests go (the header, 'credentials show'): a terminal must never
+    # obey it.
+    with pytest.raises(UsageError) as excinfo:
+        check_base_url(url)
+    message = str(excinfo.value)
+    assert message.isprintable()
+    assert "control character" in message
+    assert "CTTUI_BASE_URL" in message

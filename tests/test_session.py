@@ -112,6 +112,30 @@ async def test_nothing_listening_is_a_network_error() -> None:
     assert result.host == "127.0.0.1:9"
 
 
+async def test_a_connection_test_elsewhere_names_the_server_not_the_region() -> None:
+    body = {"status": "success", "count": 0}
+    base_url = "https://counts.example.com:8443"
+    session = session_on(environ={"CTTUI_BASE_URL": base_url + "/"}, transport=answering(200, body))
+    result = await session.test_connection(CLEVERTAP, "a-passcode")
+    assert result.ok, result.message
+    assert result.message == (
+        f"OK: the server at {base_url} (CTTUI_BASE_URL) accepted these credentials for "
+        "W9R-486-4W5Z."
+    )
+    assert "India" not in result.message
+    assert result.host == "counts.example.com:8443"
+    # The region's own host, given as CTTUI_BASE_URL, is still that region.
+    session = session_on(
+        environ={"CTTUI_BASE_URL": "https://in1.api.clevertap.com"},
+        transport=answering(200, body),
+    )
+    result = await session.test_connection(CLEVERTAP, "a-passcode")
+    assert result.message == (
+        "OK: CleverTap accepted these credentials for W9R-486-4W5Z in India "
+        "(reached in1.api.clevertap.com)."
+    )
+
+
 async def test_the_saved_passcode_is_tested_when_none_is_typed(
     emulator: Emulator, memory_keyring: MemoryKeyring
 ) -> None:

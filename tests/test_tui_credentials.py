@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import keyring
+import pytest
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input, Select, Static
@@ -155,9 +156,9 @@ async def test_connection_test_against_the_emulator(emulator: Emulator) -> None:
         emulator.reset_log()
         await pilot.press("ctrl+t")
         await settle(pilot, lambda: text_of(app, "#status").startswith("OK:"))
-        host = emulator.base_url.removeprefix("http://")
         assert text_of(app, "#status") == (
-            f"OK: CleverTap accepted these credentials for EMU-LAT-0001 in Europe (reached {host})."
+            f"OK: the server at {emulator.base_url} (CTTUI_BASE_URL) accepted these credentials "
+            "for EMU-LAT-0001."
         )
         assert [r.method for r in emulator.requests] == ["POST"]
         await fill(pilot, "#passcode", "wrong-passcode")
@@ -179,6 +180,40 @@ async def test_connection_test_with_nothing_listening_is_a_network_error() -> No
         await pilot.press("ctrl+t")
         await settle(pilot, lambda: text_of(app, "#status").startswith("Network error:"))
         assert text_of(app, "#status").startswith("Network error:")
+
+
+@pytest.mark.parametrize(
+    ("base_url", "shown"),
+    [
+        ("http://127.0.0.1:8787/", "http://127.0.0.1:8787"),
+        ("http://[::1]:8787", "http://[::1]:8787"),
+        ("https://counts.example.com:8443/ct", "https://counts.example.com:8443/ct"),
+    ],
+)
+async def test_the_header_names_the_server_that_cttui_base_url_sends_to(
+    memory_keyring: MemoryKeyring, base_url: str, shown: str
+) -> None:
+    # The profile is in India, but the requests go elsewhere: the header says where.
+    app = build_app(profiles=(WORK,), environ={"CTTUI_BASE_URL": base_url})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.sub_title.startswith("work"))
+        assert app.sub_title == f"work · → {shown}"
+    app = build_app(
+        profiles=(WORK,), environ={"CTTUI_BASE_URL": base_url, "CLEVERTAP_PASSCODE": "env-pc"}
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.sub_title.startswith("work"))
+        assert app.sub_title == f"work · → {shown} · from environment"
+
+
+async def test_a_region_api_host_in_cttui_base_url_reads_as_that_region(
+    memory_keyring: MemoryKeyring,
+) -> None:
+    # Pointing CTTUI_BASE_URL at the profile's own host changes nothing.
+    app = build_app(profiles=(WORK,), environ={"CTTUI_BASE_URL": "https://in1.api.clevertap.com/"})
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: app.sub_title.startswith("work"))
+        assert app.sub_title == "work · in1 India"
 
 
 async def test_delete_asks_first_then_removes_the_keyring_entry(

@@ -185,7 +185,10 @@ async def test_number_operators_need_a_number_and_say_so_inline() -> None:
         await pilot.press(*"Charged", "ctrl+n", *"Amount")
         await choose(pilot, editor.rows[0].query_one(Select), NUMBER_GREATER_THAN)
         await pilot.press("tab", *"lots")
-        problem = "filter 1 (Amount greater_than) needs a number, not 'lots'"
+        problem = (
+            "filter 1 (Amount greater_than) needs a number, not 'lots'; type digits, such as 42, "
+            "-3.5 or 1e3"
+        )
         await until_equal(pilot, lambda: note(pilot, ".filter-note"), problem)
         assert editor.rows[0].query_one(".filter-note").has_class("-error")
         assert preview(pilot).body is None
@@ -193,6 +196,18 @@ async def test_number_operators_need_a_number_and_say_so_inline() -> None:
         await until_equal(pilot, lambda: note(pilot, ".filter-note"), "")
         props = [{"name": "Amount", "operator": "greater_than", "value": 49.5}]
         await until_equal(pilot, lambda: properties(pilot), props)
+        # The preview shows the number as it goes out: 1e3 is sent as 1000.
+        await pilot.press("ctrl+u", *"1e3")
+        props = [{"name": "Amount", "operator": "greater_than", "value": 1000}]
+        await until_equal(pilot, lambda: properties(pilot), props)
+        assert '"value":1000}' in (preview(pilot).body or "")
+        await pilot.press("ctrl+u", *"1e999")
+        await until(
+            pilot,
+            lambda: note(pilot, ".filter-note").endswith("type a number below 1e308"),
+            "the note on 1e999",
+        )
+        assert preview(pilot).body is None
 
 
 async def test_string_equals_keeps_digits_as_text_and_number_equals_sends_a_number() -> None:

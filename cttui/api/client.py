@@ -14,6 +14,7 @@ import sys
 import zlib
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -30,7 +31,7 @@ from cttui.api.errors import (
 )
 from cttui.api.models import Query
 from cttui.api.outcomes import Outcome
-from cttui.api.regions import COUNT_PATH, check_base_url
+from cttui.api.regions import COUNT_PATH, check_base_url, is_clevertap_host, is_loopback
 
 # httpcore tries `import sniffio` each time it sets up a connection or a lock, to learn which
 # async library runs it. Where sniffio is not installed, each try walked sys.path again, since a
@@ -40,6 +41,8 @@ try:
     __import__("sniffio")
 except ImportError:
     sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+E = TypeVar("E", bound=BaseException)
 
 USER_AGENT = f"cttui/{__version__}"
 DEFAULT_TIMEOUT = 30.0
@@ -145,14 +148,18 @@ def _tls_for(base_url: str) -> ssl.SSLContext | bool:
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED, check_hostname, no CAs
 
 
-def _ssl_error(error: BaseException) -> ssl.SSLError | None:
-    """The TLS failure behind an httpx error, if one is."""
+def _cause(error: BaseException, kind: type[E]) -> E | None:
+    """The failure of `kind` behind an httpx error (a TLS one, a refused connection), if one is."""
     seen: BaseException | None = error
     for _ in range(10):  # a chain is short; this one bound keeps a cycle from holding us
-        if seen is None or isinstance(seen, ssl.SSLError):
+        if seen is None or isinstance(seen, kind):
             return seen
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+# What to do when nothing answers on this machine: it is the emulator, or a server of one's own.
+_START_LOCAL = "start it (for the emulator, 'cttui emulator') or check CTTUI_BASE_URL"
 
 
 class CleverTapClient:
@@ -269,7 +276,7 @@ class CleverTapClient:
         return Answer(response.status_code, response.headers, body)
 
     def _transport_error(self, error: httpx.HTTPError) -> ApiError:
-        tls = _ssl_error(error)
+        tls = _cause(error, ssl.SSLError)
         if isinstance(tls, ssl.SSLCertVerificationError):
             reason = self._text.line(tls.verify_message or "certificate verify failed")
             return TlsError(
@@ -283,13 +290,27 @@ class CleverTapClient:
                 "https server"
             )
         if isinstance(error, httpx.ConnectError):
-            reason = self._text.line(str(error)) or "connection failed"
-            return NetworkError(
-                f"cannot connect to {self._host} ({reason}); check the network and the region"
-            )
+            return self._unreachable(error)
         return NetworkError(
             f"the connection to {self._host} failed ({type(error).__name__}); try again"
         )
+
+    def _unreachable(self, error: httpx.ConnectError) -> NetworkError:
+        """No connection: the region is to blame only on CleverTap's own hosts."""
+        local = is_loopback(self.base_url)
+        if local and _cause(error, ConnectionRefusedError) is not None:
+            return NetworkError(
+                f"the server at {self.base_url} refused the connection: nothing listens there; "
+                f"{_START_LOCAL}"
+            )
+        if local:
+            advice = _START_LOCAL
+        elif is_clevertap_host(self.base_url):
+            advice = "check the network and the region"
+        else:
+            advice = "check the network and CTTUI_BASE_URL"
+        reason = self._text.line(str(error)) or "connection failed"
+        return NetworkError(f"cannot connect to {self._host} ({reason}); {advice}")
 
     async def aclose(self) -> None:
         await self._http.aclose()

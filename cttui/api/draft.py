@@ -19,6 +19,7 @@ from cttui.api.models import (
     PropertyFilter,
     Query,
     event_name_problems,
+    filter_label,
     parse_date,
 )
 from cttui.api.operators import Operator, Scalar, ValueKind, parse_value
@@ -33,7 +34,7 @@ class FilterDraft:
     def build(self, index: int) -> tuple[PropertyFilter | None, list[QueryError]]:
         operator = self.choice.operator
         where = f"filters[{index}]"
-        label = f"filter {index + 1} ({self.name.strip() or 'no name'} {operator})"
+        label = filter_label(index, self.name, operator)
         value: Scalar | None = None
         if operator.takes_value and self.value.strip():
             try:

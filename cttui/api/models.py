@@ -73,12 +73,12 @@ class PropertyFilter:
         parsed = parse_operator(operator, f"{where}.operator")
         if value is None or not parsed.takes_value:
             return cls(name, parsed, value)
-        label = f"filter {index + 1} ({printable(name)} {parsed})"
+        label = filter_label(index, name, parsed)
         return cls(name, parsed, parse_value(value, parsed, f"{where}.value", label))
 
     def problems(self, index: int = 0) -> list[QueryError]:
         where = f"filters[{index}]"
-        label = f"filter {index + 1} ({printable(self.name) or 'no name'} {self.operator})"
+        label = filter_label(index, self.name, self.operator)
         found: list[QueryError] = []
         if not self.name.strip():
             found.append(
@@ -111,6 +111,13 @@ class PropertyFilter:
         if self.value is not None:
             body["value"] = _encode(self.value)
         return body
+
+
+def filter_label(index: int, name: str, operator: Operator | str) -> str:
+    """How a message names filter `index` (from 0): `filter 1 (Amount greater_than)`, or with
+    no name yet, `filter 1 (greater_than)`."""
+    named = f"{printable(name.strip())} " if name.strip() else ""
+    return f"filter {index + 1} ({named}{operator})"
 
 
 def _value_problem(operator: Operator, values: Sequence[object]) -> str:

@@ -7,6 +7,7 @@ from typing import NamedTuple
 from urllib.parse import SplitResult, urlsplit
 
 from cttui.api.errors import UsageError
+from cttui.console import printable
 
 COUNT_PATH = "/1/counts/profiles.json"
 
@@ -89,6 +90,12 @@ def is_clevertap_host(base_url: str) -> bool:
     return host == "clevertap.com" or host.endswith(".clevertap.com")
 
 
+def is_loopback(base_url: str) -> bool:
+    """Whether `base_url` is on this machine: 127.0.0.0/8, ::1 or localhost."""
+    _, host = _split(base_url)
+    return _is_loopback(host)
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -104,6 +111,12 @@ def check_base_url(base_url: str) -> str:
     Plain http would send the passcode in clear, so it is refused unless the server is on this
     machine (the emulator).
     """
+    if printable(base_url.strip()) != base_url.strip():
+        # It is shown wherever cttui says where requests go: a terminal must never obey it.
+        raise UsageError(
+            f"base URL {base_url!r} holds a control character; set CTTUI_BASE_URL to the URL "
+            "alone, such as http://127.0.0.1:8787"
+        )
     parts, host = _split(base_url)
     if parts is None or parts.scheme not in {"http", "https"} or not host:
         raise UsageError(

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import copy
 import os
+import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
-from cttui.api.errors import UsageError
-from cttui.api.models import DateRange, PropertyFilter, Query
+from cttui.api.errors import QueryError, UsageError
+from cttui.api.models import DateRange, PropertyFilter, Query, filter_label
+from cttui.api.operators import Operator
 from cttui.api.ranges import RangePreset
 from cttui.cli.connect import poll_interval, today
 from cttui.cli.exits import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING
@@ -98,17 +100,37 @@ def _count_dates(args: CountArgs) -> DateRange | RangePreset:
 
 
 def _query_from_args(args: CountArgs, dates: DateRange) -> Query:
-    filters = []
-    for index, words in enumerate(args.where):
-        if len(words) not in (2, 3):
-            raise UsageError(
-                f"--where takes NAME OPERATOR [VALUE], got {len(words)} words "
-                f"({' '.join(words)}); quote a name or value that has spaces"
-            )
-        filters.append(PropertyFilter.from_text(*words, index=index))
+    filters = [_filter_from_words(words, index) for index, words in enumerate(args.where)]
     query = Query(args.event, dates, tuple(filters))
     query.validate()
     return query
+
+
+def _filter_from_words(words: Sequence[str], index: int) -> PropertyFilter:
+    """One --where: NAME OPERATOR [VALUE], or NAME OPERATOR=VALUE, the form for a value that
+    starts with '-' (which argparse would take for an option)."""
+    if len(words) not in (2, 3):
+        raise UsageError(
+            f"--where takes NAME OPERATOR [VALUE], got {len(words)} "
+            f"word{'' if len(words) == 1 else 's'} "
+            f"({' '.join(words)}); quote a name or value that has spaces"
+        )
+    if len(words) == 3:
+        return PropertyFilter.from_text(*words, index=index)
+    name, word = words
+    operator, joined, value = word.partition("=")
+    known = next((item for item in Operator if item == operator.strip().lower()), None)
+    if known is None:
+        return PropertyFilter.from_text(name, word, index=index)
+    if joined:
+        return PropertyFilter.from_text(name, operator, value, index=index)
+    if known.takes_value:
+        raise QueryError(
+            f"{filter_label(index, name, known)} needs a value: --where {shlex.quote(name)} "
+            f"{known} VALUE, or {known}=VALUE for a value that starts with '-'",
+            f"filters[{index}].value",
+        )
+    return PropertyFilter(name, known)
 
 
 def _favorite_from_args(args: CountArgs, query: Query, dates: DateRange | RangePreset) -> Favorite:

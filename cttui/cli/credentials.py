@@ -7,9 +7,16 @@ import sys
 from typing import TYPE_CHECKING, NamedTuple
 
 from cttui.api.errors import UsageError
-from cttui.api.regions import DEFAULT_REGION, Region, get_region, parse_dashboard_url
+from cttui.api.regions import (
+    DEFAULT_REGION,
+    Region,
+    check_base_url,
+    get_region,
+    parse_dashboard_url,
+)
 from cttui.cli.exits import EXIT_API, EXIT_OK
-from cttui.cli.output import cells, pad, say
+from cttui.cli.output import say
+from cttui.console import cells, pad
 from cttui.store.config import (
     Config,
     Profile,
@@ -19,7 +26,7 @@ from cttui.store.config import (
 )
 from cttui.store.config import check_profile_name as checked_name
 from cttui.store.credentials import CredentialStore
-from cttui.store.environment import ENV_ACCOUNT_ID
+from cttui.store.environment import ENV_ACCOUNT_ID, ENV_BASE_URL
 from cttui.store.passcodes import KeyringUnavailable, OsKeyring, check_passcode
 from cttui.store.paths import config_file
 
@@ -155,18 +162,25 @@ def credentials_list(args: ScopeArgs) -> int:
 def credentials_show(args: ScopeArgs) -> int:
     store, config, profile = _target_profile(args.scope)
     name = profile.name
+    region = profile.region
+    override = os.environ.get(ENV_BASE_URL, "").strip()
+    server = check_base_url(override) if override else region.base_url
     try:
         saved = store.saved_passcode(profile, config) is not None
         passcode = "******** (in the OS keyring)" if saved else "not saved yet"
     except KeyringUnavailable as error:
         passcode = f"unknown: {error}"
     active = " (active)" if name == config.active else ""
-    rows = [
-        ("profile", f"{name}{active}"),
-        ("account ID", profile.account_id),
-        ("region", f"{profile.region.code} ({profile.region.name}, {profile.region.host})"),
-        ("passcode", passcode),
-    ]
+    rows = [("profile", f"{name}{active}"), ("account ID", profile.account_id)]
+    if server == region.base_url:
+        rows.append(("region", f"{region.code} ({region.name}, {region.host})"))
+    else:
+        # Requests go where CTTUI_BASE_URL says, whatever the region.
+        rows.append(
+            ("region", f"{region.code} ({region.name}), not used while {ENV_BASE_URL} is set")
+        )
+        rows.append(("server", f"→ {server} ({ENV_BASE_URL})"))
+    rows.append(("passcode", passcode))
     for label, value in rows:
         print(f"{label:<11} {value}")
     return EXIT_OK

@@ -112,12 +112,35 @@ def _dispatch(handler: Handler, namespace: argparse.Namespace) -> Callable[[], i
 
 def _parse(parser: argparse.ArgumentParser, arguments: list[str]) -> argparse.Namespace:
     try:
-        return parser.parse_args(arguments)
+        namespace, extras = parser.parse_known_args(arguments)
     except SystemExit:
         # --help and --version: argparse ignores a failed write, and exits 0 having printed
         # nothing. Flushed here, the failure is told.
         sys.stdout.flush()
         raise
+    if extras:
+        hint = _dash_value(arguments, extras[0])
+        if hint is not None:
+            raise UsageError(hint)
+        parser.error(f"unrecognized arguments: {' '.join(extras)}")
+    return namespace
+
+
+def _dash_value(arguments: list[str], extra: str) -> str | None:
+    """What to say when argparse took a --where's value for an unknown option because it
+    starts with '-' (`--where NAME equals --x`): the form that carries it."""
+    for at in range(3, len(arguments)):
+        name, operator = arguments[at - 2 : at]
+        if arguments[at] == extra and arguments[at - 3] == "--where" and operator[:1] != "-":
+            import shlex  # here: only this mistake pays for it
+
+            words = " ".join(shlex.quote(word) for word in (name, operator, extra))
+            joined = shlex.quote(f"{operator}={extra}")
+            return (
+                f"--where {words}: a value that starts with '-' is read as an option; join it "
+                f"to its operator: --where {shlex.quote(name)} {joined}"
+            )
+    return None
 
 
 def _refuse_passcode_argument(arguments: list[str]) -> None:

@@ -8,9 +8,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 
-from cttui.console import printable
-
-_ZERO_WIDTH = {"Mn", "Me", "Cf"}
+from cttui.console import cells, clip, pad, printable
 
 # typing for mypy only (it reads this name as typing's): importing it would cost every
 # command, `cttui --help` included, a tenth of its start.
@@ -25,36 +23,17 @@ def say(message: str) -> None:
         print(f"cttui: {printable(message)}", file=sys.stderr)
 
 
-def cells(text: str) -> int:
-    """How many terminal columns `text` takes: wide East-Asian characters two, combining
-    marks none."""
-    if text.isascii():
-        # Every ASCII character takes one cell; and most tables are ASCII.
-        return len(text)
-    import unicodedata  # here: only text beyond ASCII pays for it
-
-    return sum(
-        0
-        if unicodedata.combining(char) or unicodedata.category(char) in _ZERO_WIDTH
-        else 2
-        if unicodedata.east_asian_width(char) in "WF"
-        else 1
-        for char in text
-    )
-
-
-def pad(text: str, width: int, *, right: bool = False) -> str:
-    """`text` filled with spaces to `width` cells, on the left when `right`."""
-    fill = " " * max(0, width - cells(text))
-    return fill + text if right else text + fill
+# The widest a table's cell may be, in terminal cells: a favourite's longest name (60 plain
+# characters) fits whole; what is wider (wide characters, a hand-edited journal) is cut.
+CELL_MAX = 60
 
 
 def print_table(
     header: Sequence[str], rows: Sequence[Sequence[str]], right: tuple[int, ...]
 ) -> None:
     """Columns two spaces apart, those in `right` aligned right; every cell made printable
-    before it is measured."""
-    table = [[printable(cell) for cell in row] for row in [header, *rows]]
+    before it is measured, and cut to CELL_MAX terminal cells."""
+    table = [[clip(printable(cell), CELL_MAX) for cell in row] for row in [header, *rows]]
     widths = [max(cells(row[i]) for row in table) for i in range(len(header))]
     for row in table:
         line = [

@@ -217,9 +217,12 @@ def _add_count_arguments(count: argparse.ArgumentParser, *, presets: Iterable[st
         nargs="+",
         default=[],
         metavar="WORD",
-        help="a property filter: NAME OPERATOR [VALUE]; repeat for more. Operators: equals, "
-        "not_equals, contains, does_not_contain, exists, does_not_exist (text); equals, "
-        "greater_than, greater_than_equals, less_than, less_than_equals (numbers)",
+        help="a property filter: NAME OPERATOR [VALUE]; repeat for more. A VALUE that starts "
+        "with '-' (but for a plain negative number, such as -5) is joined to its operator as "
+        "one word, NAME OPERATOR=VALUE: --where Code equals=--x, --where Amount "
+        "greater_than=-1e3. Operators: equals, not_equals, contains, does_not_contain, exists, "
+        "does_not_exist (text); equals, greater_than, greater_than_equals, less_than, "
+        "less_than_equals (numbers, such as 42, -3.5, 1e3)",
     )
     count.add_argument(
         "--save",

@@ -16,9 +16,9 @@ from cttui.cli.connect import poll_interval
 from cttui.cli.exits import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING
 from cttui.cli.favorites import unknown_favorite
 from cttui.cli.journal import progress
-from cttui.cli.output import cells, pad, print_json, say
+from cttui.cli.output import CELL_MAX, print_json, say
 from cttui.cli.session import opened
-from cttui.console import printable
+from cttui.console import cells, clip, pad, printable
 from cttui.records import JobState
 from cttui.store.favorites_store import read_favorites
 from cttui.store.paths import favorites_file
@@ -148,7 +148,7 @@ async def _report_runs(
     loop = asyncio.get_running_loop()
     timeout = args.wait.timeout
     deadline = None if timeout is None else loop.time() + timeout
-    width = max(cells(printable(plan.favorite.name)) for plan in plans)
+    width = min(CELL_MAX, max(cells(printable(plan.favorite.name)) for plan in plans))
     results: list[dict[str, object]] = []
     for plan in plans:
         if not plan.settled.is_set():
@@ -217,7 +217,8 @@ def _run_result(plan: _Planned, today: date) -> dict[str, object]:
 
 
 def _run_line(result: Mapping[str, object], width: int) -> str:
-    """One line of `cttui run`, made printable; `width` is the names' column, in cells."""
+    """One line of `cttui run`, made printable; `width` is the names' column, in cells (a
+    name wider is cut)."""
     status = result["status"]
     if status == "success":
         middle, rest = str(result["count"]), f"{result['from']}..{result['to']}"
@@ -225,5 +226,5 @@ def _run_line(result: Mapping[str, object], width: int) -> str:
         middle, rest = "pending", f"req_id {result['req_id']}"
     else:
         middle, rest = "failed", str(result["error"])
-    name = pad(printable(str(result["name"])), width)
+    name = pad(clip(printable(str(result["name"])), width), width)
     return f"{name}  {middle:<{RUN_COUNT_WIDTH}}  {printable(rest)}".rstrip()

@@ -166,10 +166,22 @@ class Emulator:
             self._temporary = None
 
 
+# cttui polls no faster than this, even for an emulator that answers at once.
+SHORTEST_POLL_INTERVAL = 0.1
+
+
+def poll_interval_text(compute_seconds: float) -> str:
+    """The poll interval that asks for a partial count the moment it is ready: its compute
+    time, as the shortest text that reads back as that number (5, 0.3), never under
+    SHORTEST_POLL_INTERVAL."""
+    return repr(max(compute_seconds, SHORTEST_POLL_INTERVAL)).removesuffix(".0")
+
+
 def serve(config: EmulatorConfig, out: TextIO, stop: threading.Event | None = None) -> int:
     """Run an emulator until Ctrl-C (or until ``stop`` is set); returns the exit code, 0.
 
-    Prints where it listens, then the shell line that points cttui at it.
+    Prints where it listens, then the shell line that points cttui at it, polling as soon as a
+    partial count is ready.
     """
     stop = stop if stop is not None else threading.Event()
     # Ctrl-C stops it cleanly whenever it comes: while the data is made, between the lines
@@ -180,6 +192,7 @@ def serve(config: EmulatorConfig, out: TextIO, stop: threading.Event | None = No
             "CTTUI_BASE_URL": emulator.base_url,
             "CLEVERTAP_ACCOUNT_ID": config.account_id,
             "CLEVERTAP_PASSCODE": config.passcode,
+            "CTTUI_POLL_INTERVAL": poll_interval_text(config.compute_seconds),
         }
         line = " ".join(f"{name}={shlex.quote(value)}" for name, value in exports.items())
         # One write: whoever reads where it listens can read the export line too.

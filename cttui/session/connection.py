@@ -78,11 +78,17 @@ async def check_connection(
         pass
     except CttuiError as error:
         return ConnectionTest(error.message, host, error)
-    return ConnectionTest(
-        f"OK: CleverTap accepted these credentials for {profile.account_id} in "
-        f"{profile.region.name} (reached {host}).",
-        host,
-    )
+    account = profile.account_id
+    if base_url == profile.region.base_url:
+        return ConnectionTest(
+            f"OK: CleverTap accepted these credentials for {account} in {profile.region.name} "
+            f"(reached {host}).",
+            host,
+        )
+    # Another server: the region plays no part, so the test names where it went instead.
+    server = f"the built-in emulator at {base_url}" if setup.demo else f"the server at {base_url}"
+    variable = "" if setup.demo else f" ({ENV_BASE_URL})"
+    return ConnectionTest(f"OK: {server}{variable} accepted these credentials for {account}.", host)
 
 
 async def _ask(account_id: str, passcode: str, base_url: str, setup: SessionSetup) -> None:

@@ -73,6 +73,12 @@ class Selection:
         return self.profile.name if self.profile else self.account_id
 
     @property
+    def server(self) -> str | None:
+        """Where requests go when that is not the region's own API host (CTTUI_BASE_URL, or a
+        job's host), else None: then the region says it."""
+        return None if self.base_url == self.region.base_url else self.base_url
+
+    @property
     def source(self) -> str:
         if self.profile is None:
             return "environment"

@@ -99,7 +99,8 @@ class CttuiApp(ShowsFailedWorkers, KeysInOrder[int]):
         where = " · from environment" if selection.overrides else ""
         if self.session.demo is not None:
             return f"demo profile · built-in emulator · {region}"
-        return f"{selection.label} · {region}{where}"
+        server = f"→ {selection.server}" if selection.server else region
+        return f"{selection.label} · {server}{where}"
 
     async def on_unmount(self) -> None:
         await self.session.close()
