@@ -7,6 +7,7 @@ would prove nothing). tests/test_fuzz_journal.py holds the same over any cell of
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -215,3 +216,26 @@ def test_local_times_agree_across_a_change_of_clocks(journal_path: Path, zone: s
             for offset in (-1, 0, 1):
                 journal.create(record(state=JobState.CANCELLED, created=edge + offset))
     assert assert_same(journal_path) == 8 * len(changes) + 2 + 1
+
+
+# What a terminal may act on if printed raw: DEL and the C1 controls (\x9b is a CSI), bidi
+# controls, the line and paragraph separators.
+TERMINAL_UNSAFE = "\x7f\x85\x9b\x9f\u061c\u200e\u200f\u2028\u2029\u202a\u202e\u2066\u2069"
+
+
+def test_the_json_lines_escape_what_a_terminal_would_act_on(journal_path: Path) -> None:
+    """JSON lets these stand raw inside a string; on a terminal, \\x9b31m is an escape
+    sequence. Both ways (SQLite's and the record's) write each as its \\u escape."""
+    text = f"before {TERMINAL_UNSAFE} after"
+    with written(journal_path) as journal:
+        done = finished_job(journal)
+        edit(journal_path, "UPDATE jobs SET error = ? WHERE id = ?", text, done)
+        waiting = journal.create(record(state=JobState.PENDING, created=NOW))
+        edit(journal_path, "UPDATE jobs SET error = ? WHERE id = ?", text, waiting)
+    lines, by_sqlite = exported(journal_path)
+    assert lines is not None
+    assert by_sqlite == 1
+    for line in lines:
+        assert not set(line) & set(TERMINAL_UNSAFE), repr(line)
+    assert [json.loads(line)["error"] for line in lines] == [text, text]
+    assert lines == expected(journal_path)

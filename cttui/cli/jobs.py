@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 from cttui.api.errors import UsageError
 from cttui.cli.exits import EXIT_OK
 from cttui.cli.journal import journal_export, journal_jobs
-from cttui.cli.output import json_text, print_json, print_json_lines, print_table, say
+from cttui.cli.output import (
+    json_text,
+    print_json,
+    print_json_lines,
+    print_table,
+    say,
+    terminal_safe_json,
+)
 from cttui.console import printable
 from cttui.report import (
     attempt_lines,
@@ -66,9 +73,9 @@ def jobs_list(args: ListArgs) -> int:
 
 def json_lines(items: Iterable[str | JobRecord]) -> Iterator[str]:
     """Each job as one line of JSON: as SQLite wrote it, or from its record (the same bytes
-    either way, see `Journal.export`)."""
+    either way, see `Journal.export`), with what a terminal would act on escaped."""
     for item in items:
-        yield item if isinstance(item, str) else json_text(job_json(item))
+        yield terminal_safe_json(item if isinstance(item, str) else json_text(job_json(item)))
 
 
 def jobs_show(args: JobsShowArgs) -> int:

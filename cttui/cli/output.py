@@ -4,6 +4,7 @@ and --json."""
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
@@ -48,6 +49,19 @@ def print_json(value: object) -> None:
     import json  # here: `cttui --help` prints no JSON
 
     print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+# What JSON lets stand raw in a string but a terminal may act on: DEL and the C1 controls (\x9b
+# is a CSI), bidi controls, the line and paragraph separators, and lone surrogates (no UTF-8).
+_TERMINAL_UNSAFE = re.compile(
+    "[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+
+
+def terminal_safe_json(line: str) -> str:
+    """`line` of JSON with each character a terminal may act on as its \\u escape: the same
+    JSON (they appear only inside strings), safe to print."""
+    return _TERMINAL_UNSAFE.sub(lambda found: f"\\u{ord(found.group()):04x}", line)
 
 
 def json_text(value: object) -> str:
