@@ -237,7 +237,7 @@ async def test_true_and_false_are_hinted_and_sent_as_clevertap_spells_them() -> 
         value = editor.rows[0].field("value")
         assert isinstance(value, Input)
         await until(pilot, lambda: app.focused is value, "the value field")
-        assert "True / False" in value.placeholder
+        assert "True/False" in value.placeholder
         await pilot.press("t", "right")  # takes the suggestion
         await until_equal(pilot, lambda: value.value, "True")
         await type_into(pilot, ".filter-value", "false")

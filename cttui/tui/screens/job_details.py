@@ -4,6 +4,7 @@ and HTTP code, and the curl command; the job's actions work here too."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from itertools import pairwise
 from typing import ClassVar
 
 from rich.text import Text
@@ -20,6 +21,16 @@ from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
 from cttui.tui.widgets.footer import KeysFooter
 from cttui.tui.widgets.job_panel import can
+from cttui.tui.widgets.preview import break_offsets
+
+# The requests' columns before the answer: label, key, width ("2026-11-23 10:27:40").
+ATTEMPT_COLUMNS = (
+    ("Sent", "sent", 19),
+    ("Request", "request", 7),
+    ("HTTP", "http", 4),
+    ("Took", "took", 7),
+)
+PADDING = 2  # a DataTable cell's padding, both sides
 
 
 class JobDetailsScreen(ShowsFailedWorkers, ModalScreen[None]):
@@ -45,42 +56,64 @@ class JobDetailsScreen(ShowsFailedWorkers, ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#job-details").border_title = f"Job {self.job.id}"
-        attempts = self.query_one("#job-attempts", DataTable)
-        for label in ("Sent", "Request", "Answer", "HTTP", "Took"):
-            attempts.add_column(label, key=label.lower())
+        self._width = -1  # the width the fields and requests were last laid out for
         self.refresh_job()
         self.set_interval(1, self.refresh_job)
+
+    def on_resize(self) -> None:
+        self.refresh_job()
+
+    def _lay_out_attempts(self, width: int) -> None:
+        """The requests' columns for `width`: the answer last, taking what the others leave,
+        its long ones wrapped in it rather than pushing HTTP and Took out of sight."""
+        attempts = self.query_one("#job-attempts", DataTable)
+        attempts.clear(columns=True)
+        for label, key, size in ATTEMPT_COLUMNS:
+            attempts.add_column(label, key=key, width=size)
+        fixed = sum(size + PADDING for _, _, size in ATTEMPT_COLUMNS)
+        attempts.add_column("Answer", key="answer", width=max(12, width - fixed - PADDING))
 
     def refresh_job(self) -> None:
         """Redraw from the job as it stands (it may have changed since the last second)."""
         if not self.query("#job-fields"):
             return  # a tick while the screen is being dismissed, its widgets already gone
         job = self.job
+        room = self.query_one("#job-details-scroll").scrollable_content_region.width
         fields = job_fields(job, self._now())
         width = max(len(label) for label, _ in fields)
         text = Text()
         label_style = self.get_component_rich_style("job-details--label", partial=True)
+        indent = " " * (width + 2)
         for label, value in fields:
+            # A long value (the body) broken between its tokens, under itself.
+            offsets = [0, *break_offsets(value, room - width - 2), len(value)]
+            lines = [value[start:end] for start, end in pairwise(offsets)]
             text.append(f"{label:<{width}}  ", style=label_style)
-            text.append(f"{value}\n")
+            text.append(f"\n{indent}".join(lines) + "\n")
         text.rstrip()
         self.query_one("#job-fields", Static).update(text)
         attempts = self.query_one("#job-attempts", DataTable)
+        if room != self._width:
+            self._width = room
+            self._lay_out_attempts(room)
         for index, attempt in enumerate(job.attempts[attempts.row_count :], attempts.row_count):
             attempts.add_row(
                 clock_text(attempt.at),
                 attempt.kind,
-                Text(attempt.answer),
                 str(attempt.http_status or ""),
                 f"{attempt.seconds:.2f} s",
+                Text(attempt.answer),
                 key=str(index),
+                height=None,
             )
         if not job.attempts and attempts.row_count == 0:
             attempts.display = False
         else:
             attempts.display = True
+        curl = job_curl(job) or "no query: started from a req_id"
+        offsets = [0, *break_offsets(curl, room), len(curl)]
         self.query_one("#job-curl", Static).update(
-            job_curl(job) or "no query: started from a req_id"
+            "\n".join(curl[start:end] for start, end in pairwise(offsets))
         )
         self.refresh_bindings()
 

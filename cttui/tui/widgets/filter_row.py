@@ -30,7 +30,8 @@ BOOLEANS = SuggestFromList(["True", "False"], case_sensitive=False)
 def _placeholder(choice: OperatorChoice) -> str:
     if choice.kind is ValueKind.NUMBER:
         return "a number, e.g. 42"
-    return "text, or True / False" if takes_booleans(choice) else "text"
+    # Short enough to show whole in a row at 80 columns.
+    return "text, True/False" if takes_booleans(choice) else "text"
 
 
 class FilterRow(Vertical):

@@ -4,13 +4,54 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.cells import get_character_cell_size
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 
 from cttui.api.curl import curl_command
 from cttui.api.errors import QueryError
 from cttui.api.models import Query
 from cttui.tui.widgets.live_text import LiveText
+
+# Where a line of JSON or shell may break: after a space or a comma, and after a colon or a
+# slash not followed by a slash (between a URL's parts, never inside its "://").
+BREAKS = " ,"
+BREAKS_BEFORE_NOT_SLASH = ":/"
+
+
+def break_offsets(text: str, width: int) -> list[int]:
+    """Where to break `text` so that no line is wider than `width` cells: at each line's last
+    place that may break (see BREAKS) within the width, and only where there is none, at the
+    width itself. Offsets are into `text`; its own newlines stay."""
+    offsets: list[int] = []
+    if width <= 0:
+        return offsets
+    start = used = 0  # the line's first character, and the cells it takes so far
+    last_break = None  # the line's last place that may break, so far
+    for index, character in enumerate(text):
+        if character == "\n":
+            start, used, last_break = index + 1, 0, None
+            continue
+        cells = get_character_cell_size(character)
+        if used + cells > width and index > start:
+            cut = last_break if last_break is not None and last_break > start else index
+            offsets.append(cut)
+            start, last_break = cut, None
+            used = sum(get_character_cell_size(c) for c in text[start:index])
+        used += cells
+        after = text[index + 1 : index + 2]
+        if character in BREAKS or (character in BREAKS_BEFORE_NOT_SLASH and after != "/"):
+            last_break = index + 1
+    return offsets
+
+
+def wrapped(content: Content, width: int) -> Content:
+    """`content` with a newline at each of its break offsets for `width`."""
+    offsets = break_offsets(content.plain, width)
+    if not offsets:
+        return content
+    return Content("\n").join(content.divide(offsets))
 
 
 class QueryPreview(Vertical):
@@ -20,6 +61,8 @@ class QueryPreview(Vertical):
         super().__init__(id=id)
         self.body: str | None = None
         self.curl: str | None = None
+        # The body and the curl highlighted, before they are broken into lines.
+        self._shown: tuple[Content, Content] | None = None
 
     def compose(self) -> ComposeResult:
         yield LiveText(id="preview-body")
@@ -46,7 +89,20 @@ class QueryPreview(Vertical):
 
         self.body = query.to_json()
         self.curl = curl_command(query, base_url, account_id)
-        body.show(self.body, highlight(self.body, language="json"))
+        self._shown = (highlight(self.body, language="json"), highlight(self.curl, language="bash"))
+        self._wrap()
         body.set_class(False, "-waiting")
-        curl.show(self.curl, highlight(self.curl, language="bash"))
         curl.display = True
+
+    def on_resize(self) -> None:
+        self._wrap()
+
+    def _wrap(self) -> None:
+        """The body and the curl broken between tokens for the width they have, never in the
+        middle of a number or a name where a line can break before it."""
+        if self.body is None or self._shown is None:
+            return
+        for selector, content in zip(("#preview-body", "#preview-curl"), self._shown, strict=True):
+            text = self.query_one(selector, LiveText)
+            lines = wrapped(content, text.content_size.width or self.content_size.width - 4)
+            text.show(lines.plain, lines)
