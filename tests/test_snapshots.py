@@ -1,4 +1,5 @@
-"""SVG snapshots of each screen at 120x36: any change to what a screen shows fails here.
+"""SVG snapshots of each screen at 120x36, and of the four a user lives in at 80x24, 120x40
+and 200x50: any change to what a screen shows fails here.
 
 Baselines live in tests/__snapshots__/test_snapshots/; after an intended change, look at the
 report pytest writes, then accept with `pytest tests/test_snapshots.py --snapshot-update`.
@@ -197,12 +198,29 @@ def test_help_over_the_main_screen(snap_compare: SnapCompare) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_job_panel_with_a_job_in_each_state(snap_compare: SnapCompare) -> None:
+def test_favorites_with_their_counts_over_time(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    journal = tmp_path / "journal.sqlite3"
+    save_favorites(journal)
+    app = build_app(profiles=(WORK,), clock=FrozenClock(), journal=journal)
+    assert snap_compare(app, terminal_size=SIZE, run_before=show_favorites)
+
+
+# The four screens a user lives in, at the smallest common terminal, a usual one and a big one.
+EVERY_SIZE = pytest.mark.parametrize(
+    "size", [(80, 24), (120, 40), (200, 50)], ids=lambda size: "x".join(map(str, size))
+)
+
+
+@EVERY_SIZE
+def test_main_screen_with_a_job_in_each_state(
+    snap_compare: SnapCompare, size: tuple[int, int]
+) -> None:
     app = build_app(profiles=(WORK,), clock=FrozenClock())
-    assert snap_compare(app, terminal_size=(120, 40), run_before=show_every_state)
+    assert snap_compare(app, terminal_size=size, run_before=show_every_state)
 
 
-def test_job_details_of_a_pending_job(snap_compare: SnapCompare) -> None:
+@EVERY_SIZE
+def test_job_details_of_a_pending_job(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
     app = build_app(profiles=(WORK,), clock=FrozenClock())
 
     async def run_before(pilot: Pilot[int]) -> None:
@@ -210,11 +228,31 @@ def test_job_details_of_a_pending_job(snap_compare: SnapCompare) -> None:
         await pilot.press("enter")
         await settle(pilot, JobDetailsScreen)
 
-    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_favorites_with_their_counts_over_time(snap_compare: SnapCompare, tmp_path: Path) -> None:
+@EVERY_SIZE
+def test_favorites_at_every_size(
+    snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int]
+) -> None:
     journal = tmp_path / "journal.sqlite3"
     save_favorites(journal)
     app = build_app(profiles=(WORK,), clock=FrozenClock(), journal=journal)
-    assert snap_compare(app, terminal_size=SIZE, run_before=show_favorites)
+    assert snap_compare(app, terminal_size=size, run_before=show_favorites)
+
+
+@EVERY_SIZE
+def test_credentials_at_every_size(
+    snap_compare: SnapCompare, memory_keyring: MemoryKeyring, size: tuple[int, int]
+) -> None:
+    memory_keyring.items[("cttui", WORK.account_id)] = PASSCODE
+    app = build_app(profiles=(WORK, STAGING), active=WORK.name)
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        await settle(pilot, MainScreen)
+        await pilot.press("f2")
+        await settle(
+            pilot, CredentialsScreen, lambda: "is saved" in text_of(pilot, "#passcode-note")
+        )
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
