@@ -55,8 +55,8 @@ def isolate(home: Path) -> None:
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 
-async def shoot(app: CttuiApp, steps: Steps) -> str:
-    async with app.run_test(size=SIZE) as pilot:
+async def shoot(app: CttuiApp, steps: Steps, size: tuple[int, int] = SIZE) -> str:
+    async with app.run_test(size=size) as pilot:
         await steps(pilot)
         return app.export_screenshot()
 
@@ -153,6 +153,9 @@ def render_demo(home: Path) -> dict[str, str]:
 
         return {
             "main.svg": asyncio.run(shoot(demo(), editor_with_jobs)),
+            # The smallest common terminal: the editor without blank lines, the list's first
+            # columns, nothing behind a horizontal scrollbar.
+            "main-80x24.svg": asyncio.run(shoot(demo(), editor_with_jobs, (80, 24))),
             "calendar.svg": asyncio.run(shoot(demo(), calendar)),
             "help.svg": asyncio.run(shoot(demo(), help_screen)),
         }
