@@ -69,7 +69,8 @@ def test_a_401_exits_1_without_the_passcode(
 ) -> None:
     code, out, err = cttui(capsys, monkeypatch, "credentials", "test", "--profile", "wrong")
     assert (code, out) == (1, "")
-    assert err.startswith("cttui: Bad credentials.")
+    assert err.startswith("cttui: Bad credentials: the server at http://")
+    assert "refused account WRO-NGA-CCNT with this passcode" in err
     assert err.count("\n") == 1
     assert WRONG not in err
 
@@ -152,7 +153,8 @@ def test_a_wrong_passcode_in_the_environment_fails_though_the_saved_one_works(
     assert (code, out) == (1, "")
     first, second = err.splitlines()
     assert first == "cttui: testing profile emu, with CLEVERTAP_PASSCODE from environment"
-    assert second.startswith("cttui: Bad credentials.")
+    assert second.startswith("cttui: Bad credentials: the server at ")
+    assert second.endswith("refused account EMU-LAT-0001 with this passcode.")
     assert WRONG not in err
 
 

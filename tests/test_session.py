@@ -18,6 +18,7 @@ from cttui.emulator import Emulator
 from cttui.jobs import Job
 from cttui.records import JobState
 from cttui.session.changes import Change, FavoritesChanged, JobChanged
+from cttui.session.connection import destination
 from cttui.session.core import Session
 from cttui.session.setup import SessionSetup
 from cttui.store.config import Config, Profile, save_config
@@ -92,6 +93,14 @@ async def test_any_answer_but_an_auth_failure_means_the_credentials_work(
     assert result.message == (
         "OK: CleverTap accepted these credentials for W9R-486-4W5Z in India "
         "(reached in1.api.clevertap.com)."
+    )
+
+
+def test_a_test_says_where_it_goes_the_region_or_the_server_instead() -> None:
+    assert destination(session_on().setup, CLEVERTAP) == "in India"
+    elsewhere = session_on(environ={"CTTUI_BASE_URL": "http://127.0.0.1:8787"}).setup
+    assert destination(elsewhere, CLEVERTAP) == (
+        "at the server at http://127.0.0.1:8787 (CTTUI_BASE_URL)"
     )
 
 

@@ -69,14 +69,16 @@ def test_demo_runs_a_typed_query_to_its_count(tmp_path: Path) -> None:
     today = date.today()
     with Terminal(tmux, tmp_path / "tmux.sock") as terminal:
         terminal.start([CTTUI, "--demo"], isolated_env())
-        terminal.wait_for(EDITOR_READY, limit=90)
+        screen = terminal.wait_for(EDITOR_READY, limit=90)
+        # The header says where requests go: the emulator, not a CleverTap region.
+        assert re.search(r"built-in emulator → http://127\.0\.0\.1:\d+", screen), screen
         terminal.send_keys("Charged", literal=True)
         terminal.wait_for(r'.*"event_name":"Charged"')
         terminal.send_keys("C-r")
-        screen = terminal.wait_for(r".*Charged +\S+ → \S+ +done +[0-9,]+ ")
+        screen = terminal.wait_for(r".*Charged +done +[0-9,]+ +\S+ → ")
         terminal.send_keys("C-q")
         terminal.wait_for(r"^EXIT=0$")
-    found = re.search(r"Charged +\S+ → \S+ +done +([0-9,]+) ", screen)
+    found = re.search(r"Charged +done +([0-9,]+) +\S+ → ", screen)
     assert found is not None, screen
     # The demo's data, built by the app above into the shared cache, counted here directly.
     with Emulator(demo_emulator_config()) as emulator:
@@ -119,10 +121,10 @@ def test_demo_favourites_outlive_a_restart_and_run_from_the_command_line(tmp_pat
         terminal.send_keys("F3")
         terminal.wait_for(r".*Launches +App Launched +Last 30 days +never run")
         terminal.send_keys("Enter")
-        screen = terminal.wait_for(r".*★ Weekly charges +\S+ → \S+ +done +[0-9,]+ ")
+        screen = terminal.wait_for(r".*★ Weekly charges +done +[0-9,]+ +\S+ → ")
         terminal.send_keys("C-q")
         terminal.wait_for(r"^EXIT=0$")
-    found = re.search(r"★ Weekly charges +\S+ → \S+ +done +([0-9,]+) ", screen)
+    found = re.search(r"★ Weekly charges +done +([0-9,]+) +\S+ → ", screen)
     assert found is not None, screen
 
     ran = run_cttui("--demo", "run", "weekly charges", "Launches", env=env)

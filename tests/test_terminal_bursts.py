@@ -47,7 +47,7 @@ def test_bursts_of_keys_apply_in_the_order_typed_twenty_times_of_twenty(tmp_path
             # A key typed after a burst of runs is not in the queries they sent.
             terminal.send_keys("Charged", "C-r", "C-r", "C-r", "z")
             last = 3 * round_
-            rows = "".join(rf".*│ +{job} +Charged +\d{{4}}-" for job in (last, last - 1, last - 2))
+            rows = "".join(rf".*│ +{job} +Charged  " for job in (last, last - 1, last - 2))
             screen = terminal.wait_for(event_is("Chargedz") + rows, limit=30)
             assert not re.search(r"│ +\d+ +Chargedz", screen), screen
             cleared(terminal)

@@ -70,6 +70,14 @@ async def check_connection(
     try:
         await _ask(profile.account_id, passcode, base_url, setup)
     except AuthError as error:
+        if base_url != profile.region.base_url:
+            # Not CleverTap's host: its advice about the region does not apply.
+            return ConnectionTest(
+                f"Bad credentials: {server_words(setup, base_url)} refused account "
+                f"{profile.account_id} with this passcode.",
+                host,
+                error,
+            )
         return ConnectionTest(f"Bad credentials. {error.message}.", host, error)
     except NetworkError as error:
         return ConnectionTest(f"Network error: {error.message}.", host, error)
@@ -86,9 +94,29 @@ async def check_connection(
             host,
         )
     # Another server: the region plays no part, so the test names where it went instead.
-    server = f"the built-in emulator at {base_url}" if setup.demo else f"the server at {base_url}"
-    variable = "" if setup.demo else f" ({ENV_BASE_URL})"
-    return ConnectionTest(f"OK: {server}{variable} accepted these credentials for {account}.", host)
+    return ConnectionTest(
+        f"OK: {server_words(setup, base_url)} accepted these credentials for {account}.", host
+    )
+
+
+def server_words(setup: SessionSetup, base_url: str) -> str:
+    """A server that is not CleverTap's, as a test of it names it."""
+    if setup.demo:
+        return f"the built-in emulator at {base_url}"
+    return f"the server at {base_url} ({ENV_BASE_URL})"
+
+
+def destination(setup: SessionSetup, profile: Profile) -> str:
+    """Where a test of `profile` goes, for "Testing X ...": "in Europe", or "at" the server
+    CTTUI_BASE_URL names (the region then plays no part)."""
+    override = setup.environ.get(ENV_BASE_URL, "").strip()
+    try:
+        base_url = check_base_url(override) if override else profile.region.base_url
+    except CttuiError:
+        return f"in {profile.region.name}"
+    if base_url == profile.region.base_url:
+        return f"in {profile.region.name}"
+    return f"at {server_words(setup, base_url)}"
 
 
 async def _ask(account_id: str, passcode: str, base_url: str, setup: SessionSetup) -> None:

@@ -98,7 +98,7 @@ class CttuiApp(ShowsFailedWorkers, KeysInOrder[int]):
         region = f"{selection.region.code} {selection.region.name}"
         where = " · from environment" if selection.overrides else ""
         if self.session.demo is not None:
-            return f"demo profile · built-in emulator · {region}"
+            return f"demo profile · built-in emulator → {selection.base_url}"
         server = f"→ {selection.server}" if selection.server else region
         return f"{selection.label} · {server}{where}"
 

@@ -281,7 +281,10 @@ class CredentialsScreen(ShowsFailedWorkers, Screen[None]):
         except FieldError as error:
             self.form.problem(error.field, error.text)
             return
-        self.form.say(f"Testing {profile.account_id} in {profile.region.name}...", "busy")
+        from cttui.session.connection import destination
+
+        where = destination(self.session.setup, profile)
+        self.form.say(f"Testing {profile.account_id} {where}...", "busy")
         start(
             self,
             self._test(profile, passcode),
