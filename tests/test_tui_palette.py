@@ -68,7 +68,7 @@ async def fail_a_job(pilot: Pilot[int], app: CttuiApp) -> None:
     table = app.screen.query_one("#job-table", DataTable)
     await until(
         pilot,
-        lambda: table.row_count == 1 and str(table.get_row_at(0)[3]) == "failed",
+        lambda: table.row_count == 1 and str(table.get_row_at(0)[2]) == "failed",  # State
         "the failure in the job list",
     )
 
