@@ -151,17 +151,38 @@ class SaveFavoriteScreen(ShowsFailedWorkers, ModalScreen[SaveRequest | None]):
         self.dismiss(None)
 
 
+# How each operator reads in a name: short, and typed as easily in a shell as in the app.
+OPERATOR_WORDS = {
+    Operator.EQUALS: "=",
+    Operator.NOT_EQUALS: "!=",
+    Operator.CONTAINS: "contains",
+    Operator.DOES_NOT_CONTAIN: "does not contain",
+    Operator.EXISTS: "exists",
+    Operator.DOES_NOT_EXIST: "does not exist",
+    Operator.GREATER_THAN: ">",
+    Operator.GREATER_THAN_EQUALS: ">=",
+    Operator.LESS_THAN: "<",
+    Operator.LESS_THAN_EQUALS: "<=",
+}
+
+
 def suggested_name(query: Query) -> str:
-    """A first name to edit: the event, and what its first filter picks ("App Launched iOS"
-    for Platform equals iOS; the property's name when the value says less)."""
+    """A first name to edit, the same way for every operator: the event, then the first
+    filter as it reads ("Charged Amount > 100", "Charged Coupon exists"), cut to the name
+    limit at a word boundary."""
     words = [query.event_name]
     if query.filters:
         first = query.filters[0]
-        value = first.value
-        plain = (
-            first.operator is Operator.EQUALS
-            and isinstance(value, str | int | float)
-            and not isinstance(value, bool)
-        )
-        words.append(str(value) if plain else first.name)
-    return " ".join(words)[:NAME_MAX].strip()
+        words += [first.name, OPERATOR_WORDS[first.operator]]
+        if first.value is not None:
+            values = first.value if isinstance(first.value, tuple) else (first.value,)
+            words.append(" or ".join(str(value) for value in values))
+    # Line breaks, tabs and spaces of any kind become one space; what a name may not hold
+    # (zero-width and other invisible characters) is dropped.
+    text = "".join(char for char in " ".join(" ".join(words).split()) if char.isprintable())
+    if len(text) <= NAME_MAX:
+        return text
+    # At the last word boundary within the limit, unless that would drop most of the name
+    # (a 600-character value of one word): then within the word.
+    cut = text[: NAME_MAX + 1].rsplit(" ", 1)[0]
+    return cut if NAME_MAX // 2 <= len(cut) <= NAME_MAX else text[:NAME_MAX].strip()
