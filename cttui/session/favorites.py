@@ -88,12 +88,20 @@ class FavoriteBook:
         self._take(favorites)
         return favorites
 
-    async def save(self, favorite: Favorite, *, replace_existing: bool = False) -> Favorite:
-        """Save `favorite`; returns it as stored (a replaced one keeps what the file had)."""
-        favorites = await self._change(
-            lambda store: store.save(favorite, replace_existing=replace_existing)
-        )
-        return favorites.find(favorite.name) or favorite
+    async def save(
+        self, favorite: Favorite, *, replace_existing: bool = False
+    ) -> tuple[Favorite, bool]:
+        """Save `favorite`, unless the file holds it already as it is; returns it as stored (a
+        replaced one keeps what the file had), and whether the file was written."""
+        written: list[bool] = []
+
+        def save(store: FavoritesStore) -> Favorites:
+            favorites, wrote = store.save_if_changed(favorite, replace_existing=replace_existing)
+            written.append(wrote)
+            return favorites
+
+        favorites = await self._change(save)
+        return favorites.find(favorite.name) or favorite, written[0]
 
     async def rename(self, old: str, new: str) -> None:
         """Rename in the file; its counts over time and its live jobs follow."""

@@ -1,5 +1,6 @@
 """ctrl+s: save the editor's query as a favourite: its name, whether its dates roll, and the
-profile it runs on. Saving over a favourite of the same name asks first."""
+profile it runs on. Saving over a favourite of the same name asks first, unless it would change
+nothing."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from cttui.api.models import DateRange, Query
 from cttui.api.operators import Operator
 from cttui.api.ranges import RangePreset
 from cttui.report import dates_text, summary_text
-from cttui.store.favorites import NAME_MAX, check_favorite_name, taken_name
+from cttui.store.favorites import NAME_MAX, Favorite, check_favorite_name, taken_name
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
 from cttui.tui.screens.confirm import ConfirmScreen
@@ -29,6 +30,9 @@ ACTIVE = "(active)"
 
 @dataclass(frozen=True)
 class SaveRequest:
+    """`replace` the favourite of that name, which the user agreed to; neither that nor a new
+    name when the file holds this one already as it is (the save then writes nothing)."""
+
     name: str
     dates: DateRange | RangePreset
     profile: str | None
@@ -46,7 +50,7 @@ class SaveFavoriteScreen(ShowsFailedWorkers, ModalScreen[SaveRequest | None]):
         name: str,
         profile: str | None,
         profiles: Sequence[str],
-        saved: Sequence[str],
+        saved: Sequence[Favorite],
     ) -> None:
         super().__init__()
         self._query = query
@@ -120,9 +124,9 @@ class SaveFavoriteScreen(ShowsFailedWorkers, ModalScreen[SaveRequest | None]):
         except CttuiError as error:
             self._show_problem(error.message)
             return
-        existing = taken_name(self._saved, name)
-        if existing is None:
-            self.dismiss(SaveRequest(name, self.dates, self.profile, replace=False))
+        existing = taken_name((item.name for item in self._saved), name)
+        if existing is None or self._holds_as_it_is(existing):
+            self.dismiss(SaveRequest(existing or name, self.dates, self.profile, replace=False))
             return
 
         def answered(replace: bool | None) -> None:
@@ -140,6 +144,12 @@ class SaveFavoriteScreen(ShowsFailedWorkers, ModalScreen[SaveRequest | None]):
             ),
             answered,
         )
+
+    def _holds_as_it_is(self, name: str) -> bool:
+        """Whether the favourite `name` is this query on these dates and profile already."""
+        query = self._query
+        mine = Favorite(name, query.event_name, query.filters, self.dates, self.profile)
+        return any(item.name == name and item.same_query(mine) for item in self._saved)
 
     def _show_problem(self, problem: str) -> None:
         shown = self.query_one("#favorite-name-problem", Static)
