@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.binding import BindingType
 from textual.widgets import DataTable
 
+from cttui.api.ranges import RangePreset
 from cttui.jobs import Job
 from cttui.records import FavoriteRun
 from cttui.report import filter_text, range_text, sparkline, summary_text, when_text
@@ -30,6 +31,8 @@ COLUMNS = (
 )
 WIDTHS = {key: width for _, key, width in COLUMNS}
 MARK = "●"
+# A filter in the detail, at most: two fit beside the event at 80 columns.
+FILTER_WIDTH = 36
 
 
 class FavoritesTable(DataTable[str | Text]):
@@ -96,16 +99,20 @@ def matches(item: Favorite, terms: list[str]) -> bool:
 def favorite_detail(
     item: Favorite, runs: Sequence[FavoriteRun], today: date, interrupted: Job | None
 ) -> str:
+    """One line for each part, the query first, the notes last. The box draws each line
+    unwrapped, cut with "…" where it is too long, so a long value never pushes the dates, the
+    profile or the notes out of it; a filter is cut short too, for the next to show."""
     query = item.query(today)
+    dates = query.date_range
+    span = str(dates.start) if dates.start == dates.end else f"{dates.start} to {dates.end}"
     lines = [
+        " · ".join([query.event_name, *(cut(filter_text(f), FILTER_WIDTH) for f in query.filters)]),
         " · ".join(
             [
-                query.event_name,
-                *(filter_text(f) for f in query.filters),
-                f"{range_text(item.dates)}: {query.date_range.start} to {query.date_range.end}",
+                f"{item.dates.label}: {span}" if isinstance(item.dates, RangePreset) else span,
                 f"runs on profile {item.profile}" if item.profile else "runs on the active profile",
             ]
-        )
+        ),
     ]
     if runs:
         counts = [run.count for run in runs]
