@@ -21,6 +21,7 @@ from cttui.api.ranges import RangePreset
 from cttui.store.config import check_profile_name
 
 if TYPE_CHECKING:
+    from cttui.records import FavoriteRun
     from cttui.store.files import Signature
 
 NAME_MAX = 60
@@ -47,6 +48,15 @@ def query_key(event_name: str, filters: Sequence[PropertyFilter]) -> str:
     sent as "True" and the other as 1)."""
     body = {"event_name": event_name, "event_properties": [f.to_payload() for f in filters]}
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def since_query_changed(runs: Sequence[FavoriteRun], key: str) -> tuple[int, Sequence[FavoriteRun]]:
+    """How many of `runs` (oldest first) came before the favourite's query last became `key`,
+    and the counts since: those after the last count of another query. A count whose query is
+    not known marks no change."""
+    changed = [n for n, run in enumerate(runs) if run.query_key not in (None, key)]
+    earlier = changed[-1] + 1 if changed else 0
+    return earlier, runs[earlier:]
 
 
 def same_name(a: str, b: str) -> bool:

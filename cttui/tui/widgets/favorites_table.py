@@ -16,7 +16,7 @@ from cttui.api.ranges import RangePreset
 from cttui.jobs import Job
 from cttui.records import FavoriteRun
 from cttui.report import filter_text, range_text, sparkline, summary_text, when_text
-from cttui.store.favorites import Favorite
+from cttui.store.favorites import Favorite, since_query_changed
 from cttui.tui.keys import bindings
 
 # Label, key and width: together they fit 120 columns.
@@ -57,14 +57,18 @@ class FavoritesTable(DataTable[str | Text]):
         today: date,
         now: float,
     ) -> tuple[str | Text, ...]:
-        """`item`'s row: `runs` its counts so far, `running` its jobs still out."""
+        """`item`'s row: `runs` its counts so far, `running` its jobs still out. The last
+        count and the sparkline are of its current query: those of a query it held before are
+        left out (the detail says how many)."""
+        earlier, runs = since_query_changed(runs, item.query_key)
         last = runs[-1] if runs else None
         if running:
             count = Text(
                 str(running[-1].state), style=self._style("favorites--running"), justify="right"
             )
         else:
-            count = Text(f"{last.count:,}" if last else "never run", justify="right")
+            never = "new query" if earlier else "never run"
+            count = Text(f"{last.count:,}" if last else never, justify="right")
             if last is None:
                 count.stylize(self._style("favorites--never-run"))
         return (
@@ -114,11 +118,19 @@ def favorite_detail(
             ]
         ),
     ]
+    earlier, runs = since_query_changed(runs, item.query_key)
+    counted = []
     if runs:
         counts = [run.count for run in runs]
         first = datetime.fromtimestamp(runs[0].at).date().isoformat()
         what = f"{len(runs)} counts since {first}" if len(runs) > 1 else f"1 count, on {first}"
-        lines.append(f"{what}: lowest {min(counts):,}, highest {max(counts):,}")
+        counted.append(f"{what}: lowest {min(counts):,}, highest {max(counts):,}")
+    elif earlier:
+        counted.append("No count of this query yet")
+    if earlier:
+        counted.append(f"{earlier} earlier count{'s' if earlier > 1 else ''} of a previous query")
+    if counted:
+        lines.append("; ".join(counted))
     if interrupted is not None:
         started = datetime.fromtimestamp(interrupted.created).strftime("%Y-%m-%d %H:%M")
         lines.append(
