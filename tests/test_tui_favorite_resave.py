@@ -21,6 +21,7 @@ from cttui.tui.screens.favorites import FavoritesScreen
 from cttui.tui.screens.main import MainScreen
 from cttui.tui.screens.save_favorite import SaveFavoriteScreen
 from tests.apps import STAGING, WORK, build_app, settle, until
+from tests.test_hostile_files import read_only, tmpfs
 from tests.test_tui_favorites import LAUNCHES, WEEKLY, saved, toasts
 
 SIZE = (120, 40)
@@ -77,24 +78,31 @@ async def test_saving_an_unchanged_favourite_again_says_so_and_writes_nothing(
     assert on_disk() == before
 
 
-async def test_an_unchanged_favourite_in_a_read_only_file_is_already_saved(
+async def test_on_a_read_only_disk_an_unchanged_favourite_is_already_saved_and_a_change_refused(
     isolated_home: Path,
 ) -> None:
-    saved(WEEKLY)
-    favorites_file().chmod(0o400)
-    favorites_file().parent.chmod(0o500)
-    before = on_disk()
-    app = build_app(profiles=(WORK,))
-    try:
+    with tmpfs(favorites_file().parent) as directory:
+        saved(WEEKLY)
+        app = build_app(profiles=(WORK,))
+        read_only(directory)
+        before = on_disk()
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await load_and_save(pilot, WEEKLY.name)
             await pilot.press("enter")
             said = f"Favourite: {WEEKLY.name} is already saved as it is; nothing was written"
             await until(pilot, lambda: said in toasts(app), "the toast")
             assert not any(t.startswith("Not saved") for t in toasts(app))
-    finally:
-        favorites_file().parent.chmod(0o700)
-    assert on_disk() == before
+            # Changed, it needs a write: one line saying why not.
+            await settle(pilot, MainScreen)
+            await pilot.press("ctrl+s")
+            await settle(pilot, SaveFavoriteScreen)
+            app.screen.query_one("#favorite-name", Input).value = "Another name"
+            await pilot.press("enter")
+            await until(pilot, lambda: any(t.startswith("Not saved") for t in toasts(app)), "no")
+            (refusal,) = [t for t in toasts(app) if t.startswith("Not saved")]
+            assert str(favorites_file()) in refusal
+            assert "read-only" in refusal
+        assert on_disk() == before
 
 
 async def test_other_dates_or_another_profile_ask_before_replacing(isolated_home: Path) -> None:
