@@ -126,13 +126,15 @@ class ListedJob(JobRecord):
 @dataclass(frozen=True)
 class FavoriteRun:
     """One count in a favourite's history. It outlives its job: removing a job from the list
-    keeps the count."""
+    keeps the count. `query_key` is what it counted (store/favorites.query_key); None for a
+    count an older cttui kept whose job is gone."""
 
     job_id: int
     at: float
     count: int
     start: date
     end: date
+    query_key: str | None = None
 
 
 class JobAction(StrEnum):

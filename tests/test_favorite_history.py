@@ -21,6 +21,7 @@ from cttui.api.operators import Operator
 from cttui.jobs import Job, JobManager
 from cttui.pacing import RetryPolicy
 from cttui.records import FavoriteRun, JobRecord, JobState, Origin
+from cttui.store.favorites import query_key
 from cttui.store.journal import Journal
 from cttui.store.journal_schema import MIGRATIONS, SCHEMA_VERSION
 from cttui.store.journal_writer import JournalWriter
@@ -28,6 +29,8 @@ from cttui.store.journal_writer import JournalWriter
 WEEK = DateRange(date(2026, 1, 5), date(2026, 1, 11))
 MONTH = DateRange(date(2025, 12, 1), date(2025, 12, 31))
 QUERY = Query("Charged", WEEK, (PropertyFilter("Amount", Operator.GREATER_THAN, 100),))
+# What each count of QUERY says it counted, whatever its dates.
+KEY = query_key(QUERY.event_name, QUERY.filters)
 BASE_URL = "https://in1.api.clevertap.com"
 START = 1_000.0
 # On a CleverTap host a pending job polls 30 s after its POST: a job partial once ends then.
@@ -176,7 +179,7 @@ async def test_a_favourites_job_adds_its_count_when_done(
     runner = await make_runner(path)
     job = await runner.run("Weekly")
     assert (job.state, job.count, job.finished) == (JobState.DONE, 7_138, POLLED)
-    first = FavoriteRun(job.id, POLLED, 7_138, date(2026, 1, 5), date(2026, 1, 11))
+    first = FavoriteRun(job.id, POLLED, 7_138, date(2026, 1, 5), date(2026, 1, 11), KEY)
     assert runner.writer.history() == {"Weekly": [first]}
 
     runner.answer = counts(7_200)
@@ -184,7 +187,9 @@ async def test_a_favourites_job_adds_its_count_when_done(
     runner.answer = counts(31)
     month = await runner.run("Weekly", Query("Charged", MONTH))
     assert (plain.state, month.state) == (JobState.DONE, JobState.DONE)
-    second = FavoriteRun(month.id, POLLED + 60.0, 31, date(2025, 12, 1), date(2025, 12, 31))
+    # Another query (no filter) counted for the same favourite: its count says so.
+    other = query_key("Charged", ())
+    second = FavoriteRun(month.id, POLLED + 60.0, 31, date(2025, 12, 1), date(2025, 12, 31), other)
     assert runner.writer.history() == {"Weekly": [first, second]}
     runner.writer.close()
 
@@ -238,7 +243,7 @@ async def test_failed_and_cancelled_jobs_add_nothing(path: Path, make_runner: Ma
 async def test_a_count_outlives_its_job(path: Path, make_runner: MakeRunner) -> None:
     runner = await make_runner(path)
     job = await runner.run("Weekly")
-    kept = {"Weekly": [FavoriteRun(job.id, POLLED, 7_138, WEEK.start, WEEK.end)]}
+    kept = {"Weekly": [FavoriteRun(job.id, POLLED, 7_138, WEEK.start, WEEK.end, KEY)]}
     await runner.manager.remove([job])
     assert runner.manager.jobs == []
     assert runner.writer.history() == kept
@@ -321,11 +326,11 @@ async def test_a_new_favourite_of_a_deleted_name_starts_without_history(
     runner.answer = counts(9)
     again = await runner.run("Weekly")
     assert runner.writer.history() == {
-        "Weekly": [FavoriteRun(again.id, POLLED + 30.0, 9, WEEK.start, WEEK.end)]
+        "Weekly": [FavoriteRun(again.id, POLLED + 30.0, 9, WEEK.start, WEEK.end, KEY)]
     }
     runner.writer.close()
     assert file_history(path) == {
-        "Weekly": [FavoriteRun(again.id, POLLED + 30.0, 9, WEEK.start, WEEK.end)]
+        "Weekly": [FavoriteRun(again.id, POLLED + 30.0, 9, WEEK.start, WEEK.end, KEY)]
     }
 
 
@@ -396,13 +401,13 @@ async def test_the_writer_keeps_the_history_in_memory_without_a_file(
     runner.answer = counts(5)
     monthly = await runner.run("Monthly")
     assert runner.writer.history() == {
-        "Weekly": [FavoriteRun(weekly.id, POLLED, 7_138, WEEK.start, WEEK.end)],
-        "Monthly": [FavoriteRun(monthly.id, POLLED + 30.0, 5, WEEK.start, WEEK.end)],
+        "Weekly": [FavoriteRun(weekly.id, POLLED, 7_138, WEEK.start, WEEK.end, KEY)],
+        "Monthly": [FavoriteRun(monthly.id, POLLED + 30.0, 5, WEEK.start, WEEK.end, KEY)],
     }
     await runner.writer.rename_favorite("Weekly", "Weekly buyers")
     await runner.writer.forget_favorite("Monthly")
     assert runner.writer.history() == {
-        "Weekly buyers": [FavoriteRun(weekly.id, POLLED, 7_138, WEEK.start, WEEK.end)]
+        "Weekly buyers": [FavoriteRun(weekly.id, POLLED, 7_138, WEEK.start, WEEK.end, KEY)]
     }
     assert contents(path) == before
 
@@ -478,7 +483,8 @@ async def test_a_migrated_journal_takes_favourite_counts(
     job = await runner.run("Weekly")
     assert job.id == 2
     runner.writer.close()
-    assert file_history(path) == {"Weekly": [FavoriteRun(2, POLLED, 7_138, WEEK.start, WEEK.end)]}
+    kept = FavoriteRun(2, POLLED, 7_138, WEEK.start, WEEK.end, KEY)
+    assert file_history(path) == {"Weekly": [kept]}
     assert [(record.id, record.favorite) for record in file_jobs(path)] == [
         (1, None),
         (2, "Weekly"),

@@ -218,8 +218,11 @@ async def test_rename_and_delete_take_the_file_the_history_and_live_jobs_along(
     today = date(2026, 11, 23)
     try:
         await session.resume()
-        saved = await book.save(Favorite("Weekly", "Charged", (), DateRange(today, today)))
-        assert saved.name == "Weekly"
+        weekly = Favorite("Weekly", "Charged", (), DateRange(today, today))
+        saved, written = await book.save(weekly)
+        assert (saved.name, written) == ("Weekly", True)
+        # Saved again as the file holds it: nothing is written, and nothing is refused.
+        assert await book.save(weekly) == (saved, False)
         copy = await book.duplicate("Weekly")
         assert [item.name for item in book.current.items] == ["Weekly", copy.name]
         await book.rename("Weekly", "Monthly")

@@ -14,7 +14,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, RadioButton, Select, Static
 
-from cttui.api.models import DateRange, PropertyFilter, Query
+from cttui.api.models import DateRange, PropertyFilter
 from cttui.api.operators import Operator
 from cttui.api.ranges import RangePreset
 from cttui.emulator import Emulator, EmulatorConfig
@@ -29,7 +29,7 @@ from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.favorites import FavoritesChanged, FavoritesScreen
 from cttui.tui.screens.main import MainScreen
 from cttui.tui.screens.name_prompt import NamePromptScreen
-from cttui.tui.screens.save_favorite import SaveFavoriteScreen, suggested_name
+from cttui.tui.screens.save_favorite import SaveFavoriteScreen
 from cttui.tui.widgets.preview import QueryPreview
 from cttui.tui.widgets.query_editor import QueryEditor
 from tests.apps import TODAY, WORK, build_app, settle, until, until_equal
@@ -467,27 +467,6 @@ async def test_a_favourite_added_by_hand_shows_while_the_screen_is_open(
         await until(pilot, lambda: names(screen) == ["Weekly buyers"], "the file")
         store.save(VIEWS)
         await until(pilot, lambda: names(screen) == ["Weekly buyers", "Product views"], "edit")
-
-
-@pytest.mark.parametrize(
-    ("filters", "name"),
-    [
-        ((), "App Launched"),
-        ((PropertyFilter("Platform", Operator.EQUALS, "iOS"),), "App Launched iOS"),
-        ((PropertyFilter("Version", Operator.EQUALS, 7),), "App Launched 7"),
-        ((PropertyFilter("Beta", Operator.EQUALS, True),), "App Launched Beta"),
-        (
-            (PropertyFilter("Platform", Operator.EQUALS, ("iOS", "Android")),),
-            "App Launched Platform",
-        ),
-        ((PropertyFilter("Coupon", Operator.EXISTS, None),), "App Launched Coupon"),
-    ],
-)
-def test_the_suggested_name_says_what_the_first_filter_picks(
-    filters: tuple[PropertyFilter, ...], name: str
-) -> None:
-    query = Query("App Launched", DateRange(TODAY, TODAY), filters)
-    assert suggested_name(query) == name
 
 
 async def test_an_interrupted_last_run_keeps_the_last_real_count_and_says_so(

@@ -155,7 +155,7 @@ def _save_favorite(scope: Scope, favorite: Favorite, replace_existing: bool) -> 
         raise UsageError(current.read_only_reason())
     existing = current.find(favorite.name)
     if existing is not None:
-        if _same_query(existing, favorite):
+        if existing.same_query(favorite):
             return existing.name
         # Replacing keeps the name as it was written, and with it the favourite's history.
         favorite = replace(favorite, name=existing.name)
@@ -168,15 +168,6 @@ def _save_favorite(scope: Scope, favorite: Favorite, replace_existing: bool) -> 
         ) from None
     say(f"saved favourite {favorite.name!r} in {store.path}")
     return favorite.name
-
-
-def _same_query(a: Favorite, b: Favorite) -> bool:
-    """Whether two favourites count the same thing (notes and unknown keys aside)."""
-
-    def definition(favorite: Favorite) -> tuple[object, ...]:
-        return (favorite.event_name, favorite.filters, favorite.dates, favorite.profile)
-
-    return definition(a) == definition(b)
 
 
 class _Watch:

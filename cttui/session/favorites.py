@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cttui.session.changes import Change, FavoritesChanged, Notice
-from cttui.store.favorites import Favorite, Favorites
+from cttui.store.favorites import Favorite, Favorites, same_name
 from cttui.store.favorites_store import FavoritesStore
 from cttui.store.files import signature
 
@@ -36,6 +36,8 @@ class FavoriteBook:
         self._journal = journal
         self._jobs = jobs
         self._publish = publish
+        # The favourite the list stood on last, by name: F3 comes back to it (this run only).
+        self.last_used: str | None = None
 
     def history(self) -> Mapping[str, Sequence[FavoriteRun]]:
         """Each favourite's counts over time, the oldest first."""
@@ -88,16 +90,26 @@ class FavoriteBook:
         self._take(favorites)
         return favorites
 
-    async def save(self, favorite: Favorite, *, replace_existing: bool = False) -> Favorite:
-        """Save `favorite`; returns it as stored (a replaced one keeps what the file had)."""
-        favorites = await self._change(
-            lambda store: store.save(favorite, replace_existing=replace_existing)
-        )
-        return favorites.find(favorite.name) or favorite
+    async def save(
+        self, favorite: Favorite, *, replace_existing: bool = False
+    ) -> tuple[Favorite, bool]:
+        """Save `favorite`, unless the file holds it already as it is; returns it as stored (a
+        replaced one keeps what the file had), and whether the file was written."""
+        written: list[bool] = []
+
+        def save(store: FavoritesStore) -> Favorites:
+            favorites, wrote = store.save_if_changed(favorite, replace_existing=replace_existing)
+            written.append(wrote)
+            return favorites
+
+        favorites = await self._change(save)
+        return favorites.find(favorite.name) or favorite, written[0]
 
     async def rename(self, old: str, new: str) -> None:
         """Rename in the file; its counts over time and its live jobs follow."""
         await self._change(lambda store: store.rename(old, new))
+        if self.last_used is not None and same_name(self.last_used, old):
+            self.last_used = new
         await self._journal.rename_favorite(old, new)
         for job in self.jobs_of(old):
             job.favorite = new

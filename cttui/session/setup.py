@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cttui.api.regions import DEFAULT_REGION
-from cttui.store.config import Config, Profile
+from cttui.store.config import Config, Profile, saved_theme
 from cttui.store.credentials import CredentialStore, SessionPasscodes
-from cttui.store.paths import favorites_file
+from cttui.store.paths import demo_config_file, favorites_file
 from cttui.store.selection import DEMO_PROFILE, ENV_BASE_URL
 
 if TYPE_CHECKING:
@@ -66,6 +66,8 @@ class SessionSetup:
     favorites: Path = field(default_factory=favorites_file)
     # Where every client's requests go instead of the network (tests' httpx.MockTransport).
     transport: httpx.AsyncBaseTransport | None = None
+    # Warnings for a person, found while setting up (the app shows them once it starts).
+    notices: tuple[str, ...] = ()
 
     @classmethod
     def for_demo(
@@ -76,10 +78,16 @@ class SessionSetup:
         journal: Path | None = None,
         favorites: Path | None = None,
     ) -> SessionSetup:
-        """A demo profile held in memory only: nothing reaches the keyring or config.toml."""
+        """A demo profile held in memory only: nothing reaches the keyring or config.toml. The
+        theme picked in the demo is kept in the demo's own state (demo/config.toml)."""
         demo = Demo.of(config, base_url)
         profile = Profile(DEMO_PROFILE, demo.account_id, DEFAULT_REGION)
-        store = CredentialStore(None, demo.passcodes, Config((profile,), DEMO_PROFILE))
+        settings = demo_config_file()
+        theme, problem = saved_theme(settings)
+        store = CredentialStore(
+            None, demo.passcodes, Config((profile,), DEMO_PROFILE, theme), theme_path=settings
+        )
+        notices = (f"{problem}; the demo starts in the default theme",) if problem else ()
         return cls(
             store,
             {ENV_BASE_URL: base_url},
@@ -89,4 +97,5 @@ class SessionSetup:
             today=demo.today,
             journal=journal,
             favorites=favorites or favorites_file(demo=True),
+            notices=notices,
         )

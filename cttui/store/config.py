@@ -185,6 +185,15 @@ def _parse(raw: dict[str, Any], path: Path) -> Config:
     return config
 
 
+def saved_theme(path: Path) -> tuple[str | None, str | None]:
+    """The theme the config file at `path` names, and else the problem that kept it from being
+    read (a missing file names none, and is no problem)."""
+    try:
+        return load_config(path).theme, None
+    except UsageError as error:
+        return None, error.message
+
+
 def save_config(config: Config, path: Path) -> None:
     """Write the whole file at once: a crash mid-write leaves the old file, never half a new one."""
     import tomli_w

@@ -86,13 +86,19 @@ class Deleted(NamedTuple):
 class CredentialStore:
     """Profiles in config.toml with their passcodes, kept in step: what both the credentials
     screen and `cttui credentials` do. With no `config_path` the profiles live in memory only
-    (the demo)."""
+    (the demo), and the theme too unless `theme_path` names a file of its own for it."""
 
     def __init__(
-        self, config_path: Path | None, passcodes: Passcodes, config: Config | None = None
+        self,
+        config_path: Path | None,
+        passcodes: Passcodes,
+        config: Config | None = None,
+        *,
+        theme_path: Path | None = None,
     ) -> None:
         self.config_path = config_path
         self.passcodes = passcodes
+        self.theme_path = theme_path
         self._memory = config or Config()
 
     def load(self) -> Config:
@@ -191,4 +197,7 @@ class CredentialStore:
         return self._write(self.load().with_active(name))
 
     def set_theme(self, theme: str) -> Config:
+        if self.config_path is None and self.theme_path is not None:
+            # Read first: a file that does not read is refused, never written over.
+            save_config(load_config(self.theme_path).with_theme(theme), self.theme_path)
         return self._write(self.load().with_theme(theme))

@@ -7,7 +7,8 @@ text, favorites_store.py changes the file safely.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -20,6 +21,7 @@ from cttui.api.ranges import RangePreset
 from cttui.store.config import check_profile_name
 
 if TYPE_CHECKING:
+    from cttui.records import FavoriteRun
     from cttui.store.files import Signature
 
 NAME_MAX = 60
@@ -38,6 +40,23 @@ def check_favorite_name(text: str) -> str:
             f"favourite name {name!r} must be printable text of up to {NAME_MAX} characters"
         )
     return name
+
+
+def query_key(event_name: str, filters: Sequence[PropertyFilter]) -> str:
+    """What a query counts, its dates aside, as the text CleverTap is sent: two queries count
+    the same thing when their keys are equal (True and 1 compare equal in Python, yet one is
+    sent as "True" and the other as 1)."""
+    body = {"event_name": event_name, "event_properties": [f.to_payload() for f in filters]}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def since_query_changed(runs: Sequence[FavoriteRun], key: str) -> tuple[int, Sequence[FavoriteRun]]:
+    """How many of `runs` (oldest first) came before the favourite's query last became `key`,
+    and the counts since: those after the last count of another query. A count whose query is
+    not known marks no change."""
+    changed = [n for n, run in enumerate(runs) if run.query_key not in (None, key)]
+    earlier = changed[-1] + 1 if changed else 0
+    return earlier, runs[earlier:]
 
 
 def same_name(a: str, b: str) -> bool:
@@ -84,6 +103,19 @@ class Favorite:
     @property
     def relative(self) -> bool:
         return isinstance(self.dates, RangePreset)
+
+    @property
+    def query_key(self) -> str:
+        return query_key(self.event_name, self.filters)
+
+    def same_query(self, other: Favorite) -> bool:
+        """Whether `other` counts the same thing on the same dates and profile: saving it in
+        this one's place would change nothing but the notes and unknown keys it keeps."""
+        return (self.query_key, self.dates, self.profile) == (
+            other.query_key,
+            other.dates,
+            other.profile,
+        )
 
     def problems(self) -> list[str]:
         found: list[str] = []

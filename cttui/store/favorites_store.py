@@ -77,17 +77,26 @@ class FavoritesStore:
 
     def save(self, favorite: Favorite, *, replace_existing: bool = False) -> Favorites:
         """Add `favorite`, or with `replace_existing` put it in place of the one of its name."""
+        return self.save_if_changed(favorite, replace_existing=replace_existing)[0]
 
-        def change(items: list[Favorite]) -> list[Favorite]:
+    def save_if_changed(
+        self, favorite: Favorite, *, replace_existing: bool = False
+    ) -> tuple[Favorites, bool]:
+        """`save`, unless the file holds `favorite` already as it is (`same_query`): then not a
+        byte is written, whatever `replace_existing`. Whether it wrote."""
+
+        def change(items: list[Favorite]) -> list[Favorite] | None:
             index = _index(items, favorite.name)
             if index is None:
                 return [*items, favorite]
+            if items[index].same_query(favorite):
+                return None
             if not replace_existing:
                 raise FavoriteExists(items[index].name)
             items[index] = favorite.keeping(items[index])
             return items
 
-        return self._change(change)
+        return self._change_if(change)
 
     def rename(self, old: str, new: str) -> Favorites:
         new = check_favorite_name(new)
@@ -138,11 +147,21 @@ class FavoritesStore:
         return index
 
     def _change(self, change: Callable[[list[Favorite]], list[Favorite]]) -> Favorites:
+        return self._change_if(change)[0]
+
+    def _change_if(
+        self, change: Callable[[list[Favorite]], list[Favorite] | None]
+    ) -> tuple[Favorites, bool]:
+        """The file changed by `change`, which returns None when there is nothing to write;
+        whether it wrote."""
         with self._locked():
             current = self.read()
             if not current.writable:
                 raise UsageError(current.read_only_reason())
-            updated = replace(current, items=tuple(change(list(current.items))))
+            items = change(list(current.items))
+            if items is None:
+                return current, False
+            updated = replace(current, items=tuple(items))
             try:
                 text = dump_favorites(updated)
             except RecursionError:
@@ -150,7 +169,7 @@ class FavoritesStore:
                     f"{self.path} holds keys nested too deeply to write back; fix it"
                 ) from None
             self._write(text)
-        return replace(updated, signature=signature(self.path))
+        return replace(updated, signature=signature(self.path)), True
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:

@@ -12,6 +12,7 @@ from typing import Any
 from cttui.api.errors import CttuiError
 from cttui.api.models import Query, date_from_int, date_to_int
 from cttui.records import MAX_COUNT, Attempt, FavoriteRun, JobRecord, JobState, Origin
+from cttui.store.favorites import query_key
 
 # Writing
 
@@ -86,6 +87,7 @@ def run_row(name: str, entry: FavoriteRun) -> dict[str, Any]:
         "count": entry.count,
         "date_from": date_to_int(entry.start),
         "date_to": date_to_int(entry.end),
+        "query_key": entry.query_key,
     }
 
 
@@ -98,9 +100,27 @@ def run_of(record: JobRecord) -> tuple[str, FavoriteRun] | None:
         or record.query is None
     ):
         return None
-    dates = record.query.date_range
+    query = record.query
+    dates = query.date_range
     at = record.finished if record.finished is not None else record.created
-    return record.favorite, FavoriteRun(record.id, at, record.count, dates.start, dates.end)
+    key = query_key(query.event_name, query.filters)
+    return record.favorite, FavoriteRun(record.id, at, record.count, dates.start, dates.end, key)
+
+
+def learn_query_keys(db: sqlite3.Connection) -> None:
+    """Each count of an older journal learns what it counted from its job, where the job is
+    still there and its body reads as a query; the others stay unknown (None)."""
+    rows = db.execute(
+        "SELECT favorite_counts.job_id AS job_id, jobs.body AS body FROM favorite_counts "
+        "JOIN jobs ON jobs.id = favorite_counts.job_id WHERE favorite_counts.query_key IS NULL"
+    ).fetchall()
+    keys = []
+    for row in rows:
+        body = row["body"]
+        query = query_of(body) if isinstance(body, str) else None
+        if query is not None:
+            keys.append((query_key(query.event_name, query.filters), row["job_id"]))
+    db.executemany("UPDATE favorite_counts SET query_key = ? WHERE job_id = ?", keys)
 
 
 # Reading
@@ -151,6 +171,7 @@ RUN_COLUMNS = (
     ("count", _INT),
     ("date_from", _INT),
     ("date_to", _INT),
+    ("query_key?", _TEXT),
 )
 # The columns that hold a moment (epoch seconds): cttui writes none before 1970 or after 3000,
 # and one out there (or inf) would fail every date shown, past what datetime can hold.
@@ -311,7 +332,8 @@ def favorite_run_of(row: sqlite3.Row) -> tuple[str, FavoriteRun]:
     OverflowError for a row cttui did not write."""
     checked(row, RUN_COLUMNS, f"the count of job {row['job_id']!r}")
     start, end = date_from_int(row["date_from"]), date_from_int(row["date_to"])
-    return row["favorite"], FavoriteRun(row["job_id"], row["at"], row["count"], start, end)
+    run = FavoriteRun(row["job_id"], row["at"], row["count"], start, end, row["query_key"])
+    return row["favorite"], run
 
 
 def query_of(body: str | None) -> Query | None:

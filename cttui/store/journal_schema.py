@@ -6,12 +6,13 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from cttui.store.journal_files import MEMORY_ONLY, JournalError
+from cttui.store.journal_rows import learn_query_keys
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # MIGRATIONS[n] takes a journal from version n to n + 1, in one transaction.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -63,7 +64,14 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE attempts ADD COLUMN resubmission INTEGER NOT NULL DEFAULT 0;
     """,
+    # Each count says what it counted, so that a favourite whose query is replaced tells the
+    # counts of its old query from the new (learnt from the jobs still there: AFTER).
+    """
+    ALTER TABLE favorite_counts ADD COLUMN query_key TEXT;
+    """,
 )
+# What a migration does beyond its SQL, in the same transaction, by the version it starts from.
+AFTER: dict[int, Callable[[sqlite3.Connection], None]] = {3: learn_query_keys}
 
 
 def connect(target: str | Path, *, busy_timeout: float, uri: bool = False) -> sqlite3.Connection:
@@ -151,5 +159,7 @@ def migrate(path: Path, db: sqlite3.Connection) -> None:
                 for statement in MIGRATIONS[version].split(";"):
                     if statement.strip():
                         db.execute(statement)
+                if version in AFTER:
+                    AFTER[version](db)
                 version += 1
                 db.execute(f"PRAGMA user_version = {version}")

@@ -39,3 +39,8 @@ def journal_file(*, demo: bool = False) -> Path:
 
 def demo_state_dir() -> Path:
     return state_dir() / "demo"
+
+
+def demo_config_file() -> Path:
+    """The demo's own settings (the theme picked in it): never the user's config.toml."""
+    return demo_state_dir() / "config.toml"

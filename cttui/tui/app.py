@@ -55,6 +55,8 @@ class CttuiApp(ShowsFailedWorkers, KeysInOrder[int]):
             self.add_class("-demo")
         self._apply_saved_theme()
         self.theme_changed_signal.subscribe(self, self._remember_theme)
+        for notice in self.session.setup.notices:
+            self.notify(notice, severity="warning", timeout=20)
         # The journal and favorites.toml are read once the main screen is drawn, not before.
         self.call_after_refresh(self._read_stores)
         if self.session.selection is None and not self.session.config.profiles:
@@ -146,7 +148,7 @@ class CttuiApp(ShowsFailedWorkers, KeysInOrder[int]):
             )
 
     def _remember_theme(self, _: object) -> None:
-        # The demo's store is in memory, so its theme is never written anywhere.
+        # The demo's store writes it to the demo's own state, never to the user's config.toml.
         theme = self.theme
         if not self.session.remember_theme(theme):
             return

@@ -128,10 +128,10 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
             self.refresh_rows()
 
     def refresh_rows(self, show: str | None = None) -> None:
-        """Rebuild the list (it is short), keeping the cursor on the same favourite, or moving
-        it to `show`."""
+        """Rebuild the list (it is short), keeping the cursor on the same favourite (at first,
+        the one used last), or moving it to `show`."""
         table = self.table
-        keep = show or (self.selected.name if self.selected else None)
+        keep = show or (self.selected.name if self.selected else self.session.favorites.last_used)
         items = self.favorites.items
         self._marked &= {item.name for item in items}
         terms = self.query_one("#favorites-filter", Input).value.casefold().split()
@@ -218,6 +218,8 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
+        if self.selected is not None:
+            self.session.favorites.last_used = self.selected.name
         self._show_detail()
         self.refresh_bindings()
 

@@ -261,7 +261,7 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
                 name=loaded.name if loaded else suggested_name(query),
                 profile=loaded.profile if loaded else None,
                 profiles=profiles,
-                saved=favorites.names(),
+                saved=favorites.items,
             ),
             answered,
         )
@@ -271,14 +271,19 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
             request.name, query.event_name, query.filters, request.dates, request.profile
         )
         try:
-            stored = await self.session.favorites.save(favorite, replace_existing=request.replace)
+            stored, written = await self.session.favorites.save(
+                favorite, replace_existing=request.replace
+            )
         except CttuiError as error:
             self.notify(error.message, title="Not saved", severity="error", timeout=15)
             return
         self._favorite = (stored, draft)
         self._kept = draft
         verb = "replaced" if request.replace else "saved"
-        self.notify(f"{stored.name} {verb}; F3 lists your favourites", title="Favourite")
+        said = f"{stored.name} {verb}; F3 lists your favourites"
+        if not written:
+            said = f"{stored.name} is already saved as it is; nothing was written"
+        self.notify(said, title="Favourite")
 
     async def load_favorite(self, favorite: Favorite) -> None:
         """Put `favorite` in the editor, its dates as they resolve today."""

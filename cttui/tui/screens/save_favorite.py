@@ -1,5 +1,6 @@
 """ctrl+s: save the editor's query as a favourite: its name, whether its dates roll, and the
-profile it runs on. Saving over a favourite of the same name asks first."""
+profile it runs on. Saving over a favourite of the same name asks first, unless it would change
+nothing."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from cttui.api.models import DateRange, Query
 from cttui.api.operators import Operator
 from cttui.api.ranges import RangePreset
 from cttui.report import dates_text, summary_text
-from cttui.store.favorites import NAME_MAX, check_favorite_name, taken_name
+from cttui.store.favorites import NAME_MAX, Favorite, check_favorite_name, taken_name
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
 from cttui.tui.screens.confirm import ConfirmScreen
@@ -29,6 +30,9 @@ ACTIVE = "(active)"
 
 @dataclass(frozen=True)
 class SaveRequest:
+    """`replace` the favourite of that name, which the user agreed to; neither that nor a new
+    name when the file holds this one already as it is (the save then writes nothing)."""
+
     name: str
     dates: DateRange | RangePreset
     profile: str | None
@@ -46,7 +50,7 @@ class SaveFavoriteScreen(ShowsFailedWorkers, ModalScreen[SaveRequest | None]):
         name: str,
         profile: str | None,
         profiles: Sequence[str],
-        saved: Sequence[str],
+        saved: Sequence[Favorite],
     ) -> None:
         super().__init__()
         self._query = query
@@ -120,9 +124,9 @@ class SaveFavoriteScreen(ShowsFailedWorkers, ModalScreen[SaveRequest | None]):
         except CttuiError as error:
             self._show_problem(error.message)
             return
-        existing = taken_name(self._saved, name)
-        if existing is None:
-            self.dismiss(SaveRequest(name, self.dates, self.profile, replace=False))
+        existing = taken_name((item.name for item in self._saved), name)
+        if existing is None or self._holds_as_it_is(existing):
+            self.dismiss(SaveRequest(existing or name, self.dates, self.profile, replace=False))
             return
 
         def answered(replace: bool | None) -> None:
@@ -141,6 +145,12 @@ class SaveFavoriteScreen(ShowsFailedWorkers, ModalScreen[SaveRequest | None]):
             answered,
         )
 
+    def _holds_as_it_is(self, name: str) -> bool:
+        """Whether the favourite `name` is this query on these dates and profile already."""
+        query = self._query
+        mine = Favorite(name, query.event_name, query.filters, self.dates, self.profile)
+        return any(item.name == name and item.same_query(mine) for item in self._saved)
+
     def _show_problem(self, problem: str) -> None:
         shown = self.query_one("#favorite-name-problem", Static)
         shown.update(problem)
@@ -151,17 +161,38 @@ class SaveFavoriteScreen(ShowsFailedWorkers, ModalScreen[SaveRequest | None]):
         self.dismiss(None)
 
 
+# How each operator reads in a name: short, and typed as easily in a shell as in the app.
+OPERATOR_WORDS = {
+    Operator.EQUALS: "=",
+    Operator.NOT_EQUALS: "!=",
+    Operator.CONTAINS: "contains",
+    Operator.DOES_NOT_CONTAIN: "does not contain",
+    Operator.EXISTS: "exists",
+    Operator.DOES_NOT_EXIST: "does not exist",
+    Operator.GREATER_THAN: ">",
+    Operator.GREATER_THAN_EQUALS: ">=",
+    Operator.LESS_THAN: "<",
+    Operator.LESS_THAN_EQUALS: "<=",
+}
+
+
 def suggested_name(query: Query) -> str:
-    """A first name to edit: the event, and what its first filter picks ("App Launched iOS"
-    for Platform equals iOS; the property's name when the value says less)."""
+    """A first name to edit, the same way for every operator: the event, then the first
+    filter as it reads ("Charged Amount > 100", "Charged Coupon exists"), cut to the name
+    limit at a word boundary."""
     words = [query.event_name]
     if query.filters:
         first = query.filters[0]
-        value = first.value
-        plain = (
-            first.operator is Operator.EQUALS
-            and isinstance(value, str | int | float)
-            and not isinstance(value, bool)
-        )
-        words.append(str(value) if plain else first.name)
-    return " ".join(words)[:NAME_MAX].strip()
+        words += [first.name, OPERATOR_WORDS[first.operator]]
+        if first.value is not None:
+            values = first.value if isinstance(first.value, tuple) else (first.value,)
+            words.append(" or ".join(str(value) for value in values))
+    # Line breaks, tabs and spaces of any kind become one space; what a name may not hold
+    # (zero-width and other invisible characters) is dropped.
+    text = "".join(char for char in " ".join(" ".join(words).split()) if char.isprintable())
+    if len(text) <= NAME_MAX:
+        return text
+    # At the last word boundary within the limit, unless that would drop most of the name
+    # (a 600-character value of one word): then within the word.
+    cut = text[: NAME_MAX + 1].rsplit(" ", 1)[0]
+    return cut if NAME_MAX // 2 <= len(cut) <= NAME_MAX else text[:NAME_MAX].strip()

@@ -12,10 +12,11 @@ from rich.text import Text
 from textual.binding import BindingType
 from textual.widgets import DataTable
 
+from cttui.api.ranges import RangePreset
 from cttui.jobs import Job
 from cttui.records import FavoriteRun
 from cttui.report import filter_text, range_text, sparkline, summary_text, when_text
-from cttui.store.favorites import Favorite
+from cttui.store.favorites import Favorite, since_query_changed
 from cttui.tui.keys import bindings
 
 # Label, key and width; the name's and the query's follow the width (see `fit`).
@@ -35,6 +36,8 @@ MARK = "●"
 DROPPED_FIRST = ("range", "query")
 NAME_LEAST, QUERY_LEAST = 16, 20
 PADDING = 2  # a DataTable cell's padding, both sides
+# A filter in the detail, at most: two fit beside the event at 80 columns.
+FILTER_WIDTH = 36
 
 
 class FavoritesTable(DataTable[str | Text]):
@@ -101,14 +104,18 @@ class FavoritesTable(DataTable[str | Text]):
         today: date,
         now: float,
     ) -> tuple[str | Text, ...]:
-        """`item`'s row: `runs` its counts so far, `running` its jobs still out."""
+        """`item`'s row: `runs` its counts so far, `running` its jobs still out. The last
+        count and the sparkline are of its current query: those of a query it held before are
+        left out (the detail says how many)."""
+        earlier, runs = since_query_changed(runs, item.query_key)
         last = runs[-1] if runs else None
         if running:
             count = Text(
                 str(running[-1].state), style=self._style("favorites--running"), justify="right"
             )
         else:
-            count = Text(f"{last.count:,}" if last else "never run", justify="right")
+            never = "new query" if earlier else "never run"
+            count = Text(f"{last.count:,}" if last else never, justify="right")
             if last is None:
                 count.stylize(self._style("favorites--never-run"))
         return (
@@ -143,22 +150,34 @@ def matches(item: Favorite, terms: list[str]) -> bool:
 def favorite_detail(
     item: Favorite, runs: Sequence[FavoriteRun], today: date, interrupted: Job | None
 ) -> str:
+    """One line for each part, the query first, the notes last. The box draws each line
+    unwrapped, cut with "…" where it is too long, so a long value never pushes the dates, the
+    profile or the notes out of it; a filter is cut short too, for the next to show."""
     query = item.query(today)
+    dates = query.date_range
+    span = str(dates.start) if dates.start == dates.end else f"{dates.start} to {dates.end}"
     lines = [
+        " · ".join([query.event_name, *(cut(filter_text(f), FILTER_WIDTH) for f in query.filters)]),
         " · ".join(
             [
-                query.event_name,
-                *(filter_text(f) for f in query.filters),
-                f"{range_text(item.dates)}: {query.date_range.start} to {query.date_range.end}",
+                f"{item.dates.label}: {span}" if isinstance(item.dates, RangePreset) else span,
                 f"runs on profile {item.profile}" if item.profile else "runs on the active profile",
             ]
-        )
+        ),
     ]
+    earlier, runs = since_query_changed(runs, item.query_key)
+    counted = []
     if runs:
         counts = [run.count for run in runs]
         first = datetime.fromtimestamp(runs[0].at).date().isoformat()
         what = f"{len(runs)} counts since {first}" if len(runs) > 1 else f"1 count, on {first}"
-        lines.append(f"{what}: lowest {min(counts):,}, highest {max(counts):,}")
+        counted.append(f"{what}: lowest {min(counts):,}, highest {max(counts):,}")
+    elif earlier:
+        counted.append("No count of this query yet")
+    if earlier:
+        counted.append(f"{earlier} earlier count{'s' if earlier > 1 else ''} of a previous query")
+    if counted:
+        lines.append("; ".join(counted))
     if interrupted is not None:
         started = datetime.fromtimestamp(interrupted.created).strftime("%Y-%m-%d %H:%M")
         lines.append(
