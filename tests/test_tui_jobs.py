@@ -275,6 +275,8 @@ async def test_clear_finished_keeps_pending_jobs_here_and_in_the_journal(
         failed = await sent(pilot, Query("No Such Event", SHORT.date_range), JobState.FAILED)
         panel.table.focus()
         await pilot.press("D")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.press("y")
         await until(pilot, lambda: panel.table.row_count == 1, "the finished job to go")
         assert app.session.jobs.jobs == [pending]
         assert journal_states(journal) == {pending.id: "pending"}
@@ -849,6 +851,8 @@ async def test_clear_finished_clears_the_older_jobs_not_held_too(
         pending = await sent(pilot, LONG, JobState.PENDING)
         panel.table.focus()
         await pilot.press("D")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.press("y")
         await until(pilot, lambda: panel.table.row_count == 1, "the finished jobs to go")
         assert app.session.jobs.jobs == [pending]
         assert journal_states(journal) == {pending.id: "pending"}
