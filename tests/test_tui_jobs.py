@@ -26,6 +26,7 @@ from cttui.session.core import FINISHED_IN_MEMORY
 from cttui.store.journal import Journal
 from cttui.tui.app import CttuiApp
 from cttui.tui.screens.confirm import ConfirmScreen
+from cttui.tui.screens.favorites import FavoritesScreen
 from cttui.tui.screens.job_details import JobDetailsScreen
 from cttui.tui.screens.main import MainScreen
 from cttui.tui.widgets.job_panel import COLUMNS, TICKING, JobPanel
@@ -237,13 +238,25 @@ async def test_copy_count_and_curl_and_a_toast_only_when_looking_elsewhere(
     app = app_on(emulator)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await opened(pilot)
-        # The focus is in the editor: the user is not looking at the job.
-        first = await sent(pilot, SHORT, JobState.DONE)
+        # The favourites are on top: the user is not looking at the job.
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, FavoritesScreen), "the favourites")
+        first = await sent(pilot, SHORT)
         await until(pilot, lambda: bool(app._notifications), "a toast")
         toast = list(app._notifications)[-1]
         assert toast.title == f"Job {first.id} done"
         assert f"{first.count:,} profiles" in toast.message
         app.clear_notifications()
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+        main = app.screen
+        assert isinstance(main, MainScreen)
+
+        # The focus in the editor, the job's row in sight below it: no toast.
+        app.screen.query_one("#event").focus()
+        await sent(pilot, SHORT, JobState.DONE)
+        await until(pilot, lambda: not main.toasts.gathering, "the toasts told")
+        assert not [n for n in app._notifications if n.title.startswith("Job ")]
 
         await select_job(pilot, first)
         await pilot.press("c")
@@ -256,11 +269,11 @@ async def test_copy_count_and_curl_and_a_toast_only_when_looking_elsewhere(
 
         # Watching the job list, with the next job selected as it finishes: no toast.
         send(app, SHORT, app.session.selection)  # type: ignore[arg-type]
-        await until(pilot, lambda: len(app.session.jobs.jobs) == 2, "the second job")
+        await until(pilot, lambda: len(app.session.jobs.jobs) == 3, "the third job")
         second = app.session.jobs.jobs[-1]
         await select_job(pilot, second)
-        # The row and the toast come from one handler: once the row says done, no toast came.
         await shown(pilot, second, JobState.DONE)
+        await until(pilot, lambda: not main.toasts.gathering, "the toasts told")
         assert not [n for n in app._notifications if n.title.startswith("Job ")]
 
 

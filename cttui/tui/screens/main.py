@@ -18,13 +18,12 @@ from cttui.api.errors import CttuiError, QueryError
 from cttui.api.models import Query
 from cttui.api.regions import DEFAULT_REGION
 from cttui.jobs import Job
-from cttui.records import JobState
-from cttui.report import detail_text
 from cttui.session import changes
 from cttui.store.favorites import Favorite
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
 from cttui.tui.screens.job_actions import JobActions
+from cttui.tui.screens.job_toasts import JobToasts
 from cttui.tui.widgets.date_range import DateRangeField
 from cttui.tui.widgets.footer import KeysFooter
 from cttui.tui.widgets.job_panel import SHOWN_FINISHED, JobPanel
@@ -61,10 +60,6 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         self.session = session
         # The draft last sent, loaded or cleared: replacing it loses nothing.
         self._kept: QueryDraft | None = None
-        # Each job's state as last told, to tell a job that just ended from one loaded ended.
-        self._states: dict[int, JobState] = {}
-        # Jobs that ended since the job list last took in changes (see on_job_panel_shown).
-        self._ended: dict[int, Job] = {}
         # The favourite last loaded, with the draft it loaded as: run unchanged, it runs as
         # that favourite (its profile, its history).
         self._favorite: tuple[Favorite, QueryDraft] | None = None
@@ -101,7 +96,9 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         return self.query_one(QueryEditor)
 
     def on_mount(self) -> None:
-        self._job_actions = JobActions(self, self.session, self.query_one(JobPanel), self._load_job)
+        panel = self.query_one(JobPanel)
+        self._job_actions = JobActions(self, self.session, panel, self._load_job)
+        self.toasts = JobToasts(self, panel)
         self.session.subscribe(self._session_changed)
         self._kept = self.editor.blank()
         for job in self.session.jobs.jobs:
@@ -352,32 +349,8 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         self._favorite = (favorite, draft) if favorite is not None else None
 
     def on_job_changed(self, message: JobChanged) -> None:
-        job = message.job
-        was = self._states.get(job.id)
-        self._states[job.id] = job.state
-        ended = job.state in (JobState.DONE, JobState.FAILED)
-        if ended and was is not None and not was.finished:
-            self._ended[job.id] = job
-        self.query_one(JobPanel).show(job)
+        self.toasts.changed(message.job)
+        self.query_one(JobPanel).show(message.job)
 
     def on_job_panel_shown(self) -> None:
-        """Toasts for the jobs that ended, decided once the list shows them: a job the user
-        has in front of them (its row selected there) needs none."""
-        ended, self._ended = self._ended, {}
-        for job in ended.values():
-            if self._watching(job):
-                continue
-            if job.state is JobState.DONE:
-                self.notify(detail_text(job), title=f"Job {job.id} done")
-            else:
-                self.notify(detail_text(job), title=f"Job {job.id} failed", severity="error")
-
-    def _watching(self, job: Job) -> bool:
-        """Whether the user has `job` in front of them: no need to tell them it ended."""
-        from cttui.tui.screens.job_details import JobDetailsScreen
-
-        screen = self.app.screen
-        if isinstance(screen, JobDetailsScreen):
-            return screen.job is job
-        panel = self.query_one(JobPanel)
-        return screen is self and panel.table.has_focus and panel.selected is job
+        self.toasts.shown()
