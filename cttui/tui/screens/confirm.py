@@ -26,7 +26,7 @@ class ConfirmScreen(ShowsFailedWorkers, ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         yes, no = self._labels
         with Vertical(id="confirm"):
-            yield Static(self._question, id="confirm-question")
+            yield Static(self._question, id="confirm-question", markup=False)
             with Horizontal(id="confirm-buttons"):
                 yield Button(yes, id="yes", variant="error")
                 yield Button(no, id="no")
