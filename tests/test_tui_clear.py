@@ -13,27 +13,17 @@ from cttui.api.models import DateRange, Query
 from cttui.emulator import Emulator
 from cttui.records import JobRecord, JobState, Origin
 from cttui.store.journal import Journal
-from cttui.tui.app import CttuiApp
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.main import MainScreen
 from cttui.tui.widgets.job_panel import JobPanel
-from tests.apps import TODAY, build_app, send, settle, until, until_equal
+from tests.apps import TODAY, send, settle, until, until_equal
 from tests.conftest import DEFAULTS
-from tests.test_tui_jobs import LONG, slow_emulator
+from tests.test_tui_jobs import LONG, app_on, slow_emulator
 
 __all__ = ["slow_emulator"]  # a fixture of these tests
 
 SIZE = (120, 40)
 QUERY = Query("Charged", DateRange(TODAY, TODAY))
-
-
-def app_on(emulator: Emulator, journal: Path) -> CttuiApp:
-    environ = {
-        "CLEVERTAP_ACCOUNT_ID": DEFAULTS.account_id,
-        "CLEVERTAP_PASSCODE": DEFAULTS.passcode,
-        "CTTUI_BASE_URL": emulator.base_url,
-    }
-    return build_app(environ=environ, poll_interval=30, journal=journal)
 
 
 def journal_of(emulator: Emulator, path: Path, *states: JobState) -> Path:
@@ -77,7 +67,7 @@ async def test_clear_finished_asks_first_and_the_empty_list_says_what_went(
     emulator: Emulator, tmp_path: Path
 ) -> None:
     journal = journal_of(emulator, tmp_path / "journal.sqlite3", *[JobState.DONE] * 12)
-    app = app_on(emulator, journal)
+    app = app_on(emulator, journal, poll_interval=30)
     async with app.run_test(size=SIZE) as pilot:
         panel = await listed(pilot, 12)
         assert "12" in await asked(pilot)
@@ -110,7 +100,7 @@ async def test_a_job_that_ends_while_the_question_is_open_is_cleared_and_counted
     slow_emulator: Emulator, tmp_path: Path
 ) -> None:
     journal = journal_of(slow_emulator, tmp_path / "journal.sqlite3", JobState.DONE)
-    app = app_on(slow_emulator, journal)
+    app = app_on(slow_emulator, journal, poll_interval=30)
     async with app.run_test(size=SIZE) as pilot:
         await listed(pilot, 1)
         assert app.session.selection is not None
@@ -131,7 +121,7 @@ async def test_a_clear_while_a_job_is_being_removed_leaves_nothing_behind(
     emulator: Emulator, tmp_path: Path
 ) -> None:
     journal = journal_of(emulator, tmp_path / "journal.sqlite3", *[JobState.FAILED] * 3)
-    app = app_on(emulator, journal)
+    app = app_on(emulator, journal, poll_interval=30)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         panel = await listed(pilot, 3)
         # In one burst: remove the highlighted job, clear the rest, yes.

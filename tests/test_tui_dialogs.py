@@ -11,7 +11,6 @@ from cttui.emulator import Emulator
 from cttui.store.favorites import Favorite
 from cttui.store.favorites_store import FavoritesStore
 from cttui.store.paths import favorites_file
-from cttui.tui.app import CttuiApp
 from cttui.tui.screens.calendar import CalendarScreen
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.favorites import FavoritesScreen
@@ -19,21 +18,12 @@ from cttui.tui.screens.job_details import JobDetailsScreen
 from cttui.tui.screens.main import MainScreen
 from cttui.tui.screens.name_prompt import NamePromptScreen
 from cttui.tui.screens.save_favorite import SaveFavoriteScreen
-from tests.apps import build_app, settle, until
-from tests.conftest import DEFAULTS
+from tests.apps import settle, until
+from tests.test_tui_jobs import app_on
 
 SIZE = (80, 24)
 # Words only the main screen's footer shows.
 MAIN_WORDS = ("Run", "Add filter", "Save favourite")
-
-
-def app_on(emulator: Emulator) -> CttuiApp:
-    environ = {
-        "CLEVERTAP_ACCOUNT_ID": DEFAULTS.account_id,
-        "CLEVERTAP_PASSCODE": DEFAULTS.passcode,
-        "CTTUI_BASE_URL": emulator.base_url,
-    }
-    return build_app(environ=environ, poll_interval=0.1)
 
 
 def bottom_line(pilot: Pilot[int]) -> str:
