@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -24,6 +26,7 @@ from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
 from cttui.tui.screens.job_actions import JobActions
 from cttui.tui.screens.job_toasts import JobToasts
+from cttui.tui.screens.resend import Resends
 from cttui.tui.widgets.date_range import DateRangeField
 from cttui.tui.widgets.footer import KeysFooter
 from cttui.tui.widgets.job_panel import SHOWN_FINISHED, JobPanel
@@ -99,6 +102,7 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         panel = self.query_one(JobPanel)
         self._job_actions = JobActions(self, self.session, panel, self._load_job)
         self.toasts = JobToasts(self, panel)
+        self._resends = Resends(self, self.session)
         self.session.subscribe(self._session_changed)
         self._kept = self.editor.blank()
         for job in self.session.jobs.jobs:
@@ -178,14 +182,21 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         draft, query = built
         favorite = self._loaded_favorite(draft)
         if favorite is not None:
-            start(self, self._run_favorite(favorite, draft), name=f"Running {favorite.name}")
+            # The favourite's own account; None if it has none, which the run says.
+            account = self._resends.account_of(favorite)
+            run = partial(self._run_favorite, favorite, draft)
+            self._resends.send(query, account, favorite, run, f"Running {favorite.name}")
             return
         selection = self.session.selection
         if selection is None:
             self.notify(self._no_account(), title="Not sent", severity="error")
             return
-        self._kept = draft
-        start(self, self._send(query, selection), name=f"Running {query.event_name}")
+
+        def send() -> Coroutine[Any, Any, None]:
+            self._kept = draft
+            return self._send(query, selection)
+
+        self._resends.send(query, selection, None, send, f"Running {query.event_name}")
 
     async def _send(self, query: Query, selection: Selection) -> None:
         try:
