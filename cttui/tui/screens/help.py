@@ -24,8 +24,9 @@ from cttui.tui.widgets.footer import KeysFooter
 INTRO = (
     "cttui counts the CleverTap profiles that did an event in a date range. "
     "The command palette (ctrl+p) reaches every screen and action by name. "
-    "Some keys work where the focus is: F8 in a filter row, ctrl+o in a date field, a job's "
-    "keys in the job list (tab to it). Jobs are kept in the journal: pending ones carry on after "
+    "F4 goes to the editor's event name, F5 to the job list, F6 to the preview. Some keys work "
+    "where the focus is: F8 in a filter row, ctrl+o in a date field, a job's keys in the job "
+    "list. Jobs are kept in the journal: pending ones carry on after "
     "a restart. ctrl+s saves the query as a favourite; F3 lists them, to run again with enter "
     "(space selects several) and see their counts over time."
 )

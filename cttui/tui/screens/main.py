@@ -13,6 +13,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Header, Static
 
 from cttui.api.draft import QueryDraft
@@ -271,6 +272,22 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
             self.notify(error.message, title="Not loaded", severity="warning")
             return
         await self._replace(draft, favorite)
+
+    def action_go_to(self, pane: str) -> None:
+        """F4, F5, F6: the focus to the event name, the job list or the preview, before this
+        returns (the next key lands there); a pane with nothing to focus says why."""
+        if pane == "jobs":
+            target: Widget = self.query_one(JobPanel).table
+            why = "No jobs yet: ctrl+r sends the query, and its job shows in the list"
+        elif pane == "preview":
+            target = self.query_one("#preview-pane")
+            why = "The preview shows in a terminal 110 columns wide or more; ctrl+y copies the curl"
+        else:
+            target, why = self.query_one("#event"), ""
+        if target.display and target.parent is not None and target.parent.display:
+            target.focus()
+        else:
+            self.notify(why, title="Nothing there", severity="warning")
 
     async def action_add_filter(self) -> None:
         await self.editor.add_filter()
