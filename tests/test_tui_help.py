@@ -52,6 +52,9 @@ async def test_f1_on_the_editor_lists_its_keys_then_the_apps_then_textuals() -> 
                 ("^y", "Copy as curl"),
                 ("^l", "New query"),
                 ("^s", "Save as favourite"),
+                ("f4", "Go to the editor (the focus is there)"),
+                ("f5", "Go to the job list"),
+                ("f6", "Go to the preview"),
             ],
         )
         assert everywhere[0] == "Everywhere"

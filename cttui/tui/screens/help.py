@@ -45,6 +45,8 @@ EVERYWHERE = "Everywhere"
 TEXTUALS = "Editing and moving (Textual's keys)"
 # Keys of Textual's that are the app's to a person: they are listed with F1, F2 and F3.
 APP_ACTIONS = {"command_palette": "Command palette", "quit": "Quit"}
+# Why a key does not apply now, by its action ("not now" for the others).
+NOT_NOW = {"act": "not for this job", "go_to": "the focus is there"}
 # A job list's enter is its table's: it shows the job's details.
 UNBOUND = {"JobPanel": (("enter", "Details"),)}
 
@@ -130,8 +132,8 @@ class HelpScreen(ShowsFailedWorkers, ModalScreen[None]):
                 )
                 title = ours[binding.id].title
                 if not works:
-                    job = binding.action.startswith("act(")
-                    title += " (not for this job)" if job else " (not now)"
+                    kind = binding.action.partition("(")[0]
+                    title += f" ({NOT_NOW.get(kind, 'not now')})"
                 yield self._display(binding.key), title
 
     def _everywhere(self) -> Iterator[Row]:

@@ -273,6 +273,14 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
             return
         await self._replace(draft, favorite)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The key to the field already focused would do nothing: the footer has room for the
+        # other one (and F1's key) at 80 columns.
+        if action == "go_to" and parameters:
+            there = {"editor": "event", "jobs": "job-table"}.get(str(parameters[0]))
+            return there is None or self.focused is None or self.focused.id != there
+        return True
+
     def action_go_to(self, pane: str) -> None:
         """F4, F5, F6: the focus to the event name, the job list or the preview, before this
         returns (the next key lands there); a pane with nothing to focus says why."""
