@@ -90,6 +90,8 @@ class JobManager:
         # Jobs the user cancelled, as opposed to tasks stopped because the process is closing:
         # those stay pending in the journal and resume on the next start.
         self._cancelling: set[int] = set()
+        # Jobs a removal has taken and not yet dropped from `jobs` (it waits for the journal).
+        self._leaving: set[int] = set()
         self.jobs: list[Job] = []
 
     def subscribe(self, listener: Listener) -> None:
@@ -219,15 +221,20 @@ class JobManager:
 
     async def remove(self, jobs: Sequence[Job]) -> None:
         """Forget jobs, here and in the journal; running ones are stopped first."""
-        for job in jobs:
-            await self._stop(job)
-        await self.recorder.remove([job.id for job in jobs])
         gone = {job.id for job in jobs}
-        self.jobs = [job for job in self.jobs if job.id not in gone]
+        self._leaving |= gone
+        try:
+            for job in jobs:
+                await self._stop(job)
+            await self.recorder.remove([job.id for job in jobs])
+            self.jobs = [job for job in self.jobs if job.id not in gone]
+        finally:
+            self._leaving -= gone
 
     async def clear_finished(self) -> list[Job]:
-        """Remove every done, failed and cancelled job; returns them."""
-        finished = [job for job in self.jobs if job.state.finished]
+        """Remove every done, failed and cancelled job; returns them. Those a removal under way
+        has taken are left to it: cleared twice, they would be counted twice."""
+        finished = [job for job in self.jobs if job.state.finished and job.id not in self._leaving]
         await self.remove(finished)
         return finished
 

@@ -167,3 +167,21 @@ def applies(action: JobAction, record: JobRecord, *, elsewhere: bool) -> bool:
     if action is JobAction.REMOVE:
         return not elsewhere
     return True
+
+
+# A job whose answer is still to come: sending the same query again asks the server twice.
+ON_ITS_WAY = (JobState.QUEUED, JobState.SENDING, JobState.PENDING)
+
+
+def asks_again(
+    record: JobRecord, account_id: str, base_url: str, query: Query, favorite: str | None = None
+) -> bool:
+    """Whether sending `query` to the account at `base_url` (or running `favorite`) would ask
+    what `record`, still on its way, asks already: on any profile of the account, a favourite
+    whatever dates it resolved to."""
+    origin = record.origin
+    return (
+        record.state in ON_ITS_WAY
+        and (origin.account_id, origin.base_url) == (account_id, base_url)
+        and (record.query == query or (favorite is not None and record.favorite == favorite))
+    )

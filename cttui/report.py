@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -134,6 +135,30 @@ def detail_text(job: ListedJob) -> str:
     """One line on the job: what it asked, and how it ended or why it waits."""
     dates = f", {dates_text(job.query.date_range)}" if job.query else ""
     return f"Job {job.id}, {event_text(job)}{dates}: {outcome_text(job)}"
+
+
+def _numbers(jobs: Sequence[ListedJob], shown: int = 3) -> str:
+    """The jobs' numbers, lowest first: "1, 2 and 3", or "1, 2, 3 and 9 more"."""
+    ids = sorted(job.id for job in jobs)
+    if len(ids) <= shown + 1:
+        head = ", ".join(map(str, ids[:-1]))
+        return f"{head} and {ids[-1]}" if head else str(ids[-1])
+    return f"{', '.join(map(str, ids[:shown]))} and {len(ids) - shown:,} more"
+
+
+def ended_text(jobs: Sequence[ListedJob]) -> tuple[str, str]:
+    """The title and message of one toast for jobs that ended (done or failed) close together:
+    a job alone as its detail line, several counted, with a failure alone named."""
+    if len(jobs) == 1:
+        (job,) = jobs
+        return f"Job {job.id} {job.state}", detail_text(job)
+    failed = [job for job in jobs if job.state is JobState.FAILED]
+    done = len(jobs) - len(failed)
+    if not failed:
+        return f"{done:,} jobs done", f"Jobs {_numbers(jobs)}: their counts are in the job list"
+    counted = f"{done:,} done, {len(failed):,} failed" if done else f"{len(failed):,} failed"
+    why = detail_text(failed[0]) if len(failed) == 1 else f"jobs {_numbers(failed)}"
+    return f"{len(jobs):,} jobs ended", f"{counted}: {why}"
 
 
 def job_curl(job: ListedJob) -> str | None:

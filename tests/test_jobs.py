@@ -1226,3 +1226,35 @@ async def test_a_bug_below_the_job_fails_it_with_one_line_instead_of_a_lost_task
     assert "\n" not in job.error
     assert job.finished is not None
     assert setup.changes[-1] == (job.id, JobState.FAILED)
+
+
+class HeldRemoval(FakeRecorder):
+    """A recorder whose removals wait until the test lets them go on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def remove(self, ids: Sequence[int]) -> None:
+        self.entered.set()
+        await self.release.wait()
+        await super().remove(ids)
+
+
+async def test_a_clear_while_a_job_is_being_removed_leaves_that_job_to_the_removal(
+    make: Callable[..., Setup],
+) -> None:
+    """`d` on a finished job, then `D` before the journal has answered: the clear does not count
+    (or remove a second time) the job already on its way out."""
+    recorder = HeldRemoval()
+    setup = make(lambda request: success(), recorder=recorder)
+    jobs = [await finish(setup, await setup.add(QUERY)) for _ in range(3)]
+    removing = asyncio.ensure_future(setup.manager.remove([jobs[0]]))
+    await recorder.entered.wait()
+    clearing = asyncio.ensure_future(setup.manager.clear_finished())
+    recorder.release.set()
+    assert await clearing == jobs[1:]
+    await removing
+    assert setup.manager.jobs == []
+    assert sorted(recorder.removed) == [[jobs[0].id], [jobs[1].id, jobs[2].id]]

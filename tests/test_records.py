@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cttui.api.models import DateRange, Query
-from cttui.records import MAX_COUNT, JobAction, JobRecord, JobState, Origin, applies
+from cttui.records import MAX_COUNT, JobAction, JobRecord, JobState, Origin, applies, asks_again
 
 QUERY = Query("App Launched", DateRange.parse("2026-01-01", "2026-01-31"))
 ORIGIN = Origin("ACC-1", "https://eu1.api.clevertap.com", "work")
@@ -108,3 +108,27 @@ def test_records_do_no_io() -> None:
         for alias in node.names
     } | {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     assert modules <= {"__future__", "dataclasses", "datetime", "enum", "cttui.api.models"}
+
+
+def test_a_query_asks_again_what_a_job_on_its_way_asks_on_the_same_account() -> None:
+    other_dates = Query(QUERY.event_name, DateRange.parse("2026-01-01", "2026-01-30"))
+    account, host = ORIGIN.account_id, ORIGIN.base_url
+
+    def asks(state: JobState, origin: Origin = ORIGIN, query: Query = QUERY, **more: str) -> bool:
+        record = JobRecord(1, origin, query, state, favorite=more.get("favorite"))
+        return asks_again(record, account, host, QUERY, more.get("running"))
+
+    assert [state for state in JobState if asks(state)] == [
+        JobState.QUEUED,
+        JobState.SENDING,
+        JobState.PENDING,
+    ]
+    # Another profile on the same account asks the same server the same question.
+    assert asks(JobState.PENDING, Origin(account, host, "shared"))
+    assert not asks(JobState.PENDING, Origin("ACC-2", host))
+    assert not asks(JobState.PENDING, Origin(account, "https://in1.api.clevertap.com"))
+    assert not asks(JobState.PENDING, query=other_dates)
+    # A favourite's job is on its way whatever dates it resolved to.
+    assert asks(JobState.PENDING, query=other_dates, favorite="Buyers", running="Buyers")
+    assert not asks(JobState.PENDING, query=other_dates, favorite="Buyers", running="Sellers")
+    assert not asks(JobState.PENDING, query=other_dates, favorite="Buyers")

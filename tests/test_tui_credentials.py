@@ -12,7 +12,7 @@ import keyring
 import pytest
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from cttui.emulator import Emulator
 from cttui.store.config import Config, Profile, load_config
@@ -418,11 +418,16 @@ async def test_f1_help_lists_the_keys_of_the_screen_beneath() -> None:
         await pilot.press("f1")
         await settle(pilot, lambda: isinstance(app.screen, HelpScreen))
         assert isinstance(app.screen, HelpScreen)
-        table = app.screen.query_one("DataTable")
-        rows = [str(cell) for row in range(table.row_count) for cell in table.get_row_at(row)]  # type: ignore[attr-defined]
-        for wanted in ("^s", "Save", "Test connection", "f8", "Delete", "Command palette", "Quit"):
+        rows = [
+            str(cell)
+            for table in app.screen.query(DataTable)
+            for row in range(table.row_count)
+            for cell in table.get_row_at(row)
+        ]
+        for wanted in ("^s", "Save profile", "Test connection", "f8", "Delete profile", "Quit"):
             assert wanted in rows
-        assert rows.index("Save") < rows.index("Move cursor left")  # the footer's keys first
+        assert "Command palette" in rows
+        assert rows.index("Save profile") < rows.index("Move cursor left")  # cttui's keys first
         await pilot.press("escape")
         await settle(pilot, lambda: isinstance(app.screen, CredentialsScreen))
         assert isinstance(app.screen, CredentialsScreen)

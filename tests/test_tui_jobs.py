@@ -27,6 +27,7 @@ from cttui.session.core import FINISHED_IN_MEMORY
 from cttui.store.journal import Journal
 from cttui.tui.app import CttuiApp
 from cttui.tui.screens.confirm import ConfirmScreen
+from cttui.tui.screens.favorites import FavoritesScreen
 from cttui.tui.screens.job_details import JobDetailsScreen
 from cttui.tui.screens.main import MainScreen
 from cttui.tui.widgets.job_columns import COLUMNS
@@ -242,13 +243,25 @@ async def test_copy_count_and_curl_and_a_toast_only_when_looking_elsewhere(
     app = app_on(emulator)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await opened(pilot)
-        # The focus is in the editor: the user is not looking at the job.
-        first = await sent(pilot, SHORT, JobState.DONE)
+        # The favourites are on top: the user is not looking at the job.
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, FavoritesScreen), "the favourites")
+        first = await sent(pilot, SHORT)
         await until(pilot, lambda: bool(app._notifications), "a toast")
         toast = list(app._notifications)[-1]
         assert toast.title == f"Job {first.id} done"
         assert f"{first.count:,} profiles" in toast.message
         app.clear_notifications()
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+        main = app.screen
+        assert isinstance(main, MainScreen)
+
+        # The focus in the editor, the job's row in sight below it: no toast.
+        app.screen.query_one("#event").focus()
+        await sent(pilot, SHORT, JobState.DONE)
+        await until(pilot, lambda: not main.toasts.gathering, "the toasts told")
+        assert not [n for n in app._notifications if n.title.startswith("Job ")]
 
         await select_job(pilot, first)
         await pilot.press("c")
@@ -261,11 +274,11 @@ async def test_copy_count_and_curl_and_a_toast_only_when_looking_elsewhere(
 
         # Watching the job list, with the next job selected as it finishes: no toast.
         send(app, SHORT, app.session.selection)  # type: ignore[arg-type]
-        await until(pilot, lambda: len(app.session.jobs.jobs) == 2, "the second job")
+        await until(pilot, lambda: len(app.session.jobs.jobs) == 3, "the third job")
         second = app.session.jobs.jobs[-1]
         await select_job(pilot, second)
-        # The row and the toast come from one handler: once the row says done, no toast came.
         await shown(pilot, second, JobState.DONE)
+        await until(pilot, lambda: not main.toasts.gathering, "the toasts told")
         assert not [n for n in app._notifications if n.title.startswith("Job ")]
 
 
@@ -280,6 +293,8 @@ async def test_clear_finished_keeps_pending_jobs_here_and_in_the_journal(
         failed = await sent(pilot, Query("No Such Event", SHORT.date_range), JobState.FAILED)
         panel.table.focus()
         await pilot.press("D")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.press("y")
         await until(pilot, lambda: panel.table.row_count == 1, "the finished job to go")
         assert app.session.jobs.jobs == [pending]
         assert journal_states(journal) == {pending.id: "pending"}
@@ -854,6 +869,8 @@ async def test_clear_finished_clears_the_older_jobs_not_held_too(
         pending = await sent(pilot, LONG, JobState.PENDING)
         panel.table.focus()
         await pilot.press("D")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.press("y")
         await until(pilot, lambda: panel.table.row_count == 1, "the finished jobs to go")
         assert app.session.jobs.jobs == [pending]
         assert journal_states(journal) == {pending.id: "pending"}

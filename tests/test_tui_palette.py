@@ -167,6 +167,8 @@ async def test_the_palette_names_the_job_its_actions_act_on(emulator: Emulator) 
         # A failed job has nothing to poll or cancel.
         assert not {"Job 1: poll now", "Job 1: cancel"} & offered
         await choose(pilot, "Clear finished jobs")
+        await settle(pilot, ConfirmScreen)  # how many, asked first
+        await pilot.press("y")
         await until(pilot, lambda: app.session.jobs.jobs == [], "the job cleared from the palette")
 
 
@@ -196,6 +198,8 @@ async def test_the_palette_offers_the_selected_jobs_actions_from_the_editor(
         await settle(pilot, MainScreen)
         await lists(pilot, {"Clear finished jobs"})
         await choose(pilot, "Clear finished jobs")
+        await settle(pilot, ConfirmScreen)  # how many, asked first
+        await pilot.press("y")
         await until(pilot, lambda: app.session.jobs.jobs == [], "the job cleared from the palette")
 
 

@@ -20,6 +20,7 @@ from textual.widgets import Button, Static
 
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
+from cttui.tui.widgets.footer import KeysFooter
 
 PREVIOUS = "\N{SINGLE LEFT-POINTING ANGLE QUOTATION MARK}"
 NEXT = "\N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK}"
@@ -82,6 +83,7 @@ class CalendarScreen(ShowsFailedWorkers, ModalScreen[date | None]):
                     yield Static(name, classes="weekday")
                 yield from self._cells
             yield Static(HINT, id="calendar-hint")
+        yield KeysFooter()
 
     def watch_cursor(self) -> None:
         self._show()

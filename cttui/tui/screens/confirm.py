@@ -12,6 +12,7 @@ from textual.widgets import Button, Static
 
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
+from cttui.tui.widgets.footer import KeysFooter
 
 
 class ConfirmScreen(ShowsFailedWorkers, ModalScreen[bool]):
@@ -25,10 +26,11 @@ class ConfirmScreen(ShowsFailedWorkers, ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         yes, no = self._labels
         with Vertical(id="confirm"):
-            yield Static(self._question, id="confirm-question")
+            yield Static(self._question, id="confirm-question", markup=False)
             with Horizontal(id="confirm-buttons"):
                 yield Button(yes, id="yes", variant="error")
                 yield Button(no, id="no")
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

@@ -24,6 +24,7 @@ from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.name_prompt import NamePromptScreen
+from cttui.tui.screens.resend import ask_then, favorite_question
 from cttui.tui.widgets.favorites_table import FavoritesTable, favorite_detail, matches
 from cttui.tui.widgets.footer import KeysFooter
 from cttui.tui.workers import start
@@ -279,7 +280,12 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
     def action_run(self) -> None:
         chosen = self.chosen()
         if chosen:
-            start(self, self._run(chosen), name="Running favourites")
+            ask_then(
+                self,
+                favorite_question(self.session, chosen),
+                True,
+                lambda: start(self, self._run(chosen), name="Running favourites"),
+            )
 
     async def _run(self, chosen: list[Favorite]) -> None:
         sent = report_launches(self.app, await self.session.run_favorites(chosen))

@@ -87,6 +87,7 @@ class JobActions:
         async def remove() -> None:
             await self._session.remove(jobs)
             self._panel.forget(jobs)
+            self._panel.say_empty()
 
         running = [
             job for job in jobs if not job.state.finished and job.state is not JobState.INTERRUPTED
@@ -113,12 +114,38 @@ class JobActions:
         )
 
     def clear_finished(self) -> None:
-        async def clear() -> None:
-            cleared, older = await self._session.clear_finished()
-            self._panel.forget(cleared)
-            count = len(cleared) + older
-            self._screen.notify(
-                f"{count:,} finished job{'' if count == 1 else 's'} cleared", title="Jobs"
-            )
+        """Ask, saying how many, then clear every finished job (those finishing meanwhile too:
+        the question says "every")."""
+        from cttui.tui.screens.confirm import ConfirmScreen  # when first asked
 
-        start(self._screen, clear(), name="Clearing finished jobs")
+        session = self._session
+        count = sum(job.state.finished for job in session.jobs.jobs) + session.older_finished
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                start(self._screen, self._clear(), name="Clearing finished jobs")
+
+        self._screen.app.push_screen(
+            ConfirmScreen(
+                f"Clear every finished job ({count:,} now) from the list and the journal? The "
+                "journal keeps nothing of them; favourites keep their counts.",
+                yes="Clear",
+                no="Keep them",
+            ),
+            answered,
+        )
+
+    async def _clear(self) -> None:
+        cleared, older = await self._session.clear_finished()
+        self._panel.forget(cleared)
+        count = len(cleared) + older
+        jobs = f"{count:,} finished job{'' if count == 1 else 's'}"
+        if self._session.jobs.jobs:
+            self._panel.say_empty()
+        else:
+            them = "it" if count == 1 else "them"
+            self._panel.say_empty(
+                f"{jobs} cleared; the journal keeps nothing of {them}. "
+                "Build a query and press ctrl+r."
+            )
+        self._screen.notify(f"{jobs} cleared", title="Jobs")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -11,6 +13,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Header, Static
 
 from cttui.api.draft import QueryDraft
@@ -18,13 +21,13 @@ from cttui.api.errors import CttuiError, QueryError
 from cttui.api.models import Query
 from cttui.api.regions import DEFAULT_REGION
 from cttui.jobs import Job
-from cttui.records import JobState
-from cttui.report import detail_text
 from cttui.session import changes
 from cttui.store.favorites import Favorite
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
 from cttui.tui.screens.job_actions import JobActions
+from cttui.tui.screens.job_toasts import JobToasts
+from cttui.tui.screens.resend import Resends
 from cttui.tui.widgets.date_range import DateRangeField
 from cttui.tui.widgets.footer import KeysFooter
 from cttui.tui.widgets.job_panel import SHOWN_FINISHED, JobPanel
@@ -67,10 +70,6 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         self.session = session
         # The draft last sent, loaded or cleared: replacing it loses nothing.
         self._kept: QueryDraft | None = None
-        # Each job's state as last told, to tell a job that just ended from one loaded ended.
-        self._states: dict[int, JobState] = {}
-        # Jobs that ended since the job list last took in changes (see on_job_panel_shown).
-        self._ended: dict[int, Job] = {}
         # The favourite last loaded, with the draft it loaded as: run unchanged, it runs as
         # that favourite (its profile, its history).
         self._favorite: tuple[Favorite, QueryDraft] | None = None
@@ -110,7 +109,10 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         return self.query_one(QueryEditor)
 
     def on_mount(self) -> None:
-        self._job_actions = JobActions(self, self.session, self.query_one(JobPanel), self._load_job)
+        panel = self.query_one(JobPanel)
+        self._job_actions = JobActions(self, self.session, panel, self._load_job)
+        self.toasts = JobToasts(self, panel)
+        self._resends = Resends(self, self.session)
         self.session.subscribe(self._session_changed)
         self._kept = self.editor.blank()
         for job in self.session.jobs.jobs:
@@ -206,14 +208,21 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         draft, query = built
         favorite = self._loaded_favorite(draft)
         if favorite is not None:
-            start(self, self._run_favorite(favorite, draft), name=f"Running {favorite.name}")
+            # The favourite's own account; None if it has none, which the run says.
+            account = self._resends.account_of(favorite)
+            run = partial(self._run_favorite, favorite, draft)
+            self._resends.send(query, account, favorite, run, f"Running {favorite.name}")
             return
         selection = self.session.selection
         if selection is None:
             self.notify(self._no_account(), title="Not sent", severity="error")
             return
-        self._kept = draft
-        start(self, self._send(query, selection), name=f"Running {query.event_name}")
+
+        def send() -> Coroutine[Any, Any, None]:
+            self._kept = draft
+            return self._send(query, selection)
+
+        self._resends.send(query, selection, None, send, f"Running {query.event_name}")
 
     async def _send(self, query: Query, selection: Selection) -> None:
         try:
@@ -293,6 +302,30 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
             self.notify(error.message, title="Not loaded", severity="warning")
             return
         await self._replace(draft, favorite)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The key to the field already focused would do nothing: the footer has room for the
+        # other one (and F1's key) at 80 columns.
+        if action == "go_to" and parameters:
+            there = {"editor": "event", "jobs": "job-table"}.get(str(parameters[0]))
+            return there is None or self.focused is None or self.focused.id != there
+        return True
+
+    def action_go_to(self, pane: str) -> None:
+        """F4, F5, F6: the focus to the event name, the job list or the preview, before this
+        returns (the next key lands there); a pane with nothing to focus says why."""
+        if pane == "jobs":
+            target: Widget = self.query_one(JobPanel).table
+            why = "No jobs yet: ctrl+r sends the query, and its job shows in the list"
+        elif pane == "preview":
+            target = self.query_one("#preview-pane")
+            why = "The preview shows in a terminal 110 columns wide or more; ctrl+y copies the curl"
+        else:
+            target, why = self.query_one("#event"), ""
+        if target.display and target.parent is not None and target.parent.display:
+            target.focus()
+        else:
+            self.notify(why, title="Nothing there", severity="warning")
 
     async def action_add_filter(self) -> None:
         await self.editor.add_filter()
@@ -382,32 +415,8 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         self._favorite = (favorite, draft) if favorite is not None else None
 
     def on_job_changed(self, message: JobChanged) -> None:
-        job = message.job
-        was = self._states.get(job.id)
-        self._states[job.id] = job.state
-        ended = job.state in (JobState.DONE, JobState.FAILED)
-        if ended and was is not None and not was.finished:
-            self._ended[job.id] = job
-        self.query_one(JobPanel).show(job)
+        self.toasts.changed(message.job)
+        self.query_one(JobPanel).show(message.job)
 
     def on_job_panel_shown(self) -> None:
-        """Toasts for the jobs that ended, decided once the list shows them: a job the user
-        has in front of them (its row selected there) needs none."""
-        ended, self._ended = self._ended, {}
-        for job in ended.values():
-            if self._watching(job):
-                continue
-            if job.state is JobState.DONE:
-                self.notify(detail_text(job), title=f"Job {job.id} done")
-            else:
-                self.notify(detail_text(job), title=f"Job {job.id} failed", severity="error")
-
-    def _watching(self, job: Job) -> bool:
-        """Whether the user has `job` in front of them: no need to tell them it ended."""
-        from cttui.tui.screens.job_details import JobDetailsScreen
-
-        screen = self.app.screen
-        if isinstance(screen, JobDetailsScreen):
-            return screen.job is job
-        panel = self.query_one(JobPanel)
-        return screen is self and panel.table.has_focus and panel.selected is job
+        self.toasts.shown()

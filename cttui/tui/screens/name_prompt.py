@@ -16,6 +16,7 @@ from cttui.api.errors import CttuiError
 from cttui.store.favorites import NAME_MAX, check_favorite_name, taken_name
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
+from cttui.tui.widgets.footer import KeysFooter
 
 
 def name_problem(text: str, taken: Sequence[str]) -> str | None:
@@ -49,6 +50,7 @@ class NamePromptScreen(ShowsFailedWorkers, ModalScreen[str | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", id="name-save", variant="primary")
                 yield Button("Cancel", id="name-cancel")
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#name-problem").display = False

@@ -24,6 +24,7 @@ from cttui.store.favorites import NAME_MAX, Favorite, check_favorite_name, taken
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
 from cttui.tui.screens.confirm import ConfirmScreen
+from cttui.tui.widgets.footer import KeysFooter
 
 ACTIVE = "(active)"
 
@@ -93,6 +94,7 @@ class SaveFavoriteScreen(ShowsFailedWorkers, ModalScreen[SaveRequest | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", id="favorite-save", variant="primary")
                 yield Button("Cancel", id="favorite-cancel")
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#favorite-name-problem").display = False

@@ -52,6 +52,11 @@ SHOWN_FINISHED = 200
 FLUSH_SECONDS = 1.0
 # New jobs come sooner: a row a user has just asked for should not wait for the tick.
 ADD_SECONDS = 0.2
+# What the empty list says, unless told otherwise (see say_empty).
+EMPTY = (
+    "No jobs yet. Build a query and press ctrl+r: it shows here, and pending jobs poll on their "
+    "own, even across restarts. Enter on a job shows everything about it."
+)
 
 
 def _newest(job: Job) -> int:
@@ -115,11 +120,11 @@ class JobPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield JobTable(id="job-table", cursor_type="row", zebra_stripes=True)
         yield LiveText(id="job-detail")
-        yield Static(
-            "No jobs yet. Build a query and press ctrl+r: it shows here, and pending jobs poll "
-            "on their own, even across restarts. Enter on a job shows everything about it.",
-            id="jobs-empty",
-        )
+        yield Static(EMPTY, id="jobs-empty", markup=False)
+
+    def say_empty(self, text: str = EMPTY) -> None:
+        """What the list says once it is empty: why it is, where that is worth saying."""
+        self.query_one("#jobs-empty", Static).update(text)
 
     def on_mount(self) -> None:
         self.border_title = "Jobs"
