@@ -23,6 +23,7 @@ from cttui.api.regions import DEFAULT_REGION
 from cttui.jobs import Job
 from cttui.session import changes
 from cttui.store.favorites import Favorite
+from cttui.tui.breakpoints import set_breakpoints
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
 from cttui.tui.screens.job_actions import JobActions
@@ -77,17 +78,7 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
 
     def compose(self) -> ComposeResult:
         session = self.session
-        # The breakpoint's class before any child mounts: Textual sets it at the first resize,
-        # after them all, and so restyled the whole screen once more before the first frame.
-        size = self.app.size
-        classes: dict[str, bool] = {}
-        for at_least, breakpoints in (
-            (size.width, self.HORIZONTAL_BREAKPOINTS),
-            (size.height, self.VERTICAL_BREAKPOINTS),
-        ):
-            reached = [name for at, name in sorted(breakpoints) if at_least >= at]
-            classes.update({name: name == reached[-1] for _, name in breakpoints})
-        self.update_classes(classes, animate=False)
+        set_breakpoints(self)  # before any child mounts
         yield Header()
         yield Static(id="connection", markup=False)
         with Vertical(id="workspace"):
@@ -160,13 +151,10 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
     def _edited(self) -> None:
         self._refresh_preview()
 
-    @on(QueryEditor.Resized)
-    def _editor_resized(self) -> None:
-        self._fit_top()
-
     def on_resize(self) -> None:
         self._fit_top()
 
+    @on(QueryEditor.Resized)
     def _fit_top(self) -> None:
         """The editor gets its room first: the top is as tall as the editor (the preview
         scrolls beside it), as long as the job list keeps its least; the list takes the rest."""
@@ -276,23 +264,12 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         )
 
     async def _save(self, draft: QueryDraft, query: Query, request: SaveRequest) -> None:
-        favorite = Favorite(
-            request.name, query.event_name, query.filters, request.dates, request.profile
-        )
-        try:
-            stored, written = await self.session.favorites.save(
-                favorite, replace_existing=request.replace
-            )
-        except CttuiError as error:
-            self.notify(error.message, title="Not saved", severity="error", timeout=15)
-            return
-        self._favorite = (stored, draft)
-        self._kept = draft
-        verb = "replaced" if request.replace else "saved"
-        said = f"{stored.name} {verb}; F3 lists your favourites"
-        if not written:
-            said = f"{stored.name} is already saved as it is; nothing was written"
-        self.notify(said, title="Favourite")
+        from cttui.tui.screens.save_favorite import save_requested
+
+        stored = await save_requested(self, self.session, query, request)
+        if stored is not None:
+            self._favorite = (stored, draft)
+            self._kept = draft
 
     async def load_favorite(self, favorite: Favorite) -> None:
         """Put `favorite` in the editor, its dates as they resolve today."""

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, RadioButton, RadioSet, Select, Static
 
 from cttui.api.errors import CttuiError
@@ -25,6 +25,9 @@ from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.widgets.footer import KeysFooter
+
+if TYPE_CHECKING:
+    from cttui.session.core import Session
 
 ACTIVE = "(active)"
 
@@ -198,3 +201,24 @@ def suggested_name(query: Query) -> str:
     # (a 600-character value of one word): then within the word.
     cut = text[: NAME_MAX + 1].rsplit(" ", 1)[0]
     return cut if NAME_MAX // 2 <= len(cut) <= NAME_MAX else text[:NAME_MAX].strip()
+
+
+async def save_requested(
+    screen: Screen[Any], session: Session, query: Query, request: SaveRequest
+) -> Favorite | None:
+    """Save `query` as the dialog's `request` says, and say so; the favourite as stored, or
+    None when it could not be (a toast says why)."""
+    favorite = Favorite(
+        request.name, query.event_name, query.filters, request.dates, request.profile
+    )
+    try:
+        stored, written = await session.favorites.save(favorite, replace_existing=request.replace)
+    except CttuiError as error:
+        screen.notify(error.message, title="Not saved", severity="error", timeout=15)
+        return None
+    verb = "replaced" if request.replace else "saved"
+    said = f"{stored.name} {verb}; F3 lists your favourites"
+    if not written:
+        said = f"{stored.name} is already saved as it is; nothing was written"
+    screen.notify(said, title="Favourite")
+    return stored
