@@ -9,6 +9,7 @@ import math
 
 import pytest
 from rich.color import Color
+from textual.command import CommandInput, CommandPalette
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Input
@@ -136,3 +137,16 @@ async def test_focus_is_visible_on_full_size_fields(theme: str) -> None:
         }
         weak = {name: round(share, 2) for name, share in shares.items() if share < MOST}
         assert weak == {}, f"{theme}: too little changes on focus"
+
+
+async def test_the_command_palettes_search_line_keeps_its_own_look() -> None:
+    """Textual's palette searches in an Input of its own, drawn without a border: the rules for
+    a focused field leave it so."""
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, MainScreen)
+        await pilot.press("ctrl+p")
+        await settle(pilot, CommandPalette)
+        search = app.screen.query_one(CommandInput)
+        await settle(pilot, CommandPalette, lambda: search.has_focus)
+        assert [edge[0] for edge in search.styles.border] == ["blank"] * 4

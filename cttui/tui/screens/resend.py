@@ -98,21 +98,21 @@ class Resends:
         query: Query,
         selection: Selection | None,
         favorite: Favorite | None,
-        work: Callable[[], Coroutine[Any, Any, object]],
+        sender: Callable[[], Coroutine[Any, Any, object]],
         name: str,
     ) -> None:
-        """Start `work()` (the send) in a worker named `name`, now or once the person says yes
+        """Start `sender()` (the send) in a worker named `name`, now or once the person says yes
         to sending again (see ask_then). Started, it counts as under way at once: the next key
         finds it so."""
         if selection is None:
-            self._start(None, work, name)
+            self._start(None, sender, name)
             return
         running = favorite.name if favorite is not None else None
         send = (selection.account_id, selection.base_url, query, running)
         question = in_flight_question(self._session, query, selection, favorite)
         question = question or self._underway_question(send)
         ask_then(
-            self._screen, question, favorite is not None, partial(self._start, send, work, name)
+            self._screen, question, favorite is not None, partial(self._start, send, sender, name)
         )
 
     def _underway_question(self, send: Send) -> str | None:
@@ -127,9 +127,9 @@ class Resends:
         return None
 
     def _start(
-        self, send: Send | None, work: Callable[[], Coroutine[Any, Any, object]], name: str
+        self, send: Send | None, sender: Callable[[], Coroutine[Any, Any, object]], name: str
     ) -> None:
-        sending = work()
+        sending = sender()
         if send is None:
             start(self._screen, sending, name=name)
             return
