@@ -190,7 +190,8 @@ def job_fields(job: ListedJob, now: float) -> list[tuple[str, str]]:
         fields.append(("account", f"{origin.account_id} on {origin.base_url}"))
     else:
         fields.append(("account", f"{origin.label} ({origin.account_id} on {origin.base_url})"))
-    fields.append(("req_id", job.req_id or "none yet"))
+    none = "none: answered at once" if job.state.finished else "none yet"
+    fields.append(("req_id", job.req_id or none))
     posts = posts_text(job)
     if posts is not None:
         fields.append(("POSTs", posts))

@@ -305,3 +305,6 @@ def test_jobs_show_names_the_account_once_when_no_profile_sent_it(emulator: Emul
     assert shown.code == 0, shown.err
     account = [line for line in shown.out.splitlines() if line.startswith("  account")]
     assert account == [f"  account   EMU-LAT-0001 on {emulator.base_url}"]
+    # It answered at once: it never had a req_id, and is not waiting for one.
+    req_id = [line for line in shown.out.splitlines() if line.startswith("  req_id")]
+    assert req_id == ["  req_id    none: answered at once"]

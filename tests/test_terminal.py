@@ -71,7 +71,7 @@ def test_demo_runs_a_typed_query_to_its_count(tmp_path: Path) -> None:
         terminal.start([CTTUI, "--demo"], isolated_env())
         screen = terminal.wait_for(EDITOR_READY, limit=90)
         # The header says where requests go: the emulator, not a CleverTap region.
-        assert re.search(r"built-in emulator → http://127\.0\.0\.1:\d+", screen), screen
+        assert re.search(r"DEMO — built-in emulator → http://127\.0\.0\.1:\d+", screen), screen
         terminal.send_keys("Charged", literal=True)
         terminal.wait_for(r'.*"event_name":"Charged"')
         terminal.send_keys("C-r")

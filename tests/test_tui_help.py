@@ -97,7 +97,7 @@ async def test_f1_on_the_job_list_lists_every_job_key_marking_those_that_do_not_
             ("c", "Copy the count"),
             ("y", "Copy as curl"),
             ("l", "Load into the editor"),
-            ("del d", "Remove"),
+            ("del, d", "Remove"),
             ("D", "Clear finished jobs"),
             ("o", "Show older jobs (not now)"),
             ("^r", "Run query"),

@@ -16,6 +16,7 @@ from cttui.tui.app import CttuiApp
 from cttui.tui.screens.favorites import FavoritesScreen
 from cttui.tui.screens.main import JOBS_LEAST, MainScreen
 from cttui.tui.widgets.job_panel import JobPanel
+from cttui.tui.widgets.preview import QueryPreview
 from cttui.tui.widgets.query_editor import QueryEditor
 from tests.apps import WORK, build_app, settle, until
 from tests.job_states import FrozenClock
@@ -63,8 +64,14 @@ async def test_the_editor_shows_whole_before_the_job_list_takes_spare_rows(
         assert whole(run, screen.query_one("#editor-pane"))
         panel = screen.query_one(JobPanel)
         assert panel.outer_size.height >= JOBS_LEAST
-        # The list has every row the editor leaves: nothing blank between them.
-        assert panel.region.y == editor.region.bottom
+        # The top is as tall as the editor or the preview beside it, and the list has every row
+        # they leave: nothing blank between them.
+        top = screen.query_one("#top")
+        preview = screen.query_one(QueryPreview)
+        beside = preview.outer_size.height if screen.query_one("#preview-pane").display else 0
+        tallest = max(editor.outer_size.height, beside)
+        assert top.region.height == min(tallest, size[1] - 2 - JOBS_LEAST)
+        assert panel.region.y == top.region.bottom
 
 
 async def test_a_resize_round_trip_gives_the_screen_of_a_fresh_start() -> None:
@@ -115,3 +122,17 @@ async def test_the_favourites_fit_the_width_name_count_when_and_trend_first(
             assert queries == [summary_text(item.query(today), 200) for item in FAVORITES]
         detail = screen.query_one("#favorites-detail")
         assert whole(detail, screen)
+
+
+async def test_the_preview_shows_whole_beside_the_editor_when_there_is_room() -> None:
+    app = build_app(profiles=(WORK,))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await with_filters(pilot, 1)
+        await pilot.press("tab", "tab", *"piz")
+        screen = app.screen
+        preview = screen.query_one(QueryPreview)
+        await until(pilot, lambda: preview.curl is not None, "the curl")
+        await until(pilot, lambda: whole(preview, screen.query_one("#preview-pane")), "room")
+        panel = screen.query_one(JobPanel)
+        assert panel.outer_size.height >= JOBS_LEAST
+        assert panel.region.y == screen.query_one("#top").region.bottom

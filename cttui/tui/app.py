@@ -100,7 +100,8 @@ class CttuiApp(ShowsFailedWorkers, KeysInOrder[int]):
         region = f"{selection.region.code} {selection.region.name}"
         where = " · from environment" if selection.overrides else ""
         if self.session.demo is not None:
-            return f"demo profile · built-in emulator → {selection.base_url}"
+            # The title says DEMO: room for the address at 80 columns.
+            return f"built-in emulator → {selection.base_url}"
         server = f"→ {selection.server}" if selection.server else region
         return f"{selection.label} · {server}{where}"
 

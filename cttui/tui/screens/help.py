@@ -110,7 +110,8 @@ class HelpScreen(ShowsFailedWorkers, ModalScreen[None]):
         return "On this screen"
 
     def _display(self, keys: str) -> str:
-        return " ".join(self.app.get_key_display(Binding(key, "")) for key in keys.split(","))
+        # "del, d": two keys, never read as one.
+        return ", ".join(self.app.get_key_display(Binding(key, "")) for key in keys.split(","))
 
     def _here(self) -> Iterator[Row]:
         """Every key of cttui's on the focus chain, innermost first; those that do not apply

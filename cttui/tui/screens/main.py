@@ -43,10 +43,9 @@ if TYPE_CHECKING:
     from cttui.tui.screens.save_favorite import SaveRequest
 
 NO_ACCOUNT = "$CLEVERTAP_ACCOUNT_ID"
-# The rows the job list keeps however tall the editor grows (its border, header, 3 jobs and
-# the line under them), and the editor's least (it scrolls below that).
-JOBS_LEAST = 9
-TOP_LEAST = 6
+# The rows the job list keeps however tall the top grows (border, header, 3 jobs, the line under
+# them); the top's least (it scrolls below that).
+JOBS_LEAST, TOP_LEAST = 9, 6
 
 
 @dataclass
@@ -60,9 +59,8 @@ class SelectionShown(Message):
 
 class MainScreen(ShowsFailedWorkers, Screen[None]):
     AUTO_FOCUS = "#event"
-    # Textual declares this without ClassVar, so it cannot be annotated as one here.
+    # Not ClassVar, as Textual declares them. Below 32 rows the editor drops its blank lines.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012
-    # Below 32 rows the editor drops its blank lines: at 80x24 the job list keeps its rows.
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = bindings("main")
 
@@ -155,12 +153,15 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         self._fit_top()
 
     @on(QueryEditor.Resized)
+    @on(QueryPreview.Resized)
     def _fit_top(self) -> None:
-        """The editor gets its room first: the top is as tall as the editor (the preview
-        scrolls beside it), as long as the job list keeps its least; the list takes the rest."""
+        """The editor gets its room first: the top is as tall as the editor or the preview
+        beside it, as long as the job list keeps its least; the list takes the rest."""
         top = self.query_one("#top")
         room = self.query_one("#workspace").size.height - JOBS_LEAST
-        height = max(TOP_LEAST, min(self.editor.outer_size.height, room))
+        preview = self.query_one(QueryPreview)
+        beside = preview.outer_size.height if self.query_one("#preview-pane").display else 0
+        height = max(TOP_LEAST, min(max(self.editor.outer_size.height, beside), room))
         if top.styles.height is None or top.styles.height.value != height:
             top.styles.height = height
 

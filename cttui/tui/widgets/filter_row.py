@@ -31,7 +31,7 @@ def _placeholder(choice: OperatorChoice) -> str:
     if choice.kind is ValueKind.NUMBER:
         return "a number, e.g. 42"
     # Short enough to show whole in a row at 80 columns.
-    return "text, True/False" if takes_booleans(choice) else "text"
+    return "text or True/False" if takes_booleans(choice) else "text"
 
 
 class FilterRow(Vertical):

@@ -8,6 +8,7 @@ from rich.cells import get_character_cell_size
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.message import Message
 
 from cttui.api.curl import curl_command
 from cttui.api.errors import QueryError
@@ -94,8 +95,12 @@ class QueryPreview(Vertical):
         body.set_class(False, "-waiting")
         curl.display = True
 
+    class Resized(Message):
+        """The preview grew or shrank: the screen gives it room, if it has some."""
+
     def on_resize(self) -> None:
         self._wrap()
+        self.post_message(self.Resized())
 
     def _wrap(self) -> None:
         """The body and the curl broken between tokens for the width they have, never in the

@@ -125,10 +125,10 @@ class ProfileForm(VerticalScroll):
             passcode.placeholder = "saved: type a new one to replace it"
             self.note(note, f"A passcode is saved {where}. It is never shown again.")
         elif unsaveable:
-            passcode.placeholder = "the account's passcode (hidden as you type)"
+            passcode.placeholder = "passcode (hidden as you type)"
             self.note(note, "With no usable keyring it cannot be saved: see above.", True)
         else:
-            passcode.placeholder = "the account's passcode (hidden as you type)"
+            passcode.placeholder = "passcode (hidden as you type)"
             self.note(note, f"It will be kept {where}, and nowhere else.")
 
     def show_banners(
