@@ -4,7 +4,6 @@ a line can break before it, and never a character lost or added but the newlines
 from __future__ import annotations
 
 import json
-from itertools import pairwise
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,7 +11,12 @@ from rich.cells import cell_len
 
 from cttui.api.curl import curl_command
 from cttui.api.models import DateRange, PropertyFilter, Query
-from cttui.tui.widgets.preview import BREAKS, BREAKS_BEFORE_NOT_SLASH, break_offsets
+from cttui.tui.widgets.preview import (
+    BREAKS,
+    BREAKS_BEFORE_NOT_SLASH,
+    break_offsets,
+    broken_lines,
+)
 from tests.apps import TODAY
 
 QUERY = Query(
@@ -28,8 +32,7 @@ CURL = curl_command(QUERY, "https://in1.api.clevertap.com", "W9R-486-4W5Z")
 
 
 def lines_of(text: str, width: int) -> list[str]:
-    offsets = [0, *break_offsets(text, width), len(text)]
-    return [text[start:end] for start, end in pairwise(offsets)]
+    return broken_lines(text, width)
 
 
 def may_break_after(text: str, index: int) -> bool:

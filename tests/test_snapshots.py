@@ -131,20 +131,19 @@ def test_credentials_first_run_is_an_empty_form(snap_compare: SnapCompare) -> No
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
+async def credentials_with_a_saved_passcode(pilot: Pilot[int]) -> None:
+    """F2 on the active profile, once its note says its passcode is in the keyring."""
+    await settle(pilot, MainScreen)
+    await pilot.press("f2")
+    await settle(pilot, CredentialsScreen, lambda: "is saved" in text_of(pilot, "#passcode-note"))
+
+
 def test_credentials_filled_profile_says_its_passcode_is_saved(
     snap_compare: SnapCompare, memory_keyring: MemoryKeyring
 ) -> None:
     memory_keyring.items[("cttui", WORK.account_id)] = PASSCODE
     app = build_app(profiles=(WORK, STAGING), active=WORK.name)
-
-    async def run_before(pilot: Pilot[int]) -> None:
-        await settle(pilot, MainScreen)
-        await pilot.press("f2")
-        await settle(
-            pilot, CredentialsScreen, lambda: "is saved" in text_of(pilot, "#passcode-note")
-        )
-
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=SIZE, run_before=credentials_with_a_saved_passcode)
 
 
 def test_credentials_typed_passcode_is_masked(
@@ -247,12 +246,4 @@ def test_credentials_at_every_size(
 ) -> None:
     memory_keyring.items[("cttui", WORK.account_id)] = PASSCODE
     app = build_app(profiles=(WORK, STAGING), active=WORK.name)
-
-    async def run_before(pilot: Pilot[int]) -> None:
-        await settle(pilot, MainScreen)
-        await pilot.press("f2")
-        await settle(
-            pilot, CredentialsScreen, lambda: "is saved" in text_of(pilot, "#passcode-note")
-        )
-
-    assert snap_compare(app, terminal_size=size, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=credentials_with_a_saved_passcode)

@@ -4,7 +4,6 @@ and HTTP code, and the curl command; the job's actions work here too."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from itertools import pairwise
 from typing import ClassVar
 
 from rich.text import Text
@@ -21,7 +20,7 @@ from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
 from cttui.tui.widgets.footer import KeysFooter
 from cttui.tui.widgets.job_panel import can
-from cttui.tui.widgets.preview import break_offsets
+from cttui.tui.widgets.preview import broken_lines
 
 # The requests' columns before the answer: label, key, width ("2026-11-23 10:27:40").
 ATTEMPT_COLUMNS = (
@@ -86,8 +85,7 @@ class JobDetailsScreen(ShowsFailedWorkers, ModalScreen[None]):
         indent = " " * (width + 2)
         for label, value in fields:
             # A long value (the body) broken between its tokens, under itself.
-            offsets = [0, *break_offsets(value, room - width - 2), len(value)]
-            lines = [value[start:end] for start, end in pairwise(offsets)]
+            lines = broken_lines(value, room - width - 2)
             text.append(f"{label:<{width}}  ", style=label_style)
             text.append(f"\n{indent}".join(lines) + "\n")
         text.rstrip()
@@ -111,10 +109,7 @@ class JobDetailsScreen(ShowsFailedWorkers, ModalScreen[None]):
         else:
             attempts.display = True
         curl = job_curl(job) or "no query: started from a req_id"
-        offsets = [0, *break_offsets(curl, room), len(curl)]
-        self.query_one("#job-curl", Static).update(
-            "\n".join(curl[start:end] for start, end in pairwise(offsets))
-        )
+        self.query_one("#job-curl", Static).update("\n".join(broken_lines(curl, room)))
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

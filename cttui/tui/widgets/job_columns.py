@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from rich.style import Style
 from rich.text import Text
 
+from cttui.console import clip
 from cttui.jobs import Job
 from cttui.report import count_text, dates_text, duration_text, state_text, summary_text
 
@@ -90,15 +91,6 @@ def layout(available: int, content: dict[str, int]) -> Layout:
     return Layout(tuple((key, widths[key]) for key in keys))
 
 
-def cut(text: str, width: int) -> str:
-    """`text` in at most `width` cells, its end replaced by "…" when cut."""
-    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
-
-
-def widest(texts: Iterable[str]) -> int:
-    return max((len(text) for text in texts), default=0)
-
-
 def measure(jobs: Iterable[Job], content: dict[str, int]) -> bool:
     """Widen `content` (the widest text of each sized column) to hold `jobs`' texts; whether
     any column widened."""
@@ -123,9 +115,9 @@ def measure(jobs: Iterable[Job], content: dict[str, int]) -> bool:
 def summary_cell(job: Job, width: int) -> str:
     """What the query column says of `job` in `width` cells."""
     if job.favorite is not None:
-        return cut(f"★ {job.favorite}", width)
+        return clip(f"★ {job.favorite}", width)
     if job.query is None:
-        return cut(f"req_id {job.req_id}", width)
+        return clip(f"req_id {job.req_id}", width)
     return summary_text(job.query, width)
 
 
@@ -134,7 +126,7 @@ def state_cell(job: Job, width: int) -> str:
     state = state_text(job)
     if not width or len(state) <= width:
         return state
-    return cut(f"{job.state}…", width)
+    return clip(f"{job.state}…", width)
 
 
 def cells(job: Job, shown: Layout, state_style: Style, now: float) -> dict[str, str | Text]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 from rich.cells import get_character_cell_size
 from textual.app import ComposeResult
@@ -45,6 +46,12 @@ def break_offsets(text: str, width: int) -> list[int]:
         if character in BREAKS or (character in BREAKS_BEFORE_NOT_SLASH and after != "/"):
             last_break = index + 1
     return offsets
+
+
+def broken_lines(text: str, width: int) -> list[str]:
+    """`text` in the lines its break offsets for `width` make (its own newlines kept in them)."""
+    offsets = [0, *break_offsets(text, width), len(text)]
+    return [text[start:end] for start, end in pairwise(offsets)]
 
 
 def wrapped(content: Content, width: int) -> Content:
