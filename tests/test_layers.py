@@ -104,6 +104,7 @@ LAYERS: dict[str, int] = {
     "api": 1,
     "emulator": 1,
     "records": 2,
+    "trends": 2,
     "store": 3,
     "pacing": 4,
     "recording": 4,

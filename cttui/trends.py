@@ -1,0 +1,195 @@
+"""Counts over time, as a person reads them: the change of a count from the one before for the
+same kind of range, and the limits (alerts) a count may breach. No I/O."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from cttui.api.errors import UsageError
+from cttui.api.models import DateRange
+from cttui.records import FavoriteRun
+
+# How far back `change_of` looks for a latest count that has one before it: a long history of
+# cron runs must not make each redraw quadratic.
+_LOOKBACK = 400
+
+
+def range_text(dates: DateRange) -> str:
+    """`2026-11-10..11-16`: the end's year said only when it differs."""
+    start, end = dates.start, dates.end
+    tail = end.isoformat() if start.year != end.year else end.strftime("%m-%d")
+    return f"{start.isoformat()}..{tail}"
+
+
+def percent_text(ratio: float) -> str:
+    """+8.2%, -20%, +0%: one decimal below 10%, none above."""
+    value = ratio * 100
+    digits = 1 if abs(value) < 10 else 0
+    text = f"{value:+.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("+0", "-0"):
+        text = "+0"
+    return f"{text}%"
+
+
+@dataclass(frozen=True)
+class Change:
+    """The latest count of a kind of range, against the one before it."""
+
+    run: FavoriteRun
+    before: FavoriteRun
+
+    @property
+    def difference(self) -> int:
+        return self.run.count - self.before.count
+
+    @property
+    def ratio(self) -> float | None:
+        """None when the count before was 0 (no percentage means anything then)."""
+        if self.before.count == 0:
+            return None
+        return self.difference / self.before.count
+
+    @property
+    def before_dates(self) -> DateRange:
+        return DateRange(self.before.start, self.before.end)
+
+    def text(self) -> str:
+        """`+8.2% vs 2026-11-10..11-16` (or `+120 vs ...` from a count of 0)."""
+        ratio = self.ratio
+        amount = f"{self.difference:+,}" if ratio is None else percent_text(ratio)
+        return f"{amount} vs {range_text(self.before_dates)}"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "previous_count": self.before.count,
+            "previous_from": self.before.start.isoformat(),
+            "previous_to": self.before.end.isoformat(),
+            "change": self.difference,
+            "change_ratio": None if self.ratio is None else round(self.ratio, 6),
+        }
+
+
+def _days(run: FavoriteRun) -> int:
+    return (run.end - run.start).days + 1
+
+
+def before(runs: Sequence[FavoriteRun], run: FavoriteRun) -> FavoriteRun | None:
+    """The count of `runs` just before `run` for the same kind of range: as many days, ending
+    earlier (the latest such range, and of its counts the newest)."""
+    days = _days(run)
+    earlier = [item for item in runs if item.end < run.end and _days(item) == days]
+    return max(earlier, key=lambda item: (item.end, item.at), default=None)
+
+
+def change_of(runs: Sequence[FavoriteRun]) -> Change | None:
+    """The change of the latest count (the latest range, then the newest count of it) from the
+    one before for the same kind of range. A latest range with none before it (the week under
+    way beside whole weeks, a one-off run) gives way to the latest that has one."""
+    latest = sorted(runs, key=lambda item: (item.end, item.at), reverse=True)[:_LOOKBACK]
+    for run in latest:
+        found = before(runs, run)
+        if found is not None:
+            return Change(run, found)
+    return None
+
+
+_PERCENT = re.compile(r"\s*([+-]?\d+(?:\.\d+)?)\s*%\s*")
+
+
+def parse_percent(text: str, what: str) -> float:
+    """'-20%' -> -0.2; raises UsageError saying how to write it."""
+    found = _PERCENT.fullmatch(text)
+    if found is None:
+        raise UsageError(f"{what} must be a percentage such as -20% (got {text!r})")
+    return float(found.group(1)) / 100
+
+
+@dataclass(frozen=True)
+class Alert:
+    """Limits on a favourite's count: below or above a number, or a change from the count
+    before (a fraction: -0.2 is -20%) below or above a percentage."""
+
+    below: int | None = None
+    above: int | None = None
+    change_below: float | None = None
+    change_above: float | None = None
+
+    def __bool__(self) -> bool:
+        return any(value is not None for value in self.as_toml().values())
+
+    def merged(self, other: Alert) -> Alert:
+        """These limits, with those `other` sets in their place."""
+        return Alert(
+            self.below if other.below is None else other.below,
+            self.above if other.above is None else other.above,
+            self.change_below if other.change_below is None else other.change_below,
+            self.change_above if other.change_above is None else other.change_above,
+        )
+
+    def as_toml(self) -> dict[str, int | str]:
+        table: dict[str, int | str] = {}
+        if self.below is not None:
+            table["below"] = self.below
+        if self.above is not None:
+            table["above"] = self.above
+        if self.change_below is not None:
+            table["change_below"] = percent_text(self.change_below)
+        if self.change_above is not None:
+            table["change_above"] = percent_text(self.change_above)
+        return table
+
+    def breaches(self, count: int, change: Change | None) -> list[str]:
+        """One sentence per limit `count` (and its change) breaks, saying by how much."""
+        found = []
+        if self.below is not None and count < self.below:
+            found.append(f"{count:,} is below {self.below:,} by {self.below - count:,}")
+        if self.above is not None and count > self.above:
+            found.append(f"{count:,} is above {self.above:,} by {count - self.above:,}")
+        ratio = None if change is None else change.ratio
+        if change is not None and ratio is not None:
+            vs = f"vs {range_text(change.before_dates)}"
+            if self.change_below is not None and ratio < self.change_below:
+                found.append(
+                    f"change {percent_text(ratio)} {vs} is below {percent_text(self.change_below)}"
+                )
+            if self.change_above is not None and ratio > self.change_above:
+                found.append(
+                    f"change {percent_text(ratio)} {vs} is above {percent_text(self.change_above)}"
+                )
+        return found
+
+
+_ALERT_KEYS = ("below", "above", "change_below", "change_above")
+
+
+def parse_alert(table: Mapping[str, object]) -> Alert:
+    """An alert table of favorites.toml; raises UsageError naming the key to fix."""
+    unknown = sorted(set(table) - set(_ALERT_KEYS))
+    if unknown:
+        raise UsageError(f"alert has an unknown key {unknown[0]!r}; use {', '.join(_ALERT_KEYS)}")
+    return Alert(
+        _limit(table, "below"),
+        _limit(table, "above"),
+        _change_limit(table, "change_below"),
+        _change_limit(table, "change_above"),
+    )
+
+
+def _limit(table: Mapping[str, object], key: str) -> int | None:
+    value = table.get(key)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise UsageError(f"alert {key} must be a whole number of 0 or more (got {value!r})")
+    return value
+
+
+def _change_limit(table: Mapping[str, object], key: str) -> float | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise UsageError(f'alert {key} must be a percentage in quotes, such as "-20%"')
+    return parse_percent(value, f"alert {key}")

@@ -1,0 +1,104 @@
+"""The change from the count before, and alert limits."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from cttui.api.errors import UsageError
+from cttui.api.models import DateRange
+from cttui.records import FavoriteRun
+from cttui.trends import Alert, change_of, parse_alert, percent_text, range_text
+
+
+def run(job: int, start: date, days: int, count: int, at: float = 0.0) -> FavoriteRun:
+    return FavoriteRun(job, at or float(job), count, start, start + timedelta(days=days - 1))
+
+
+WEEK1 = date(2026, 11, 9)
+WEEK2 = date(2026, 11, 16)
+WEEK3 = date(2026, 11, 23)
+
+
+def test_the_change_is_from_the_range_of_the_same_length_just_before() -> None:
+    runs = [run(1, WEEK1, 7, 1000), run(2, WEEK2, 7, 1082)]
+    change = change_of(runs)
+    assert change is not None
+    assert change.text() == "+8.2% vs 2026-11-09..11-15"
+    assert change.as_json()["previous_count"] == 1000
+
+
+def test_counts_filled_out_of_order_compare_by_their_ranges() -> None:
+    runs = [run(1, WEEK3, 7, 900), run(2, WEEK1, 7, 1000), run(3, WEEK2, 7, 1200)]
+    change = change_of(runs)
+    assert change is not None
+    assert change.run.job_id == 1
+    assert change.before.job_id == 3
+    assert change.text() == "-25% vs 2026-11-16..11-22"
+
+
+def test_the_week_under_way_gives_way_to_the_last_whole_week() -> None:
+    runs = [run(1, WEEK1, 7, 100), run(2, WEEK2, 7, 110), run(3, WEEK3, 3, 40)]
+    change = change_of(runs)
+    assert change is not None
+    assert change.run.job_id == 2
+
+
+def test_no_change_without_two_ranges_of_a_kind() -> None:
+    assert change_of([]) is None
+    assert change_of([run(1, WEEK1, 7, 10), run(2, WEEK1, 30, 10)]) is None
+    # The same range counted twice is not a change over time.
+    assert change_of([run(1, WEEK1, 7, 10), run(2, WEEK1, 7, 12)]) is None
+
+
+def test_a_change_from_zero_is_said_as_a_number() -> None:
+    change = change_of([run(1, WEEK1, 7, 0), run(2, WEEK2, 7, 120)])
+    assert change is not None
+    assert change.ratio is None
+    assert change.text() == "+120 vs 2026-11-09..11-15"
+
+
+@pytest.mark.parametrize(
+    ("ratio", "text"),
+    [(0.082, "+8.2%"), (-0.2, "-20%"), (0.0, "+0%"), (-0.00001, "+0%"), (1.5, "+150%")],
+)
+def test_percent_text(ratio: float, text: str) -> None:
+    assert percent_text(ratio) == text
+
+
+def test_range_text_says_the_year_once() -> None:
+    assert range_text(DateRange(date(2026, 12, 28), date(2027, 1, 3))) == "2026-12-28..2027-01-03"
+    assert range_text(DateRange(date(2026, 11, 28), date(2026, 12, 4))) == "2026-11-28..12-04"
+
+
+def test_alert_breaches_say_which_limit_and_by_how_much() -> None:
+    alert = parse_alert({"below": 500, "above": 20000, "change_below": "-20%"})
+    assert alert.breaches(420, None) == ["420 is below 500 by 80"]
+    assert alert.breaches(25_000, None) == ["25,000 is above 20,000 by 5,000"]
+    change = change_of([run(1, WEEK1, 7, 1000), run(2, WEEK2, 7, 700)])
+    assert alert.breaches(700, change) == ["change -30% vs 2026-11-09..11-15 is below -20%"]
+    assert alert.breaches(1000, None) == []
+
+
+def test_flags_take_the_place_of_the_files_limits() -> None:
+    merged = Alert(below=500, above=9).merged(Alert(above=20))
+    assert (merged.below, merged.above) == (500, 20)
+    assert merged.as_toml() == {"below": 500, "above": 20}
+    assert not Alert()
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"belw": 5}, "unknown key 'belw'"),
+        ({"below": -1}, "whole number"),
+        ({"below": True}, "whole number"),
+        ({"below": 1.5}, "whole number"),
+        ({"change_below": -20}, "in quotes"),
+        ({"change_below": "twenty"}, "percentage such as -20%"),
+    ],
+)
+def test_a_bad_alert_says_what_to_write(table: dict[str, object], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        parse_alert(table)
