@@ -112,6 +112,7 @@ LAYERS: dict[str, int] = {
     "sending": 4,
     "jobs": 4,
     "report": 5,
+    "exports": 5,
     "session": 6,
     "tui": 7,
     "cli": 7,

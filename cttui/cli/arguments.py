@@ -45,10 +45,12 @@ class WaitArgs(NamedTuple):
 
 
 class ListArgs(NamedTuple):
-    """`cttui favorites` and `cttui jobs`: a listing, as a table or as JSON."""
+    """`cttui favorites` and `cttui jobs`: a listing, in a --format (None: the table), on
+    stdout or in the file `output`."""
 
     scope: Scope
-    json: bool
+    format: str | None
+    output: str | None
 
 
 class NameArgs(NamedTuple):

@@ -3,7 +3,7 @@ are `favorites_edit`, which loads a session)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -11,10 +11,11 @@ from cttui.api.errors import UsageError
 from cttui.api.ranges import RangePreset
 from cttui.cli.connect import today
 from cttui.cli.exits import EXIT_OK, EXIT_USAGE
-from cttui.cli.output import print_json, print_table, say
+from cttui.cli.output import emit, say
+from cttui.exports import Value, filters_text, table_lines
 from cttui.report import summary_text
 from cttui.store.favorites_store import read_favorites
-from cttui.store.paths import favorites_file, journal_file
+from cttui.store.paths import favorites_file
 
 if TYPE_CHECKING:
     from cttui.api.models import DateRange
@@ -38,13 +39,14 @@ def favorites_list(args: ListArgs) -> int:
         say(f"no favourites yet: {NO_FAVORITES}")
     history = _favorite_history(scope) if favorites.items else {}
     day = today(scope.demo)
-    if args.json:
-        print_json(
-            [_favorite_json(item, history.get(item.name, ()), day) for item in favorites.items]
-        )
-        return code
-    if favorites.items:
-        _print_favorites(favorites, history, day)
+    emit(
+        FAVORITES_HEADER,
+        (_favorite_row(item, history.get(item.name, ()), day) for item in favorites.items),
+        args.format or "table",
+        args.output,
+        table=lambda: _favorites_table(favorites, history, day),
+        records=(_favorite_json(item, history.get(item.name, ()), day) for item in favorites.items),
+    )
     return code
 
 
@@ -67,17 +69,12 @@ def _favorite_history(scope: Scope) -> Mapping[str, Sequence[FavoriteRun]]:
     """Every favourite's counts from the journal; one it cannot read is a warning, not a
     reason to list no favourites."""
     # Here, not at the top: with no favourites saved, the journal (SQLite) is never loaded.
-    from cttui.cli.journal import journal_read
-    from cttui.store.journal_files import JournalError
+    from cttui.cli.journal import journal_history
 
     try:
-        with journal_read(scope) as journal:
-            return journal.history() if journal is not None else {}
-    except JournalError as error:
+        return journal_history(scope)
+    except UsageError as error:
         say(f"warning: {error.message}")
-    except OSError as error:
-        path = journal_file(demo=scope.demo)
-        say(f"warning: cannot read the job journal {path} ({error.strerror or error})")
     return {}
 
 
@@ -87,9 +84,9 @@ def _range_text(dates: DateRange | RangePreset) -> str:
     return f"{dates.start.isoformat()}..{dates.end.isoformat()}"
 
 
-def _print_favorites(
+def _favorites_table(
     favorites: Favorites, history: Mapping[str, Sequence[FavoriteRun]], day: date
-) -> None:
+) -> Iterator[str]:
     rows = []
     for item in favorites.items:
         runs = history.get(item.name, ())
@@ -105,8 +102,34 @@ def _print_favorites(
                 str(len(runs)),
             )
         )
-    header = ("NAME", "QUERY", "RANGE", "PROFILE", "LAST", "WHEN", "RUNS")
-    print_table(header, rows, right=(4, 6))
+    if rows:
+        header = ("NAME", "QUERY", "RANGE", "PROFILE", "LAST", "WHEN", "RUNS")
+        yield from table_lines(header, rows, right=(4, 6))
+
+
+FAVORITES_HEADER = (
+    "name", "event", "filters", "range", "from", "to", "profile", "notes", "last_count",
+    "last_counted_at", "runs",
+)  # fmt: skip
+
+
+def _favorite_row(favorite: Favorite, runs: Sequence[FavoriteRun], day: date) -> tuple[Value, ...]:
+    """A favourite for a spreadsheet: its dates resolved for today, its last count."""
+    dates = favorite.query(day).date_range
+    last = runs[-1] if runs else None
+    return (
+        favorite.name,
+        favorite.event_name,
+        filters_text(favorite.filters),
+        favorite.dates.value if isinstance(favorite.dates, RangePreset) else None,
+        dates.start,
+        dates.end,
+        favorite.profile,
+        favorite.notes,
+        last.count if last else None,
+        datetime.fromtimestamp(last.at).astimezone() if last else None,
+        len(runs),
+    )
 
 
 def _favorite_json(favorite: Favorite, runs: Sequence[FavoriteRun], day: date) -> dict[str, object]:

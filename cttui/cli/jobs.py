@@ -9,15 +9,9 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 from cttui.api.errors import UsageError
 from cttui.cli.exits import EXIT_OK
 from cttui.cli.journal import journal_export, journal_jobs
-from cttui.cli.output import (
-    json_text,
-    print_json,
-    print_json_lines,
-    print_table,
-    say,
-    terminal_safe_json,
-)
+from cttui.cli.output import emit, json_text, print_json, say
 from cttui.console import printable
+from cttui.exports import Value, filters_text, table_lines, terminal_safe_json
 from cttui.report import (
     attempt_lines,
     count_text,
@@ -47,13 +41,27 @@ J = TypeVar("J", bound="ListedJob")
 
 
 def jobs_list(args: ListArgs) -> int:
-    if args.json:
-        print_json_lines(json_lines(journal_export(args.scope)))
+    fmt = args.format or "table"
+    if fmt in ("json", "jsonl"):
+        # As the journal holds them, one at a time: a listing of any length in flat memory.
+        emit(JOBS_HEADER, (), fmt, args.output, records=json_lines(journal_export(args.scope)))
         return EXIT_OK
     jobs = journal_jobs(args.scope)
-    if not jobs:
+    if not jobs and fmt == "table":
         say(f"no jobs yet: run one with '{args.scope.command} count' or in the app")
-        return EXIT_OK
+        if args.output is None:
+            return EXIT_OK
+    emit(
+        JOBS_HEADER,
+        (_job_row(job) for job in jobs),
+        fmt,
+        args.output,
+        table=lambda: _jobs_table(jobs),
+    )
+    return EXIT_OK
+
+
+def _jobs_table(jobs: list[ListedJob]) -> Iterator[str]:
     rows = [
         (
             str(job.id),
@@ -66,9 +74,37 @@ def jobs_list(args: ListArgs) -> int:
         )
         for job in jobs
     ]
-    header = ("ID", "STATE", "COUNT", "QUERY", "DATES", "PROFILE", "STARTED")
-    print_table(header, rows, right=(0, 2))
-    return EXIT_OK
+    if rows:
+        header = ("ID", "STATE", "COUNT", "QUERY", "DATES", "PROFILE", "STARTED")
+        yield from table_lines(header, rows, right=(0, 2))
+
+
+JOBS_HEADER = (
+    "id", "state", "count", "event", "filters", "from", "to", "favorite", "profile",
+    "account_id", "started", "finished", "req_id", "error",
+)  # fmt: skip
+
+
+def _job_row(job: ListedJob) -> tuple[Value, ...]:
+    """A job for a spreadsheet: its times local, with their UTC offset."""
+    query = job.query
+    finished = job.finished
+    return (
+        job.id,
+        job.state.value,
+        job.count,
+        query.event_name if query else None,
+        filters_text(query.filters) if query else None,
+        query.date_range.start if query else None,
+        query.date_range.end if query else None,
+        job.favorite,
+        job.origin.profile,
+        job.origin.account_id,
+        datetime.fromtimestamp(job.created).astimezone(),
+        datetime.fromtimestamp(finished).astimezone() if finished is not None else None,
+        job.req_id,
+        job.error,
+    )
 
 
 def json_lines(items: Iterable[str | JobRecord]) -> Iterator[str]:

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from cttui.api.errors import UsageError
 from cttui.cli.output import say
-from cttui.records import JobRecord, JobState, ListedJob
+from cttui.records import FavoriteRun, JobRecord, JobState, ListedJob
 from cttui.store.journal import Journal
 from cttui.store.paths import journal_file
 
@@ -40,6 +41,19 @@ def journal_read(scope: Scope) -> Iterator[Journal | None]:
         yield journal
     finally:
         journal.close()
+
+
+def journal_history(scope: Scope) -> dict[str, list[FavoriteRun]]:
+    """Every favourite's counts, oldest first (none while there is no journal); a journal that
+    cannot be read raises UsageError naming it."""
+    try:
+        with journal_read(scope) as journal:
+            return journal.history() if journal is not None else {}
+    except OSError as error:
+        path = journal_file(demo=scope.demo)
+        raise UsageError(
+            f"cannot read the job journal {path} ({error.strerror or error})"
+        ) from None
 
 
 def journal_jobs(scope: Scope) -> list[ListedJob]:

@@ -96,9 +96,42 @@ def add_profile_option(command: argparse.ArgumentParser, default: object) -> Non
     )
 
 
-def add_wait_options(command: argparse.ArgumentParser) -> None:
+# cttui.exports.FORMATS (tests/test_cli_exports.py checks), named here without importing it.
+FORMATS = ("table", "csv", "tsv", "json", "jsonl")
+
+
+def add_format_options(command: argparse.ArgumentParser, things: str) -> None:
+    """--format FORMAT (its dest `format`, None when not given), --json as another way to say
+    --format json, and -o/--output FILE (`output`): what cttui.cli.output.emit takes."""
+    formats = command.add_mutually_exclusive_group()
+    formats.add_argument(
+        "--format",
+        choices=FORMATS,
+        metavar="FORMAT",
+        help=f"print the {things} as FORMAT: {', '.join(FORMATS)}; the table is for people, "
+        "csv or tsv for a spreadsheet, json or jsonl (one object a line) for scripts",
+    )
+    formats.add_argument(
+        "--json",
+        dest="format",
+        action="store_const",
+        const="json",
+        help=f"print the {things} as JSON (the same as --format json)",
+    )
+    command.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write to FILE instead of standard output, the same bytes: FILE is replaced "
+        "whole, or left as it was if the write fails",
+    )
+
+
+def add_wait_options(command: argparse.ArgumentParser, *, json: bool = True) -> None:
+    """--profile and how to wait; --json unless the command takes add_format_options."""
     add_profile_option(command, default=argparse.SUPPRESS)
-    command.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    if json:
+        command.add_argument("--json", action="store_true", help="print the outcome as JSON")
     command.add_argument(
         "--no-wait",
         action="store_true",
@@ -164,11 +197,12 @@ def listing(
     *,
     actions: Callable[[Commands], None] | None,
 ) -> None:
-    """`cttui NAME [--json]` lists the `things` (handled by `NAME_list` in cttui.cli.NAME);
-    `actions` adds the commands that do the rest (None: the command line does not name NAME,
-    so they need not be built)."""
+    """`cttui NAME [--format FORMAT] [-o FILE]` lists the `things` (handled by `NAME_list` in
+    cttui.cli.NAME); `actions` adds the commands that do the rest (None: the command line does
+    not name NAME, so they need not be built)."""
     handler = (name, f"{name}_list", "ListArgs")
-    parser = command(commands, name, handler, summary, description, json=things)
+    parser = command(commands, name, handler, summary, description)
+    add_format_options(parser, things)
     subparsers = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
     if actions is not None:
         actions(subparsers)

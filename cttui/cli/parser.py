@@ -11,6 +11,7 @@ from collections.abc import Callable, Container, Iterable
 from cttui.cli.options import (
     Commands,
     Parser,
+    add_format_options,
     add_profile_option,
     add_wait_options,
     bounded,
@@ -142,6 +143,18 @@ def build_parser(
         ),
         arguments=_add_run_arguments,
     )
+    lazy(
+        "history",
+        handler=("history", "history", "HistoryArgs"),
+        summary="every count of a favourite, oldest first, to export",
+        description=(
+            "Every count of favourite NAME (case does not matter) in the job journal, oldest "
+            "first: from, to, count, counted_at (ISO 8601, with the UTC offset) and its job, for "
+            "the query it has now. --all adds the counts of the queries it had before, with a "
+            "query column. A table by default; --format csv or tsv for a spreadsheet."
+        ),
+        arguments=_add_history_arguments,
+    )
     add_credentials_commands(commands, wanted)
     jobs_description = (
         "Every count sent from cttui (the app, 'count', 'poll') is kept in the job journal, "
@@ -264,7 +277,21 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="a favourite's name, as 'cttui favorites' lists it (case does not matter)",
     )
-    add_wait_options(run)
+    add_wait_options(run, json=False)
+    add_format_options(
+        run, "results, all at the end (name, status, count, req_id, error, from, to, job)"
+    )
+
+
+def _add_history_arguments(history: argparse.ArgumentParser) -> None:
+    history.add_argument("name", metavar="NAME")
+    history.add_argument(
+        "--all",
+        dest="every_query",
+        action="store_true",
+        help="also the counts of the queries the favourite had before, with a query column",
+    )
+    add_format_options(history, "counts")
 
 
 def _emulator_numbers(

@@ -16,9 +16,10 @@ from cttui.cli.connect import poll_interval
 from cttui.cli.exits import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING
 from cttui.cli.favorites import unknown_favorite
 from cttui.cli.journal import progress
-from cttui.cli.output import CELL_MAX, print_json, say
+from cttui.cli.output import emit, say
 from cttui.cli.session import opened
 from cttui.console import cells, clip, pad, printable
+from cttui.exports import CELL_MAX, Value
 from cttui.records import JobState
 from cttui.store.favorites_store import read_favorites
 from cttui.store.paths import favorites_file
@@ -34,6 +35,13 @@ class RunArgs(NamedTuple):
     scope: Scope
     names: tuple[str, ...]
     wait: WaitArgs
+    # None, with no --output: a line a favourite, each as soon as it is known.
+    format: str | None
+    output: str | None
+
+
+# The columns of --format and --json: the keys of `_run_result`.
+RUN_HEADER = ("name", "status", "count", "req_id", "error", "from", "to", "job")
 
 
 # Each line of `cttui run` is printed before the next count is known: wide enough for any count
@@ -149,7 +157,7 @@ async def _report_runs(
     timeout = args.wait.timeout
     deadline = None if timeout is None else loop.time() + timeout
     width = min(CELL_MAX, max(cells(printable(plan.favorite.name)) for plan in plans))
-    results: list[dict[str, object]] = []
+    results: list[dict[str, Value]] = []
     for plan in plans:
         if not plan.settled.is_set():
             left = None if deadline is None else max(0.0, deadline - loop.time())
@@ -159,10 +167,11 @@ async def _report_runs(
                 await _stop_unsent(manager, plans)
         result = _run_result(plan, today)
         results.append(result)
-        if not args.wait.json:
+        if args.format is None and args.output is None:
             print(_run_line(result, width), flush=True)
-    if args.wait.json:
-        print_json(results)
+    if args.format is not None or args.output is not None:
+        rows = [[result[key] for key in RUN_HEADER] for result in results]
+        emit(RUN_HEADER, rows, args.format or "table", args.output, right=(2, 7))
     statuses = [result["status"] for result in results]
     if "partial" in statuses:
         say(
@@ -183,10 +192,10 @@ async def _stop_unsent(manager: JobManager, plans: list[_Planned]) -> None:
             await manager.cancel(job)
 
 
-def _run_result(plan: _Planned, today: date) -> dict[str, object]:
+def _run_result(plan: _Planned, today: date) -> dict[str, Value]:
     job, task = plan.job, plan.task
     dates = job.query.date_range if job and job.query else plan.favorite.query(today).date_range
-    result: dict[str, object] = {
+    result: dict[str, Value] = {
         "name": plan.favorite.name,
         "status": "fail",
         "count": None,

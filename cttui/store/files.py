@@ -13,11 +13,12 @@ import contextlib
 import errno
 import os
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
 from cttui.api.errors import UsageError
-from cttui.atomic import replace_file
+from cttui.atomic import replace_file, replace_file_from
 
 MEGABYTE = 1024 * 1024
 # config.toml holds a few profiles: a megabyte is thousands of them.
@@ -152,3 +153,46 @@ def write_atomically(path: Path, data: bytes) -> None:
         replace_file(path, data, prefix=f".{path.stem}-", suffix=path.suffix)
     except OSError as error:
         raise refusal(error) from None
+
+
+def write_export(path: Path, chunks: Iterable[bytes]) -> None:
+    """Replace `path`, a file a person named for an export, with `chunks`: whole or not at
+    all. Unlike `write_atomically` it makes no directory and changes none (a home directory
+    must not become 0700): an export goes where it was asked to, or says why it cannot.
+    Raises UsageError naming the file."""
+    # Through a symbolic link, to the file it names: the link stays.
+    target = Path(os.path.realpath(path))
+    try:
+        status = os.stat(target)
+    except FileNotFoundError:
+        status = None
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {describe(error)}") from None
+    if status is not None:
+        problem = _not_a_file(status.st_mode)
+        if problem is not None:
+            raise UsageError(f"cannot write {path}: it {problem.split(';')[0]}; name a file")
+        # Its mode too: root may write any file, but one with no write bit was made read-only.
+        if not os.access(target, os.W_OK) or not status.st_mode & 0o222:
+            raise UsageError(
+                f"cannot write {path}: the file is read-only; make it writable, or name another"
+            )
+    elif not target.parent.is_dir():
+        raise UsageError(
+            f"cannot write {path}: there is no directory {target.parent}; make it first, or "
+            "name a file in one that exists"
+        )
+    try:
+        replace_file_from(target, chunks, prefix=f".{target.name}-", suffix=".tmp")
+    except OSError as error:
+        raise UsageError(
+            f"cannot write {path}: {_export_failure(error, target.parent)}; nothing was written"
+        ) from None
+
+
+def _export_failure(error: OSError, directory: Path) -> str:
+    if error.errno == errno.EROFS:
+        return "the filesystem is read-only; name a file elsewhere"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return f"permission denied in {directory}; name a file in a directory you can write to"
+    return describe(error)
