@@ -23,6 +23,7 @@ from cttui.tui.app import CttuiApp
 from cttui.tui.screens.calendar import CalendarScreen
 from cttui.tui.screens.credentials import CredentialsScreen
 from cttui.tui.screens.help import HelpScreen
+from cttui.tui.screens.history_export import SaveExportScreen
 from cttui.tui.screens.job_details import JobDetailsScreen
 from cttui.tui.screens.main import MainScreen
 from cttui.tui.widgets.query_editor import QueryEditor
@@ -202,6 +203,19 @@ def test_favorites_with_their_counts_over_time(snap_compare: SnapCompare, tmp_pa
     save_favorites(journal)
     app = build_app(profiles=(WORK,), clock=FrozenClock(), journal=journal)
     assert snap_compare(app, terminal_size=SIZE, run_before=show_favorites)
+
+
+def test_saving_a_favourites_counts_as_csv(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    journal = tmp_path / "journal.sqlite3"
+    save_favorites(journal)
+    app = build_app(profiles=(WORK,), clock=FrozenClock(), journal=journal)
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        await show_favorites(pilot)
+        await pilot.press("w")
+        await settle(pilot, SaveExportScreen)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
 # The four screens a user lives in, at the smallest common terminal, a usual one and a big one.

@@ -23,6 +23,7 @@ from cttui.store.favorites import Favorite, Favorites
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
 from cttui.tui.screens.confirm import ConfirmScreen
+from cttui.tui.screens.history_export import copy_history, save_history
 from cttui.tui.screens.name_prompt import NamePromptScreen
 from cttui.tui.screens.resend import ask_then, favorite_question
 from cttui.tui.widgets.favorites_table import FavoritesTable, favorite_detail, matches
@@ -267,6 +268,12 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
 
     def action_filter(self) -> None:
         self.query_one("#favorites-filter", Input).focus()
+
+    def action_copy_history(self) -> None:
+        copy_history(self, self.session, self.selected)
+
+    def action_save_history(self) -> None:
+        save_history(self, self.session, self.selected)
 
     def action_mark(self) -> None:
         item = self.selected
