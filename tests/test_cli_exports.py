@@ -345,3 +345,17 @@ def test_output_to_a_read_only_file_or_filesystem_keeps_what_was_there(tmp_path:
         refused(directory / "new.csv", "read-only")
         assert [path.name for path in directory.iterdir()] == ["history.csv"]
         assert (directory / "history.csv").read_text() == "mine"
+
+
+def test_run_with_an_output_it_cannot_write_sends_nothing(
+    emulator: Emulator, emulator_env: dict[str, str], tmp_path: Path
+) -> None:
+    seed()
+    target = tmp_path / "missing" / "counts.csv"
+    result = run_cttui("run", NAME, "--format", "csv", "-o", str(target), env=emulator_env)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        f"cttui: cannot write {target}: there is no directory {target.parent}; make it first, "
+        "or name a file in one that exists\n"
+    )
+    assert emulator.requests == []

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from cttui.api.errors import CttuiError, unexpected
@@ -22,6 +23,7 @@ from cttui.console import cells, clip, pad, printable
 from cttui.exports import CELL_MAX, Value
 from cttui.records import JobState
 from cttui.store.favorites_store import read_favorites
+from cttui.store.files import export_target
 from cttui.store.paths import favorites_file
 
 if TYPE_CHECKING:
@@ -76,6 +78,9 @@ class _Planned:
 
 def run(args: RunArgs) -> int:
     chosen = _chosen_favorites(args)
+    if args.output is not None:
+        # Before anything is sent: counts asked for must have somewhere to go.
+        export_target(Path(args.output).expanduser())
     batch = _Batch()
     try:
         return asyncio.run(_run_favorites(args, chosen, batch))

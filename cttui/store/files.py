@@ -155,12 +155,11 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise refusal(error) from None
 
 
-def write_export(path: Path, chunks: Iterable[bytes]) -> None:
-    """Replace `path`, a file a person named for an export, with `chunks`: whole or not at
-    all. Unlike `write_atomically` it makes no directory and changes none (a home directory
-    must not become 0700): an export goes where it was asked to, or says why it cannot.
-    Raises UsageError naming the file."""
-    # Through a symbolic link, to the file it names: the link stays.
+def export_target(path: Path) -> Path:
+    """The file an export named `path` replaces (through a symbolic link, the file it names:
+    the link stays), or UsageError saying why none can be written there. Unlike
+    `write_atomically` it makes no directory and changes none (a home directory must not become
+    0700): an export goes where it was asked to, or says why it cannot."""
     target = Path(os.path.realpath(path))
     try:
         status = os.stat(target)
@@ -182,6 +181,13 @@ def write_export(path: Path, chunks: Iterable[bytes]) -> None:
             f"cannot write {path}: there is no directory {target.parent}; make it first, or "
             "name a file in one that exists"
         )
+    return target
+
+
+def write_export(path: Path, chunks: Iterable[bytes]) -> None:
+    """Replace the file `path` names (see `export_target`) with `chunks`: whole or not at all.
+    Raises UsageError naming the file."""
+    target = export_target(path)
     try:
         replace_file_from(target, chunks, prefix=f".{target.name}-", suffix=".tmp")
     except OSError as error:
