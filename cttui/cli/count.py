@@ -100,8 +100,13 @@ def _count_dates(args: CountArgs) -> DateRange | RangePreset:
 
 
 def _query_from_args(args: CountArgs, dates: DateRange) -> Query:
-    filters = [_filter_from_words(words, index) for index, words in enumerate(args.where)]
-    query = Query(args.event, dates, tuple(filters))
+    return query_from_words(args.event, dates, args.where)
+
+
+def query_from_words(event: str, dates: DateRange, where: Sequence[Sequence[str]]) -> Query:
+    """The query of EVENT and its --where words; raises QueryError saying what to fix."""
+    filters = [_filter_from_words(words, index) for index, words in enumerate(where)]
+    query = Query(event, dates, tuple(filters))
     query.validate()
     return query
 

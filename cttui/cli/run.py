@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from cttui.cli.arguments import Scope, WaitArgs
     from cttui.jobs import Job, JobManager
     from cttui.session.core import Session
-    from cttui.store.favorites import Favorite
+    from cttui.store.favorites import Favorite, Favorites
 
 
 class RunArgs(NamedTuple):
@@ -88,12 +88,22 @@ def _chosen_favorites(args: RunArgs) -> list[Favorite]:
     favorites = read_favorites(favorites_file(demo=args.scope.demo))
     chosen: list[Favorite] = []
     for name in args.names:
-        favorite = favorites.find(name.strip())
-        if favorite is None:
-            raise unknown_favorite(name.strip(), favorites)
+        favorite = _find(favorites, name)
         if all(item.name != favorite.name for item in chosen):
             chosen.append(favorite)
     return chosen
+
+
+def find_favorite(scope: Scope, name: str) -> Favorite:
+    """The favourite called `name`; raises UsageError saying which there are."""
+    return _find(read_favorites(favorites_file(demo=scope.demo)), name)
+
+
+def _find(favorites: Favorites, name: str) -> Favorite:
+    favorite = favorites.find(name.strip())
+    if favorite is None:
+        raise unknown_favorite(name.strip(), favorites)
+    return favorite
 
 
 async def _run_favorites(args: RunArgs, chosen: list[Favorite], batch: _Batch) -> int:
