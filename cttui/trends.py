@@ -12,6 +12,7 @@ from cttui.api.models import DateRange
 from cttui.api.periods import Every, period_of
 from cttui.records import FavoriteRun
 
+
 def range_text(dates: DateRange) -> str:
     """`2026-11-10..11-16`: the end's year said only when it differs."""
     start, end = dates.start, dates.end

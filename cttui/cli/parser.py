@@ -240,7 +240,17 @@ def _add_count_arguments(count: argparse.ArgumentParser, *, presets: Iterable[st
         "--replace",
         "with --save, overwrite a favourite of that name that holds another query",
     )
+    _add_compare(count)
     add_wait_options(count)
+
+
+def _add_compare(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--compare",
+        choices=("previous",),
+        help="also count the range of the same length just before (a whole month: the month "
+        "before) and print both with the change",
+    )
 
 
 def _add_where(command: argparse.ArgumentParser) -> None:
@@ -310,6 +320,7 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="a favourite's name, as 'cttui favorites' lists it (case does not matter)",
     )
+    _add_compare(run)
     add_alert_options(run)
     add_wait_options(run)
 

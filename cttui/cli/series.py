@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 from cttui.api.errors import UsageError
@@ -13,10 +14,10 @@ from cttui.api.models import DateRange, Query
 from cttui.api.periods import Every
 from cttui.cli.alerts import alert_of, report_breaches
 from cttui.cli.connect import poll_interval, today
-from cttui.cli.count import query_from_words
 from cttui.cli.exits import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING
 from cttui.cli.journal import progress
 from cttui.cli.output import print_json, say
+from cttui.cli.query_words import query_from_words
 from cttui.cli.run import find_favorite
 from cttui.cli.session import opened
 from cttui.console import printable
@@ -88,7 +89,25 @@ def _target(args: SeriesArgs) -> tuple[Favorite | None, Query]:
 async def _series(
     args: SeriesArgs, request: SeriesRequest, started: list[Series]
 ) -> tuple[int, list[FavoriteRun]]:
-    scope, wait = args.scope, args.wait
+    async def follow(plan: Series, changed: asyncio.Event) -> None:
+        await _print_as_known(args, plan, changed)
+
+    plan = await counted_series(args.scope, args.wait, request, started, follow)
+    # The alert judges the last whole period, when there is one: the one under way is
+    # still counting.
+    whole = [point for point in plan.points if not point.period.current]
+    return _exit_code(plan), _runs(plan, whole or plan.points)
+
+
+async def counted_series(
+    scope: Scope,
+    wait: WaitArgs,
+    request: SeriesRequest,
+    started: list[Series],
+    follow: Callable[[Series, asyncio.Event], Awaitable[None]],
+) -> Series:
+    """Start `request`'s series in a session of its own (`started` holds it, for an
+    interrupt to report), and `follow` it: the event is set at each change of a job."""
     interval = poll_interval(wait.poll_interval, os.environ, "", scope.demo)
     async with opened(scope, interval=interval, sends=True) as session:
         selection = (
@@ -117,16 +136,14 @@ async def _series(
         plan = await start_series(session, request)
         started.append(plan)
         _say_plan(plan)
-        await _print_as_known(args, plan, changed)
-        # The alert judges the last whole period, when there is one: the one under way is
-        # still counting.
-        whole = [point for point in plan.points if not point.period.current]
-        return _exit_code(plan), _runs(plan, whole or plan.points)
+        await follow(plan, changed)
+        return plan
 
 
 def _say_plan(plan: Series) -> None:
     request = plan.request
-    what = f"{len(plan.points)} {request.every.plural}"
+    kind = request.every.plural if request.every else "ranges"
+    what = f"{len(plan.points)} {kind}"
     parts = [f"{plan.asked} asked"]
     if plan.resumed:
         parts.append(f"{plan.resumed} taken up from an earlier run")
@@ -138,30 +155,40 @@ def _say_plan(plan: Series) -> None:
 async def _print_as_known(args: SeriesArgs, plan: Series, changed: asyncio.Event) -> None:
     """Each point's line in order, as soon as it and those before it are settled (--no-wait:
     answered); --timeout stops the waiting for all of them."""
+
+    def each(point: Point) -> None:
+        if not args.wait.json:
+            print(_line(plan, point), flush=True)
+
+    printed = await wait_for_points(args.wait, plan, changed, each)
+    if not args.wait.json:
+        for point in plan.points[printed:]:
+            print(_line(plan, point), flush=True)
+    else:
+        print_json([_json(plan, point) for point in plan.points])
+
+
+async def wait_for_points(
+    wait: WaitArgs, plan: Series, changed: asyncio.Event, each: Callable[[Point], None]
+) -> int:
+    """Wait for the points in order, calling `each` as soon as a point and those before it
+    are settled (--no-wait: answered), until --timeout; returns how many were."""
     loop = asyncio.get_running_loop()
-    timeout = args.wait.timeout
-    deadline = None if timeout is None else loop.time() + timeout
-    printed = 0
-    while printed < len(plan.points):
-        while printed < len(plan.points) and _ready(plan.points[printed], args.wait.no_wait):
-            if not args.wait.json:
-                print(_line(plan, plan.points[printed]), flush=True)
-            printed += 1
-        if printed == len(plan.points):
-            break
+    deadline = None if wait.timeout is None else loop.time() + wait.timeout
+    done = 0
+    while done < len(plan.points):
+        while done < len(plan.points) and _ready(plan.points[done], wait.no_wait):
+            each(plan.points[done])
+            done += 1
         left = None if deadline is None else deadline - loop.time()
-        if left is not None and left <= 0:
+        if done == len(plan.points) or (left is not None and left <= 0):
             break
         changed.clear()
         try:
             await asyncio.wait_for(changed.wait(), left)
         except TimeoutError:
             break
-    if not args.wait.json:
-        for point in plan.points[printed:]:
-            print(_line(plan, point), flush=True)
-    else:
-        print_json([_json(plan, point) for point in plan.points])
+    return done
 
 
 def _ready(point: Point, no_wait: bool) -> bool:

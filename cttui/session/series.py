@@ -12,9 +12,11 @@ resumes with its req_id, a queued one is sent, one cut off mid-POST is sent agai
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import TYPE_CHECKING
 
 from cttui.api.errors import CttuiError
+from cttui.api.models import DateRange
 from cttui.api.periods import Every, Period, periods
 from cttui.records import JobState
 
@@ -28,15 +30,22 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class SeriesRequest:
-    """What to count: `query` (its dates are ignored) over the `last` periods of `every`; the
-    period under way too unless `current` is False; `refresh` asks for every point again."""
+    """What to count: `query` (its dates are ignored) over the `last` periods of `every`, the
+    period under way too unless `current` is False; or, with no `every`, over `ranges` (a
+    comparison: a range and the one before it). `refresh` asks for every point again."""
 
     query: Query
-    every: Every
-    last: int
+    every: Every | None
+    last: int = 0
     current: bool = True
     refresh: bool = False
     favorite: Favorite | None = None
+    ranges: tuple[DateRange, ...] = ()
+
+    def periods(self, today: date) -> list[Period]:
+        if self.every is None:
+            return [Period(dates, current=dates.end >= today) for dates in self.ranges]
+        return periods(self.every, self.last, today, current=self.current)
 
 
 @dataclass
@@ -113,8 +122,7 @@ async def start_series(session: Session, request: SeriesRequest) -> Series:
         raise CttuiError(session.selection_error or "no profile yet; add one first")
     else:
         selection = session.selection
-    today = session.today()
-    chosen = periods(request.every, request.last, today, current=request.current)
+    chosen = request.periods(session.today())
     series = Series(
         request,
         selection,
@@ -137,7 +145,8 @@ async def start_series(session: Session, request: SeriesRequest) -> Series:
 
 
 async def _take_known(session: Session, series: Series) -> None:
-    """Mark the points whose exact dates were counted before (never the one under way)."""
+    """Mark the points whose exact dates were counted before (never one that reaches today:
+    its count still grows)."""
     whole = [point for point in series.points if not point.period.current]
     favorite = series.request.favorite
     if favorite is not None:
