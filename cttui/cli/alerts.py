@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from cttui.cli.exits import EXIT_ALERT, EXIT_OK, EXIT_PENDING
 from cttui.cli.output import say
-from cttui.trends import Alert, change_of, parse_percent, range_text
+from cttui.trends import Alert, change_of, parse_percent
 
 if TYPE_CHECKING:
     from cttui.cli.arguments import AlertArgs
@@ -39,9 +39,7 @@ def breaches(alert: Alert, label: str, runs: Sequence[FavoriteRun]) -> list[str]
         return []
     change = change_of(runs)
     latest = change.run if change else max(runs, key=lambda run: (run.end, run.at))
-    from cttui.api.models import DateRange
-
-    dates = range_text(DateRange(latest.start, latest.end))
+    dates = f"{latest.start.isoformat()}..{latest.end.isoformat()}"
     return [f"alert: {label} {dates}: {found}" for found in alert.breaches(latest.count, change)]
 
 
