@@ -4,9 +4,12 @@ stop, asked again on --refresh. Real loopback HTTP to the emulator, journals on 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from datetime import date
 from pathlib import Path
+
+import httpx
 
 from cttui.api.models import DateRange, Query
 from cttui.api.periods import Every
@@ -15,8 +18,13 @@ from cttui.records import JobState
 from cttui.session.changes import Change, JobChanged
 from cttui.session.core import Session
 from cttui.session.series import Series, SeriesRequest, start_series
+from cttui.session.setup import SessionSetup
+from cttui.store.config import Config
+from cttui.store.credentials import CredentialStore, SessionPasscodes
 from cttui.store.favorites import Favorite
 from tests.conftest import DEFAULTS
+from tests.fakeclock import FakeClock
+from tests.test_jobs import Server
 from tests.test_session import session_on
 
 WEEKLY = Favorite("weekly buyers", "Charged", ())
@@ -195,3 +203,60 @@ async def test_pending_points_resume_with_their_req_ids_in_the_next_series(
         assert posted_ranges(partial_emulator) == []
     finally:
         await again.close()
+
+
+def clocked_session(clock: FakeClock, server: Server) -> Session:
+    """A session on CleverTap's own host (the 30 s rule holds) over an in-memory transport,
+    with virtual time; no journal file."""
+    setup = SessionSetup(
+        CredentialStore(None, SessionPasscodes(), Config()),
+        {
+            "CLEVERTAP_ACCOUNT_ID": "TEST-ACC-0001",
+            "CLEVERTAP_PASSCODE": "p",
+            "CLEVERTAP_REGION": "eu1",
+        },
+        poll_interval=30.0,
+        today=lambda: date(2026, 12, 2),
+        clock=clock,
+        transport=httpx.MockTransport(server.handle),
+    )
+    return Session(setup)
+
+
+async def test_on_a_fake_clock_a_series_keeps_the_gate_and_the_30_s_rule() -> None:
+    """Every POST answers partial after 5 s; each req_id is done at its second poll."""
+    clock = FakeClock()
+    polls: dict[str, int] = {}
+    ids = iter(range(1000, 2000))
+
+    def answer(request: httpx.Request) -> tuple[int, dict[str, object]]:
+        if request.method == "POST":
+            return 200, {"status": "partial", "req_id": next(ids)}
+        req_id = request.url.params["req_id"]
+        polls[req_id] = polls.get(req_id, 0) + 1
+        if polls[req_id] < 2:
+            return 200, {"status": "partial", "req_id": int(req_id)}
+        return 200, {"status": "success", "count": int(req_id) - 1000}
+
+    server = Server(clock, answer, latency=5.0)
+    session = clocked_session(clock, server)
+    try:
+        series = await start_series(session, weeks())
+        await clock.run_until(lambda: all(point.settled for point in series.points))
+        assert [point.count is not None for point in series.points] == [True] * 12
+        assert server.posts == 12
+        assert server.max_in_flight <= 3
+        for point in series.points:
+            assert point.job is not None
+            asked = [a.at for a in point.job.attempts]
+            assert all(later - earlier >= 30 for earlier, later in itertools.pairwise(asked[1:]))
+        # Again: only the week under way is asked; with refresh, every one.
+        again = await start_series(session, weeks())
+        assert (again.saved, again.asked) == (11, 1)
+        await clock.run_until(lambda: all(point.settled for point in again.points))
+        fresh = await start_series(session, weeks(refresh=True))
+        assert (fresh.saved, fresh.asked) == (0, 12)
+        await clock.run_until(lambda: all(point.settled for point in fresh.points))
+        assert server.posts == 12 + 1 + 12
+    finally:
+        await session.close()
