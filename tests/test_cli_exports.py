@@ -255,7 +255,10 @@ def test_run_in_every_format_has_the_columns_of_json(
     as_csv = run_cttui("run", NAME, "--format", "csv", env=emulator_env)
     assert as_csv.code == 0, as_csv.err
     [row] = csv.DictReader(io.StringIO(as_csv.out, newline=""))
-    assert list(row) == list(result)
+    # The change's columns too, empty here: no earlier range of the week was counted.
+    change = ["previous_count", "previous_from", "previous_to", "change", "change_ratio"]
+    assert list(row) == [*result, *change]
+    assert [row[key] for key in change] == [""] * 5
     assert (row["name"], row["status"], row["count"]) == (
         "'" + NAME,
         "success",
@@ -271,7 +274,7 @@ def test_run_in_every_format_has_the_columns_of_json(
     lines = run_cttui("run", NAME, "--format", "jsonl", env=emulator_env).out.splitlines()
     assert [{**json.loads(line), "job": None} for line in lines] == [{**result, "job": None}]
     table = run_cttui("run", NAME, "--format", "table", env=emulator_env).out.splitlines()
-    assert table[0].split() == ["NAME", "STATUS", "COUNT", "REQ_ID", "ERROR", "FROM", "TO", "JOB"]
+    assert table[0].split() == [name.upper() for name in [*result, *change]]
 
 
 def test_json_and_another_format_at_once_is_one_line_of_usage() -> None:
@@ -359,3 +362,21 @@ def test_run_with_an_output_it_cannot_write_sends_nothing(
         "or name a file in one that exists\n"
     )
     assert emulator.requests == []
+
+
+def test_run_as_csv_carries_the_change_from_the_count_before(
+    emulator: Emulator, emulator_env: dict[str, str]
+) -> None:
+    seed([(Query(NEW.event_name, BEFORE, NEW.filters), 300)])
+    [result] = json.loads(run_cttui("run", NAME, "--json", env=emulator_env).out)
+    assert result["previous_count"] == 300
+    as_csv = run_cttui("run", NAME, "--format", "csv", env=emulator_env)
+    assert as_csv.code == 0, as_csv.err
+    [row] = csv.DictReader(io.StringIO(as_csv.out, newline=""))
+    assert (row["previous_count"], row["previous_from"], row["previous_to"]) == (
+        "300",
+        "2026-11-09",
+        "2026-11-15",
+    )
+    assert int(row["change"]) == int(row["count"]) - 300
+    assert float(row["change_ratio"]) == pytest.approx((int(row["count"]) - 300) / 300, abs=1e-6)
