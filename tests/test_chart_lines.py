@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from cttui.records import FavoriteRun
-from cttui.tui.widgets.chart_lines import earlier_of, lines_of, point_text, y_axis
+from cttui.tui.widgets.chart_lines import lines_of, point_text, y_axis
 
 
 def run(job_id: int, start: date, end: date, count: int, at: float = 0.0) -> FavoriteRun:
@@ -32,13 +32,9 @@ def test_one_line_per_length_whole_months_together_oldest_point_first() -> None:
     ]
 
 
-def test_the_point_before_is_of_the_same_length_and_a_month_is_before_a_month() -> None:
+def test_the_line_under_says_the_change_from_the_point_before_of_its_kind() -> None:
     runs = [SEPTEMBER, OCTOBER, NOVEMBER, WEEK_1, WEEK_2, ONE_OFF]
-    assert earlier_of(runs, WEEK_2) == WEEK_1
-    assert earlier_of(runs, WEEK_1) is None
-    # October has 31 days, November 30: still the month before.
-    assert earlier_of(runs, NOVEMBER) == OCTOBER
-    assert earlier_of(runs, OCTOBER) == SEPTEMBER
+    # November has 30 days, October 31: still the month before.
     assert (
         point_text(runs, NOVEMBER)
         == "month 2026-11-01..11-30: 9,900 · +10% vs 2026-10-01..10-31 · job 2"

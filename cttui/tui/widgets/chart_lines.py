@@ -8,25 +8,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from cttui.api.models import DateRange
-from cttui.api.periods import Every, period_of
 from cttui.records import FavoriteRun
 from cttui.report import compact_count
-from cttui.trends import Change, before, range_text
+from cttui.trends import Change, before, kind, range_text
 
-# Months are told apart from other lengths: a series of them has 28 to 31 days a point.
-MONTHS = 0
 # The y axis's steps, each as many cells tall: at most this many above zero.
 TICKS_MAX = 4
 
 
 def dates_of(run: FavoriteRun) -> DateRange:
     return DateRange(run.start, run.end)
-
-
-def length_of(run: FavoriteRun) -> int:
-    """The run's number of days, or MONTHS for a whole calendar month."""
-    dates = dates_of(run)
-    return MONTHS if period_of(Every.MONTH, run.start) == dates else dates.days
 
 
 def in_order(runs: Sequence[FavoriteRun]) -> list[FavoriteRun]:
@@ -40,38 +31,30 @@ class Line:
     runs: tuple[FavoriteRun, ...]
 
 
-def _label(length: int) -> str:
-    return "months" if length == MONTHS else f"{length}-day ranges"
+def _label(same: int | str) -> str:
+    return "months" if same == "month" else f"{same}-day ranges"
 
 
 def lines_of(runs: Sequence[FavoriteRun]) -> list[Line]:
-    """One line per length, the shortest first (months last), each oldest point first."""
-    by_length: dict[int, list[FavoriteRun]] = {}
+    """One line per kind of range (trends.kind), the shortest first (months last), each
+    oldest point first."""
+    by_kind: dict[int | str, list[FavoriteRun]] = {}
     for run in in_order(runs):
-        by_length.setdefault(length_of(run), []).append(run)
-    order = sorted(by_length, key=lambda length: (length == MONTHS, length))
-    return [Line(_label(length), tuple(by_length[length])) for length in order]
-
-
-def earlier_of(runs: Sequence[FavoriteRun], run: FavoriteRun) -> FavoriteRun | None:
-    """The point before `run` on its line: trends.before's (the same number of days), but a
-    whole month's is the whole month before it, whatever its days."""
-    if length_of(run) != MONTHS:
-        return before(runs, run)
-    months = [item for item in runs if length_of(item) == MONTHS and item.end < run.end]
-    return max(months, key=lambda item: (item.end, item.at), default=None)
+        by_kind.setdefault(kind(run), []).append(run)
+    order = sorted(by_kind, key=lambda same: (1, 0) if isinstance(same, str) else (0, same))
+    return [Line(_label(same), tuple(by_kind[same])) for same in order]
 
 
 def _what(run: FavoriteRun) -> str:
-    length = length_of(run)
-    if length == MONTHS:
-        return "month"
-    return "1 day" if length == 1 else f"{length} days"
+    same = kind(run)
+    if isinstance(same, str):
+        return same
+    return "1 day" if same == 1 else f"{same} days"
 
 
 def point_text(runs: Sequence[FavoriteRun], run: FavoriteRun) -> str:
     """`7 days 2026-11-16..11-22: 1,315 · +6% vs 2026-11-09..11-15 · job 12`."""
-    earlier = earlier_of(runs, run)
+    earlier = before(runs, run)
     what = _what(run)
     if earlier is not None:
         change = Change(run, earlier).text()
