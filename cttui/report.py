@@ -45,6 +45,34 @@ def sparkline(values: list[int]) -> str:
     return "".join(SPARKS[round((value - low) * top / (high - low))] for value in values)
 
 
+def compact_count(count: int) -> str:
+    """999, 1.2k, 34k, 1M, 3.4B: a count in four cells or so, for an axis or a label."""
+    if count < 1_000:
+        return str(count)
+    for size, unit in ((1_000, "k"), (1_000_000, "M")):
+        text = _scaled(count / size)
+        # 999,600 is 1M, not 1000k.
+        if float(text) < 1_000:
+            return text + unit
+    return _scaled(count / 1_000_000_000) + "B"
+
+
+def _scaled(value: float) -> str:
+    return (f"{value:.1f}" if value < 9.95 else f"{value:.0f}").removesuffix(".0")
+
+
+def labelled_sparkline(values: list[int], width: int) -> str:
+    """`▁▃▇ 1.2k–3.4k`: the newest of `values` that fit in `width` cells beside the lowest and
+    highest of them."""
+    for shown in range(min(len(values), width - 2), 0, -1):
+        newest = values[-shown:]
+        low, high = compact_count(min(newest)), compact_count(max(newest))
+        label = low if low == high else f"{low}–{high}"
+        if shown + 1 + len(label) <= width:
+            return f"{sparkline(newest)} {label}"
+    return sparkline(values[-width:]) if width > 0 else ""
+
+
 def when_text(epoch: float, now: float) -> str:
     """When something happened, as briefly as is clear: 14:05 today, Nov 20 this year, else
     the date."""

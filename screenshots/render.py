@@ -68,6 +68,7 @@ def render_all(home: Path) -> dict[str, str]:
         **render_credentials(home),
         **render_jobs(home),
         **render_favorites(home),
+        **render_chart(home),
     }
 
 
@@ -246,6 +247,35 @@ def render_favorites(home: Path) -> dict[str, str]:
     config = home / "favorites" / "config.toml"
     app = build_app(profiles=(WORK,), config_path=config, clock=FrozenClock(), journal=journal)
     return {"favorites.svg": asyncio.run(shoot(app, show_favorites))}
+
+
+def render_chart(home: Path) -> dict[str, str]:
+    """The chart of a favourite's weekly and 30-day counts (tests/chart_history.py, which the
+    snapshot test shares), a week's count highlighted, at 80x24 as a user first meets it."""
+    import keyring
+
+    from tests.apps import WORK, build_app
+    from tests.chart_history import save_chart_history, show_chart
+    from tests.home import home_variables
+    from tests.job_states import FrozenClock
+    from tests.memory_keyring import MemoryKeyring
+
+    async def steps(pilot: Pilot[int]) -> None:
+        from cttui.tui.screens.chart import ChartScreen
+        from tests.apps import settle
+
+        await show_chart(pilot)
+        await pilot.press("left", "left")
+        await settle(pilot, ChartScreen)
+
+    keyring.set_keyring(MemoryKeyring())
+    # A HOME of its own: the favourites screenshot's favorites.toml holds five others.
+    os.environ.update(home_variables(home / "chart"))
+    journal = home / "chart" / "journal.sqlite3"
+    save_chart_history(journal)
+    config = home / "chart" / "config.toml"
+    app = build_app(profiles=(WORK,), config_path=config, clock=FrozenClock(), journal=journal)
+    return {"chart.svg": asyncio.run(shoot(app, steps, (80, 24)))}
 
 
 def main() -> int:

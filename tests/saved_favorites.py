@@ -10,7 +10,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from cttui.api.models import DateRange, PropertyFilter
+from cttui.api.models import DateRange, PropertyFilter, Query
 from cttui.api.operators import Operator
 from cttui.api.ranges import RangePreset
 from cttui.records import JobRecord, JobState
@@ -86,27 +86,39 @@ async def _seed(journal: Path) -> None:
     await writer.load()
     ids = []
     for favorite in FAVORITES:
-        for at, count in HISTORY.get(favorite.name, []):
-            query = favorite.query(date.fromtimestamp(at))
-            record = JobRecord(
-                0,
-                ORIGIN,
-                query,
-                JobState.DONE,
-                count=count,
-                created=at - 4,
-                finished=at,
-                favorite=favorite.name,
-            )
-            record.id = await writer.create(record)
-            await writer.save(record)
-            ids.append(record.id)
+        counts = [
+            (favorite.query(date.fromtimestamp(at)), count, at)
+            for at, count in HISTORY.get(favorite.name, [])
+        ]
+        ids += await write_counts(writer, favorite.name, counts)
     await writer.remove(ids)
     writer.close()
 
 
+async def write_counts(
+    writer: JournalWriter, name: str, counts: list[tuple[Query, int, float]]
+) -> list[int]:
+    """A done job of favourite `name` for each query, count and time it was counted; their ids."""
+    ids = []
+    for query, count, at in counts:
+        record = JobRecord(
+            0, ORIGIN, query, JobState.DONE, count=count, created=at - 4, finished=at, favorite=name
+        )
+        record.id = await writer.create(record)
+        await writer.save(record)
+        ids.append(record.id)
+    return ids
+
+
 async def show_favorites(pilot: Pilot[int]) -> None:
     """F3, with the pizza lovers marked and the cursor on the weekly buyers."""
+    await press_f3(pilot, len(FAVORITES))
+    await pilot.press(*["down"] * (len(FAVORITES) - 1), "space", *["up"] * len(FAVORITES))
+    await settle(pilot, FavoritesScreen)
+
+
+async def press_f3(pilot: Pilot[int], rows: int) -> None:
+    """From the editor to the favourites, once their `rows` rows and their history are read."""
     app = pilot.app
     assert isinstance(app, CttuiApp)
     await settle(pilot, MainScreen)
@@ -115,9 +127,7 @@ async def show_favorites(pilot: Pilot[int]) -> None:
         pilot,
         FavoritesScreen,
         lambda: (
-            app.screen.query_one("#favorites-table", DataTable).row_count == len(FAVORITES)
+            app.screen.query_one("#favorites-table", DataTable).row_count == rows
             and bool(app.session.journal.history())
         ),
     )
-    await pilot.press(*["down"] * (len(FAVORITES) - 1), "space", *["up"] * len(FAVORITES))
-    await settle(pilot, FavoritesScreen)

@@ -387,16 +387,17 @@ try:
     code = main(sys.argv[1:])
 except SystemExit as exit:
     code = exit.code
-heavy = sorted({m.split(".")[0] for m in sys.modules} & {"textual", "rich", "keyring"})
+heavy = {"textual", "rich", "keyring", "plotext", "textual_plotext"}
+heavy = sorted({m.split(".")[0] for m in sys.modules} & heavy)
 print("HEAVY=" + ",".join(heavy), file=sys.stderr)
 sys.exit(code)
 """
 
 
 @pytest.mark.parametrize(
-    "args", [["--help"], ["--version"], EXAMPLE, ["poll", "1"], ["count", "--help"]]
+    "args", [["--help"], ["--version"], EXAMPLE, ["poll", "1"], ["count", "--help"], ["jobs"]]
 )
-def test_headless_commands_never_import_textual(
+def test_headless_commands_never_import_textual_or_the_charts_plotext(
     args: list[str], emulator_env: dict[str, str]
 ) -> None:
     result = subprocess.run(
@@ -408,6 +409,35 @@ def test_headless_commands_never_import_textual(
         check=False,
     )
     assert "HEAVY=\n" in result.stderr, result.stderr
+
+
+APP_PROBE = """
+import asyncio, sys
+from tests.apps import build_app
+from tests.saved_favorites import save_favorites, show_favorites
+from cttui.store.paths import journal_file
+
+async def start():
+    app = build_app(journal=journal_file())
+    async with app.run_test() as pilot:
+        await show_favorites(pilot)
+save_favorites(journal_file())
+asyncio.run(start())
+print("PLOT=" + ",".join(sorted({"plotext", "textual_plotext"} & set(sys.modules))))
+"""
+
+
+def test_the_app_loads_the_charts_plotext_only_when_a_chart_opens() -> None:
+    """Its start, and the favourites screen with their sparklines, do without it."""
+    result = subprocess.run(
+        [sys.executable, "-c", APP_PROBE],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.stdout.strip().splitlines()[-1:] == ["PLOT="], result.stderr
 
 
 LOADED_PROBE = """

@@ -173,7 +173,7 @@ async def test_the_screen_draws_the_current_querys_counts_and_says_how_many_came
         screen = await open_favorites(pilot)
         await until_equal(pilot, lambda: cell(screen, NAME, "last"), "400")
         # One count of this query: one block, not four mixing 9,000 with 400.
-        assert cell(screen, NAME, "trend") == "▄"
+        assert cell(screen, NAME, "trend") == "▄ 400"
         detail = screen.query_one("#favorites-detail", Static)
         text = str(detail.render())
         assert "1 count, on " in text

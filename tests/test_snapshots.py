@@ -19,18 +19,23 @@ from textual.widgets import Input, Static
 from cttui.api.draft import FilterDraft, QueryDraft
 from cttui.api.models import OperatorChoice
 from cttui.api.operators import Operator, ValueKind
+from cttui.store.favorites_store import FavoritesStore
+from cttui.store.paths import favorites_file
 from cttui.tui.app import CttuiApp
 from cttui.tui.screens.calendar import CalendarScreen
+from cttui.tui.screens.chart import ChartScreen
 from cttui.tui.screens.credentials import CredentialsScreen
+from cttui.tui.screens.favorites import FavoritesScreen
 from cttui.tui.screens.help import HelpScreen
 from cttui.tui.screens.history_export import SaveExportScreen
 from cttui.tui.screens.job_details import JobDetailsScreen
 from cttui.tui.screens.main import MainScreen
 from cttui.tui.widgets.query_editor import QueryEditor
 from tests.apps import STAGING, WORK, build_app, settle
+from tests.chart_history import save_chart_history, show_chart
 from tests.job_states import FrozenClock, show_every_state
 from tests.memory_keyring import MemoryKeyring, NoBusKeyring
-from tests.saved_favorites import save_favorites, show_favorites
+from tests.saved_favorites import FAVORITES, save_favorites, show_favorites
 
 SIZE = (120, 36)
 PASSCODE = "SNAP-passcode-7Qx"
@@ -261,3 +266,34 @@ def test_credentials_at_every_size(
     memory_keyring.items[("cttui", WORK.account_id)] = PASSCODE
     app = build_app(profiles=(WORK, STAGING), active=WORK.name)
     assert snap_compare(app, terminal_size=size, run_before=credentials_with_a_saved_passcode)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=lambda size: "x".join(map(str, size)))
+def test_chart_of_weekly_and_30_day_counts(
+    snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    journal = tmp_path / "journal.sqlite3"
+    save_chart_history(journal)
+    app = build_app(profiles=(WORK,), clock=FrozenClock(), journal=journal)
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        # A week's count highlighted, the line down to it among the others.
+        await show_chart(pilot)
+        await pilot.press("left", "left")
+        await settle(pilot, ChartScreen)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_chart_with_no_counts_yet(snap_compare: SnapCompare) -> None:
+    FavoritesStore(favorites_file()).save(FAVORITES[0])
+    app = build_app(profiles=(WORK,), clock=FrozenClock())
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        await settle(pilot, MainScreen)
+        await pilot.press("f3")
+        await settle(pilot, FavoritesScreen)
+        await pilot.press("g")
+        await settle(pilot, ChartScreen)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -11,7 +11,7 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widget import Widget
 
-from cttui.report import summary_text
+from cttui.report import sparkline, summary_text
 from cttui.tui.app import CttuiApp
 from cttui.tui.screens.favorites import FavoritesScreen
 from cttui.tui.screens.main import JOBS_LEAST, MainScreen
@@ -20,7 +20,7 @@ from cttui.tui.widgets.preview import QueryPreview
 from cttui.tui.widgets.query_editor import QueryEditor
 from tests.apps import WORK, build_app, settle, until
 from tests.job_states import FrozenClock
-from tests.saved_favorites import FAVORITES, save_favorites, show_favorites
+from tests.saved_favorites import FAVORITES, HISTORY, save_favorites, show_favorites
 
 SIZES = [(80, 24), (120, 40), (200, 50)]
 
@@ -112,6 +112,11 @@ async def test_the_favourites_fit_the_width_name_count_when_and_trend_first(
         table = screen.table
         assert table.virtual_size.width <= table.scrollable_content_region.width
         assert {"name", "last", "when", "trend"} <= set(table.shown)
+        # The weekly buyers' newest counts, labelled with the lowest and the highest of them:
+        # eleven of the twelve fit beside the label.
+        trend = str(table.get_cell("Weekly buyers", "trend"))
+        counts = [count for _, count in HISTORY["Weekly buyers"]]
+        assert trend == f"{sparkline(counts[-11:])} 790–1.3k"
         names = [str(table.get_cell(item.name, "name")) for item in FAVORITES]
         assert names == [item.name for item in FAVORITES]
         if size[0] >= 120:

@@ -315,6 +315,12 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
         if self.selected is not None:
             ask_series(self, self.session, self.selected)
 
+    def action_chart(self) -> None:
+        from cttui.tui.screens.chart import ChartScreen  # when first shown: plotext costs
+
+        if self.selected is not None:
+            self.app.push_screen(ChartScreen(self.session, self.selected.name))
+
     def action_rename(self) -> None:
         item = self.selected
         if item is None or self._refused():

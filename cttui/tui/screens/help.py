@@ -39,6 +39,7 @@ WHERE = {
     "JobDetailsScreen": "In the job's details",
     "FavoritesTable": "In the favourites",
     "FavoritesScreen": "In the favourites",
+    "ChartScreen": "On the chart",
     "CredentialsScreen": "On the credentials screen",
 }
 EVERYWHERE = "Everywhere"

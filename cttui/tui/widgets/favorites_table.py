@@ -15,7 +15,7 @@ from textual.widgets import DataTable
 from cttui.api.ranges import RangePreset
 from cttui.jobs import Job
 from cttui.records import FavoriteRun
-from cttui.report import filter_text, range_text, sparkline, summary_text, when_text
+from cttui.report import filter_text, labelled_sparkline, range_text, summary_text, when_text
 from cttui.store.favorites import Favorite, since_query_changed
 from cttui.tui.keys import bindings
 
@@ -27,7 +27,7 @@ COLUMNS = (
     ("Range", "range", 18),
     ("Last count", "last", 10),
     ("When", "when", 10),
-    ("Counts over time", "trend", 16),
+    ("Counts over time", "trend", 20),
 )
 WIDTHS = {key: width for _, key, width in COLUMNS}
 MARK = "●"
@@ -126,7 +126,7 @@ class FavoritesTable(DataTable[str | Text]):
             count,
             Text(when_text(last.at, now) if last else ""),
             Text(
-                sparkline([run.count for run in runs][-WIDTHS["trend"] :]),
+                labelled_sparkline([run.count for run in runs], WIDTHS["trend"]),
                 style=self._style("favorites--trend"),
             ),
         )

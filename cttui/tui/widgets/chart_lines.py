@@ -1,0 +1,82 @@
+"""A favourite's counts as the chart draws them: one line per length of range (a series of
+days, weeks or months, or one-off runs of another length), the y axis from zero, and the words
+under the chart for one point. No Textual: the chart widget draws what this decides."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from cttui.api.models import DateRange
+from cttui.records import FavoriteRun
+from cttui.report import compact_count
+from cttui.trends import Change, before, kind, range_text
+
+# The y axis's steps, each as many cells tall: at most this many above zero.
+TICKS_MAX = 4
+
+
+def dates_of(run: FavoriteRun) -> DateRange:
+    return DateRange(run.start, run.end)
+
+
+def in_order(runs: Sequence[FavoriteRun]) -> list[FavoriteRun]:
+    """By the range's end, then by when counted: the order of the x axis and of the keys."""
+    return sorted(runs, key=lambda run: (run.end, run.at))
+
+
+@dataclass(frozen=True)
+class Line:
+    label: str
+    runs: tuple[FavoriteRun, ...]
+
+
+def _label(same: int | str) -> str:
+    return "months" if same == "month" else f"{same}-day ranges"
+
+
+def lines_of(runs: Sequence[FavoriteRun]) -> list[Line]:
+    """One line per kind of range (trends.kind), the shortest first (months last), each
+    oldest point first."""
+    by_kind: dict[int | str, list[FavoriteRun]] = {}
+    for run in in_order(runs):
+        by_kind.setdefault(kind(run), []).append(run)
+    order = sorted(by_kind, key=lambda same: (1, 0) if isinstance(same, str) else (0, same))
+    return [Line(_label(same), tuple(by_kind[same])) for same in order]
+
+
+def _what(run: FavoriteRun) -> str:
+    same = kind(run)
+    if isinstance(same, str):
+        return same
+    return "1 day" if same == 1 else f"{same} days"
+
+
+def point_text(runs: Sequence[FavoriteRun], run: FavoriteRun) -> str:
+    """`7 days 2026-11-16..11-22: 1,315 · +6% vs 2026-11-09..11-15 · job 12`."""
+    earlier = before(runs, run)
+    what = _what(run)
+    if earlier is not None:
+        change = Change(run, earlier).text()
+    elif what == "month":
+        change = "first count of a whole month"
+    else:
+        change = f"first count of {what}"
+    return f"{what} {range_text(dates_of(run))}: {run.count:,} · {change} · job {run.job_id}"
+
+
+def _steps() -> Iterator[int]:
+    """1, 2, 5, 10, 20, 25, 50, 100, ...: steps an axis reads at a glance."""
+    power = 1
+    while True:
+        yield from (power, 2 * power, *((power * 5 // 2,) if power >= 10 else ()), 5 * power)
+        power *= 10
+
+
+def y_axis(highest: int) -> tuple[list[int], list[str]]:
+    """The ticks from 0 to the first round number at or above `highest`, at most TICKS_MAX
+    steps, and their labels (1.5k, 2M)."""
+    high = max(highest, 1)
+    step = next(step for step in _steps() if -(-high // step) <= TICKS_MAX)
+    ticks = list(range(0, -(-high // step) * step + 1, step))
+    return ticks, [compact_count(tick) for tick in ticks]
