@@ -11,6 +11,7 @@ from collections.abc import Callable, Container, Iterable
 from cttui.cli.options import (
     Commands,
     Parser,
+    add_favorites_option,
     add_profile_option,
     add_wait_options,
     bounded,
@@ -95,6 +96,7 @@ def build_parser(
         help="run against a built-in CleverTap emulator with demo data (no account needed)",
     )
     add_profile_option(parser, default=None)
+    add_favorites_option(parser, default=None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     lazy = functools.partial(_lazy_command, commands, wanted)
@@ -115,7 +117,7 @@ def build_parser(
         description="Poll a pending count (the req_id that 'cttui count' printed) until it ends.",
         arguments=_add_poll_arguments,
     )
-    listing(
+    favorites = listing(
         commands,
         "favorites",
         "favourites",
@@ -128,6 +130,7 @@ def build_parser(
         ),
         actions=add_favorites_actions if wanted("favorites") else None,
     )
+    add_favorites_option(favorites, default=argparse.SUPPRESS)
     lazy(
         "run",
         handler=("run", "run", "RunArgs"),
@@ -262,9 +265,11 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
         "names",
         nargs="+",
         metavar="NAME",
-        help="a favourite's name, as 'cttui favorites' lists it (case does not matter)",
+        help="a favourite's name, as 'cttui favorites' lists it (case does not matter); "
+        "FILE:NAME for a shared file's",
     )
     add_wait_options(run)
+    add_favorites_option(run, default=argparse.SUPPRESS)
 
 
 def _emulator_numbers(

@@ -14,14 +14,12 @@ from typing import TYPE_CHECKING, NamedTuple
 from cttui.api.errors import CttuiError, unexpected
 from cttui.cli.connect import poll_interval
 from cttui.cli.exits import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING
-from cttui.cli.favorites import unknown_favorite
+from cttui.cli.favorites import read_shelf, unknown_favorite
 from cttui.cli.journal import progress
 from cttui.cli.output import CELL_MAX, print_json, say
 from cttui.cli.session import opened
 from cttui.console import cells, clip, pad, printable
 from cttui.records import JobState
-from cttui.store.favorites_store import read_favorites
-from cttui.store.paths import favorites_file
 
 if TYPE_CHECKING:
     from cttui.cli.arguments import Scope, WaitArgs
@@ -85,12 +83,13 @@ def run(args: RunArgs) -> int:
 
 def _chosen_favorites(args: RunArgs) -> list[Favorite]:
     """The favourites `cttui run` names, each once, in the order first named."""
-    favorites = read_favorites(favorites_file(demo=args.scope.demo))
+    shelf = read_shelf(args.scope)
     chosen: list[Favorite] = []
     for name in args.names:
-        favorite = favorites.find(name.strip())
-        if favorite is None:
-            raise unknown_favorite(name.strip(), favorites)
+        found = shelf.resolve(name)
+        if found is None:
+            raise unknown_favorite(name, shelf)
+        favorite = found.favorite
         if all(item.name != favorite.name for item in chosen):
             chosen.append(favorite)
     return chosen
