@@ -86,6 +86,11 @@ class FavoriteBook:
         """The favourite `name` names, and its history key: see `Shelf.resolve`."""
         return Shelf(self.current, self.shared).resolve(name)
 
+    def holds(self, favorite: Favorite) -> bool:
+        """Whether `favorite` is still listed, as it is."""
+        found = self.resolve(favorite.name)
+        return found is not None and found.favorite == favorite
+
     def jobs_of(self, name: str) -> list[Job]:
         return [job for job in self._jobs.jobs if job.favorite == name]
 
