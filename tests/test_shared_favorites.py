@@ -20,8 +20,10 @@ from cttui.session.changes import Change, Notice
 from cttui.session.core import Session
 from cttui.session.setup import SessionSetup
 from cttui.store import favorites_shared, favorites_store
+from cttui.store.config import load_config, save_config
 from cttui.store.credentials import CredentialStore, OsKeyring
 from cttui.store.favorites import Favorite, Favorites
+from cttui.store.favorites_shared import shared_paths
 from cttui.store.favorites_store import FavoritesStore
 from cttui.store.paths import config_file, favorites_file, journal_file
 from tests.conftest import run_cttui
@@ -357,3 +359,45 @@ def test_the_session_refuses_to_change_a_shared_favourite(team: Path) -> None:
     asyncio.run(scenario())
     assert team.read_text() == TEAM
     assert FavoritesStore(favorites_file()).read().items == (TEAM_LAUNCHES,)
+
+
+# config.toml's key, and the names
+
+
+def test_config_keeps_the_shared_files_as_written_and_refuses_a_bad_value(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('favorites_files = ["~/team/cttui.toml", "growth.toml"]\ntheme = "nord"\n')
+    config = load_config(path)
+    assert config.favorites_files == ("~/team/cttui.toml", "growth.toml")
+    assert shared_paths(config, path) == (
+        Path.home() / "team" / "cttui.toml",
+        tmp_path / "growth.toml",
+    )
+    save_config(config.with_theme("gruvbox"), path)
+    assert load_config(path).favorites_files == config.favorites_files
+    path.write_text('favorites_files = "team.toml"\n')
+    with pytest.raises(UsageError) as caught:
+        load_config(path)
+    assert caught.value.message == (
+        f'{path}: favorites_files must be a list of file names, such as ["~/team/cttui.toml"]; '
+        "fix it or move the file aside"
+    )
+
+
+def test_a_shared_favourite_that_does_not_validate_is_named_when_run(
+    tmp_path: Path, emulator: Emulator, emulator_env: dict[str, str]
+) -> None:
+    path = tmp_path / "team.toml"
+    path.write_text(TEAM + '\n[[favorite]]\nname = "odd"\nevent_name = ""\n')
+    share(path)
+    result = run_cttui("run", "team.toml:odd", env=emulator_env)
+    assert result.code == 2
+    assert result.err.splitlines()[-1].startswith(f"cttui: {path}:")
+    assert "favourite 'odd'" in result.err.splitlines()[-1]
+    assert emulator.requests == []
+    # The file's other favourites still run.
+    ran = run_cttui("run", "weekly", env=emulator_env)
+    assert ran.code == 0, ran.err
+    assert lines_of(ran.out)[0][0] == "team.toml:weekly"

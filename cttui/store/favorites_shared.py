@@ -129,10 +129,7 @@ class Shelf:
 
     @classmethod
     def read(cls, own: Path, paths: Sequence[Path]) -> Shelf:
-        files = tuple(
-            read_shared(path, label) for path, label in zip(paths, labels(paths), strict=True)
-        )
-        return cls(read_favorites(own), files)
+        return cls(read_favorites(own), reread((), paths) or ())
 
     def items(self) -> list[Favorite]:
         return [*self.own.items, *(item for file in self.files for item in file.items)]
@@ -156,12 +153,11 @@ class Shelf:
     def unknown(self, name: str, none_saved: str) -> UsageError:
         """Why `name` names no favourite: the problem that kept it out, or the names known."""
         name = name.strip()
-        for favorites in (self.own, *(file.favorites for file in self.files)):
-            broken = favorites.broken(
-                name.rpartition(":")[2] if favorites is not self.own else name
-            )
-            if broken is not None:
-                return UsageError(broken.message)
+        broken = self.own.broken(name)
+        for file in self.files:
+            broken = broken or file.favorites.broken(name.removeprefix(f"{file.label}:"))
+        if broken is not None:
+            return UsageError(broken.message)
         known = [item.name for item in self.items()]
         own = self.own
         whole = next((problem for problem in own.problems if problem.name is None), None)
