@@ -9,11 +9,8 @@ from dataclasses import dataclass
 
 from cttui.api.errors import UsageError
 from cttui.api.models import DateRange
+from cttui.api.periods import Every, period_of
 from cttui.records import FavoriteRun
-
-# How far back `change_of` looks for a latest count that has one before it: a long history of
-# cron runs must not make each redraw quadratic.
-_LOOKBACK = 400
 
 
 def range_text(dates: DateRange) -> str:
@@ -73,15 +70,18 @@ class Change:
         }
 
 
-def _days(run: FavoriteRun) -> int:
-    return (run.end - run.start).days + 1
+def kind(run: FavoriteRun) -> int | str:
+    """What a range is, to compare it with: a whole calendar month (of any length), else its
+    number of days."""
+    dates = DateRange(run.start, run.end)
+    return "month" if dates == period_of(Every.MONTH, run.start) else dates.days
 
 
 def before(runs: Sequence[FavoriteRun], run: FavoriteRun) -> FavoriteRun | None:
-    """The count of `runs` just before `run` for the same kind of range: as many days, ending
-    earlier (the latest such range, and of its counts the newest)."""
-    days = _days(run)
-    earlier = [item for item in runs if item.end < run.end and _days(item) == days]
+    """The count of `runs` just before `run` for the same kind of range (see `kind`), ending
+    earlier: the latest such range, and of its counts the newest."""
+    same = kind(run)
+    earlier = [item for item in runs if item.end < run.end and kind(item) == same]
     return max(earlier, key=lambda item: (item.end, item.at), default=None)
 
 
@@ -89,12 +89,20 @@ def change_of(runs: Sequence[FavoriteRun]) -> Change | None:
     """The change of the latest count (the latest range, then the newest count of it) from the
     one before for the same kind of range. A latest range with none before it (the week under
     way beside whole weeks, a one-off run) gives way to the latest that has one."""
-    latest = sorted(runs, key=lambda item: (item.end, item.at), reverse=True)[:_LOOKBACK]
-    for run in latest:
-        found = before(runs, run)
-        if found is not None:
-            return Change(run, found)
-    return None
+    kinds: dict[int | str, list[FavoriteRun]] = {}
+    for run in runs:
+        kinds.setdefault(kind(run), []).append(run)
+    found: Change | None = None
+    for same in kinds.values():
+        same.sort(key=lambda item: (item.end, item.at))
+        latest = same[-1]
+        # The newest count of the latest range that ends before this one's.
+        earlier = next((item for item in reversed(same) if item.end < latest.end), None)
+        if earlier is None:
+            continue
+        if found is None or (latest.end, latest.at) > (found.run.end, found.run.at):
+            found = Change(latest, earlier)
+    return found
 
 
 _PERCENT = re.compile(r"\s*([+-]?\d+(?:\.\d+)?)\s*%\s*")

@@ -89,6 +89,21 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
         yield running
 
 
+@pytest.fixture
+def partial_emulator(tmp_path: Path) -> Iterator[Emulator]:
+    """An emulator of its own whose every count answers partial, ready two seconds later."""
+    config = EmulatorConfig(
+        seed=3,
+        profiles=500,
+        events=5_000,
+        partial_after_days=0,
+        compute_seconds=2.0,
+        cache_dir=tmp_path / "partial-cache",
+    )
+    with Emulator(config) as running:
+        yield running
+
+
 def emulator_variables(emulator: Emulator, poll_interval: float = 0.1) -> dict[str, str]:
     """The environment that points cttui at `emulator`, with an empty request log."""
     emulator.reset_log()

@@ -739,7 +739,7 @@ def test_every_command_s_typed_value_is_found_and_holds_only_its_options() -> No
         module = importlib.import_module(handler.module)
         kind = getattr(module, handler.arguments, None) or getattr(arguments, handler.arguments)
         # `jobs resume` has no job ID: its `resubmit` is None.
-        options = {action.dest for action in command._actions} | {"scope", "wait"}
+        options = {action.dest for action in command._actions} | {"scope", "wait", "alert"}
         assert set(kind._fields) <= options | set(arguments._OPTION_OF), handler
 
 

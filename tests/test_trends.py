@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cttui.api.errors import UsageError
 from cttui.api.models import DateRange
 from cttui.records import FavoriteRun
-from cttui.trends import Alert, change_of, parse_alert, percent_text, range_text
+from cttui.trends import Alert, before, change_of, parse_alert, percent_text, range_text
 
 
 def run(job: int, start: date, days: int, count: int, at: float = 0.0) -> FavoriteRun:
@@ -102,3 +104,38 @@ def test_flags_take_the_place_of_the_files_limits() -> None:
 def test_a_bad_alert_says_what_to_write(table: dict[str, object], message: str) -> None:
     with pytest.raises(UsageError, match=message):
         parse_alert(table)
+
+
+def test_whole_months_of_different_lengths_are_one_kind() -> None:
+    runs = [run(1, date(2026, 9, 1), 30, 1500), run(2, date(2026, 10, 1), 31, 1650)]
+    change = change_of(runs)
+    assert change is not None
+    assert change.text() == "+10% vs 2026-09-01..09-30"
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 60), st.sampled_from([1, 3, 7, 30, 31]), st.integers(0, 50)),
+        max_size=30,
+    )
+)
+def test_change_of_is_the_latest_count_with_one_before_it(
+    items: list[tuple[int, int, int]],
+) -> None:
+    runs = [
+        run(n + 1, date(2026, 1, 1) + timedelta(days=offset), days, count, at=float(n % 7 + 1))
+        for n, (offset, days, count) in enumerate(items)
+    ]
+    expected = None
+    for item in sorted(runs, key=lambda r: (r.end, r.at), reverse=True):
+        found = before(runs, item)
+        if found is not None:
+            expected = (item.end, item.at, found.end, found.at)
+            break
+    change = change_of(runs)
+    got = (
+        None
+        if change is None
+        else (change.run.end, change.run.at, change.before.end, change.before.at)
+    )
+    assert got == expected

@@ -51,6 +51,7 @@ async def test_f1_on_the_editor_lists_its_keys_then_the_apps_then_textuals() -> 
                 ("^n", "Add filter"),
                 ("^y", "Copy as curl"),
                 ("^l", "New query"),
+                ("^t", "Count over time"),
                 ("^s", "Save as favourite"),
                 ("f4", "Go to the editor (the focus is there)"),
                 ("f5", "Go to the job list"),

@@ -63,6 +63,15 @@ class WaitArgs(NamedTuple):
     poll_interval: float | None
 
 
+class AlertArgs(NamedTuple):
+    """The limits of --alert-below and its kin, as typed (checked by cli/alerts.py)."""
+
+    alert_below: int | None
+    alert_above: int | None
+    alert_change_below: str | None
+    alert_change_above: str | None
+
+
 class ListArgs(NamedTuple):
     """`cttui favorites` and `cttui jobs`: a listing, as a table or as JSON."""
 
@@ -92,6 +101,8 @@ def typed(kind: type[T], namespace: argparse.Namespace, scope: Scope) -> T:
             value = scope
         elif name == "wait":
             value = typed(WaitArgs, namespace, scope)
+        elif name == "alert":
+            value = typed(AlertArgs, namespace, scope)
         else:
             value = getattr(namespace, _OPTION_OF.get(name, name), None)
         if isinstance(value, list):

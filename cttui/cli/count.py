@@ -5,21 +5,20 @@ from __future__ import annotations
 import asyncio
 import copy
 import os
-import shlex
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
-from cttui.api.errors import QueryError, UsageError
-from cttui.api.models import DateRange, PropertyFilter, Query, filter_label
-from cttui.api.operators import Operator
+from cttui.api.errors import UsageError
+from cttui.api.models import DateRange, Query
 from cttui.api.ranges import RangePreset
 from cttui.cli.connect import poll_interval, today
 from cttui.cli.exits import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING
 from cttui.cli.journal import progress
 from cttui.cli.options import Usage
 from cttui.cli.output import print_json_line, say
+from cttui.cli.query_words import query_from_words
 from cttui.cli.session import opened
 from cttui.records import JobState, Origin
 from cttui.store.config import check_profile_name
@@ -40,6 +39,7 @@ class CountArgs(NamedTuple):
     where: tuple[tuple[str, ...], ...]
     save: str | None
     replace: bool
+    compare: str | None
     wait: WaitArgs
 
 
@@ -58,6 +58,12 @@ def count(args: CountArgs) -> int:
         dates.resolve(today(args.scope.demo)) if isinstance(dates, RangePreset) else dates,
     )
     favorite = _favorite_from_args(args, query, dates) if args.save is not None else None
+    if args.compare is not None:
+        if favorite is not None:
+            raise Usage("--compare and --save go separately: save first, then compare")
+        from cttui.cli.compare import compare_previous
+
+        return compare_previous(args.scope, args.wait, query)
     return _run_job(
         args.scope,
         args.wait,
@@ -99,37 +105,7 @@ def _count_dates(args: CountArgs) -> DateRange | RangePreset:
 
 
 def _query_from_args(args: CountArgs, dates: DateRange) -> Query:
-    filters = [_filter_from_words(words, index) for index, words in enumerate(args.where)]
-    query = Query(args.event, dates, tuple(filters))
-    query.validate()
-    return query
-
-
-def _filter_from_words(words: Sequence[str], index: int) -> PropertyFilter:
-    """One --where: NAME OPERATOR [VALUE], or NAME OPERATOR=VALUE, the form for a value that
-    starts with '-' (which argparse would take for an option)."""
-    if len(words) not in (2, 3):
-        raise UsageError(
-            f"--where takes NAME OPERATOR [VALUE], got {len(words)} "
-            f"word{'' if len(words) == 1 else 's'} "
-            f"({' '.join(words)}); quote a name or value that has spaces"
-        )
-    if len(words) == 3:
-        return PropertyFilter.from_text(*words, index=index)
-    name, word = words
-    operator, joined, value = word.partition("=")
-    known = next((item for item in Operator if item == operator.strip().lower()), None)
-    if known is None:
-        return PropertyFilter.from_text(name, word, index=index)
-    if joined:
-        return PropertyFilter.from_text(name, operator, value, index=index)
-    if known.takes_value:
-        raise QueryError(
-            f"{filter_label(index, name, known)} needs a value: --where {shlex.quote(name)} "
-            f"{known} VALUE, or {known}=VALUE for a value that starts with '-'",
-            f"filters[{index}].value",
-        )
-    return PropertyFilter(name, known)
+    return query_from_words(args.event, dates, args.where)
 
 
 def _favorite_from_args(args: CountArgs, query: Query, dates: DateRange | RangePreset) -> Favorite:

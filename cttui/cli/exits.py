@@ -6,4 +6,6 @@ EXIT_OK = 0
 EXIT_API = 1
 EXIT_USAGE = 2
 EXIT_PENDING = 3
+# A count breached a limit of its favourite's alert (or of --alert-*), and nothing failed.
+EXIT_ALERT = 4
 EXIT_INTERRUPTED = 130

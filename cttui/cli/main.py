@@ -110,9 +110,30 @@ def _dispatch(handler: Handler, namespace: argparse.Namespace) -> Callable[[], i
     return lambda: function(typed)
 
 
+# Options whose value is a percentage, often negative: argparse takes `-20%` for an option.
+_PERCENT_OPTIONS = ("--alert-change-below", "--alert-change-above")
+
+
+def _joined_percentages(arguments: list[str]) -> list[str]:
+    """`--alert-change-below -20%` as `--alert-change-below=-20%`, which argparse reads."""
+    joined: list[str] = []
+    words = iter(arguments)
+    for word in words:
+        if word == "--":
+            joined.append(word)
+            joined.extend(words)
+            break
+        if word in _PERCENT_OPTIONS:
+            value = next(words, None)
+            joined.append(word if value is None else f"{word}={value}")
+        else:
+            joined.append(word)
+    return joined
+
+
 def _parse(parser: argparse.ArgumentParser, arguments: list[str]) -> argparse.Namespace:
     try:
-        namespace, extras = parser.parse_known_args(arguments)
+        namespace, extras = parser.parse_known_args(_joined_percentages(arguments))
     except SystemExit:
         # --help and --version: argparse ignores a failed write, and exits 0 having printed
         # nothing. Flushed here, the failure is told.

@@ -127,6 +127,23 @@ def add_wait_options(command: argparse.ArgumentParser) -> None:
     )
 
 
+def add_alert_options(command: argparse.ArgumentParser) -> None:
+    """Limits a count is held to (in place of its favourite's `alert`); a breach exits 4."""
+    for option, what in (("--alert-below", "below"), ("--alert-above", "above")):
+        command.add_argument(
+            option,
+            type=bounded(int, 0, 2**63 - 1),
+            metavar="N",
+            help=f"exit 4 (an alert) when the count is {what} N",
+        )
+    for option, what in (("--alert-change-below", "below"), ("--alert-change-above", "above")):
+        command.add_argument(
+            option,
+            metavar="PCT",
+            help=f"exit 4 when the change from the count before is {what} PCT, such as -20%%",
+        )
+
+
 def command(
     group: Commands,
     name: str,

@@ -11,6 +11,7 @@ from collections.abc import Callable, Container, Iterable
 from cttui.cli.options import (
     Commands,
     Parser,
+    add_alert_options,
     add_favorites_option,
     add_profile_option,
     add_wait_options,
@@ -145,6 +146,22 @@ def build_parser(
         ),
         arguments=_add_run_arguments,
     )
+    lazy(
+        "series",
+        handler=("series", "series", "SeriesArgs"),
+        summary="count a favourite (or a query) for each of the last N days, weeks or months",
+        description=(
+            "Count favourite NAME, or the query of --event and --where, for each of the last "
+            "--last periods of --every (ISO weeks run Monday to Sunday; months are calendar "
+            "months), the one under way included unless --no-current. Each period is a job of "
+            "its own, at most 3 in flight per account, and a favourite's counts join its "
+            "history. A period counted before is not asked again (--refresh asks anyway); a "
+            "series cut off half way resumes where it stopped. One line per period in order: "
+            "FROM TO COUNT CHANGE. Exit codes as for 'cttui run', and 4 when a limit of "
+            "--alert-* (or the favourite's alert) is breached."
+        ),
+        arguments=_add_series_arguments,
+    )
     add_credentials_commands(commands, wanted)
     jobs_description = (
         "Every count sent from cttui (the app, 'count', 'poll') is kept in the job journal, "
@@ -214,7 +231,33 @@ def _add_count_arguments(count: argparse.ArgumentParser, *, presets: Iterable[st
         metavar="PRESET",
         help="instead of --from and --to, a range resolved on the day it runs: %(choices)s",
     )
+    _add_where(count)
     count.add_argument(
+        "--save",
+        metavar="NAME",
+        help="save the query as favourite NAME before sending it ('cttui run NAME' runs it "
+        "again); with --range it keeps the range, resolved again at each run",
+    )
+    flag(
+        count,
+        "--replace",
+        "with --save, overwrite a favourite of that name that holds another query",
+    )
+    _add_compare(count)
+    add_wait_options(count)
+
+
+def _add_compare(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--compare",
+        choices=("previous",),
+        help="also count the range of the same length just before (a whole month: the month "
+        "before) and print both with the change",
+    )
+
+
+def _add_where(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
         "--where",
         action="append",
         nargs="+",
@@ -227,18 +270,32 @@ def _add_count_arguments(count: argparse.ArgumentParser, *, presets: Iterable[st
         "does_not_exist (text); equals, greater_than, greater_than_equals, less_than, "
         "less_than_equals (numbers, such as 42, -3.5, 1e3)",
     )
-    count.add_argument(
-        "--save",
-        metavar="NAME",
-        help="save the query as favourite NAME before sending it ('cttui run NAME' runs it "
-        "again); with --range it keeps the range, resolved again at each run",
+
+
+def _add_series_arguments(series: argparse.ArgumentParser) -> None:
+    series.add_argument(
+        "name", nargs="?", metavar="NAME", help="a favourite's name (or use --event instead)"
     )
-    flag(
-        count,
-        "--replace",
-        "with --save, overwrite a favourite of that name that holds another query",
+    series.add_argument("--event", metavar="EVENT", help="count this event instead of a favourite")
+    _add_where(series)
+    series.add_argument(
+        "--every",
+        choices=("day", "week", "month"),
+        default="week",
+        help="the length of each period (default week)",
     )
-    add_wait_options(count)
+    series.add_argument(
+        "--last",
+        type=bounded(int, 1, 120),
+        default=12,
+        metavar="N",
+        help="how many periods, up to 120 (default 12)",
+    )
+    flag(series, "--no-current", "leave out the period under way: end with the last whole one")
+    flag(series, "--refresh", "ask for every period again, even those counted before")
+    add_alert_options(series)
+    add_favorites_option(series, default=argparse.SUPPRESS)
+    add_wait_options(series)
 
 
 def _add_emulator_arguments(emulator: argparse.ArgumentParser) -> None:
@@ -268,6 +325,8 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
         help="a favourite's name, as 'cttui favorites' lists it (case does not matter); "
         "FILE:NAME for a shared file's",
     )
+    _add_compare(run)
+    add_alert_options(run)
     add_wait_options(run)
     add_favorites_option(run, default=argparse.SUPPRESS)
 

@@ -12,27 +12,38 @@ from datetime import date
 from typing import TYPE_CHECKING, NamedTuple
 
 from cttui.api.errors import CttuiError, unexpected
+from cttui.cli.alerts import alert_of
 from cttui.cli.connect import poll_interval
-from cttui.cli.exits import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING
+from cttui.cli.exits import EXIT_ALERT, EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING
 from cttui.cli.favorites import read_shelf, unknown_favorite
 from cttui.cli.journal import progress
 from cttui.cli.output import CELL_MAX, print_json, say
 from cttui.cli.session import opened
 from cttui.console import cells, clip, pad, printable
-from cttui.records import JobState
+from cttui.records import FavoriteRun, JobState
+from cttui.store.favorites import since_query_changed
+from cttui.trends import Change, before
 
 if TYPE_CHECKING:
-    from cttui.cli.arguments import Scope, WaitArgs
+    from cttui.cli.arguments import AlertArgs, Scope, WaitArgs
     from cttui.jobs import Job, JobManager
     from cttui.session.core import Session
+    from cttui.session.series import Series
     from cttui.store.favorites import Favorite
+    from cttui.store.favorites_shared import Shelf
+    from cttui.trends import Alert
 
 
 class RunArgs(NamedTuple):
     scope: Scope
     names: tuple[str, ...]
+    compare: str | None
+    alert: AlertArgs
     wait: WaitArgs
 
+
+# A favourite's result as --json gives it, and the change of its count (see _change).
+_Reported = tuple[dict[str, object], "Change | None"]
 
 # Each line of `cttui run` is printed before the next count is known: wide enough for any count
 # up to ten digits, so that the third column still lines up.
@@ -56,6 +67,14 @@ class _Planned:
     problem: str | None = None
     job: Job | None = None
     task: asyncio.Task[Job] | None = None
+    # --compare previous: the range before, counted (or known) beside it.
+    compare: Series | None = None
+    compared: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def ready(self) -> None:
+        await self.settled.wait()
+        if self.compare is not None:
+            await self.compared.wait()
 
     def settle(self, task: asyncio.Task[Job]) -> None:
         if not task.cancelled():
@@ -66,9 +85,11 @@ class _Planned:
 
 def run(args: RunArgs) -> int:
     chosen = _chosen_favorites(args)
+    # Every limit read before anything is sent: a typo in one is a usage error, not a breach.
+    alerts = {favorite.name: alert_of(args.alert, favorite) for favorite in chosen}
     batch = _Batch()
     try:
-        return asyncio.run(_run_favorites(args, chosen, batch))
+        return asyncio.run(_run_favorites(args, chosen, batch, alerts))
     except KeyboardInterrupt:
         unfinished = [job for job in batch.jobs if not job.state.finished]
         if unfinished:
@@ -86,16 +107,28 @@ def _chosen_favorites(args: RunArgs) -> list[Favorite]:
     shelf = read_shelf(args.scope)
     chosen: list[Favorite] = []
     for name in args.names:
-        found = shelf.resolve(name)
-        if found is None:
-            raise unknown_favorite(name, shelf)
-        favorite = found.favorite
+        favorite = _find(shelf, name)
         if all(item.name != favorite.name for item in chosen):
             chosen.append(favorite)
     return chosen
 
 
-async def _run_favorites(args: RunArgs, chosen: list[Favorite], batch: _Batch) -> int:
+def find_favorite(scope: Scope, name: str) -> Favorite:
+    """The favourite `name` names, yours or a shared file's (`Shelf.resolve`), as listed: its
+    name is its history key. Raises UsageError saying which there are."""
+    return _find(read_shelf(scope), name)
+
+
+def _find(shelf: Shelf, name: str) -> Favorite:
+    found = shelf.resolve(name)
+    if found is None:
+        raise unknown_favorite(name, shelf)
+    return found.favorite
+
+
+async def _run_favorites(
+    args: RunArgs, chosen: list[Favorite], batch: _Batch, alerts: Mapping[str, Alert]
+) -> int:
     scope, wait = args.scope, args.wait
     interval = poll_interval(wait.poll_interval, os.environ, "", scope.demo)
     async with opened(scope, interval=interval, sends=True) as session:
@@ -107,7 +140,14 @@ async def _run_favorites(args: RunArgs, chosen: list[Favorite], batch: _Batch) -
         await session.journal.load(lambda _: False)
         shown = sys.stderr.isatty()
 
+        compared: dict[int, _Planned] = {}
+
         def on_change(job: Job) -> None:
+            plan = compared.get(job.id)
+            if plan is not None:
+                if plan.compare is not None and all(p.settled for p in plan.compare.points):
+                    plan.compared.set()
+                return
             plan = plans.get(job.favorite or "")
             if plan is None:
                 return
@@ -120,6 +160,9 @@ async def _run_favorites(args: RunArgs, chosen: list[Favorite], batch: _Batch) -
                 progress(job, interval, plan.favorite.name)
 
         session.jobs.subscribe(on_change)
+        if args.compare is not None:
+            for plan in plans.values():
+                await _compare(session, plan, compared)
         for launch in await session.run_favorites(chosen):
             plan = plans[launch.favorite.name]
             plan.problem, plan.job, plan.task = launch.problem, launch.job, launch.task
@@ -127,7 +170,43 @@ async def _run_favorites(args: RunArgs, chosen: list[Favorite], batch: _Batch) -
                 plan.settled.set()
             else:
                 launch.task.add_done_callback(plan.settle)
-        return await _report_runs(args, session.jobs, list(plans.values()), session.today())
+        code, reported = await _report_runs(args, session, list(plans.values()))
+        return _alerted(alerts, reported, code)
+
+
+async def _compare(session: Session, plan: _Planned, compared: dict[int, _Planned]) -> None:
+    """Count (unless known) the range just before the favourite's, for --compare previous."""
+    from cttui.api.periods import previous
+    from cttui.session.series import SeriesRequest, start_series
+
+    query = plan.favorite.query(session.today())
+    request = SeriesRequest(
+        query, None, ranges=(previous(query.date_range),), favorite=plan.favorite
+    )
+    try:
+        plan.compare = await start_series(session, request)
+    except CttuiError:
+        return  # the favourite's own run says why
+    for point in plan.compare.points:
+        if point.job is not None:
+            compared[point.job.id] = plan
+    if all(point.settled for point in plan.compare.points):
+        plan.compared.set()
+
+
+def _alerted(alerts: Mapping[str, Alert], reported: list[_Reported], code: int) -> int:
+    """Say each limit a favourite's count breached; exit 4 when one did and nothing failed."""
+    found = []
+    for result, change in reported:
+        count, name = result["count"], str(result["name"])
+        if isinstance(count, int):
+            found += [
+                f"alert: {name} {result['from']}..{result['to']}: {breach}"
+                for breach in alerts[name].breaches(count, change)
+            ]
+    for line in found:
+        say(line)
+    return EXIT_ALERT if found and code in (EXIT_OK, EXIT_PENDING) else code
 
 
 def _base_urls(session: Session, favorites: list[Favorite]) -> set[str]:
@@ -140,26 +219,31 @@ def _base_urls(session: Session, favorites: list[Favorite]) -> set[str]:
 
 
 async def _report_runs(
-    args: RunArgs, manager: JobManager, plans: list[_Planned], today: date
-) -> int:
+    args: RunArgs, session: Session, plans: list[_Planned]
+) -> tuple[int, list[_Reported]]:
     """One line per favourite in the order named, each as soon as it and those before it are
     settled; --timeout stops the waiting for all of them at once."""
+    manager, today = session.jobs, session.today()
     loop = asyncio.get_running_loop()
     timeout = args.wait.timeout
     deadline = None if timeout is None else loop.time() + timeout
     width = min(CELL_MAX, max(cells(printable(plan.favorite.name)) for plan in plans))
     results: list[dict[str, object]] = []
+    reported: list[_Reported] = []
     for plan in plans:
         if not plan.settled.is_set():
             left = None if deadline is None else max(0.0, deadline - loop.time())
             try:
-                await asyncio.wait_for(plan.settled.wait(), left)
+                await asyncio.wait_for(plan.ready(), left)
             except TimeoutError:
                 await _stop_unsent(manager, plans)
         result = _run_result(plan, today)
+        change = _change(session, plan)
+        result.update(change.as_json() if change else {})
         results.append(result)
+        reported.append((result, change))
         if not args.wait.json:
-            print(_run_line(result, width), flush=True)
+            print(_run_line(result, width, change), flush=True)
     if args.wait.json:
         print_json(results)
     statuses = [result["status"] for result in results]
@@ -169,8 +253,28 @@ async def _report_runs(
             "finishes them"
         )
     if "fail" in statuses:
-        return EXIT_API
-    return EXIT_PENDING if "partial" in statuses else EXIT_OK
+        return EXIT_API, reported
+    return EXIT_PENDING if "partial" in statuses else EXIT_OK, reported
+
+
+def _change(session: Session, plan: _Planned) -> Change | None:
+    """The change of the count just made: from the range just before (--compare previous),
+    else from the count before it of the same kind of range in the favourite's history."""
+    job = plan.job
+    if job is None or job.state is not JobState.DONE or job.query is None or job.count is None:
+        return None
+    dates = job.query.date_range
+    run = FavoriteRun(job.id, job.updated, job.count, dates.start, dates.end)
+    if plan.compare is not None:
+        point = plan.compare.points[0]
+        if point.count is None or point.job_id is None:
+            return None
+        earlier = point.period.dates
+        return Change(run, FavoriteRun(point.job_id, 0.0, point.count, earlier.start, earlier.end))
+    history = session.favorites.history().get(plan.favorite.name, ())
+    _, runs = since_query_changed(history, plan.favorite.query_key)
+    found = before(runs, run)
+    return Change(run, found) if found is not None else None
 
 
 async def _stop_unsent(manager: JobManager, plans: list[_Planned]) -> None:
@@ -215,12 +319,14 @@ def _run_result(plan: _Planned, today: date) -> dict[str, object]:
     return result
 
 
-def _run_line(result: Mapping[str, object], width: int) -> str:
+def _run_line(result: Mapping[str, object], width: int, change: Change | None = None) -> str:
     """One line of `cttui run`, made printable; `width` is the names' column, in cells (a
     name wider is cut)."""
     status = result["status"]
     if status == "success":
         middle, rest = str(result["count"]), f"{result['from']}..{result['to']}"
+        if change is not None:
+            rest += f"  {change.text()}"
     elif status == "partial":
         middle, rest = "pending", f"req_id {result['req_id']}"
     else:

@@ -19,6 +19,7 @@ from cttui.api.errors import UsageError
 from cttui.api.models import DateRange, PropertyFilter, Query
 from cttui.api.ranges import RangePreset
 from cttui.store.config import check_profile_name
+from cttui.trends import Alert, parse_alert
 
 if TYPE_CHECKING:
     from cttui.records import FavoriteRun
@@ -101,6 +102,23 @@ class Favorite:
         return Query(self.event_name, dates, self.filters)
 
     @property
+    def alert(self) -> Alert:
+        """Its limits: favorites.toml's `alert` table (none when it has none); raises
+        UsageError naming the favourite when the table does not read."""
+        table = self.extra.get("alert")
+        if table is None:
+            return Alert()
+        if not isinstance(table, Mapping):
+            raise UsageError(
+                f"favourite {self.name!r}: alert must be a table, such as "
+                'alert = { below = 500, change_below = "-20%" }'
+            )
+        try:
+            return parse_alert(table)
+        except UsageError as error:
+            raise UsageError(f"favourite {self.name!r}: {error.message}") from None
+
+    @property
     def relative(self) -> bool:
         return isinstance(self.dates, RangePreset)
 
@@ -128,6 +146,10 @@ class Favorite:
                 check_profile_name(self.profile)
             except UsageError as error:
                 found.append(error.message)
+        try:
+            self.alert  # noqa: B018 - read for its problems
+        except UsageError as error:
+            found.append(error.message)
         # Any day will do: a preset always resolves to a valid range.
         found.extend(problem.message for problem in self.query(date(2000, 1, 1)).problems())
         return found

@@ -50,7 +50,7 @@ from cttui.store.journal_rows import (
     update_job,
 )
 from cttui.store.journal_schema import connect, migrate, transaction, up_to_date
-from cttui.store.journal_select import EVERY, FINISHED, Only
+from cttui.store.journal_select import EVERY, FINISHED, Only, counted_sql
 
 # The finished jobs older than a job (parameters: FINISHED, then the job's id).
 FINISHED_BEFORE = f"FROM jobs WHERE state IN ({', '.join('?' * len(FINISHED))}) AND id < ?"
@@ -319,6 +319,13 @@ class Journal:
         except sqlite3.Error as error:
             raise problem(self.path, error) from None
         return {row["id"] for row in rows if self.owners.alive(row["owner"])}
+
+    def counted(self, account_id: str, bodies: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """Of `bodies` (queries as sent), those a job on `account_id` counted: each to the id
+        and count of the newest such job."""
+        with self._reading(), transaction(self._db, write=False):
+            rows = self._db.execute(counted_sql(len(bodies)), (account_id, *bodies)).fetchall()
+        return {row["body"]: (row["id"], row["count"]) for row in rows}
 
     def create(self, record: JobRecord) -> int:
         with transaction(self._db):

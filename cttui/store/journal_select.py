@@ -52,3 +52,14 @@ class Only:
 # Beyond every job's id (SQLite's largest integer).
 _NO_ID = 2**63 - 1
 EVERY = Only()
+
+
+def counted_sql(bodies: int) -> str:
+    """The newest done job on an account for each of `bodies` queries as sent: id, body, count
+    (see `Journal.counted`)."""
+    marks = ", ".join("?" * bodies)
+    return (
+        "SELECT max(id) AS id, body, count FROM jobs "  # noqa: S608 - our words, ? for values
+        f"WHERE state = 'done' AND count IS NOT NULL AND account_id = ? AND body IN ({marks}) "
+        "GROUP BY body"
+    )

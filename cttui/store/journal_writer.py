@@ -199,6 +199,17 @@ class JournalWriter:
         except (JournalError, OSError, sqlite3.Error):
             return [], 0
 
+    async def counted(self, account_id: str, bodies: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """See `Journal.counted`; nothing without a file, or when it cannot be read."""
+        await self._loaded.wait()
+        journal = self._journal
+        if journal is None or not bodies:
+            return {}
+        try:
+            return await self._call(lambda: journal.counted(account_id, bodies))
+        except (JournalError, OSError, sqlite3.Error):
+            return {}
+
     def _remember(self, run: tuple[str, FavoriteRun] | None) -> None:
         if run is None:
             return

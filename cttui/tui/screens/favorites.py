@@ -305,6 +305,12 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
         if item is not None:
             self.dismiss(item)
 
+    def action_series(self) -> None:
+        from cttui.tui.screens.series_start import ask_series
+
+        if self.selected is not None:
+            ask_series(self, self.session, self.selected)
+
     def action_rename(self) -> None:
         item = self.selected
         if item is None or self._refused([item]):

@@ -40,7 +40,6 @@ from cttui.tui.workers import start
 if TYPE_CHECKING:
     from cttui.session.core import Session
     from cttui.store.selection import Selection
-    from cttui.tui.screens.save_favorite import SaveRequest
 
 NO_ACCOUNT = "$CLEVERTAP_ACCOUNT_ID"
 # The rows the job list keeps however tall the top grows (border, header, 3 jobs, the line under
@@ -235,42 +234,30 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
         return favorite
 
     def action_save_favorite(self) -> None:
-        from cttui.tui.screens.save_favorite import SaveFavoriteScreen, suggested_name
+        from cttui.tui.screens.save_favorite import ask_to_save
 
         built = self._built("Not saved")
-        if built is None:
-            return
-        draft, query = built
-        favorites = self.session.favorites.current
-        if not favorites.writable:
-            self.notify(favorites.read_only_reason(), title="Not saved", severity="error")
-            return
-        loaded = self._favorite[0] if self._favorite else None
-        profiles = [] if self.session.demo is not None else self.session.config.names()
+        if built is not None:
+            draft, query = built
+            loaded = self._favorite[0] if self._favorite else None
+            saved = partial(self._saved, draft)
+            preset = self.editor.dates.preset
+            ask_to_save(self, self.session, query, preset, loaded=loaded, saved=saved)
 
-        def answered(request: SaveRequest | None) -> None:
-            if request is not None:
-                start(self, self._save(draft, query, request), name="Saving the favourite")
+    def _saved(self, draft: QueryDraft, stored: Favorite) -> None:
+        self._favorite = (stored, draft)
+        self._kept = draft
 
-        self.app.push_screen(
-            SaveFavoriteScreen(
-                query,
-                self.editor.dates.preset,
-                name=loaded.name if loaded else suggested_name(query),
-                profile=loaded.profile if loaded else None,
-                profiles=profiles,
-                saved=favorites.items,
-            ),
-            answered,
-        )
+    def action_series(self) -> None:
+        from cttui.tui.screens.series_start import ask_series, ask_series_of_query
 
-    async def _save(self, draft: QueryDraft, query: Query, request: SaveRequest) -> None:
-        from cttui.tui.screens.save_favorite import save_requested
-
-        stored = await save_requested(self, self.session, query, request)
-        if stored is not None:
-            self._favorite = (stored, draft)
-            self._kept = draft
+        built = self._built("Not sent")
+        if built is not None:
+            favorite = self._loaded_favorite(built[0])
+            if favorite is not None:
+                ask_series(self, self.session, favorite)
+            else:
+                ask_series_of_query(self, self.session, built[1], self.editor.dates.preset)
 
     async def load_favorite(self, favorite: Favorite) -> None:
         """Put `favorite` in the editor, its dates as they resolve today."""

@@ -4,7 +4,7 @@ nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -25,6 +25,7 @@ from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.widgets.footer import KeysFooter
+from cttui.tui.workers import start
 
 if TYPE_CHECKING:
     from cttui.session.core import Session
@@ -222,3 +223,42 @@ async def save_requested(
         said = f"{stored.name} is already saved as it is; nothing was written"
     screen.notify(said, title="Favourite")
     return stored
+
+
+def ask_to_save(
+    screen: Screen[Any],
+    session: Session,
+    query: Query,
+    preset: RangePreset | None,
+    *,
+    loaded: Favorite | None,
+    saved: Callable[[Favorite], None],
+) -> None:
+    """ctrl+s: the dialog for `query` (over `loaded`, the favourite the editor holds, if any);
+    `saved` is told of the favourite as stored."""
+    favorites = session.favorites.current
+    if not favorites.writable:
+        screen.notify(favorites.read_only_reason(), title="Not saved", severity="error")
+        return
+    profiles = [] if session.demo is not None else session.config.names()
+
+    async def save(request: SaveRequest) -> None:
+        stored = await save_requested(screen, session, query, request)
+        if stored is not None:
+            saved(stored)
+
+    def answered(request: SaveRequest | None) -> None:
+        if request is not None:
+            start(screen, save(request), name="Saving the favourite")
+
+    screen.app.push_screen(
+        SaveFavoriteScreen(
+            query,
+            preset,
+            name=loaded.name if loaded else suggested_name(query),
+            profile=loaded.profile if loaded else None,
+            profiles=profiles,
+            saved=favorites.items,
+        ),
+        answered,
+    )

@@ -1,0 +1,119 @@
+"""A series from the app: s on a favourite, ctrl+t in the editor; the form, its checks, and the
+counts arriving in the favourite's history. Pilot, against the emulator over loopback."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Input, RadioButton, Static
+
+from cttui.api.periods import Every, periods
+from cttui.emulator import Emulator
+from cttui.store.favorites import Favorite
+from cttui.store.paths import favorites_file
+from cttui.tui.screens.favorites import FavoritesScreen
+from cttui.tui.screens.main import MainScreen
+from cttui.tui.screens.series_form import SeriesFormScreen
+from cttui.tui.widgets.query_editor import QueryEditor
+from tests.apps import TODAY, settle, until
+from tests.test_tui_favorites import app_on, open_favorites, saved
+
+SIZE = (80, 24)
+WEEKLY = Favorite("Weekly buyers", "Charged", ())
+
+
+def history_of(app: object, name: str) -> dict[tuple[str, str], int]:
+    runs = app.session.favorites.history().get(name, ())  # type: ignore[attr-defined]
+    return {(run.start.isoformat(), run.end.isoformat()): run.count for run in runs}
+
+
+async def open_form(pilot: Pilot[int]) -> SeriesFormScreen:
+    """s on the favourites screen (on its first favourite): the form, ready."""
+    await open_favorites(pilot)
+    await pilot.press("s")
+    await settle(pilot, SeriesFormScreen)
+    form = pilot.app.screen
+    assert isinstance(form, SeriesFormScreen)
+    return form
+
+
+async def test_s_on_a_favourite_fills_twelve_weeks_of_its_history(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    saved(WEEKLY)
+    app = app_on(emulator, tmp_path / "journal.sqlite3")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await open_form(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot, FavoritesScreen)
+        expected = {
+            (p.dates.start.isoformat(), p.dates.end.isoformat())
+            for p in periods(Every.WEEK, 12, TODAY)
+        }
+        await until(
+            pilot, lambda: set(history_of(app, WEEKLY.name)) == expected, "twelve weeks counted"
+        )
+        assert len(emulator.requests) >= 12
+        said = [str(toast.message) for toast in app._notifications]
+        assert "12 weeks: 12 asked" in said
+
+
+async def test_the_form_refuses_a_count_it_cannot_ask_and_keeps_what_was_typed(
+    emulator: Emulator,
+) -> None:
+    saved(WEEKLY)
+    app = app_on(emulator)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot)
+        last = form.query_one("#series-last", Input)
+        last.value = "500"
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert app.screen is form
+        problem = form.query_one("#series-problem", Static)
+        assert problem.display
+        assert "from 1 to 120" in str(problem.content)
+        assert last.value == "500"
+        await pilot.press("escape")
+        await settle(pilot, FavoritesScreen)
+        assert emulator.requests == []
+
+
+async def test_months_and_without_the_period_under_way(emulator: Emulator) -> None:
+    saved(WEEKLY)
+    app = app_on(emulator)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot)
+        months = next(b for b in form.query(RadioButton) if b.name == "month")
+        months.value = True
+        form.query_one("#series-last", Input).value = "3"
+        form.query_one("#series-current").value = False  # type: ignore[attr-defined]
+        await pilot.press("ctrl+r")
+        expected = {
+            (p.dates.start.isoformat(), p.dates.end.isoformat())
+            for p in periods(Every.MONTH, 3, TODAY, current=False)
+        }
+        await until(pilot, lambda: set(history_of(app, WEEKLY.name)) == expected, "three months")
+
+
+async def test_ctrl_t_in_the_editor_keeps_the_counts_as_a_new_favourite(
+    emulator: Emulator,
+) -> None:
+    app = app_on(emulator)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, MainScreen)
+        await pilot.press(*"Charged")
+        await pilot.press("ctrl+t")
+        await settle(pilot, SeriesFormScreen)
+        name = app.screen.query_one("#series-name", Input)
+        assert name.value == "Charged"
+        name.value = "Charged weekly"
+        app.screen.query_one("#series-last", Input).value = "2"
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: len(history_of(app, "Charged weekly")) == 2, "two weeks")
+        with favorites_file().open("rb") as file:
+            kept = tomllib.load(file)
+        assert [item["name"] for item in kept["favorite"]] == ["Charged weekly"]
+        assert isinstance(app.screen.query_one(QueryEditor), QueryEditor)
