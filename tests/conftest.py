@@ -26,6 +26,7 @@ _LEAKY = (
     "CLEVERTAP_REGION",
     "CTTUI_BASE_URL",
     "CTTUI_POLL_INTERVAL",
+    "CTTUI_FAVORITES",
 )
 DEFAULTS = EmulatorConfig()
 BIN = Path(sys.executable).parent

@@ -7,9 +7,14 @@ costs a quarter of a frozen dataclass's to create."""
 from __future__ import annotations
 
 import argparse
-from typing import Any, NamedTuple, TypeVar
+import os
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 T = TypeVar("T", bound=tuple[Any, ...])
+ENV_FAVORITES = "CTTUI_FAVORITES"
 
 
 class Scope(NamedTuple):
@@ -18,10 +23,24 @@ class Scope(NamedTuple):
 
     demo: bool
     profile: str | None
+    # --favorites FILE, else CTTUI_FAVORITES: the file read and written as your own favourites.
+    favorites: str | None = None
 
     @classmethod
     def of(cls, namespace: argparse.Namespace) -> Scope:
-        return cls(demo=bool(namespace.demo), profile=namespace.profile)
+        chosen = getattr(namespace, "favorites", None) or os.environ.get(ENV_FAVORITES) or None
+        return cls(demo=bool(namespace.demo), profile=namespace.profile, favorites=chosen)
+
+    @property
+    def favorites_file(self) -> Path:
+        """Your own favourites' file for this run."""
+        from pathlib import Path
+
+        from cttui.store.paths import favorites_file
+
+        if self.favorites is None:
+            return favorites_file(demo=self.demo)
+        return Path(self.favorites).expanduser().absolute()
 
     @property
     def command(self) -> str:

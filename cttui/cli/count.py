@@ -22,7 +22,6 @@ from cttui.cli.query_words import query_from_words
 from cttui.cli.session import opened
 from cttui.records import JobState, Origin
 from cttui.store.config import check_profile_name
-from cttui.store.paths import favorites_file
 
 if TYPE_CHECKING:
     from cttui.api.client import CleverTapClient
@@ -122,10 +121,15 @@ def _favorite_from_args(args: CountArgs, query: Query, dates: DateRange | RangeP
 
 def _save_favorite(scope: Scope, favorite: Favorite, replace_existing: bool) -> str:
     """Save `favorite` unless the file already holds it as it is; returns its name as saved."""
+    from cttui.cli.favorites import shared_files
     from cttui.store.favorites import FavoriteExists
+    from cttui.store.favorites_shared import labels, shadowing
     from cttui.store.favorites_store import FavoritesStore
 
-    store = FavoritesStore(favorites_file(demo=scope.demo))
+    posing = shadowing(favorite.name, labels(shared_files(scope)))
+    if posing is not None:
+        raise UsageError(posing)
+    store = FavoritesStore(scope.favorites_file)
     current = store.read()
     if not current.writable:
         raise UsageError(current.read_only_reason())

@@ -1,5 +1,5 @@
-"""`cttui favorites`: the saved favourites with their history of counts (read only: the edits
-are `favorites_edit`, which loads a session)."""
+"""`cttui favorites`: the saved favourites, yours and the shared files', with their history of
+counts (read only: the edits are `favorites_edit`, which loads a session)."""
 
 from __future__ import annotations
 
@@ -14,55 +14,71 @@ from cttui.cli.exits import EXIT_OK, EXIT_USAGE
 from cttui.cli.output import emit, say
 from cttui.exports import Value, filters_text, table_lines
 from cttui.report import summary_text
-from cttui.store.favorites_store import read_favorites
-from cttui.store.paths import favorites_file
+from cttui.store.favorites_shared import SharedFavorite, Shelf, shared_paths
+from cttui.store.paths import config_file
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from cttui.api.models import DateRange
     from cttui.cli.arguments import (
         ListArgs,
         Scope,
     )
     from cttui.records import FavoriteRun
-    from cttui.store.favorites import Favorite, Favorites
+    from cttui.store.favorites import Favorite
 
 NO_FAVORITES = "save one with ctrl+s in the app, or 'cttui count ... --save NAME'"
 
 
 def favorites_list(args: ListArgs) -> int:
     scope = args.scope
-    favorites = read_favorites(favorites_file(demo=scope.demo))
+    shelf = read_shelf(scope)
+    favorites, items = shelf.own, shelf.items()
     for problem in favorites.problems:
         say(problem.message)
     code = EXIT_USAGE if favorites.problems else EXIT_OK
-    if not favorites.items and not favorites.problems:
+    if not items and not favorites.problems:
         say(f"no favourites yet: {NO_FAVORITES}")
-    history = _favorite_history(scope) if favorites.items else {}
+    history = _favorite_history(scope) if items else {}
     day = today(scope.demo)
     emit(
         FAVORITES_HEADER,
-        (_favorite_row(item, history.get(item.name, ()), day) for item in favorites.items),
+        (_favorite_row(item, history.get(item.name, ()), day) for item in items),
         args.format or "table",
         args.output,
-        table=lambda: _favorites_table(favorites, history, day),
-        records=(_favorite_json(item, history.get(item.name, ()), day) for item in favorites.items),
+        table=lambda: _favorites_table(items, history, day),
+        records=(_favorite_json(item, history.get(item.name, ()), day) for item in items),
     )
     return code
 
 
-def unknown_favorite(name: str, favorites: Favorites) -> UsageError:
-    broken = favorites.broken(name)
-    if broken is not None:
-        return UsageError(broken.message)
-    # A file that cannot be read or parsed at all: that is what to fix.
-    whole = next((problem for problem in favorites.problems if problem.name is None), None)
-    if whole is not None and not favorites.items:
-        return UsageError(f"no favourite named {name!r} could be read: {whole.message}")
-    if not favorites.items:
-        return UsageError(
-            f"no favourite named {name!r}: none saved yet in {favorites.path}; {NO_FAVORITES}"
-        )
-    return UsageError(f"no favourite named {name!r} (known: {', '.join(favorites.names())})")
+def read_shelf(scope: Scope) -> Shelf:
+    """Your favourites and the shared files' that config.toml names (none in the demo). A
+    shared file's problem is a warning: your own favourites work whatever it says."""
+    shelf = Shelf.read(scope.favorites_file, shared_files(scope))
+    for problem in shelf.problems():
+        say(f"warning: {problem.message}; your own favourites work as before")
+    return shelf
+
+
+def shared_files(scope: Scope) -> tuple[Path, ...]:
+    """The shared favourites files config.toml names; a config.toml that cannot be read names
+    none, with a warning."""
+    from cttui.store.config import load_config
+
+    if scope.demo:
+        return ()
+    path = config_file()
+    try:
+        return shared_paths(load_config(path), path)
+    except UsageError as error:
+        say(f"warning: {error.message}; shared favourites are not read until then")
+    return ()
+
+
+def unknown_favorite(name: str, shelf: Shelf) -> UsageError:
+    return shelf.unknown(name, NO_FAVORITES)
 
 
 def _favorite_history(scope: Scope) -> Mapping[str, Sequence[FavoriteRun]]:
@@ -85,10 +101,10 @@ def _range_text(dates: DateRange | RangePreset) -> str:
 
 
 def _favorites_table(
-    favorites: Favorites, history: Mapping[str, Sequence[FavoriteRun]], day: date
+    items: Sequence[Favorite], history: Mapping[str, Sequence[FavoriteRun]], day: date
 ) -> Iterator[str]:
     rows = []
-    for item in favorites.items:
+    for item in items:
         runs = history.get(item.name, ())
         last = runs[-1] if runs else None
         rows.append(
@@ -151,6 +167,8 @@ def _favorite_json(favorite: Favorite, runs: Sequence[FavoriteRun], day: date) -
         "to": dates.end.isoformat(),
         "profile": favorite.profile,
         "notes": favorite.notes,
+        # The shared file it comes from (its name, as `name` starts), or null for your own.
+        "file": favorite.source if isinstance(favorite, SharedFavorite) else None,
         "runs": [
             {
                 "job": run.job_id,

@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from cttui.api.errors import UsageError
 from cttui.cli.exits import EXIT_OK
-from cttui.cli.favorites import unknown_favorite
+from cttui.cli.favorites import read_shelf, unknown_favorite
 from cttui.cli.output import say
 from cttui.cli.session import opened
-from cttui.store.favorites_store import read_favorites
-from cttui.store.paths import favorites_file
+from cttui.store.favorites_shared import read_only_reason
 
 if TYPE_CHECKING:
     from cttui.cli.arguments import NameArgs, Scope
@@ -33,7 +32,7 @@ class FavoritesDeleteArgs(NamedTuple):
 
 
 def favorites_rename(args: FavoritesRenameArgs) -> int:
-    old = _existing(args.scope, args.old)
+    old = _existing(args.scope, args.old, changed=True)
 
     async def rename() -> str:
         async with opened(args.scope) as session:
@@ -58,7 +57,7 @@ def favorites_duplicate(args: NameArgs) -> int:
 
 
 def favorites_delete(args: FavoritesDeleteArgs) -> int:
-    favorite = _existing(args.scope, args.name)
+    favorite = _existing(args.scope, args.name, changed=True)
     if not args.yes and not sys.stdin.isatty():
         raise UsageError("add --yes to delete a favourite without being asked")
 
@@ -82,10 +81,14 @@ def favorites_delete(args: FavoritesDeleteArgs) -> int:
     return EXIT_OK
 
 
-def _existing(scope: Scope, name: str) -> Favorite:
-    """The favourite `name` names (case does not matter), else the error listing the known."""
-    favorites = read_favorites(favorites_file(demo=scope.demo))
-    favorite = favorites.find(name.strip())
-    if favorite is None:
-        raise unknown_favorite(name.strip(), favorites)
-    return favorite
+def _existing(scope: Scope, name: str, *, changed: bool = False) -> Favorite:
+    """The favourite `name` names (case does not matter), else the error listing the known;
+    one to be `changed` must be your own."""
+    shelf = read_shelf(scope)
+    found = shelf.resolve(name)
+    if found is None:
+        raise unknown_favorite(name, shelf)
+    reason = read_only_reason(found.favorite) if changed else None
+    if reason is not None:
+        raise UsageError(reason)
+    return found.favorite

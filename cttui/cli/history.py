@@ -6,12 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 from cttui.cli.exits import EXIT_OK
-from cttui.cli.favorites import unknown_favorite
+from cttui.cli.favorites import read_shelf, unknown_favorite
 from cttui.cli.journal import journal_history
 from cttui.cli.output import emit
 from cttui.exports import history_rows
-from cttui.store.favorites_store import read_favorites
-from cttui.store.paths import favorites_file
 
 if TYPE_CHECKING:
     from cttui.cli.arguments import Scope
@@ -26,10 +24,12 @@ class HistoryArgs(NamedTuple):
 
 
 def history(args: HistoryArgs) -> int:
-    favorites = read_favorites(favorites_file(demo=args.scope.demo))
-    favorite = favorites.find(args.name.strip())
-    if favorite is None:
-        raise unknown_favorite(args.name.strip(), favorites)
+    # Yours or a shared file's (FILE:NAME), as `cttui run` finds it: its name is its history key.
+    shelf = read_shelf(args.scope)
+    found = shelf.resolve(args.name)
+    if found is None:
+        raise unknown_favorite(args.name, shelf)
+    favorite = found.favorite
     runs = journal_history(args.scope).get(favorite.name, [])
     header, rows = history_rows(runs, favorite.query_key, every_query=args.every_query)
     # Counts and job numbers to the right, where their digits line up.

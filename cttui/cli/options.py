@@ -87,12 +87,8 @@ def job_id(text: str) -> int:
 
 
 def add_profile_option(command: argparse.ArgumentParser, default: object) -> None:
-    # Accepted before or after the command; a subcommand's default must not undo the global one.
-    command.add_argument(
-        "--profile",
-        metavar="NAME",
-        default=default,
-        help="use this saved profile instead of the active one",
+    _anywhere(
+        command, "--profile", "NAME", default, "use this saved profile instead of the active one"
     )
 
 
@@ -125,6 +121,18 @@ def add_format_options(command: argparse.ArgumentParser, things: str) -> None:
         help="write to FILE instead of standard output, the same bytes: FILE is replaced "
         "whole, or left as it was if the write fails",
     )
+
+
+def add_favorites_option(command: argparse.ArgumentParser, default: object) -> None:
+    help = "your favourites in FILE instead of favorites.toml (also CTTUI_FAVORITES)"
+    _anywhere(command, "--favorites", "FILE", default, help)
+
+
+def _anywhere(
+    command: argparse.ArgumentParser, name: str, metavar: str, default: object, help: str
+) -> None:
+    # Accepted before or after the command; a subcommand's default must not undo the global one.
+    command.add_argument(name, metavar=metavar, default=default, help=help)
 
 
 def add_wait_options(command: argparse.ArgumentParser, *, json: bool = True) -> None:
@@ -213,7 +221,7 @@ def listing(
     description: str,
     *,
     actions: Callable[[Commands], None] | None,
-) -> None:
+) -> argparse.ArgumentParser:
     """`cttui NAME [--format FORMAT] [-o FILE]` lists the `things` (handled by `NAME_list` in
     cttui.cli.NAME); `actions` adds the commands that do the rest (None: the command line does
     not name NAME, so they need not be built)."""
@@ -223,3 +231,4 @@ def listing(
     subparsers = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=Parser)
     if actions is not None:
         actions(subparsers)
+    return parser

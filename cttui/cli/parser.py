@@ -12,6 +12,7 @@ from cttui.cli.options import (
     Commands,
     Parser,
     add_alert_options,
+    add_favorites_option,
     add_format_options,
     add_profile_option,
     add_wait_options,
@@ -97,6 +98,7 @@ def build_parser(
         help="run against a built-in CleverTap emulator with demo data (no account needed)",
     )
     add_profile_option(parser, default=None)
+    add_favorites_option(parser, default=None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     lazy = functools.partial(_lazy_command, commands, wanted)
@@ -117,7 +119,7 @@ def build_parser(
         description="Poll a pending count (the req_id that 'cttui count' printed) until it ends.",
         arguments=_add_poll_arguments,
     )
-    listing(
+    favorites = listing(
         commands,
         "favorites",
         "favourites",
@@ -130,6 +132,7 @@ def build_parser(
         ),
         actions=add_favorites_actions if wanted("favorites") else None,
     )
+    add_favorites_option(favorites, default=argparse.SUPPRESS)
     lazy(
         "run",
         handler=("run", "run", "RunArgs"),
@@ -304,6 +307,7 @@ def _add_series_arguments(series: argparse.ArgumentParser) -> None:
     flag(series, "--no-current", "leave out the period under way: end with the last whole one")
     flag(series, "--refresh", "ask for every period again, even those counted before")
     add_alert_options(series)
+    add_favorites_option(series, default=argparse.SUPPRESS)
     add_wait_options(series)
 
 
@@ -331,11 +335,13 @@ def _add_run_arguments(run: argparse.ArgumentParser) -> None:
         "names",
         nargs="+",
         metavar="NAME",
-        help="a favourite's name, as 'cttui favorites' lists it (case does not matter)",
+        help="a favourite's name, as 'cttui favorites' lists it (case does not matter); "
+        "FILE:NAME for a shared file's",
     )
     _add_compare(run)
     add_alert_options(run)
     add_wait_options(run, json=False)
+    add_favorites_option(run, default=argparse.SUPPRESS)
     add_format_options(
         run, "results, all at the end (name, status, count, req_id, error, from, to, job)"
     )

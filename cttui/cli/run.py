@@ -16,7 +16,7 @@ from cttui.api.errors import CttuiError, unexpected
 from cttui.cli.alerts import alert_of
 from cttui.cli.connect import poll_interval
 from cttui.cli.exits import EXIT_ALERT, EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING
-from cttui.cli.favorites import unknown_favorite
+from cttui.cli.favorites import read_shelf, unknown_favorite
 from cttui.cli.journal import progress
 from cttui.cli.output import emit, say
 from cttui.cli.session import opened
@@ -24,9 +24,7 @@ from cttui.console import cells, clip, pad, printable
 from cttui.exports import CELL_MAX, Value
 from cttui.records import FavoriteRun, JobState
 from cttui.store.favorites import since_query_changed
-from cttui.store.favorites_store import read_favorites
 from cttui.store.files import export_target
-from cttui.store.paths import favorites_file
 from cttui.trends import Change, before
 
 if TYPE_CHECKING:
@@ -34,7 +32,8 @@ if TYPE_CHECKING:
     from cttui.jobs import Job, JobManager
     from cttui.session.core import Session
     from cttui.session.series import Series
-    from cttui.store.favorites import Favorite, Favorites
+    from cttui.store.favorites import Favorite
+    from cttui.store.favorites_shared import Shelf
     from cttui.trends import Alert
 
 
@@ -123,25 +122,26 @@ def run(args: RunArgs) -> int:
 
 def _chosen_favorites(args: RunArgs) -> list[Favorite]:
     """The favourites `cttui run` names, each once, in the order first named."""
-    favorites = read_favorites(favorites_file(demo=args.scope.demo))
+    shelf = read_shelf(args.scope)
     chosen: list[Favorite] = []
     for name in args.names:
-        favorite = _find(favorites, name)
+        favorite = _find(shelf, name)
         if all(item.name != favorite.name for item in chosen):
             chosen.append(favorite)
     return chosen
 
 
 def find_favorite(scope: Scope, name: str) -> Favorite:
-    """The favourite called `name`; raises UsageError saying which there are."""
-    return _find(read_favorites(favorites_file(demo=scope.demo)), name)
+    """The favourite `name` names, yours or a shared file's (`Shelf.resolve`), as listed: its
+    name is its history key. Raises UsageError saying which there are."""
+    return _find(read_shelf(scope), name)
 
 
-def _find(favorites: Favorites, name: str) -> Favorite:
-    favorite = favorites.find(name.strip())
-    if favorite is None:
-        raise unknown_favorite(name.strip(), favorites)
-    return favorite
+def _find(shelf: Shelf, name: str) -> Favorite:
+    found = shelf.resolve(name)
+    if found is None:
+        raise unknown_favorite(name, shelf)
+    return found.favorite
 
 
 async def _run_favorites(

@@ -17,7 +17,7 @@ from cttui.session.setup import SessionSetup
 from cttui.store.config import Config
 from cttui.store.credentials import CredentialStore
 from cttui.store.passcodes import OsKeyring, SessionPasscodes
-from cttui.store.paths import config_file, favorites_file, journal_file
+from cttui.store.paths import config_file, journal_file
 from cttui.store.selection import needs_config
 
 if TYPE_CHECKING:
@@ -30,11 +30,13 @@ def session_setup(scope: Scope, interval: float, emulator: Emulator | None = Non
     demo's files and journal but no account to send to."""
     journal = journal_file(demo=scope.demo)
     if emulator is not None:
-        return SessionSetup.for_demo(emulator.config, emulator.base_url, interval, journal)
+        return SessionSetup.for_demo(
+            emulator.config, emulator.base_url, interval, journal, scope.favorites_file
+        )
     if scope.demo:
         store = CredentialStore(None, SessionPasscodes(), Config())
         return SessionSetup(
-            store, {}, None, interval, journal=journal, favorites=favorites_file(demo=True)
+            store, {}, None, interval, journal=journal, favorites=scope.favorites_file
         )
     environ = dict(os.environ)
     store = CredentialStore(config_file(), OsKeyring())
@@ -50,6 +52,7 @@ def session_setup(scope: Scope, interval: float, emulator: Emulator | None = Non
         profile=scope.profile,
         poll_interval=interval,
         journal=journal,
+        favorites=scope.favorites_file,
     )
 
 

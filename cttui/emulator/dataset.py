@@ -2,8 +2,15 @@
 
 Everything drawn comes from one ``random.Random(seed)`` in a fixed order, so the same
 (seed, profiles, events, today) always gives the same rows. The mix is deliberately uneven: a few
-profiles are far more active than most, recent days and weekends are busier, each event reaches
-only part of the profiles, and property values have skewed frequencies.
+profiles are far more active than most, each event reaches only part of the profiles, and
+property values have skewed frequencies.
+
+Each event has a rhythm of its own (``RHYTHMS``), so that a series of days or weeks moves the way
+a real app's does: a weekend level (browsing, carts, purchases and food picks are up at the
+weekend; launches and notification clicks, driven by weekday habits and weekday campaigns, are
+down), a trend over the year (most events grow; notification clicks and food picks shrink), and
+noise of two kinds, one factor per ISO week (a good or a bad week: most week-to-week changes of a
+count land between 3% and 15%) and one per day.
 """
 
 from __future__ import annotations
@@ -11,16 +18,18 @@ from __future__ import annotations
 import collections
 import datetime
 import itertools
+import math
 import operator
 import random
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 PropertyKind = Literal["string", "number", "boolean"]
 
 # Bump when the tables or the way rows are drawn change, so cached stores are not reused.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DAYS = 365
 
 EVENT_SCHEMA: dict[str, dict[str, PropertyKind]] = {
@@ -46,6 +55,33 @@ _EVENT_MIX: dict[str, tuple[float, float]] = {
     "Charged": (6, 0.4),
     "choseNewFavoriteFood": (5, 0.3),
 }
+
+
+@dataclass(frozen=True)
+class Rhythm:
+    """How one event's activity moves through the year.
+
+    ``weekend``: a Saturday's or Sunday's activity relative to a weekday's. ``trend``: the last
+    day's relative to the first day's, reached at a steady rate (0.7 shrinks by 30% over the year).
+    """
+
+    weekend: float
+    trend: float
+
+
+RHYTHMS: dict[str, Rhythm] = {
+    "App Launched": Rhythm(weekend=0.8, trend=1.35),
+    "Product Viewed": Rhythm(weekend=1.3, trend=1.5),
+    "Added To Cart": Rhythm(weekend=1.25, trend=1.2),
+    "Notification Clicked": Rhythm(weekend=0.55, trend=0.7),
+    "Charged": Rhythm(weekend=1.2, trend=1.25),
+    "choseNewFavoriteFood": Rhythm(weekend=1.45, trend=0.6),
+}
+# Standard deviations of the log of the weekly and the daily factors. A count of distinct
+# profiles moves less than the events behind it (the most active profiles are counted every
+# week), so the weekly factor is larger than the 3..15% a week's count is meant to move.
+_WEEK_NOISE = 0.05
+_DAY_NOISE = 0.06
 
 _PLATFORMS = {"Android": 55, "iOS": 35, "Web": 10}
 _CATEGORIES = {"Books": 30, "Fashion": 25, "Grocery": 22, "Electronics": 15, "Toys": 8}
@@ -153,12 +189,6 @@ def _draw_events(
 ) -> Iterator[Row]:
     days = [today - datetime.timedelta(days=DAYS - 1 - offset) for offset in range(DAYS)]
     day_numbers = [day.year * 10_000 + day.month * 100 + day.day for day in days]
-    # Activity grows through the year and weekends are busier.
-    day_weights = itertools.accumulate(
-        (1 + 1.5 * offset / DAYS) * (1.4 if day.weekday() >= 5 else 1.0)
-        for offset, day in enumerate(days)
-    )
-    day_cumulative = list(day_weights)
     profile_ids = list(range(1, profiles + 1))
     preferred_platform = rng.choices(list(_PLATFORMS), list(_PLATFORMS.values()), k=profiles)
     shares = [share for share, _ in _EVENT_MIX.values()]
@@ -170,11 +200,29 @@ def _draw_events(
         # Zipf-like activity: a handful of profiles do most of the events.
         doer_cumulative = list(itertools.accumulate((rank + 10) ** -0.8 for rank in range(reach)))
         who = rng.choices(doers, cum_weights=doer_cumulative, k=count)
-        when = rng.choices(day_numbers, cum_weights=day_cumulative, k=count)
+        when = rng.choices(day_numbers, cum_weights=_day_cumulative(rng, name, days), k=count)
         props = _DRAWERS[name](rng, who, preferred_platform)
         rows = zip(who, itertools.repeat(event_id, count), when, props, strict=True)
         # Stored in (event, day) order, so a range scan reads neighbouring pages.
         yield from sorted(rows, key=operator.itemgetter(2))
+
+
+def _day_cumulative(rng: random.Random, name: str, days: Sequence[datetime.date]) -> list[float]:
+    """Cumulative weights of the days for one event: its rhythm times its weekly and daily noise."""
+    rhythm = RHYTHMS[name]
+    # Weeks run Monday to Sunday, as a series' weeks do (ordinal 1 is a Monday).
+    first_week = (days[0].toordinal() - 1) // 7
+    weeks = (days[-1].toordinal() - 1) // 7 - first_week + 1
+    week_factors = [math.exp(rng.gauss(0, _WEEK_NOISE)) for _ in range(weeks)]
+    last = len(days) - 1
+    weights = (
+        rhythm.trend ** (offset / last)
+        * (rhythm.weekend if day.weekday() >= 5 else 1.0)
+        * week_factors[(day.toordinal() - 1) // 7 - first_week]
+        * math.exp(rng.gauss(0, _DAY_NOISE))
+        for offset, day in enumerate(days)
+    )
+    return list(itertools.accumulate(weights))
 
 
 def _json_strings(values: dict[str, int]) -> tuple[list[str], list[int]]:

@@ -43,8 +43,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Launch:
-    """One favourite of `run_favorites`: its job and the task running it, or why it was not
-    sent."""
+    """One favourite of `run_favorites`: its job and the task running it, or why not sent."""
 
     favorite: Favorite
     job: Job | None = None
@@ -84,11 +83,10 @@ class Session:
 
     @cached_property
     def favorites(self) -> FavoriteBook:
-        """favorites.toml and its history, made when first asked for: `cttui count` and
-        `cttui jobs resume` never load the favourites' modules."""
+        """The favourites and their history, made when first asked for (so never by `count`)."""
         from cttui.session.favorites import FavoriteBook
 
-        return FavoriteBook(self.setup.favorites, self.journal, self.jobs, self.publish)
+        return FavoriteBook(self.setup.favorites, self.journal, self.jobs, self.publish, self)
 
     # Listeners
 

@@ -1,4 +1,5 @@
-"""config.toml: the profiles (name, account ID, region), which one is active, and the theme.
+"""config.toml: the profiles (name, account ID, region), which one is active, the theme, and the
+shared favourites files cttui reads beside favorites.toml.
 
 Never the passcode: that lives in the OS keyring only. The file is small and may be edited by
 hand, so a mistake in it is reported as one line naming the file and the key to fix, and keys
@@ -20,8 +21,10 @@ from cttui.store.files import SMALL_FILE_MAX_BYTES, Unreadable, read_limited, wr
 
 PROFILE_NAME_MAX = 40
 _PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]*")
+# The key naming the favourites files of a team (read-only to cttui), as written by hand.
+FAVORITES_FILES = "favorites_files"
 _ACCOUNT_ID_SHAPE = re.compile(r"[A-Z0-9]{3}-[A-Z0-9]{3}-[A-Z0-9]{4}")
-_KNOWN_KEYS = {"active_profile", "theme", "profiles"}
+_KNOWN_KEYS = {"active_profile", "theme", "profiles", FAVORITES_FILES}
 
 
 def check_profile_name(text: str) -> str:
@@ -67,6 +70,8 @@ class Config(NamedTuple):
     theme: str | None = None
     # Read-only, so that one empty mapping can be every Config's default.
     extra: Mapping[str, Any] = MappingProxyType({})
+    # As written in the file (~ and relative paths resolved where they are read).
+    favorites_files: tuple[str, ...] = ()
 
     def profile(self, name: str) -> Profile | None:
         return next((p for p in self.profiles if p.name == name), None)
@@ -173,11 +178,15 @@ def _parse(raw: dict[str, Any], path: Path) -> Config:
     theme = raw.get("theme")
     if theme is not None and not isinstance(theme, str):
         raise bad("theme", "must be a theme name in quotes")
+    shared = raw.get(FAVORITES_FILES, [])
+    if not isinstance(shared, list) or not all(isinstance(item, str) and item for item in shared):
+        raise bad(FAVORITES_FILES, 'must be a list of file names, such as ["~/team/cttui.toml"]')
     config = Config(
         tuple(profiles),
         active,
         theme,
         MappingProxyType({k: v for k, v in raw.items() if k not in _KNOWN_KEYS}),
+        tuple(shared),
     )
     if active is None or config.profile(active) is None:
         # None named, or a hand edit left the name dangling: the first, rather than refuse to start.
@@ -203,6 +212,8 @@ def save_config(config: Config, path: Path) -> None:
         document["active_profile"] = config.active
     if config.theme is not None:
         document["theme"] = config.theme
+    if config.favorites_files:
+        document[FAVORITES_FILES] = list(config.favorites_files)
     document["profiles"] = {
         p.name: {"account_id": p.account_id, "region": p.region.code} for p in config.profiles
     }

@@ -117,17 +117,22 @@ class FavoritesStore:
 
         def change(items: list[Favorite]) -> list[Favorite]:
             index = self._existing(items, name)
-            original = items[index]
-            number = 1
-            while True:
-                suffix = " (copy)" if number == 1 else f" (copy {number})"
-                candidate = original.name[: NAME_MAX - len(suffix)] + suffix
-                if _index(items, candidate) is None:
-                    break
-                number += 1
-            made.append(replace(original, name=candidate))
+            made.append(replace(items[index], name=_free_name(items, items[index].name)))
             items.insert(index + 1, made[0])
             return items
+
+        return self._change(change), made[0]
+
+    def add_copy(self, favorite: Favorite) -> tuple[Favorites, Favorite]:
+        """`favorite` (another file's) at the end, under its own name if free, else as a copy."""
+        made: list[Favorite] = []
+
+        def change(items: list[Favorite]) -> list[Favorite]:
+            free = _index(items, favorite.name) is None
+            made.append(
+                replace(favorite, name=favorite.name if free else _free_name(items, favorite.name))
+            )
+            return [*items, made[0]]
 
         return self._change(change), made[0]
 
@@ -191,6 +196,17 @@ class FavoritesStore:
 
     def _write(self, text: str) -> None:
         write_atomically(self.path, text.encode("utf-8"))
+
+
+def _free_name(items: Sequence[Favorite], name: str) -> str:
+    """ "NAME (copy)", else "NAME (copy 2)", ...: the first no favourite of `items` has."""
+    number = 1
+    while True:
+        suffix = " (copy)" if number == 1 else f" (copy {number})"
+        candidate = name[: NAME_MAX - len(suffix)] + suffix
+        if _index(items, candidate) is None:
+            return candidate
+        number += 1
 
 
 def _index(items: Sequence[Favorite], name: str) -> int | None:

@@ -20,6 +20,7 @@ from cttui.records import JobState
 from cttui.report import summary_text
 from cttui.session import changes
 from cttui.store.favorites import Favorite, Favorites
+from cttui.store.favorites_shared import read_only_reason
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
 from cttui.tui.screens.confirm import ConfirmScreen
@@ -112,7 +113,7 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
 
     def chosen(self) -> list[Favorite]:
         """The marked favourites in list order, else the one under the cursor."""
-        marked = [item for item in self.favorites.items if item.name in self._marked]
+        marked = [item for item in self.session.favorites.listed() if item.name in self._marked]
         if marked:
             return marked
         return [self.selected] if self.selected else []
@@ -134,7 +135,7 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
         the one used last), or moving it to `show`."""
         table = self.table
         keep = show or (self.selected.name if self.selected else self.session.favorites.last_used)
-        items = self.favorites.items
+        items = self.session.favorites.listed()
         self._marked &= {item.name for item in items}
         terms = self.query_one("#favorites-filter", Input).value.casefold().split()
         self._shown = [item for item in items if matches(item, terms)]
@@ -164,7 +165,7 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
 
     def _fit_columns(self) -> bool:
         """The columns for the table's width: whether they changed."""
-        items, today = self.favorites.items, self.session.today()
+        items, today = self.session.favorites.listed(), self.session.today()
         name = max((len(item.name) for item in items), default=0)
         summaries = (summary_text(item.query(today), SUMMARY_MAX) for item in items)
         query = max((len(summary) for summary in summaries), default=0)
@@ -255,12 +256,14 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
         # Keys that change the file stay on while it is read-only: pressed, they say why not.
         return action in ("back", "filter") or self.selected is not None
 
-    def _refused(self) -> bool:
-        """Whether the file cannot be changed now; if so, a toast says why (a key that did
-        nothing would leave the user guessing)."""
-        if self.favorites.writable:
+    def _refused(self, items: Sequence[Favorite] = ()) -> bool:
+        """Whether the file cannot be changed now, or `items` not at all (a shared file's); if
+        so, a toast says why (a key that did nothing would leave the user guessing)."""
+        reason = next(filter(None, map(read_only_reason, items)), None)
+        if reason is None and self.favorites.writable:
             return False
-        self.notify(self.favorites.read_only_reason(), title="Not changed", severity="error")
+        reason = reason or self.favorites.read_only_reason()
+        self.notify(reason, title="Not changed", severity="error")
         return True
 
     def action_back(self) -> None:
@@ -323,7 +326,7 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
 
     def action_rename(self) -> None:
         item = self.selected
-        if item is None or self._refused():
+        if item is None or self._refused([item]):
             return
 
         def answered(name: str | None) -> None:
@@ -369,7 +372,7 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
 
     def action_delete(self) -> None:
         chosen = self.chosen()
-        if not chosen or self._refused():
+        if not chosen or self._refused(chosen):
             return
         history = self.session.favorites.history()
         counts = sum(len(history.get(item.name, ())) for item in chosen)

@@ -225,11 +225,11 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
             self._kept = draft
 
     def _loaded_favorite(self, draft: QueryDraft) -> Favorite | None:
-        """The favourite the editor holds unchanged, as it still is in the file."""
+        """The favourite the editor holds unchanged, as it still is in its file."""
         if self._favorite is None:
             return None
         favorite, loaded = self._favorite
-        if draft != loaded or self.session.favorites.current.find(favorite.name) != favorite:
+        if draft != loaded or not self.session.favorites.holds(favorite):
             return None
         return favorite
 

@@ -43,9 +43,7 @@ def ask_series_of_query(
             )
             start(screen, _save_and_count(screen, session, favorite, choice), name="Series")
 
-    known = next(
-        (item for item in session.favorites.current.items if _asks_the_same(item, query)), None
-    )
+    known = next((item for item in session.favorites.listed() if _asks_the_same(item, query)), None)
     name = known.name if known else query.event_name
     screen.app.push_screen(
         SeriesFormScreen(f"Count {query.event_name} over time", name=name), answered
@@ -59,7 +57,8 @@ def _asks_the_same(favorite: Favorite, query: Query) -> bool:
 async def _save_and_count(
     screen: Screen[Any], session: Session, favorite: Favorite, choice: SeriesChoice
 ) -> None:
-    existing = session.favorites.current.find(favorite.name)
+    found = session.favorites.resolve(favorite.name)
+    existing = found.favorite if found is not None else None
     if existing is not None:
         if existing.query_key != favorite.query_key:
             screen.notify(
