@@ -201,3 +201,32 @@ def _change_limit(table: Mapping[str, object], key: str) -> float | None:
     if not isinstance(value, str):
         raise UsageError(f'alert {key} must be a percentage in quotes, such as "-20%"')
     return parse_percent(value, f"alert {key}")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A favourite's counts as they stand: the latest (see `change_of` for which), its change,
+    and the limits it breaches."""
+
+    latest: FavoriteRun | None
+    change: Change | None
+    breaches: tuple[str, ...] = ()
+
+    @property
+    def short_change(self) -> str:
+        """`+8.2%` (or `+120` from a count of 0); empty without a change."""
+        change = self.change
+        if change is None:
+            return ""
+        ratio = change.ratio
+        return percent_text(ratio) if ratio is not None else f"{change.difference:+,}"
+
+
+def verdict(alert: Alert, runs: Sequence[FavoriteRun]) -> Verdict:
+    """Where `runs` (oldest first) stand against `alert`."""
+    if not runs:
+        return Verdict(None, None)
+    change = change_of(runs)
+    latest = change.run if change else max(runs, key=lambda run: (run.end, run.at))
+    found = alert.breaches(latest.count, change) if alert else []
+    return Verdict(latest, change, tuple(found))

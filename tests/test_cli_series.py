@@ -3,6 +3,8 @@ loopback, favorites.toml in the test's config dir, the journal on disk."""
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import json
 import os
@@ -10,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -240,3 +243,33 @@ def test_run_says_the_change_and_alerts_only_when_nothing_failed(
     failing = run_cttui("run", "weekly buyers", "lost", env=emulator_env)
     assert failing.code == 1
     assert "alert: weekly buyers" in failing.err
+
+
+def test_series_csv_parses_back_and_o_writes_the_same_bytes(
+    emulator: Emulator, emulator_env: dict[str, str], tmp_path: Path
+) -> None:
+    save(WEEKLY)
+    args = ("series", "weekly buyers", "--last", "3", "--no-current", "--format", "csv")
+    # Bytes, as a redirect gets them: text mode would turn the CSV's CRLF into LF.
+    printed = subprocess.run(
+        [CTTUI, *args],
+        env={**os.environ, **emulator_env},
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+        timeout=60,
+    )
+    assert printed.returncode == 0, printed.stderr
+    rows = list(csv.DictReader(io.StringIO(printed.stdout.decode(), newline="")))
+    assert [row["status"] for row in rows] == ["success"] * 3
+    assert all(row["count"].isdigit() for row in rows)
+    assert rows[1]["previous_count"] == rows[0]["count"]
+    assert printed.stdout.endswith(b"\r\n")
+    target = tmp_path / "weeks.csv"
+    written = run_cttui(*args, "-o", str(target), env=emulator_env)
+    assert written.code == 0, written.err
+    assert written.out == ""
+    assert target.read_bytes() == printed.stdout
+    nowhere = run_cttui(*args, "-o", str(tmp_path / "missing" / "x.csv"), env=emulator_env)
+    assert nowhere.code == 2
+    assert len(nowhere.err.strip().splitlines()) == 1

@@ -3,6 +3,7 @@ counts arriving in the favourite's history. Pilot, against the emulator over loo
 
 from __future__ import annotations
 
+import asyncio
 import tomllib
 from pathlib import Path
 
@@ -13,12 +14,13 @@ from cttui.api.periods import Every, periods
 from cttui.emulator import Emulator
 from cttui.store.favorites import Favorite
 from cttui.store.paths import favorites_file
+from cttui.tui.screens.chart import ChartScreen
 from cttui.tui.screens.favorites import FavoritesScreen
 from cttui.tui.screens.main import MainScreen
 from cttui.tui.screens.series_form import SeriesFormScreen
 from cttui.tui.widgets.query_editor import QueryEditor
 from tests.apps import TODAY, settle, until
-from tests.test_tui_favorites import app_on, open_favorites, saved
+from tests.test_tui_favorites import app_on, cell, open_favorites, saved
 
 SIZE = (80, 24)
 WEEKLY = Favorite("Weekly buyers", "Charged", ())
@@ -47,7 +49,8 @@ async def test_s_on_a_favourite_fills_twelve_weeks_of_its_history(
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await open_form(pilot)
         await pilot.press("ctrl+r")
-        await settle(pilot, FavoritesScreen)
+        # The chart opens at once, before anything is sent, and fills as the counts come.
+        await settle(pilot, ChartScreen)
         expected = {
             (p.dates.start.isoformat(), p.dates.end.isoformat())
             for p in periods(Every.WEEK, 12, TODAY)
@@ -58,6 +61,9 @@ async def test_s_on_a_favourite_fills_twelve_weeks_of_its_history(
         assert len(emulator.requests) >= 12
         said = [str(toast.message) for toast in app._notifications]
         assert "12 weeks: 12 asked" in said
+        chart = app.screen
+        assert isinstance(chart, ChartScreen)
+        await until(pilot, lambda: len(chart.points) == 12, "the chart's twelve points")
 
 
 async def test_the_form_refuses_a_count_it_cannot_ask_and_keeps_what_was_typed(
@@ -116,4 +122,48 @@ async def test_ctrl_t_in_the_editor_keeps_the_counts_as_a_new_favourite(
         with favorites_file().open("rb") as file:
             kept = tomllib.load(file)
         assert [item["name"] for item in kept["favorite"]] == ["Charged weekly"]
-        assert isinstance(app.screen.query_one(QueryEditor), QueryEditor)
+        assert isinstance(app.screen, ChartScreen)
+        assert app.screen.favorite_name == "Charged weekly"
+        await pilot.press("escape")
+        await settle(pilot, MainScreen)
+        assert app.screen.query_one(QueryEditor).draft.event_name == "Charged"
+
+
+def seed_weeks(journal: Path, favorite: Favorite, counts: list[int]) -> None:
+    """`favorite` in favorites.toml, with a count for each of the last whole weeks."""
+    from cttui.api.models import Query
+    from cttui.store.journal_writer import JournalWriter
+    from tests.saved_favorites import write_counts
+
+    saved(favorite)
+    weeks = periods(Every.WEEK, len(counts), TODAY, current=False)
+
+    async def seed() -> None:
+        writer = JournalWriter(journal)
+        await writer.load()
+        queries = [Query(favorite.event_name, p.dates, favorite.filters) for p in weeks]
+        at = [1_700_000_000.0 + n for n in range(len(counts))]
+        await write_counts(writer, favorite.name, list(zip(queries, counts, at, strict=True)))
+        writer.close()
+
+    asyncio.run(seed())
+
+
+def test_the_list_says_the_change_and_marks_a_breached_limit(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    journal = tmp_path / "journal.sqlite3"
+    alerted = Favorite("Weekly buyers", "Charged", (), extra={"alert": {"change_below": "-20%"}})
+    seed_weeks(journal, alerted, [1000, 700])
+
+    async def look() -> None:
+        app = app_on(emulator, journal)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await open_favorites(pilot)
+            await until(pilot, lambda: cell(screen, "Weekly buyers", "change") == "-30%", "change")
+            assert cell(screen, "Weekly buyers", "last") == "!700"
+            detail = str(screen.query_one("#favorites-detail", Static).content)
+            assert "Change: -30% vs " in detail
+            assert "Alert: change -30% vs " in detail
+
+    asyncio.run(look())

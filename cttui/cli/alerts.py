@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from cttui.cli.exits import EXIT_ALERT, EXIT_OK, EXIT_PENDING
 from cttui.cli.output import say
-from cttui.trends import Alert, change_of, parse_percent
+from cttui.trends import Alert, parse_percent, verdict
 
 if TYPE_CHECKING:
     from cttui.cli.arguments import AlertArgs
@@ -35,12 +35,12 @@ def _percent(text: str | None, option: str) -> float | None:
 
 def breaches(alert: Alert, label: str, runs: Sequence[FavoriteRun]) -> list[str]:
     """One line per limit the latest of `runs` breaks (see trends.change_of for which)."""
-    if not alert or not runs:
+    judged = verdict(alert, runs)
+    latest = judged.latest
+    if latest is None:
         return []
-    change = change_of(runs)
-    latest = change.run if change else max(runs, key=lambda run: (run.end, run.at))
     dates = f"{latest.start.isoformat()}..{latest.end.isoformat()}"
-    return [f"alert: {label} {dates}: {found}" for found in alert.breaches(latest.count, change)]
+    return [f"alert: {label} {dates}: {found}" for found in judged.breaches]
 
 
 def report_breaches(alert: Alert, label: str, runs: Sequence[FavoriteRun], code: int) -> int:

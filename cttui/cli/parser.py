@@ -308,7 +308,8 @@ def _add_series_arguments(series: argparse.ArgumentParser) -> None:
     flag(series, "--refresh", "ask for every period again, even those counted before")
     add_alert_options(series)
     add_favorites_option(series, default=argparse.SUPPRESS)
-    add_wait_options(series)
+    add_wait_options(series, json=False)
+    add_format_options(series, "points, all at the end (from, to, status, count, change, ...)")
 
 
 def _add_emulator_arguments(emulator: argparse.ArgumentParser) -> None:

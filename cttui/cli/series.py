@@ -7,7 +7,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from cttui.api.errors import UsageError
 from cttui.api.models import DateRange, Query
@@ -16,7 +16,7 @@ from cttui.cli.alerts import alert_of, report_breaches
 from cttui.cli.connect import poll_interval, today
 from cttui.cli.exits import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_PENDING
 from cttui.cli.journal import progress
-from cttui.cli.output import print_json, say
+from cttui.cli.output import emit, say
 from cttui.cli.query_words import query_from_words
 from cttui.cli.run import find_favorite
 from cttui.cli.session import opened
@@ -27,6 +27,7 @@ from cttui.trends import Change, before, percent_text, range_text
 
 if TYPE_CHECKING:
     from cttui.cli.arguments import AlertArgs, Scope, WaitArgs
+    from cttui.exports import Value
     from cttui.jobs import Job
     from cttui.store.favorites import Favorite
 
@@ -42,10 +43,20 @@ class SeriesArgs(NamedTuple):
     refresh: bool
     alert: AlertArgs
     wait: WaitArgs
+    # None, with no --output: a line a period, each as soon as it is known.
+    format: str | None
+    output: str | None
 
 
 def series(args: SeriesArgs) -> int:
     favorite, query = _target(args)
+    if args.output is not None:
+        from pathlib import Path
+
+        from cttui.store.files import export_target
+
+        # Before anything is sent: counts asked for must have somewhere to go.
+        export_target(Path(args.output).expanduser())
     alert = alert_of(args.alert, favorite)
     request = SeriesRequest(
         query,
@@ -152,20 +163,30 @@ def _say_plan(plan: Series) -> None:
     say(f"{what}: {', '.join(parts)}")
 
 
+# The columns of --format: the keys of each point's JSON (the change's once known).
+SERIES_HEADER = (
+    "from", "to", "status", "count", "current", "known", "job", "req_id", "error",
+    "previous_count", "previous_from", "previous_to", "change", "change_ratio",
+)  # fmt: skip
+
+
 async def _print_as_known(args: SeriesArgs, plan: Series, changed: asyncio.Event) -> None:
     """Each point's line in order, as soon as it and those before it are settled (--no-wait:
-    answered); --timeout stops the waiting for all of them."""
+    answered), until --timeout; with --format or -o, every point at the end."""
+    lines = args.format is None and args.output is None
 
     def each(point: Point) -> None:
-        if not args.wait.json:
+        if lines:
             print(_line(plan, point), flush=True)
 
     printed = await wait_for_points(args.wait, plan, changed, each)
-    if not args.wait.json:
+    if lines:
         for point in plan.points[printed:]:
             print(_line(plan, point), flush=True)
-    else:
-        print_json([_json(plan, point) for point in plan.points])
+        return
+    records = [_json(plan, point) for point in plan.points]
+    rows = cast("list[list[Value]]", [[item.get(key) for key in SERIES_HEADER] for item in records])
+    emit(SERIES_HEADER, rows, args.format or "table", args.output, right=(3, 6), records=records)
 
 
 async def wait_for_points(

@@ -106,7 +106,16 @@ class ChartScreen(ShowsFailedWorkers, Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action == "back" or self.highlighted is not None
+        return action in ("back", "series") or self.highlighted is not None
+
+    def action_series(self) -> None:
+        from cttui.tui.screens.series_start import ask_series
+
+        found = self.session.favorites.resolve(self.favorite_name)
+        if found is None:
+            self.notify(f"{self.favorite_name!r} is no longer a favourite", severity="warning")
+        else:
+            ask_series(self, self.session, found.favorite)
 
     def action_back(self) -> None:
         self.dismiss()

@@ -25,9 +25,19 @@ def ask_series(screen: Screen[Any], session: Session, favorite: Favorite) -> Non
 
     def answered(choice: SeriesChoice | None) -> None:
         if choice is not None:
+            show_chart(screen, session, favorite.name)
             start(screen, count_series(screen, session, favorite, choice), name="Series")
 
     screen.app.push_screen(SeriesFormScreen(f"Count {favorite.name} over time"), answered)
+
+
+def show_chart(screen: Screen[Any], session: Session, name: str) -> None:
+    """The favourite's chart, where the series' points show as they come: opened here, before
+    anything is sent, so that the next key lands on it; left as it is if it is open."""
+    from cttui.tui.screens.chart import ChartScreen  # plotext, only when a chart is shown
+
+    if not (isinstance(screen, ChartScreen) and screen.favorite_name == name):
+        screen.app.push_screen(ChartScreen(session, name))
 
 
 def ask_series_of_query(
@@ -37,11 +47,22 @@ def ask_series_of_query(
     of that name that asks the same is used as it is, else a new one is saved."""
 
     def answered(choice: SeriesChoice | None) -> None:
-        if choice is not None and choice.name is not None:
-            favorite = Favorite(
-                choice.name, query.event_name, query.filters, preset or query.date_range
+        if choice is None or choice.name is None:
+            return
+        favorite = Favorite(
+            choice.name, query.event_name, query.filters, preset or query.date_range
+        )
+        found = session.favorites.resolve(favorite.name)
+        if found is not None and found.favorite.query_key != favorite.query_key:
+            screen.notify(
+                f"{found.favorite.name!r} is a favourite that asks something else; pick "
+                "another name",
+                title="Not sent",
+                severity="error",
             )
-            start(screen, _save_and_count(screen, session, favorite, choice), name="Series")
+            return
+        show_chart(screen, session, found.favorite.name if found else favorite.name)
+        start(screen, _save_and_count(screen, session, favorite, choice), name="Series")
 
     known = next((item for item in session.favorites.listed() if _asks_the_same(item, query)), None)
     name = known.name if known else query.event_name

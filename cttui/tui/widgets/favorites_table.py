@@ -12,11 +12,13 @@ from rich.text import Text
 from textual.binding import BindingType
 from textual.widgets import DataTable
 
+from cttui.api.errors import CttuiError
 from cttui.api.ranges import RangePreset
 from cttui.jobs import Job
 from cttui.records import FavoriteRun
 from cttui.report import filter_text, labelled_sparkline, range_text, summary_text, when_text
 from cttui.store.favorites import Favorite, since_query_changed
+from cttui.trends import Alert, Verdict, verdict
 from cttui.tui.keys import bindings
 
 # Label, key and width; the name's and the query's follow the width (see `fit`).
@@ -26,6 +28,7 @@ COLUMNS = (
     ("Query", "query", 24),
     ("Range", "range", 18),
     ("Last count", "last", 10),
+    ("Change", "change", 7),
     ("When", "when", 10),
     ("Counts over time", "trend", 20),
 )
@@ -48,6 +51,9 @@ class FavoritesTable(DataTable[str | Text]):
         "favorites--running",
         "favorites--never-run",
         "favorites--trend",
+        "favorites--up",
+        "favorites--down",
+        "favorites--alert",
     }
     # DataTable keeps enter to itself, unshown: here it is the key that matters most.
     BINDINGS: ClassVar[list[BindingType]] = bindings("favorites-table")
@@ -109,6 +115,12 @@ class FavoritesTable(DataTable[str | Text]):
         left out (the detail says how many)."""
         earlier, runs = since_query_changed(runs, item.query_key)
         last = runs[-1] if runs else None
+        judged = judge(item, runs)
+        change = Text(judged.short_change, justify="right")
+        if judged.change is not None and judged.change.difference:
+            change.stylize(
+                self._style("favorites--up" if judged.change.difference > 0 else "favorites--down")
+            )
         if running:
             count = Text(
                 str(running[-1].state), style=self._style("favorites--running"), justify="right"
@@ -118,12 +130,18 @@ class FavoritesTable(DataTable[str | Text]):
             count = Text(f"{last.count:,}" if last else never, justify="right")
             if last is None:
                 count.stylize(self._style("favorites--never-run"))
+            elif judged.breaches:
+                # Marked by more than its colour: "!" reads in every theme and on a mono terminal.
+                count = Text(
+                    f"!{last.count:,}", justify="right", style=self._style("favorites--alert")
+                )
         return (
             Text(MARK if marked else " ", style=self._style("favorites--mark")),
             Text(cut(item.name, self.widths["name"]), style=self._style("favorites--name")),
             Text(summary_text(item.query(today), self.widths["query"])),
             Text(cut(range_text(item.dates), self.widths["range"])),
             count,
+            change,
             Text(when_text(last.at, now) if last else ""),
             Text(
                 labelled_sparkline([run.count for run in runs], WIDTHS["trend"]),
@@ -133,6 +151,16 @@ class FavoritesTable(DataTable[str | Text]):
 
     def _style(self, component: str) -> Style:
         return self.get_component_rich_style(component, partial=True)
+
+
+def judge(item: Favorite, runs: Sequence[FavoriteRun]) -> Verdict:
+    """`runs` (of its current query) against its limits; a table that does not read (kept out
+    of the list when it is read, so only by a race) holds it to none."""
+    try:
+        alert = item.alert
+    except CttuiError:
+        alert = Alert()
+    return verdict(alert, runs)
 
 
 def cut(text: str, width: int) -> str:
@@ -178,6 +206,10 @@ def favorite_detail(
         counted.append(f"{earlier} earlier count{'s' if earlier > 1 else ''} of a previous query")
     if counted:
         lines.append("; ".join(counted))
+    judged = judge(item, runs)
+    if judged.change is not None:
+        lines.append(f"Change: {judged.change.text()}")
+    lines.extend(f"Alert: {breach}" for breach in judged.breaches)
     if interrupted is not None:
         started = datetime.fromtimestamp(interrupted.created).strftime("%Y-%m-%d %H:%M")
         lines.append(
