@@ -274,8 +274,22 @@ def render_chart(home: Path) -> dict[str, str]:
     journal = home / "chart" / "journal.sqlite3"
     save_chart_history(journal)
     config = home / "chart" / "config.toml"
-    app = build_app(profiles=(WORK,), config_path=config, clock=FrozenClock(), journal=journal)
-    return {"chart.svg": asyncio.run(shoot(app, steps, (80, 24)))}
+
+    def build() -> CttuiApp:
+        return build_app(profiles=(WORK,), config_path=config, clock=FrozenClock(), journal=journal)
+
+    async def series_form(pilot: Pilot[int]) -> None:
+        from cttui.tui.screens.series_form import SeriesFormScreen
+        from tests.apps import settle
+
+        await show_chart(pilot)
+        await pilot.press("s")
+        await settle(pilot, SeriesFormScreen)
+
+    return {
+        "chart.svg": asyncio.run(shoot(build(), steps, (80, 24))),
+        "series-form.svg": asyncio.run(shoot(build(), series_form, (80, 24))),
+    }
 
 
 def main() -> int:

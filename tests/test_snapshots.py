@@ -30,6 +30,7 @@ from cttui.tui.screens.help import HelpScreen
 from cttui.tui.screens.history_export import SaveExportScreen
 from cttui.tui.screens.job_details import JobDetailsScreen
 from cttui.tui.screens.main import MainScreen
+from cttui.tui.screens.series_form import SeriesFormScreen
 from cttui.tui.widgets.query_editor import QueryEditor
 from tests.apps import STAGING, WORK, build_app, settle
 from tests.chart_history import save_chart_history, show_chart
@@ -297,3 +298,16 @@ def test_chart_with_no_counts_yet(snap_compare: SnapCompare) -> None:
         await settle(pilot, ChartScreen)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=lambda size: "x".join(map(str, size)))
+def test_series_form_from_the_editor(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    """ctrl+t in the editor: the name to keep the counts under, the period, how many."""
+    app = build_app(profiles=(WORK,), clock=FrozenClock())
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        await settle(pilot, MainScreen)
+        await pilot.press(*"Charged", "ctrl+t")
+        await settle(pilot, SeriesFormScreen)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
