@@ -273,3 +273,20 @@ def test_series_csv_parses_back_and_o_writes_the_same_bytes(
     nowhere = run_cttui(*args, "-o", str(tmp_path / "missing" / "x.csv"), env=emulator_env)
     assert nowhere.code == 2
     assert len(nowhere.err.strip().splitlines()) == 1
+
+
+def test_favorites_lists_the_change_of_the_last_count(
+    emulator: Emulator, emulator_env: dict[str, str]
+) -> None:
+    save(WEEKLY)
+    filled = run_cttui(
+        "series", "weekly buyers", "--last", "2", "--no-current", "--json", env=emulator_env
+    )
+    assert filled.code == 0, filled.err
+    earlier, later = json.loads(filled.out)
+    listed = run_cttui("favorites", "--json", env=emulator_env)
+    (favorite,) = json.loads(listed.out)
+    assert favorite["change"]["previous_count"] == earlier["count"]
+    assert favorite["change"]["change"] == later["count"] - earlier["count"]
+    table = run_cttui("favorites", env=emulator_env)
+    assert "CHANGE" in table.out.splitlines()[0]

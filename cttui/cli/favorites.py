@@ -14,8 +14,10 @@ from cttui.cli.exits import EXIT_OK, EXIT_USAGE
 from cttui.cli.output import emit, say
 from cttui.exports import Value, filters_text, table_lines
 from cttui.report import summary_text
+from cttui.store.favorites import since_query_changed
 from cttui.store.favorites_shared import SharedFavorite, Shelf, shared_paths
 from cttui.store.paths import config_file
+from cttui.trends import Alert, change_of, verdict
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -44,7 +46,7 @@ def favorites_list(args: ListArgs) -> int:
     day = today(scope.demo)
     emit(
         FAVORITES_HEADER,
-        (_favorite_row(item, history.get(item.name, ()), day) for item in items),
+        (_favorite_row(item, _current(item, history), day) for item in items),
         args.format or "table",
         args.output,
         table=lambda: _favorites_table(items, history, day),
@@ -105,7 +107,7 @@ def _favorites_table(
 ) -> Iterator[str]:
     rows = []
     for item in items:
-        runs = history.get(item.name, ())
+        runs = _current(item, history)
         last = runs[-1] if runs else None
         rows.append(
             (
@@ -114,25 +116,33 @@ def _favorites_table(
                 _range_text(item.dates),
                 item.profile or "",
                 str(last.count) if last else "",
+                verdict(Alert(), runs).short_change,
                 datetime.fromtimestamp(last.at).strftime("%Y-%m-%d %H:%M") if last else "",
                 str(len(runs)),
             )
         )
     if rows:
-        header = ("NAME", "QUERY", "RANGE", "PROFILE", "LAST", "WHEN", "RUNS")
-        yield from table_lines(header, rows, right=(4, 6))
+        header = ("NAME", "QUERY", "RANGE", "PROFILE", "LAST", "CHANGE", "WHEN", "RUNS")
+        yield from table_lines(header, rows, right=(4, 5, 7))
+
+
+def _current(item: Favorite, history: Mapping[str, Sequence[FavoriteRun]]) -> Sequence[FavoriteRun]:
+    """Its counts of the query it has now: those of a query it held before count no more."""
+    return since_query_changed(history.get(item.name, ()), item.query_key)[1]
 
 
 FAVORITES_HEADER = (
     "name", "event", "filters", "range", "from", "to", "profile", "notes", "last_count",
-    "last_counted_at", "runs",
+    "last_counted_at", "runs", "change", "change_ratio",
 )  # fmt: skip
 
 
 def _favorite_row(favorite: Favorite, runs: Sequence[FavoriteRun], day: date) -> tuple[Value, ...]:
-    """A favourite for a spreadsheet: its dates resolved for today, its last count."""
+    """A favourite for a spreadsheet: its dates resolved for today, its last count (of `runs`,
+    those of its current query) and its change."""
     dates = favorite.query(day).date_range
     last = runs[-1] if runs else None
+    change = change_of(runs)
     return (
         favorite.name,
         favorite.event_name,
@@ -145,12 +155,15 @@ def _favorite_row(favorite: Favorite, runs: Sequence[FavoriteRun], day: date) ->
         last.count if last else None,
         datetime.fromtimestamp(last.at).astimezone() if last else None,
         len(runs),
+        change.difference if change else None,
+        round(change.ratio, 6) if change and change.ratio is not None else None,
     )
 
 
 def _favorite_json(favorite: Favorite, runs: Sequence[FavoriteRun], day: date) -> dict[str, object]:
     """A favourite for scripts: its dates resolved for today, its counts with local times."""
     dates = favorite.query(day).date_range
+    change = change_of(since_query_changed(runs, favorite.query_key)[1])
     return {
         "name": favorite.name,
         "event_name": favorite.event_name,
@@ -169,6 +182,8 @@ def _favorite_json(favorite: Favorite, runs: Sequence[FavoriteRun], day: date) -
         "notes": favorite.notes,
         # The shared file it comes from (its name, as `name` starts), or null for your own.
         "file": favorite.source if isinstance(favorite, SharedFavorite) else None,
+        # Of its current query's counts: the latest against the one before of its kind.
+        "change": change.as_json() if change else None,
         "runs": [
             {
                 "job": run.job_id,
