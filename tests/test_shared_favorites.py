@@ -401,3 +401,19 @@ def test_a_shared_favourite_that_does_not_validate_is_named_when_run(
     ran = run_cttui("run", "weekly", env=emulator_env)
     assert ran.code == 0, ran.err
     assert lines_of(ran.out)[0][0] == "team.toml:weekly"
+
+
+def test_a_series_of_a_shared_favourite_keeps_its_points_under_its_file(
+    team: Path, emulator: Emulator, emulator_env: dict[str, str]
+) -> None:
+    FavoritesStore(favorites_file()).save(MINE)
+    result = run_cttui(
+        "series", "team.toml:weekly", "--every", "week", "--last", "3", env=emulator_env
+    )
+    assert result.code == 0, result.err
+    assert "3 weeks: 3 asked" in result.err
+    assert set(history()) == {"team.toml:weekly"}
+    assert len(history()["team.toml:weekly"]) == 3
+    again = run_cttui("series", "team.toml:weekly", "--last", "3", env=emulator_env)
+    assert "2 known already" in again.err
+    assert "weekly" not in history()
