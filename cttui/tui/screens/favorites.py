@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.events import Key
@@ -25,6 +25,7 @@ from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
 from cttui.tui.screens.confirm import ConfirmScreen
 from cttui.tui.screens.history_export import copy_history, save_history
+from cttui.tui.screens.job_toasts import report_launches
 from cttui.tui.screens.name_prompt import NamePromptScreen
 from cttui.tui.screens.resend import ask_then, favorite_question
 from cttui.tui.widgets.favorites_table import FavoritesTable, favorite_detail, matches
@@ -32,21 +33,11 @@ from cttui.tui.widgets.footer import KeysFooter
 from cttui.tui.workers import start
 
 if TYPE_CHECKING:
-    from cttui.session.core import Launch, Session
+    from cttui.session.core import Session
 
 
 class FavoritesChanged(Message):
     """favorites.toml was read again, or a job of a favourite changed."""
-
-
-def report_launches(app: App[Any], launches: Sequence[Launch]) -> int:
-    """Toast each favourite that was not sent, saying why; returns how many were."""
-    for launch in launches:
-        if launch.problem is not None:
-            app.notify(
-                f"{launch.favorite.name}: {launch.problem}", title="Not run", severity="error"
-            )
-    return sum(launch.job is not None for launch in launches)
 
 
 # The table's margins (cttui.tcss) and its vertical scrollbar, kept room for whether shown or

@@ -1,12 +1,15 @@
-"""The toasts for jobs that end, for the main screen: none for a job in sight, one for a job
-that ends alone, and one for all those that end close together (500 jobs of a cron run ending
-in the same second make one toast, not 500)."""
+"""The toasts for jobs: for favourites that could not be sent, and, on the main screen, for
+jobs that end: none for a job in sight, one for a job that ends alone, and one for all those
+that end close together (500 jobs of a cron run ending in the same second make one toast, not
+500)."""
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
+from textual.app import App
 from textual.screen import Screen
 from textual.timer import Timer
 
@@ -14,6 +17,9 @@ from cttui.jobs import Job
 from cttui.records import JobState
 from cttui.report import ended_text
 from cttui.tui.widgets.job_panel import FLUSH_SECONDS, JobPanel
+
+if TYPE_CHECKING:
+    from cttui.session.core import Launch
 
 # A toast waits until no job has ended for this long: longer than the list takes between two
 # redraws, so jobs ending over several of them are still told together.
@@ -93,3 +99,13 @@ class JobToasts:
         first = int(table.scroll_y)
         rows = table.scrollable_content_region.height - table.header_height
         return first <= table.get_row_index(key) < first + rows
+
+
+def report_launches(app: App[Any], launches: Sequence[Launch]) -> int:
+    """Toast each favourite that was not sent, saying why; returns how many were."""
+    for launch in launches:
+        if launch.problem is not None:
+            app.notify(
+                f"{launch.favorite.name}: {launch.problem}", title="Not run", severity="error"
+            )
+    return sum(launch.job is not None for launch in launches)

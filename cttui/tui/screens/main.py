@@ -27,7 +27,7 @@ from cttui.tui.breakpoints import set_breakpoints
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
 from cttui.tui.screens.job_actions import JobActions
-from cttui.tui.screens.job_toasts import JobToasts
+from cttui.tui.screens.job_toasts import JobToasts, report_launches
 from cttui.tui.screens.resend import Resends
 from cttui.tui.widgets.date_range import DateRangeField
 from cttui.tui.widgets.footer import KeysFooter
@@ -219,8 +219,6 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
             self.notify(f"{error.message}; or press F2", title="Not sent", severity="error")
 
     async def _run_favorite(self, favorite: Favorite, draft: QueryDraft) -> None:
-        from cttui.tui.screens.favorites import report_launches
-
         if report_launches(self.app, await self.session.run_favorites([favorite])):
             self._kept = draft
 
