@@ -60,6 +60,12 @@ class Change:
         amount = f"{self.difference:+,}" if ratio is None else percent_text(ratio)
         return f"{amount} vs {range_text(self.before_dates)}"
 
+    def described(self) -> str:
+        """`1,082 in 2026-11-17..11-23, +8.2% vs 2026-11-10..11-16`: which count it is of too,
+        for where it stands apart from its count."""
+        dates = DateRange(self.run.start, self.run.end)
+        return f"{self.run.count:,} in {range_text(dates)}, {self.text()}"
+
     def as_json(self) -> dict[str, object]:
         return {
             "previous_count": self.before.count,
@@ -79,16 +85,18 @@ def kind(run: FavoriteRun) -> int | str:
 
 def before(runs: Sequence[FavoriteRun], run: FavoriteRun) -> FavoriteRun | None:
     """The count of `runs` just before `run` for the same kind of range (see `kind`), ending
-    earlier: the latest such range, and of its counts the newest."""
+    before it starts (the last 7 days today are not compared with the last 7 days of two days
+    ago, which share five of them): the latest such range, and of its counts the newest."""
     same = kind(run)
-    earlier = [item for item in runs if item.end < run.end and kind(item) == same]
+    earlier = [item for item in runs if item.end < run.start and kind(item) == same]
     return max(earlier, key=lambda item: (item.end, item.at), default=None)
 
 
 def change_of(runs: Sequence[FavoriteRun]) -> Change | None:
     """The change of the latest count (the latest range, then the newest count of it) from the
-    one before for the same kind of range. A latest range with none before it (the week under
-    way beside whole weeks, a one-off run) gives way to the latest that has one."""
+    one before for the same kind of range, ending before it starts (see `before`). A latest
+    range with none before it (the week under way beside whole weeks, a one-off run) gives way
+    to the latest that has one."""
     kinds: dict[int | str, list[FavoriteRun]] = {}
     for run in runs:
         kinds.setdefault(kind(run), []).append(run)
@@ -96,8 +104,8 @@ def change_of(runs: Sequence[FavoriteRun]) -> Change | None:
     for same in kinds.values():
         same.sort(key=lambda item: (item.end, item.at))
         latest = same[-1]
-        # The newest count of the latest range that ends before this one's.
-        earlier = next((item for item in reversed(same) if item.end < latest.end), None)
+        # The newest count of the latest range that ends before this one starts.
+        earlier = next((item for item in reversed(same) if item.end < latest.start), None)
         if earlier is None:
             continue
         if found is None or (latest.end, latest.at) > (found.run.end, found.run.at):

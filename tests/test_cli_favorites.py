@@ -291,15 +291,18 @@ def test_favorites_lists_each_ones_last_count_and_runs_from_the_journal(
     plain = run_cttui("favorites")
     assert plain.code == 0, plain.err
     header, *rows = plain.out.splitlines()
-    assert header.split() == ["NAME", "QUERY", "RANGE", "PROFILE", "LAST", "WHEN", "RUNS"]
+    assert header.split() == [
+        "NAME", "QUERY", "RANGE", "PROFILE", "LAST", "CHANGE", "WHEN", "RUNS",
+    ]  # fmt: skip
     when = datetime.fromisoformat(last["at"]).strftime("%Y-%m-%d %H:%M")
     assert rows[0].startswith("weekly buyers  Charged")
     assert "Last 7 days" in rows[0]
-    assert rows[0].endswith(f"{weekly}  {when}     2")
+    # Both of its runs are of the same seven days: no change to show.
+    assert rows[0].split()[-4:] == [str(weekly), *when.split(), "2"]
     # Never run: no last count, no time, no runs.
     assert rows[1].split()[-2:] == [span(HEAVY_VIEWS), "0"]
     launched = datetime.fromisoformat(by_name["launches"]["runs"][-1]["at"])
-    assert rows[2].endswith(f"{launches}  {launched:%Y-%m-%d %H:%M}     1")
+    assert rows[2].split()[-4:] == [str(launches), *f"{launched:%Y-%m-%d %H:%M}".split(), "1"]
 
 
 def replace_notes(favorite: Favorite, notes: str) -> Favorite:

@@ -176,7 +176,7 @@ async def test_the_screen_draws_the_current_querys_counts_and_says_how_many_came
         assert cell(screen, NAME, "trend") == "▄ 400"
         detail = screen.query_one("#favorites-detail", Static)
         text = str(detail.render())
-        assert "1 count, on " in text
+        assert "1 count, of " in text
         assert "lowest 400, highest 400" in text
         assert "3 earlier counts of a previous query" in text
         assert "9,000" not in text

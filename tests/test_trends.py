@@ -52,6 +52,16 @@ def test_no_change_without_two_ranges_of_a_kind() -> None:
     assert change_of([run(1, WEEK1, 7, 10), run(2, WEEK1, 30, 10)]) is None
     # The same range counted twice is not a change over time.
     assert change_of([run(1, WEEK1, 7, 10), run(2, WEEK1, 7, 12)]) is None
+    # Nor are two ranges that share days: the last 7 days, two days apart.
+    assert change_of([run(1, WEEK1, 7, 10), run(2, WEEK1 + timedelta(days=2), 7, 12)]) is None
+
+
+def test_overlapping_ranges_give_way_to_the_one_ending_before_it_starts() -> None:
+    rolling = run(3, WEEK2 + timedelta(days=3), 7, 130)
+    change = change_of([run(1, WEEK1, 7, 100), run(2, WEEK2, 7, 120), rolling])
+    assert change is not None
+    assert (change.run, change.before.job_id) == (rolling, 1)
+    assert change.described() == "130 in 2026-11-19..11-25, +30% vs 2026-11-09..11-15"
 
 
 def test_a_change_from_zero_is_said_as_a_number() -> None:

@@ -213,6 +213,7 @@ async def test_f1_on_the_chart_lists_its_keys_first(seeded: tuple[CttuiApp, list
             "Later count",
             "First count",
             "Last count",
+            "Count over time",
             "Job details",
         ]
         assert "Favourites" in actions(everywhere)

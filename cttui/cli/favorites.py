@@ -17,7 +17,7 @@ from cttui.report import summary_text
 from cttui.store.favorites import since_query_changed
 from cttui.store.favorites_shared import SharedFavorite, Shelf, shared_paths
 from cttui.store.paths import config_file
-from cttui.trends import Alert, change_of, verdict
+from cttui.trends import Alert, Change, change_of, verdict
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -108,7 +108,9 @@ def _favorites_table(
     rows = []
     for item in items:
         runs = _current(item, history)
-        last = runs[-1] if runs else None
+        judged = verdict(Alert(), runs)
+        # The count its change is of, so that the two say the same period.
+        last = judged.latest
         rows.append(
             (
                 item.name,
@@ -116,7 +118,7 @@ def _favorites_table(
                 _range_text(item.dates),
                 item.profile or "",
                 str(last.count) if last else "",
-                verdict(Alert(), runs).short_change,
+                judged.short_change,
                 datetime.fromtimestamp(last.at).strftime("%Y-%m-%d %H:%M") if last else "",
                 str(len(runs)),
             )
@@ -141,8 +143,8 @@ def _favorite_row(favorite: Favorite, runs: Sequence[FavoriteRun], day: date) ->
     """A favourite for a spreadsheet: its dates resolved for today, its last count (of `runs`,
     those of its current query) and its change."""
     dates = favorite.query(day).date_range
-    last = runs[-1] if runs else None
-    change = change_of(runs)
+    judged = verdict(Alert(), runs)
+    last, change = judged.latest, judged.change
     return (
         favorite.name,
         favorite.event_name,
@@ -157,6 +159,15 @@ def _favorite_row(favorite: Favorite, runs: Sequence[FavoriteRun], day: date) ->
         len(runs),
         change.difference if change else None,
         round(change.ratio, 6) if change and change.ratio is not None else None,
+    )
+
+
+def _change_json(change: Change | None) -> dict[str, object] | None:
+    if change is None:
+        return None
+    run = change.run
+    return {"count": run.count, "from": run.start.isoformat(), "to": run.end.isoformat()} | (
+        change.as_json()
     )
 
 
@@ -183,7 +194,8 @@ def _favorite_json(favorite: Favorite, runs: Sequence[FavoriteRun], day: date) -
         # The shared file it comes from (its name, as `name` starts), or null for your own.
         "file": favorite.source if isinstance(favorite, SharedFavorite) else None,
         # Of its current query's counts: the latest against the one before of its kind.
-        "change": change.as_json() if change else None,
+        # (the count it is of, and its dates, first).
+        "change": _change_json(change),
         "runs": [
             {
                 "job": run.job_id,

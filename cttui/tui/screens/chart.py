@@ -5,7 +5,7 @@ cron's `cttui run` elsewhere) are drawn as they come."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -33,6 +33,12 @@ EMPTY = "no counts yet: press s to fill a series"
 
 class CountsChanged(Message):
     """The history, favorites.toml or a job of the favourite changed: read them again."""
+
+
+def show_chart(screen: Screen[Any], session: Session, name: str) -> None:
+    """The chart of favourite `name` over `screen`, unless `screen` is that chart."""
+    if not (isinstance(screen, ChartScreen) and screen.favorite_name == name):
+        screen.app.push_screen(ChartScreen(session, name))
 
 
 class ChartScreen(ShowsFailedWorkers, Screen[None]):

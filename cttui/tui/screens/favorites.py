@@ -307,13 +307,16 @@ class FavoritesScreen(ShowsFailedWorkers, Screen[Favorite | None]):
         from cttui.tui.screens.series_start import ask_series
 
         if self.selected is not None:
-            ask_series(self, self.session, self.selected)
+            ask_series(self, self.session, self.selected, self._show_chart)
 
     def action_chart(self) -> None:
-        from cttui.tui.screens.chart import ChartScreen  # when first shown: plotext costs
-
         if self.selected is not None:
-            self.app.push_screen(ChartScreen(self.session, self.selected.name))
+            self._show_chart(self.selected.name)
+
+    def _show_chart(self, name: str) -> None:
+        from cttui.tui.screens.chart import show_chart  # when first shown: plotext costs
+
+        show_chart(self, self.session, name)
 
     def action_rename(self) -> None:
         item = self.selected

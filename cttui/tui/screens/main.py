@@ -251,11 +251,16 @@ class MainScreen(ShowsFailedWorkers, Screen[None]):
 
         built = self._built("Not sent")
         if built is not None:
-            favorite = self._loaded_favorite(built[0])
+            favorite, chart = self._loaded_favorite(built[0]), self._show_chart
             if favorite is not None:
-                ask_series(self, self.session, favorite)
+                ask_series(self, self.session, favorite, chart)
             else:
-                ask_series_of_query(self, self.session, built[1], self.editor.dates.preset)
+                ask_series_of_query(self, self.session, built[1], self.editor.dates.preset, chart)
+
+    def _show_chart(self, name: str) -> None:
+        from cttui.tui.screens.chart import show_chart  # when first shown: plotext costs
+
+        show_chart(self, self.session, name)
 
     async def load_favorite(self, favorite: Favorite) -> None:
         """Put `favorite` in the editor, its dates as they resolve today."""

@@ -3,6 +3,7 @@ points arrive in the favourite's history, which the chart and the favourites lis
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cttui.api.errors import CttuiError
@@ -20,28 +21,31 @@ if TYPE_CHECKING:
     from cttui.session.series import Series
 
 
-def ask_series(screen: Screen[Any], session: Session, favorite: Favorite) -> None:
+# What a series does once its form is answered, before anything is sent: open the favourite's
+# chart (of this name), where the points show as they come, so that the next key lands there.
+Then = Callable[[str], None]
+
+
+def ask_series(
+    screen: Screen[Any], session: Session, favorite: Favorite, then: Then | None = None
+) -> None:
     """The form for `favorite`; the series starts when it is answered."""
 
     def answered(choice: SeriesChoice | None) -> None:
         if choice is not None:
-            show_chart(screen, session, favorite.name)
+            if then is not None:
+                then(favorite.name)
             start(screen, count_series(screen, session, favorite, choice), name="Series")
 
     screen.app.push_screen(SeriesFormScreen(f"Count {favorite.name} over time"), answered)
 
 
-def show_chart(screen: Screen[Any], session: Session, name: str) -> None:
-    """The favourite's chart, where the series' points show as they come: opened here, before
-    anything is sent, so that the next key lands on it; left as it is if it is open."""
-    from cttui.tui.screens.chart import ChartScreen  # plotext, only when a chart is shown
-
-    if not (isinstance(screen, ChartScreen) and screen.favorite_name == name):
-        screen.app.push_screen(ChartScreen(session, name))
-
-
 def ask_series_of_query(
-    screen: Screen[Any], session: Session, query: Query, preset: RangePreset | None
+    screen: Screen[Any],
+    session: Session,
+    query: Query,
+    preset: RangePreset | None,
+    then: Then | None = None,
 ) -> None:
     """The form for the editor's query, with the name of the favourite to keep its counts: one
     of that name that asks the same is used as it is, else a new one is saved."""
@@ -61,7 +65,8 @@ def ask_series_of_query(
                 severity="error",
             )
             return
-        show_chart(screen, session, found.favorite.name if found else favorite.name)
+        if then is not None:
+            then(found.favorite.name if found else favorite.name)
         start(screen, _save_and_count(screen, session, favorite, choice), name="Series")
 
     known = next((item for item in session.favorites.listed() if _asks_the_same(item, query)), None)

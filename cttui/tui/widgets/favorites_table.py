@@ -13,12 +13,13 @@ from textual.binding import BindingType
 from textual.widgets import DataTable
 
 from cttui.api.errors import CttuiError
+from cttui.api.models import DateRange
 from cttui.api.ranges import RangePreset
 from cttui.jobs import Job
 from cttui.records import FavoriteRun
-from cttui.report import filter_text, labelled_sparkline, range_text, summary_text, when_text
+from cttui.report import filter_text, labelled_sparkline, summary_text, when_text
 from cttui.store.favorites import Favorite, since_query_changed
-from cttui.trends import Alert, Verdict, verdict
+from cttui.trends import Alert, Verdict, range_text, verdict
 from cttui.tui.keys import bindings
 
 # Label, key and width; the name's and the query's follow the width (see `fit`).
@@ -26,9 +27,9 @@ COLUMNS = (
     (" ", "mark", 1),
     ("Name", "name", 22),
     ("Query", "query", 24),
-    ("Range", "range", 18),
+    ("Range", "range", 17),
     ("Last count", "last", 10),
-    ("Change", "change", 7),
+    ("Change", "change", 6),
     ("When", "when", 10),
     ("Counts over time", "trend", 20),
 )
@@ -66,8 +67,28 @@ class FavoritesTable(DataTable[str | Text]):
     def fit(self, available: int, longest_name: int, longest_query: int) -> bool:
         """Choose the columns and widths for `available` cells, the name whole if it can be
         and the query up to its longest summary; whether they changed (the columns are then
-        added afresh, and the rows must be too)."""
-        keys = [key for _, key, _ in COLUMNS]
+        added afresh, and the rows must be too). The change gives way to a whole name (the
+        box under the list says it of the selected favourite)."""
+        keys, widths = self._widths(available, longest_name, longest_query, with_change=True)
+        if widths["name"] < longest_name:
+            whole = self._widths(available, longest_name, longest_query, with_change=False)
+            if whole[1]["name"] >= longest_name:
+                keys, widths = whole
+        shown = tuple(keys)
+        if (shown, widths) == (self.shown, self.widths):
+            return False
+        self.shown, self.widths = shown, widths
+        self.clear(columns=True)
+        labels = {key: label for label, key, _ in COLUMNS}
+        for key in shown:
+            self.add_column(labels[key], key=key, width=widths[key])
+        return True
+
+    @staticmethod
+    def _widths(
+        available: int, longest_name: int, longest_query: int, *, with_change: bool
+    ) -> tuple[list[str], dict[str, int]]:
+        keys = [key for _, key, _ in COLUMNS if with_change or key != "change"]
         fixed = {key: width for key, width in WIDTHS.items() if key not in ("name", "query")}
 
         def room(keys: list[str]) -> int:
@@ -85,15 +106,7 @@ class FavoritesTable(DataTable[str | Text]):
             widths["query"] = max(len("Query"), min(left - widths["name"], longest_query))
         else:
             widths["name"] = max(len("Name"), min(left, longest_name))
-        shown = tuple(keys)
-        if (shown, widths) == (self.shown, self.widths):
-            return False
-        self.shown, self.widths = shown, widths
-        self.clear(columns=True)
-        labels = {key: label for label, key, _ in COLUMNS}
-        for key in shown:
-            self.add_column(labels[key], key=key, width=widths[key])
-        return True
+        return keys, widths
 
     def shown_cells(self, cells: Sequence[str | Text]) -> list[str | Text]:
         """Of a row's every cell (as `cells` gives them), those of the columns shown."""
@@ -114,8 +127,9 @@ class FavoritesTable(DataTable[str | Text]):
         count and the sparkline are of its current query: those of a query it held before are
         left out (the detail says how many)."""
         earlier, runs = since_query_changed(runs, item.query_key)
-        last = runs[-1] if runs else None
         judged = judge(item, runs)
+        # The count its change is of, so that the two say the same period.
+        last = judged.latest
         change = Text(judged.short_change, justify="right")
         if judged.change is not None and judged.change.difference:
             change.stylize(
@@ -139,7 +153,7 @@ class FavoritesTable(DataTable[str | Text]):
             Text(MARK if marked else " ", style=self._style("favorites--mark")),
             Text(cut(item.name, self.widths["name"]), style=self._style("favorites--name")),
             Text(summary_text(item.query(today), self.widths["query"])),
-            Text(cut(range_text(item.dates), self.widths["range"])),
+            Text(cut(short_range(item.dates), self.widths["range"])),
             count,
             change,
             Text(when_text(last.at, now) if last else ""),
@@ -161,6 +175,11 @@ def judge(item: Favorite, runs: Sequence[FavoriteRun]) -> Verdict:
     except CttuiError:
         alert = Alert()
     return verdict(alert, runs)
+
+
+def short_range(dates: DateRange | RangePreset) -> str:
+    """ "Last 7 days", or fixed dates as `2026-11-10..11-16`: seventeen cells at most."""
+    return dates.label if isinstance(dates, RangePreset) else range_text(dates)
 
 
 def cut(text: str, width: int) -> str:
@@ -197,8 +216,9 @@ def favorite_detail(
     counted = []
     if runs:
         counts = [run.count for run in runs]
-        first = datetime.fromtimestamp(runs[0].at).date().isoformat()
-        what = f"{len(runs)} counts since {first}" if len(runs) > 1 else f"1 count, on {first}"
+        # Of which days, not when: a series fills months of them in a minute.
+        days = range_text(DateRange(min(run.start for run in runs), max(run.end for run in runs)))
+        what = f"{len(runs)} counts of {days}" if len(runs) > 1 else f"1 count, of {days}"
         counted.append(f"{what}: lowest {min(counts):,}, highest {max(counts):,}")
     elif earlier:
         counted.append("No count of this query yet")
@@ -208,7 +228,7 @@ def favorite_detail(
         lines.append("; ".join(counted))
     judged = judge(item, runs)
     if judged.change is not None:
-        lines.append(f"Change: {judged.change.text()}")
+        lines.append(f"Change: {judged.change.described()}")
     lines.extend(f"Alert: {breach}" for breach in judged.breaches)
     if interrupted is not None:
         started = datetime.fromtimestamp(interrupted.created).strftime("%Y-%m-%d %H:%M")
