@@ -141,9 +141,11 @@ def build_parser(
             "Run each named favourite (see 'cttui favorites'), relative ranges resolved for today, "
             "at most 3 requests in flight per account. Each runs on its own profile if it names "
             "one, else on --profile or the active one. One line per favourite, in the order given, "
-            "as soon as it and those before it end: NAME COUNT FROM..TO, NAME failed ERROR, or "
-            "NAME pending req_id N. Exit 0 when all counted, 1 if any failed, 3 if --no-wait or "
-            "--timeout left some pending ('cttui jobs resume' finishes them)."
+            "as soon as it and those before it end: NAME COUNT FROM..TO (and its change from the "
+            "count before, +8.2% vs FROM..TO), NAME failed ERROR, or NAME pending req_id N. "
+            "Exit 0 when all counted, 1 if any failed, 3 if --no-wait or --timeout left some "
+            "pending ('cttui jobs resume' finishes them), 4 if a count breaks a limit and none "
+            "failed (an alert: one line on stderr says which)."
         ),
         arguments=_add_run_arguments,
     )
