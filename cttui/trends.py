@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from cttui.api.errors import UsageError
 from cttui.api.models import DateRange
@@ -81,6 +82,19 @@ def kind(run: FavoriteRun) -> int | str:
     number of days."""
     dates = DateRange(run.start, run.end)
     return "month" if dates == period_of(Every.MONTH, run.start) else dates.days
+
+
+def under_way(run: FavoriteRun) -> Every | None:
+    """The week or month that `run`'s range began and was cut short of at the day it was
+    counted, being under way then (a series' last point, a "this month" run), if it is one: its
+    count is of part of that period, so far."""
+    if date.fromtimestamp(run.at) != run.end:
+        return None
+    for every in (Every.WEEK, Every.MONTH):
+        whole = period_of(every, run.start)
+        if whole.start == run.start and run.end < whole.end:
+            return every
+    return None
 
 
 def before(runs: Sequence[FavoriteRun], run: FavoriteRun) -> FavoriteRun | None:

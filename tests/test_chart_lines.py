@@ -3,7 +3,7 @@ zero, and the line under the chart."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 
 import pytest
 
@@ -65,3 +65,24 @@ def test_the_y_axis_starts_at_zero_and_reaches_past_the_highest(
     highest: int, ticks: list[int], labels: list[str]
 ) -> None:
     assert y_axis(highest) == (ticks, labels)
+
+
+def counted_on(day: date) -> float:
+    return datetime.combine(day, time(12)).timestamp()
+
+
+def test_the_period_under_way_stands_beside_its_whole_periods_not_on_their_line() -> None:
+    # Counted on the Wednesday it ends: three days of the week so far.
+    so_far = run(7, date(2026, 11, 23), date(2026, 11, 25), 480, at=counted_on(date(2026, 11, 25)))
+    lines = lines_of([WEEK_1, WEEK_2, so_far])
+    assert [(line.label, line.runs, line.so_far) for line in lines] == [
+        ("7-day ranges, ○ so far", (WEEK_1, WEEK_2), (so_far,)),
+    ]
+    assert point_text(lines[0].runs, so_far) == (
+        "week under way 2026-11-23..11-25: 480 so far · job 7"
+    )
+    # The same days counted after they ended are a 3-day range like any other; and alone, the
+    # week under way is a line of its own length.
+    later = run(8, date(2026, 11, 23), date(2026, 11, 25), 480, at=counted_on(date(2026, 11, 26)))
+    assert [line.label for line in lines_of([WEEK_1, later])] == ["3-day ranges", "7-day ranges"]
+    assert [(line.label, line.so_far) for line in lines_of([so_far])] == [("3-day ranges", ())]

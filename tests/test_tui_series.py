@@ -66,6 +66,29 @@ async def test_s_on_a_favourite_fills_twelve_weeks_of_its_history(
         await until(pilot, lambda: len(chart.points) == 12, "the chart's twelve points")
 
 
+async def test_the_chart_says_it_is_counting_until_the_first_count_comes(
+    partial_emulator: Emulator,
+) -> None:
+    saved(WEEKLY)
+    app = app_on(partial_emulator)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot)
+        form.query_one("#series-last", Input).value = "3"
+        await pilot.press("ctrl+r")
+        await settle(pilot, ChartScreen)
+        chart = app.screen
+        assert isinstance(chart, ChartScreen)
+        empty = chart.query_one("#chart-empty", Static)
+        # Every count answers partial, two seconds later: not "no counts yet" meanwhile.
+        await until(
+            pilot,
+            lambda: str(empty.content) == "counting 3 range(s): each is drawn as it comes",
+            "counting",
+        )
+        await until(pilot, lambda: len(chart.points) == 3, "the three counts drawn")
+        assert not empty.display
+
+
 async def test_the_form_refuses_a_count_it_cannot_ask_and_keeps_what_was_typed(
     emulator: Emulator,
 ) -> None:
@@ -163,7 +186,7 @@ def test_the_list_says_the_change_and_marks_a_breached_limit(
             await until(pilot, lambda: cell(screen, "Weekly buyers", "change") == "-30%", "change")
             assert cell(screen, "Weekly buyers", "last") == "!700"
             detail = str(screen.query_one("#favorites-detail", Static).content)
-            assert "Change: -30% vs " in detail
+            assert "Change: 700 in 2026-11-16..11-22, -30% vs 2026-11-09..11-15" in detail
             assert "Alert: change -30% vs " in detail
 
     asyncio.run(look())

@@ -69,10 +69,9 @@ class ChartScreen(ShowsFailedWorkers, Screen[None]):
         self.session.unsubscribe(self._session_changed)
 
     def _session_changed(self, change: changes.Change) -> None:
+        # Any change of one of its jobs: a count when it ends, "counting" while none is drawn.
         if isinstance(change, changes.FavoritesChanged | changes.HistoryChanged) or (
-            isinstance(change, changes.JobChanged)
-            and change.job.favorite == self.favorite_name
-            and change.job.state.finished
+            isinstance(change, changes.JobChanged) and change.job.favorite == self.favorite_name
         ):
             self.post_message(CountsChanged())
 
@@ -99,7 +98,10 @@ class ChartScreen(ShowsFailedWorkers, Screen[None]):
         else:
             heading.update(f"{name} · {change.text()}" if change else name)
         empty = self.query_one("#chart-empty", Static)
-        empty.update(EMPTY)
+        out = sum(
+            1 for job in self.session.jobs.jobs if job.favorite == name and not job.state.finished
+        )
+        empty.update(f"counting {out} range(s): each is drawn as it comes" if out else EMPTY)
         empty.display = not self.points
         self._chart.display = bool(self.points)
         self._show_point()

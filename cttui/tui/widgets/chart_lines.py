@@ -8,9 +8,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from cttui.api.models import DateRange
+from cttui.api.periods import Every
 from cttui.records import FavoriteRun
 from cttui.report import compact_count
-from cttui.trends import Change, before, kind, range_text
+from cttui.trends import Change, before, kind, range_text, under_way
 
 # The y axis's steps, each as many cells tall: at most this many above zero.
 TICKS_MAX = 4
@@ -29,6 +30,12 @@ def in_order(runs: Sequence[FavoriteRun]) -> list[FavoriteRun]:
 class Line:
     label: str
     runs: tuple[FavoriteRun, ...]
+    # Counts of the period under way (a week or a month cut at the day counted), drawn apart
+    # beside the line of its whole periods: a part is not a drop.
+    so_far: tuple[FavoriteRun, ...] = ()
+
+
+SO_FAR_MARK = "○"
 
 
 def _label(same: int | str) -> str:
@@ -37,12 +44,31 @@ def _label(same: int | str) -> str:
 
 def lines_of(runs: Sequence[FavoriteRun]) -> list[Line]:
     """One line per kind of range (trends.kind), the shortest first (months last), each
-    oldest point first."""
+    oldest point first; a period under way goes beside the line of its whole periods when
+    there is one."""
     by_kind: dict[int | str, list[FavoriteRun]] = {}
+    parts: list[tuple[FavoriteRun, int | str]] = []
     for run in in_order(runs):
-        by_kind.setdefault(kind(run), []).append(run)
+        every = under_way(run)
+        if every is None:
+            by_kind.setdefault(kind(run), []).append(run)
+        else:
+            parts.append((run, "month" if every is Every.MONTH else 7))
+    so_far: dict[int | str, list[FavoriteRun]] = {}
+    for run, whole in parts:
+        if whole in by_kind:
+            so_far.setdefault(whole, []).append(run)
+        else:
+            by_kind.setdefault(kind(run), []).append(run)
     order = sorted(by_kind, key=lambda same: (1, 0) if isinstance(same, str) else (0, same))
-    return [Line(_label(same), tuple(by_kind[same])) for same in order]
+    return [
+        Line(
+            _label(same) + (f", {SO_FAR_MARK} so far" if same in so_far else ""),
+            tuple(in_order(by_kind[same])),
+            tuple(so_far.get(same, ())),
+        )
+        for same in order
+    ]
 
 
 def _what(run: FavoriteRun) -> str:
@@ -53,7 +79,12 @@ def _what(run: FavoriteRun) -> str:
 
 
 def point_text(runs: Sequence[FavoriteRun], run: FavoriteRun) -> str:
-    """`7 days 2026-11-16..11-22: 1,315 · +6% vs 2026-11-09..11-15 · job 12`."""
+    """`7 days 2026-11-16..11-22: 1,315 · +6% vs 2026-11-09..11-15 · job 12`; of a period
+    under way, `week under way 2026-11-30..12-04: 352 so far · job 14`."""
+    every = under_way(run)
+    if every is not None:
+        dates = range_text(dates_of(run))
+        return f"{every.value} under way {dates}: {run.count:,} so far · job {run.job_id}"
     earlier = before(runs, run)
     what = _what(run)
     if earlier is not None:

@@ -5,7 +5,7 @@ screen imports, when it first opens: the app's start and the headless commands d
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import ClassVar
 
 import plotext
@@ -14,7 +14,7 @@ from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
 from cttui.records import FavoriteRun
-from cttui.tui.widgets.chart_lines import Line, y_axis
+from cttui.tui.widgets.chart_lines import SO_FAR_MARK, Line, y_axis
 
 # As many colours as cttui.tcss gives the lines; a fifth length takes the first again.
 LINE_STYLES = tuple(f"count-chart--line-{n}" for n in range(1, 5))
@@ -55,14 +55,24 @@ class CountChart(PlotextPlot):
         plt.clear_data()
         plt.date_form(DATE_FORM)
         highest = 0
+        ends: list[date] = []
         for n, line in enumerate(self._lines):
             dates = x_of(line.runs)
             counts = [run.count for run in line.runs]
-            highest = max(highest, *counts)
+            highest = max(highest, *counts, *(run.count for run in line.so_far))
+            ends.extend(run.end for run in (*line.runs, *line.so_far))
             colour = self._colour(LINE_STYLES[n % len(LINE_STYLES)])
             plt.plot(dates, counts, label=line.label, color=colour, marker="braille")
             if len(counts) == 1:  # a line of one count would otherwise be a speck
                 plt.scatter(dates, counts, color=colour, marker="•")
+            if line.so_far:
+                so_far = [run.count for run in line.so_far]
+                plt.scatter(x_of(line.so_far), so_far, color=colour, marker=SO_FAR_MARK)
+        if ends and min(ends) == max(ends):
+            # One date alone: plotext would spread the axis over a century around it.
+            (day,) = set(ends)
+            left, right = (datetime.combine(day + timedelta(days=n), time()) for n in (-3, 3))
+            plt.xlim(*plotext.datetimes_to_strings([left, right], output_form=DATE_FORM))
         run = self._highlighted
         if run is not None:
             # A line down to the highlighted count, so that it stands out on any line.
