@@ -18,6 +18,7 @@ from cttui.tui.screens.chart import ChartScreen
 from cttui.tui.screens.favorites import FavoritesScreen
 from cttui.tui.screens.main import MainScreen
 from cttui.tui.screens.series_form import SeriesFormScreen
+from cttui.tui.widgets.job_panel import JobPanel
 from cttui.tui.widgets.query_editor import QueryEditor
 from tests.apps import TODAY, settle, until
 from tests.test_tui_favorites import app_on, cell, open_favorites, saved
@@ -64,6 +65,14 @@ async def test_s_on_a_favourite_fills_twelve_weeks_of_its_history(
         chart = app.screen
         assert isinstance(chart, ChartScreen)
         await until(pilot, lambda: len(chart.points) == 12, "the chart's twelve points")
+        # The counts drawn are in sight: no toast of jobs ending covers the line under the chart.
+        main = next(s for s in app.screen_stack if isinstance(s, MainScreen))
+        assert isinstance(main, MainScreen)
+        panel = main.query_one(JobPanel)
+        await until(
+            pilot, lambda: not panel.flushing and not main.toasts.gathering, "the jobs shown"
+        )
+        assert [str(toast.message) for toast in app._notifications] == ["12 weeks: 12 asked"]
 
 
 async def test_the_chart_says_it_is_counting_until_the_first_count_comes(

@@ -82,12 +82,16 @@ class JobToasts:
 
     def _in_sight(self, job: Job) -> bool:
         """Whether the person has `job` in front of them: its details open, or its row in the
-        list's view with this screen on top."""
+        list's view with this screen on top, or its count drawn on the chart on top."""
+        from cttui.tui.screens.chart import ChartScreen
         from cttui.tui.screens.job_details import JobDetailsScreen
 
         screen = self._screen.app.screen
         if isinstance(screen, JobDetailsScreen):
             return screen.job is job
+        if isinstance(screen, ChartScreen):
+            # A series' counts are drawn as they come: toasts would cover the line under it.
+            return job.state is JobState.DONE and job.favorite == screen.favorite_name
         panel = self._panel
         table = panel.table
         key = str(job.id)

@@ -124,6 +124,9 @@ async def count_series(
     if series.saved:
         parts.append(f"{series.saved} known already")
     screen.notify(
-        f"{len(series.points)} {choice.every.plural}: {', '.join(parts)}", title=favorite.name
+        f"{len(series.points)} {choice.every.plural}: {', '.join(parts)}",
+        title=favorite.name,
+        # Short: it covers the end of the line under the chart it opened over.
+        timeout=4,
     )
     return series
