@@ -13,6 +13,7 @@ from textual.widget import Widget
 
 from cttui.report import sparkline, summary_text
 from cttui.tui.app import CttuiApp
+from cttui.tui.keys import catalogue
 from cttui.tui.screens.favorites import FavoritesScreen
 from cttui.tui.screens.main import JOBS_LEAST, MainScreen
 from cttui.tui.widgets.job_panel import JobPanel
@@ -127,6 +128,11 @@ async def test_the_favourites_fit_the_width_name_count_when_and_trend_first(
             assert queries == [summary_text(item.query(today), 200) for item in FAVORITES]
         detail = screen.query_one("#favorites-detail")
         assert whole(detail, screen)
+        # Every key the footer shows, whole: the rest are in F1 and the palette.
+        footer = screen_text(app).splitlines()[-1]
+        shown = [key.footer for name in ("favorites-table", "favorites-screen")
+                 for key in catalogue()[name] if key.show]  # fmt: skip
+        assert [word for word in shown if f" {word} " not in footer] == [], footer
 
 
 async def test_the_preview_shows_whole_beside_the_editor_when_there_is_room() -> None:
