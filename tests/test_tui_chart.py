@@ -83,7 +83,7 @@ async def test_g_opens_the_chart_of_the_highlighted_favourite_with_a_line_per_ra
         assert len(runs) == len(COUNTS) == len(screen.points)
         change = change_of(runs)
         assert change is not None
-        assert text_of(pilot, "#chart-heading") == f"{BUYERS.name} · {change.text()}"
+        assert text_of(pilot, "#chart-heading") == f"{BUYERS.name} · {change.described()}"
         assert change.text() == "+11% vs 2026-09-24..10-23"
         plot = plot_text(pilot)
         assert "7-day ranges" in plot

@@ -96,7 +96,7 @@ class ChartScreen(ShowsFailedWorkers, Screen[None]):
         if favorite is None:
             heading.update(f"{name} · no longer a favourite: escape goes back")
         else:
-            heading.update(f"{name} · {change.text()}" if change else name)
+            heading.update(f"{name} · {change.described()}" if change else name)
         empty = self.query_one("#chart-empty", Static)
         out = sum(
             1 for job in self.session.jobs.jobs if job.favorite == name and not job.state.finished
