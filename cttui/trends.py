@@ -97,6 +97,30 @@ def under_way(run: FavoriteRun) -> Every | None:
     return None
 
 
+def drawn(runs: Sequence[FavoriteRun]) -> list[FavoriteRun]:
+    """The counts a chart or a sparkline shows, by the range's end: the newest count of each
+    range (the same week asked again is one point, not two), and of a period under way only
+    its newest count, and none once the whole period is counted. The history keeps them all."""
+    newest: dict[tuple[date, date], FavoriteRun] = {}
+    for run in sorted(runs, key=lambda item: item.at):
+        newest[run.start, run.end] = run
+    parts: dict[tuple[Every, date], FavoriteRun] = {}
+    kept = []
+    for run in newest.values():
+        every = under_way(run)
+        if every is None:
+            kept.append(run)
+        elif (every, run.start) not in parts or parts[every, run.start].at <= run.at:
+            parts[every, run.start] = run
+    wholes = {(run.start, run.end) for run in kept}
+    kept.extend(
+        run
+        for (every, start), run in parts.items()
+        if (start, period_of(every, start).end) not in wholes
+    )
+    return sorted(kept, key=lambda run: (run.end, run.at))
+
+
 def before(runs: Sequence[FavoriteRun], run: FavoriteRun) -> FavoriteRun | None:
     """The count of `runs` just before `run` for the same kind of range (see `kind`), ending
     before it starts (the last 7 days today are not compared with the last 7 days of two days

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from hypothesis import given
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from cttui.api.errors import UsageError
 from cttui.api.models import DateRange
 from cttui.records import FavoriteRun
-from cttui.trends import Alert, before, change_of, parse_alert, percent_text, range_text
+from cttui.trends import Alert, before, change_of, drawn, parse_alert, percent_text, range_text
 
 
 def run(job: int, start: date, days: int, count: int, at: float = 0.0) -> FavoriteRun:
@@ -149,3 +149,21 @@ def test_change_of_is_the_latest_count_with_one_before_it(
         else (change.run.end, change.run.at, change.before.end, change.before.at)
     )
     assert got == expected
+
+
+def noon(day: date) -> float:
+    return datetime.combine(day, time(12)).timestamp()
+
+
+def test_drawn_keeps_each_range_once_and_the_period_under_way_until_it_is_whole() -> None:
+    week1 = run(1, WEEK1, 7, 100, at=noon(WEEK2))
+    again = run(2, WEEK1, 7, 104, at=noon(WEEK2 + timedelta(days=1)))
+    # The week of WEEK2 under way, counted on its Tuesday and its Wednesday.
+    tuesday = run(3, WEEK2, 2, 30, at=noon(WEEK2 + timedelta(days=1)))
+    wednesday = run(4, WEEK2, 3, 45, at=noon(WEEK2 + timedelta(days=2)))
+    assert drawn([week1, tuesday, again, wednesday]) == [again, wednesday]
+    whole = run(5, WEEK2, 7, 110, at=noon(WEEK3))
+    assert drawn([week1, tuesday, again, wednesday, whole]) == [again, whole]
+    # Three days counted after they ended are a range of their own, not a part.
+    later = run(6, WEEK3, 3, 50, at=noon(WEEK3 + timedelta(days=5)))
+    assert drawn([later, whole]) == [whole, later]

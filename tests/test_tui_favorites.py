@@ -252,7 +252,8 @@ async def test_enter_reruns_a_favourite_and_its_counts_make_its_history(
         ]
         screen = await open_favorites(pilot)
         assert cell(screen, "Launches", "last") == f"{expected:,}"
-        assert cell(screen, "Launches", "trend") == f"▄▄ {compact_count(expected)}"
+        # The same dates counted twice are one point over time, not a flat line of two.
+        assert cell(screen, "Launches", "trend") == f"▄ {compact_count(expected)}"
         assert cell(screen, "Product views", "last") == "never run"
 
 

@@ -17,10 +17,10 @@ from cttui.jobs import Job
 from cttui.records import FavoriteRun
 from cttui.session import changes
 from cttui.store.favorites import since_query_changed
-from cttui.trends import change_of
+from cttui.trends import change_of, drawn
 from cttui.tui.failures import ShowsFailedWorkers
 from cttui.tui.keys import bindings
-from cttui.tui.widgets.chart_lines import in_order, lines_of, point_text
+from cttui.tui.widgets.chart_lines import lines_of, point_text
 from cttui.tui.widgets.count_chart import CountChart
 from cttui.tui.widgets.footer import KeysFooter
 from cttui.tui.widgets.job_panel import JobPanel
@@ -87,7 +87,7 @@ class ChartScreen(ShowsFailedWorkers, Screen[None]):
         if favorite is not None:
             _, runs = since_query_changed(runs, favorite.query_key)
         newest = self.points[-1] if self.points else None
-        self.points = in_order(runs)
+        self.points = drawn(runs)
         # On the newest count, the highlight follows the counts that come; elsewhere it stays.
         if self.highlighted not in self.points or self.highlighted == newest:
             self.highlighted = self.points[-1] if self.points else None

@@ -19,7 +19,7 @@ from cttui.jobs import Job
 from cttui.records import FavoriteRun
 from cttui.report import filter_text, labelled_sparkline, summary_text, when_text
 from cttui.store.favorites import Favorite, since_query_changed
-from cttui.trends import Alert, Verdict, range_text, verdict
+from cttui.trends import Alert, Verdict, drawn, range_text, under_way, verdict
 from cttui.tui.keys import bindings
 
 # Label, key and width; the name's and the query's follow the width (see `fit`).
@@ -158,7 +158,7 @@ class FavoritesTable(DataTable[str | Text]):
             change,
             Text(when_text(last.at, now) if last else ""),
             Text(
-                labelled_sparkline([run.count for run in runs], WIDTHS["trend"]),
+                labelled_sparkline(trend_counts(runs), WIDTHS["trend"]),
                 style=self._style("favorites--trend"),
             ),
         )
@@ -175,6 +175,14 @@ def judge(item: Favorite, runs: Sequence[FavoriteRun]) -> Verdict:
     except CttuiError:
         alert = Alert()
     return verdict(alert, runs)
+
+
+def trend_counts(runs: Sequence[FavoriteRun]) -> list[int]:
+    """The sparkline's counts, by their ranges' ends: each range once (trends.drawn), and
+    without a period under way beside whole ones (a part is not a drop)."""
+    shown = drawn(runs)
+    whole = [run.count for run in shown if under_way(run) is None]
+    return whole or [run.count for run in shown]
 
 
 def short_range(dates: DateRange | RangePreset) -> str:
