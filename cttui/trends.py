@@ -85,16 +85,36 @@ def kind(run: FavoriteRun) -> int | str:
 
 
 def under_way(run: FavoriteRun) -> Every | None:
-    """The week or month that `run`'s range began and was cut short of at the day it was
-    counted, being under way then (a series' last point, a "this month" run), if it is one: its
-    count is of part of that period, so far."""
+    """The day, week or month that `run`'s range began and was not over on the day it was
+    counted (a series' last point, a "this month" run, today alone), if it is one: its count
+    is of part of that period, so far. A range cut short of a week or a month is one; so is a
+    single day counted on that day."""
     if date.fromtimestamp(run.at) != run.end:
         return None
+    if run.start == run.end:
+        return Every.DAY
     for every in (Every.WEEK, Every.MONTH):
         whole = period_of(every, run.start)
         if whole.start == run.start and run.end < whole.end:
             return every
     return None
+
+
+_WHOLE_KIND: dict[Every, int | str] = {Every.DAY: 1, Every.WEEK: 7, Every.MONTH: "month"}
+
+
+def family(run: FavoriteRun) -> int | str:
+    """The kind of range a count is drawn with: its own (see `kind`), or, of a period under
+    way, that of the whole period (the week so far goes with the weeks)."""
+    every = under_way(run)
+    return kind(run) if every is None else _WHOLE_KIND[every]
+
+
+def _alike(run: FavoriteRun) -> tuple[int | str, bool]:
+    """What a count is compared with: the same kind of range, and of single days, one counted
+    as late (a day counted while under way is compared with none but another such day)."""
+    same = kind(run)
+    return same, same == 1 and under_way(run) is not None
 
 
 def drawn(runs: Sequence[FavoriteRun]) -> list[FavoriteRun]:
@@ -125,8 +145,8 @@ def before(runs: Sequence[FavoriteRun], run: FavoriteRun) -> FavoriteRun | None:
     """The count of `runs` just before `run` for the same kind of range (see `kind`), ending
     before it starts (the last 7 days today are not compared with the last 7 days of two days
     ago, which share five of them): the latest such range, and of its counts the newest."""
-    same = kind(run)
-    earlier = [item for item in runs if item.end < run.start and kind(item) == same]
+    same = _alike(run)
+    earlier = [item for item in runs if item.end < run.start and _alike(item) == same]
     return max(earlier, key=lambda item: (item.end, item.at), default=None)
 
 
@@ -135,9 +155,9 @@ def change_of(runs: Sequence[FavoriteRun]) -> Change | None:
     one before for the same kind of range, ending before it starts (see `before`). A latest
     range with none before it (the week under way beside whole weeks, a one-off run) gives way
     to the latest that has one."""
-    kinds: dict[int | str, list[FavoriteRun]] = {}
+    kinds: dict[tuple[int | str, bool], list[FavoriteRun]] = {}
     for run in runs:
-        kinds.setdefault(kind(run), []).append(run)
+        kinds.setdefault(_alike(run), []).append(run)
     found: Change | None = None
     for same in kinds.values():
         same.sort(key=lambda item: (item.end, item.at))

@@ -79,6 +79,22 @@ def test_series_of_an_inline_query(emulator: Emulator, emulator_env: dict[str, s
     assert len(result.out.splitlines()) == 3
 
 
+def test_the_day_under_way_is_compared_with_no_whole_day(
+    emulator: Emulator, emulator_env: dict[str, str]
+) -> None:
+    save(WEEKLY)
+    result = run_cttui(
+        "series", "weekly buyers", "--every", "day", "--last", "3", "--json", env=emulator_env
+    )
+    assert result.code == 0, result.err
+    before, yesterday, today = json.loads(result.out)
+    assert today["current"]
+    assert not yesterday["current"]
+    # Today so far against the whole of yesterday would be a fall every morning.
+    assert today.get("previous_count") is None
+    assert yesterday["previous_count"] == before["count"]
+
+
 @pytest.mark.parametrize(
     ("args", "said"),
     [

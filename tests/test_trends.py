@@ -10,8 +10,18 @@ from hypothesis import strategies as st
 
 from cttui.api.errors import UsageError
 from cttui.api.models import DateRange
+from cttui.api.periods import Every
 from cttui.records import FavoriteRun
-from cttui.trends import Alert, before, change_of, drawn, parse_alert, percent_text, range_text
+from cttui.trends import (
+    Alert,
+    before,
+    change_of,
+    drawn,
+    parse_alert,
+    percent_text,
+    range_text,
+    under_way,
+)
 
 
 def run(job: int, start: date, days: int, count: int, at: float = 0.0) -> FavoriteRun:
@@ -167,3 +177,18 @@ def test_drawn_keeps_each_range_once_and_the_period_under_way_until_it_is_whole(
     # Three days counted after they ended are a range of their own, not a part.
     later = run(6, WEEK3, 3, 50, at=noon(WEEK3 + timedelta(days=5)))
     assert drawn([later, whole]) == [whole, later]
+
+
+def test_a_day_counted_while_under_way_is_compared_only_with_another_such_day() -> None:
+    monday, tuesday, wednesday = (WEEK2 + timedelta(days=n) for n in range(3))
+    whole_monday = run(1, monday, 1, 100, at=noon(tuesday))
+    tuesday_so_far = run(2, tuesday, 1, 40, at=noon(tuesday))
+    change = change_of([whole_monday, tuesday_so_far])
+    assert change is None
+    # "Today" run each day at noon: like with like.
+    wednesday_so_far = run(3, wednesday, 1, 44, at=noon(wednesday))
+    change = change_of([whole_monday, tuesday_so_far, wednesday_so_far])
+    assert change is not None
+    assert (change.run, change.before) == (wednesday_so_far, tuesday_so_far)
+    assert under_way(tuesday_so_far) is Every.DAY
+    assert under_way(whole_monday) is None

@@ -91,7 +91,9 @@ async def test_the_chart_says_it_is_counting_until_the_first_count_comes(
         # Every count answers partial, two seconds later: not "no counts yet" meanwhile.
         await until(
             pilot,
-            lambda: str(empty.content) == "counting 3 range(s): each is drawn as it comes",
+            lambda: (
+                str(empty.content) == "counting: 3 range(s) on their way, each drawn as it comes"
+            ),
             "counting",
         )
         await until(pilot, lambda: len(chart.points) == 3, "the three counts drawn")

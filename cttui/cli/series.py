@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, NamedTuple, cast
 
 from cttui.api.errors import UsageError
@@ -226,7 +227,10 @@ def _runs(plan: Series, points: list[Point] | None = None) -> list[FavoriteRun]:
         count, job_id = point.count, point.job_id
         if count is not None and job_id is not None:
             dates = point.period.dates
-            runs.append(FavoriteRun(job_id, 0.0, count, dates.start, dates.end))
+            # Counted on its last day if it is under way, after it if not (trends.under_way).
+            day = dates.end if point.period.current else dates.end + timedelta(days=1)
+            at = datetime.combine(day, time(12)).timestamp()
+            runs.append(FavoriteRun(job_id, at, count, dates.start, dates.end))
     return runs
 
 

@@ -101,7 +101,9 @@ class ChartScreen(ShowsFailedWorkers, Screen[None]):
         out = sum(
             1 for job in self.session.jobs.jobs if job.favorite == name and not job.state.finished
         )
-        empty.update(f"counting {out} range(s): each is drawn as it comes" if out else EMPTY)
+        empty.update(
+            f"counting: {out} range(s) on their way, each drawn as it comes" if out else EMPTY
+        )
         empty.display = not self.points
         self._chart.display = bool(self.points)
         self._show_point()

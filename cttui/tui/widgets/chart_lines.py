@@ -8,10 +8,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from cttui.api.models import DateRange
-from cttui.api.periods import Every
 from cttui.records import FavoriteRun
 from cttui.report import compact_count
-from cttui.trends import Change, before, kind, range_text, under_way
+from cttui.trends import Change, before, family, kind, range_text, under_way
 
 # The y axis's steps, each as many cells tall: at most this many above zero.
 TICKS_MAX = 4
@@ -49,11 +48,10 @@ def lines_of(runs: Sequence[FavoriteRun]) -> list[Line]:
     by_kind: dict[int | str, list[FavoriteRun]] = {}
     parts: list[tuple[FavoriteRun, int | str]] = []
     for run in in_order(runs):
-        every = under_way(run)
-        if every is None:
+        if under_way(run) is None:
             by_kind.setdefault(kind(run), []).append(run)
         else:
-            parts.append((run, "month" if every is Every.MONTH else 7))
+            parts.append((run, family(run)))
     so_far: dict[int | str, list[FavoriteRun]] = {}
     for run, whole in parts:
         if whole in by_kind:

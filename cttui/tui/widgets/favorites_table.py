@@ -19,7 +19,7 @@ from cttui.jobs import Job
 from cttui.records import FavoriteRun
 from cttui.report import filter_text, labelled_sparkline, summary_text, when_text
 from cttui.store.favorites import Favorite, since_query_changed
-from cttui.trends import Alert, Verdict, drawn, range_text, under_way, verdict
+from cttui.trends import Alert, Verdict, drawn, family, range_text, under_way, verdict
 from cttui.tui.keys import bindings
 
 # Label, key and width; the name's and the query's follow the width (see `fit`).
@@ -158,7 +158,7 @@ class FavoritesTable(DataTable[str | Text]):
             change,
             Text(when_text(last.at, now) if last else ""),
             Text(
-                labelled_sparkline(trend_counts(runs), WIDTHS["trend"]),
+                labelled_sparkline(trend_counts(runs, last), WIDTHS["trend"]),
                 style=self._style("favorites--trend"),
             ),
         )
@@ -177,12 +177,16 @@ def judge(item: Favorite, runs: Sequence[FavoriteRun]) -> Verdict:
     return verdict(alert, runs)
 
 
-def trend_counts(runs: Sequence[FavoriteRun]) -> list[int]:
-    """The sparkline's counts, by their ranges' ends: each range once (trends.drawn), and
-    without a period under way beside whole ones (a part is not a drop)."""
-    shown = drawn(runs)
+def trend_counts(runs: Sequence[FavoriteRun], latest: FavoriteRun | None) -> list[int]:
+    """The sparkline's counts, by their ranges' ends: those of the kind of the last count
+    (trends.family: weeks with weeks, not a month among them), each range once (trends.drawn),
+    and beside whole periods without the one under way (a part is not a drop)."""
+    if latest is None:
+        return []
+    same = family(latest)
+    shown = [run for run in drawn(runs) if family(run) == same]
     whole = [run.count for run in shown if under_way(run) is None]
-    return whole or [run.count for run in shown]
+    return whole if whole and under_way(latest) is None else [run.count for run in shown]
 
 
 def short_range(dates: DateRange | RangePreset) -> str:
@@ -221,9 +225,11 @@ def favorite_detail(
         ),
     ]
     earlier, runs = since_query_changed(runs, item.query_key)
+    judged = judge(item, runs)
     counted = []
     if runs:
-        counts = [run.count for run in runs]
+        # The lowest and highest as the sparkline has them: of one kind of range, whole.
+        counts = trend_counts(runs, judged.latest)
         # Of which days, not when: a series fills months of them in a minute.
         days = range_text(DateRange(min(run.start for run in runs), max(run.end for run in runs)))
         what = f"{len(runs)} counts of {days}" if len(runs) > 1 else f"1 count, of {days}"
@@ -234,7 +240,6 @@ def favorite_detail(
         counted.append(f"{earlier} earlier count{'s' if earlier > 1 else ''} of a previous query")
     if counted:
         lines.append("; ".join(counted))
-    judged = judge(item, runs)
     if judged.change is not None:
         lines.append(f"Change: {judged.change.described()}")
     lines.extend(f"Alert: {breach}" for breach in judged.breaches)
