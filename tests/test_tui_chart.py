@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -14,10 +16,11 @@ from textual.color import Color
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from cttui.api.models import DateRange
+from cttui.api.models import DateRange, Query
 from cttui.emulator import Emulator
 from cttui.records import FavoriteRun
 from cttui.store.favorites import since_query_changed
+from cttui.store.journal_writer import JournalWriter
 from cttui.store.paths import journal_file
 from cttui.trends import before, change_of, range_text
 from cttui.tui.app import CttuiApp
@@ -25,10 +28,11 @@ from cttui.tui.screens.chart import ChartScreen
 from cttui.tui.screens.favorites import FavoritesScreen
 from cttui.tui.screens.job_details import JobDetailsScreen
 from cttui.tui.widgets.count_chart import CountChart
-from tests.apps import WORK, build_app, settle, until
+from tests.apps import TODAY, WORK, build_app, settle, until
 from tests.chart_history import BUYERS, COUNTS, KEPT, save_chart_history, show_chart
 from tests.conftest import emulator_variables, run_cttui
 from tests.job_states import FrozenClock
+from tests.saved_favorites import write_counts
 from tests.test_tui_favorites import LAUNCHES, app_on, open_favorites, saved
 from tests.test_tui_help import actions, help_for
 
@@ -129,6 +133,40 @@ async def test_left_right_home_and_end_move_the_highlight_and_the_line_under_it_
         await pilot.press("right")  # the last stays the last
         await pilot.pause()
         assert screen.highlighted == points[-1]
+
+
+@pytest.fixture
+def with_a_part(tmp_path: Path) -> CttuiApp:
+    """The weekly buyers' counts and then a count of today alone, counted today (seeded here,
+    outside the test's loop)."""
+    journal = tmp_path / "journal.sqlite3"
+    save_chart_history(journal)
+    so_far = replace(BUYERS.query(TODAY), date_range=DateRange(TODAY, TODAY))
+    at = datetime.combine(TODAY, datetime.min.time()).timestamp() + 3_600 * 18
+    asyncio.run(_add_count(journal, so_far, at))
+    return build_app(profiles=(WORK,), clock=FrozenClock(), journal=journal)
+
+
+async def test_the_highlight_starts_on_the_count_the_heading_speaks_of(
+    with_a_part: CttuiApp,
+) -> None:
+    """Today so far, counted last, ends last: the highlight starts on the count the change is
+    of (as the heading says), not on a part."""
+    app = with_a_part
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_chart(pilot)
+        change = change_of(screen.points)
+        assert change is not None
+        assert screen.points[-1].end == TODAY
+        assert screen.highlighted == change.run != screen.points[-1]
+        assert text_of(pilot, "#chart-heading") == f"{BUYERS.name} · {change.described()}"
+
+
+async def _add_count(journal: Path, query: Query, at: float) -> None:
+    writer = JournalWriter(journal)
+    await writer.load()
+    await write_counts(writer, BUYERS.name, [(query, 90, at)])
+    writer.close()
 
 
 async def test_enter_opens_the_jobs_details_and_a_removed_job_says_so(

@@ -51,6 +51,7 @@ class ChartScreen(ShowsFailedWorkers, Screen[None]):
         # The counts drawn, in the x axis's order, and the one highlighted.
         self.points: list[FavoriteRun] = []
         self.highlighted: FavoriteRun | None = None
+        self._first: FavoriteRun | None = None
         self._chart = CountChart(id="chart-plot")
 
     def compose(self) -> ComposeResult:
@@ -86,12 +87,15 @@ class ChartScreen(ShowsFailedWorkers, Screen[None]):
         runs = self.session.favorites.history().get(name, ())
         if favorite is not None:
             _, runs = since_query_changed(runs, favorite.query_key)
-        newest = self.points[-1] if self.points else None
         self.points = drawn(runs)
-        # On the newest count, the highlight follows the counts that come; elsewhere it stays.
-        if self.highlighted not in self.points or self.highlighted == newest:
-            self.highlighted = self.points[-1] if self.points else None
         change = change_of(runs)
+        # The count the heading's change is of, else the newest: where the highlight starts,
+        # and follows as counts come; moved elsewhere, it stays.
+        first = change.run if change and change.run in self.points else None
+        first = first or (self.points[-1] if self.points else None)
+        if self.highlighted not in self.points or self.highlighted == self._first:
+            self.highlighted = first
+        self._first = first
         heading = self.query_one("#chart-heading", Static)
         if favorite is None:
             heading.update(f"{name} · no longer a favourite: escape goes back")
