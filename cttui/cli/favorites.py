@@ -193,8 +193,8 @@ def _favorite_json(favorite: Favorite, runs: Sequence[FavoriteRun], day: date) -
         "notes": favorite.notes,
         # The shared file it comes from (its name, as `name` starts), or null for your own.
         "file": favorite.source if isinstance(favorite, SharedFavorite) else None,
-        # Of its current query's counts: the latest against the one before of its kind.
-        # (the count it is of, and its dates, first).
+        # Of its current query's counts: the latest against the one before of its kind, the
+        # count it is of and its dates first.
         "change": _change_json(change),
         "runs": [
             {

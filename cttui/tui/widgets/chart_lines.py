@@ -29,8 +29,8 @@ def in_order(runs: Sequence[FavoriteRun]) -> list[FavoriteRun]:
 class Line:
     label: str
     runs: tuple[FavoriteRun, ...]
-    # Counts of the period under way (a week or a month cut at the day counted), drawn apart
-    # beside the line of its whole periods: a part is not a drop.
+    # Counts of the period under way (trends.under_way: a day, week or month not over on the
+    # day counted), drawn apart beside the line of its whole periods: a part is not a drop.
     so_far: tuple[FavoriteRun, ...] = ()
 
 
