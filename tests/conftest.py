@@ -89,18 +89,22 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
         yield running
 
 
-@pytest.fixture
-def partial_emulator(tmp_path: Path) -> Iterator[Emulator]:
-    """An emulator of its own whose every count answers partial, ready two seconds later."""
-    config = EmulatorConfig(
+def partial_config(cache_dir: Path, compute_seconds: float) -> EmulatorConfig:
+    """A small store whose every count answers partial, ready `compute_seconds` later."""
+    return EmulatorConfig(
         seed=3,
         profiles=500,
         events=5_000,
         partial_after_days=0,
-        compute_seconds=2.0,
-        cache_dir=tmp_path / "partial-cache",
+        compute_seconds=compute_seconds,
+        cache_dir=cache_dir,
     )
-    with Emulator(config) as running:
+
+
+@pytest.fixture
+def partial_emulator(tmp_path: Path) -> Iterator[Emulator]:
+    """An emulator of its own whose every count answers partial, ready two seconds later."""
+    with Emulator(partial_config(tmp_path / "partial-cache", 2.0)) as running:
         yield running
 
 

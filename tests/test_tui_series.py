@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, RadioButton, Static
 
 from cttui.api.periods import Every, periods
-from cttui.emulator import Emulator, EmulatorConfig
+from cttui.emulator import Emulator
 from cttui.store.favorites import Favorite
 from cttui.store.paths import favorites_file
 from cttui.tui.screens.chart import ChartScreen
@@ -23,6 +23,7 @@ from cttui.tui.screens.series_form import SeriesFormScreen
 from cttui.tui.widgets.job_panel import JobPanel
 from cttui.tui.widgets.query_editor import QueryEditor
 from tests.apps import TODAY, settle, until
+from tests.conftest import partial_config
 from tests.test_tui_favorites import app_on, cell, open_favorites, saved
 
 SIZE = (80, 24)
@@ -81,15 +82,7 @@ async def test_s_on_a_favourite_fills_twelve_weeks_of_its_history(
 def unanswered(tmp_path: Path) -> Iterator[Emulator]:
     """An emulator whose every count answers partial and stays so for an hour: the series'
     jobs stay out, whatever the machine's load."""
-    config = EmulatorConfig(
-        seed=3,
-        profiles=500,
-        events=5_000,
-        partial_after_days=0,
-        compute_seconds=3_600.0,
-        cache_dir=tmp_path / "unanswered-cache",
-    )
-    with Emulator(config) as running:
+    with Emulator(partial_config(tmp_path / "unanswered-cache", 3_600.0)) as running:
         yield running
 
 
