@@ -97,8 +97,9 @@ async def sent(pilot: Pilot[int], query: Query, state: JobState | None = None) -
 
 
 async def shown(pilot: Pilot[int], job: Job, state: JobState, limit: float = 60) -> None:
-    """Wait until the job list shows `job` in `state`: a job changes in memory, then in the
-    journal, and only then on screen, so the journal holds what the row shows."""
+    """Wait until the job list shows `job` in `state`. A job changes in memory, then in the
+    journal, then it is told; but a row redrawn meanwhile (for an earlier change) reads the
+    state in memory, so a test reading the journal next waits for it too (`until_equal`)."""
     await until(
         pilot,
         lambda: job.state is state and listed(pilot, job) and row(pilot, job)["state"] == state,
@@ -155,13 +156,13 @@ async def test_a_pending_job_shows_polls_countdown_and_elapsed_and_cancel_stops_
         assert cells["query"] == 'App Launched · platform equals "iOS"'
         assert cells["polls"] == "0"
         assert 0 <= int(cells["next"].removesuffix("s")) <= 30
-        assert journal_states(journal) == {job.id: "pending"}
+        await until_equal(pilot, lambda: journal_states(journal), {job.id: "pending"})
 
         await select_job(pilot, job)
         await pilot.press("x")
         await shown(pilot, job, JobState.CANCELLED)
         assert row(pilot, job)["state"] == "cancelled"
-        assert journal_states(journal) == {job.id: "cancelled"}
+        await until_equal(pilot, lambda: journal_states(journal), {job.id: "cancelled"})
         sent_before = len(slow_emulator.requests)
         assert methods(slow_emulator) == ["POST"]
         assert not app.session.jobs.running(job)
@@ -353,7 +354,7 @@ async def test_an_interrupted_job_resubmits_with_one_key(
         await shown(pilot, job, JobState.DONE)
         assert job.count == emulator.count("Charged", *(int(f"{TODAY:%Y%m%d}"),) * 2)
         assert methods(emulator) == ["POST"]
-        assert journal_states(journal) == {job.id: "done"}
+        await until_equal(pilot, lambda: journal_states(journal), {job.id: "done"})
 
 
 async def test_a_pending_job_resumes_on_start_without_a_second_post(
@@ -386,7 +387,7 @@ async def test_a_pending_job_resumes_on_start_without_a_second_post(
             int(f"{TODAY:%Y%m%d}"),
             [{"name": "platform", "operator": "equals", "value": "iOS"}],
         )
-        assert journal_states(journal) == {job.id: "done"}
+        await until_equal(pilot, lambda: journal_states(journal), {job.id: "done"})
 
 
 async def test_a_corrupt_journal_is_named_left_alone_and_jobs_run_in_memory(
